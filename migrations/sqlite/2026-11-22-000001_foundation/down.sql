@@ -1,0 +1,9 @@
+DROP TABLE audit_log;
+DROP TABLE idempotency_keys;
+DROP TABLE ticket_events;
+DROP TABLE assignments;
+DROP TABLE tickets;
+DROP TABLE ticket_number_days;
+DROP TABLE categories;
+DROP TABLE users;
+DROP TABLE units;

@@ -1,0 +1,354 @@
+//! The HTTP surface. Handlers parse, authorize, call the domain and the store, and answer; the
+//! route table below is the one list of routes, in the order of `openapi.yaml`, and a test holds
+//! the two to each other.
+
+pub mod auth;
+pub mod categories;
+mod extract;
+pub mod ops;
+mod pagination;
+pub mod tickets;
+pub mod units;
+pub mod users;
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+pub use extract::{IdempotencyKey, IfMatch, JsonBody, Query, parse_id};
+pub use pagination::{Page, PageParams, decode_cursor, encode_cursor};
+
+use crate::auth::{AuthState, Caller};
+use crate::domain::clock::Clock;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::store::idempotency::StoredResponse;
+use crate::store::tickets::Numbering;
+use crate::store::{self, Db, DbConnection, StoreError};
+
+/// Everything a handler may need, shared by all workers.
+pub struct AppState {
+    pub db: Db,
+    pub auth: AuthState,
+    pub metrics: Metrics,
+    pub clock: Arc<dyn Clock>,
+    pub numbering: Numbering,
+    pub body_limit: usize,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// One route of the table: what `openapi.yaml` must describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+macro_rules! route_table {
+    ($($path:literal => { $($method:ident : $handler:path),+ $(,)? }),* $(,)?) => {
+        /// Every route the service answers, by path and method.
+        pub const ROUTES: &[Route] = &[$($(Route { method: stringify!($method), path: $path }),+),*];
+
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        $(.route(web::$method().to($handler)))+
+                        .default_service(web::to(method_not_allowed)),
+                );
+            )*
+            cfg.default_service(web::to(route_not_found));
+        }
+    };
+}
+
+route_table! {
+    "/healthz" => { get: ops::healthz },
+    "/readyz" => { get: ops::readyz },
+    "/metrics" => { get: ops::metrics },
+    "/openapi.yaml" => { get: ops::openapi },
+    "/api/v1/auth/token" => { post: auth::issue_token },
+    "/api/v1/auth/password" => { post: auth::change_password },
+    "/api/v1/auth/me" => { get: auth::me },
+    "/api/v1/users" => { get: users::list, post: users::create },
+    "/api/v1/users/{id}" => { get: users::get, patch: users::update },
+    "/api/v1/units" => { get: units::list, post: units::create },
+    "/api/v1/units/{id}" => { get: units::get, patch: units::update, delete: units::delete },
+    "/api/v1/categories" => { get: categories::list, post: categories::create },
+    "/api/v1/categories/{id}" => {
+        get: categories::get,
+        patch: categories::update,
+        delete: categories::delete,
+    },
+    "/api/v1/tickets" => { get: tickets::list, post: tickets::register },
+    "/api/v1/tickets/by-number/{number}" => { get: tickets::get_by_number },
+    "/api/v1/tickets/{id}" => { get: tickets::get, patch: tickets::edit },
+    "/api/v1/tickets/{id}/events" => { get: tickets::events },
+    "/api/v1/tickets/{id}/caller" => { get: tickets::reveal_caller },
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let pattern = req.match_pattern().unwrap_or_default();
+    let allowed: Vec<String> = ROUTES
+        .iter()
+        .filter(|r| r.path == pattern)
+        .map(|r| r.method.to_uppercase())
+        .collect();
+    Err(ApiError::method_not_allowed(&allowed.join(", ")))
+}
+
+async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::route_not_found(req.path()))
+}
+
+/// Runs blocking work (Diesel, password hashing) off the async workers, inside the request's
+/// tracing span so that its log lines keep the request id.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    web::block(move || span.in_scope(f))
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// A JSON answer with its status and the headers a write may carry.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    status: StatusCode,
+    body: String,
+    location: Option<String>,
+    etag: Option<String>,
+    replayed: bool,
+    not_cached: bool,
+}
+
+impl Reply {
+    pub fn json(status: StatusCode, value: &impl Serialize) -> Result<Self, ApiError> {
+        Ok(Self {
+            status,
+            body: serde_json::to_string(value)
+                .map_err(|e| ApiError::internal(format!("cannot serialize an answer: {e}")))?,
+            location: None,
+            etag: None,
+            replayed: false,
+            not_cached: false,
+        })
+    }
+
+    pub fn ok(value: &impl Serialize) -> Result<Self, ApiError> {
+        Self::json(StatusCode::OK, value)
+    }
+
+    pub fn created(value: &impl Serialize, location: String) -> Result<Self, ApiError> {
+        let mut reply = Self::json(StatusCode::CREATED, value)?;
+        reply.location = Some(location);
+        Ok(reply)
+    }
+
+    /// Marks the answer with a ticket's version, which `If-Match` later quotes back.
+    pub fn with_version(mut self, version: i64) -> Self {
+        self.etag = Some(etag(version));
+        self
+    }
+
+    /// Keeps the answer out of every cache (personal information, tokens).
+    pub fn not_cached(mut self) -> Self {
+        self.not_cached = true;
+        self
+    }
+
+    fn stored(&self, request_hash: &str) -> StoredResponse {
+        StoredResponse {
+            request_hash: request_hash.to_owned(),
+            status_code: self.status.as_u16(),
+            body: self.body.clone(),
+            location: self.location.clone(),
+            etag: self.etag.clone(),
+        }
+    }
+
+    fn replay(stored: StoredResponse) -> Self {
+        Self {
+            status: StatusCode::from_u16(stored.status_code).unwrap_or(StatusCode::OK),
+            body: stored.body,
+            location: stored.location,
+            etag: stored.etag,
+            replayed: true,
+            not_cached: false,
+        }
+    }
+}
+
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+impl Responder for Reply {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type(mime_json());
+        if let Some(location) = self
+            .location
+            .as_deref()
+            .and_then(|l| HeaderValue::from_str(l).ok())
+        {
+            response.insert_header((header::LOCATION, location));
+        }
+        if let Some(etag) = self
+            .etag
+            .as_deref()
+            .and_then(|e| HeaderValue::from_str(e).ok())
+        {
+            response.insert_header((header::ETAG, etag));
+        }
+        if self.replayed {
+            response.insert_header(("idempotent-replayed", "true"));
+        }
+        if self.not_cached {
+            response.insert_header((header::CACHE_CONTROL, "no-store"));
+        }
+        response.body(self.body)
+    }
+}
+
+fn mime_json() -> HeaderValue {
+    HeaderValue::from_static("application/json")
+}
+
+/// A `POST`'s idempotency key and the fingerprint of what it was sent with.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// Why a write did not produce a reply: the client's or the server's problem, or a concurrent
+/// request with the same idempotency key that committed first.
+enum WriteError {
+    Api(ApiError),
+    LostRace,
+}
+
+impl<E: Into<ApiError>> From<E> for WriteError {
+    fn from(error: E) -> Self {
+        WriteError::Api(error.into())
+    }
+}
+
+/// How long an idempotency key's answer is kept.
+const IDEMPOTENCY_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
+/// The stored answer, provided it was stored for the same request.
+fn replay(stored: StoredResponse, idempotency: &Idempotency) -> Result<Reply, ApiError> {
+    if stored.request_hash == idempotency.request_hash {
+        Ok(Reply::replay(stored))
+    } else {
+        Err(ApiError::unprocessable(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request in the last 24 hours",
+        ))
+    }
+}
+
+/// Runs one write transaction for `caller`. With an idempotency key, the first successful answer
+/// is stored in the same transaction and returned again for a retry with the same body; the
+/// same key with another body is refused (422). Errors are not stored: they changed nothing.
+pub async fn write<F>(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    idempotency: Option<Idempotency>,
+    f: F,
+) -> Result<Reply, ApiError>
+where
+    F: FnOnce(&mut DbConnection, DateTime<Utc>) -> Result<Reply, ApiError> + Send + 'static,
+{
+    let state = state.clone();
+    let user = caller.id();
+    blocking(move || {
+        let now = state.now();
+        let not_before = now - IDEMPOTENCY_WINDOW;
+        let outcome = state.db.write(|conn| -> Result<Reply, WriteError> {
+            let Some(idem) = &idempotency else {
+                return Ok(f(conn, now)?);
+            };
+            if let Some(stored) = store::idempotency::find(conn, user, &idem.key, not_before)? {
+                return Ok(replay(stored, idem)?);
+            }
+            let reply = f(conn, now)?;
+            let stored = reply.stored(&idem.request_hash);
+            match store::idempotency::insert(conn, user, &idem.key, &stored, not_before, now) {
+                Err(e) if e.is_duplicate_in("idempotency_keys") => Err(WriteError::LostRace),
+                Err(e) => Err(e.into()),
+                Ok(()) => Ok(reply),
+            }
+        });
+        match (outcome, &idempotency) {
+            (Ok(reply), _) => Ok(reply),
+            (Err(WriteError::Api(error)), _) => Err(error),
+            (Err(WriteError::LostRace), Some(idem)) => {
+                let stored = state
+                    .db
+                    .read(|c| store::idempotency::find(c, user, &idem.key, not_before))?
+                    .ok_or_else(|| ApiError::internal("a concurrent idempotent answer vanished"))?;
+                replay(stored, idem)
+            }
+            (Err(WriteError::LostRace), None) => {
+                Err(ApiError::internal("lost a race without a key"))
+            }
+        }
+    })
+    .await
+}
+
+/// A read on a pooled connection, off the async workers.
+pub async fn read<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let state = state.clone();
+    blocking(move || state.db.read(f)).await
+}
+
+/// Maps "not found" to a 404 that names what was looked for.
+pub fn found<T>(
+    result: Result<T, StoreError>,
+    what: &str,
+    id: impl std::fmt::Display,
+) -> Result<T, ApiError> {
+    match result {
+        Err(StoreError::NotFound) => Err(ApiError::not_found(format!("no {what} {id}"))),
+        other => other.map_err(ApiError::from),
+    }
+}
+
+/// A reference a request makes must point at an existing, active record.
+pub fn check_active(
+    errors: &mut crate::domain::validation::ValidationErrors,
+    field: &str,
+    what: &str,
+    id: Option<Uuid>,
+    is_active: impl FnOnce(Uuid) -> Result<bool, StoreError>,
+) -> Result<(), ApiError> {
+    if let Some(id) = id {
+        if !is_active(id)? {
+            errors.add(field, format!("no active {what} has the id {id}"));
+        }
+    }
+    Ok(())
+}

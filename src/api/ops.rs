@@ -1,0 +1,50 @@
+//! Operations: liveness, readiness, metrics and the contract.
+
+use actix_web::{HttpResponse, web};
+use diesel::connection::SimpleConnection;
+
+use super::{AppState, blocking};
+use crate::error::ApiError;
+use crate::metrics::Snapshot;
+use crate::store::Backend;
+
+pub const OPENAPI: &str = include_str!("../../openapi.yaml");
+
+/// The process is up; says nothing about the database.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// The database answers a query.
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    blocking(move || {
+        let mut conn = db.conn()?;
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ApiError::unavailable(e.to_string()))
+    })
+    .await?;
+    let backend = match state.db.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": backend})))
+}
+
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let (connections, idle) = state.db.pool_state();
+    let text = state.metrics.render(&Snapshot {
+        db_connections: connections,
+        db_idle_connections: idle,
+        db_max_connections: state.db.max_connections(),
+    });
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text)
+}
+
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/yaml; charset=utf-8")
+        .body(OPENAPI)
+}

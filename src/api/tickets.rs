@@ -1,0 +1,619 @@
+//! Tickets: registration, reading, listing, correction before dispatch, the timeline, and the
+//! audited look at a caller's identity.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    AppState, IdempotencyKey, IfMatch, JsonBody, PageParams, Query, Reply, check_active, etag,
+    found, parse_id, read, write,
+};
+use crate::auth::Caller;
+use crate::domain::access::{Actor, CallerVisibility, Permission, Role, TicketScope};
+use crate::domain::masking::{mask_name, mask_phone};
+use crate::domain::ticket::{
+    Assignment, AssignmentRole, AssignmentStatus, Channel, EditInput, EventKind, Priority,
+    RegistrationInput, Ticket, TicketDetails, TicketDraft, TicketEvent, TicketStatus, TicketType,
+};
+use crate::domain::validation::ValidationErrors;
+use crate::error::ApiError;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::tickets::{CreatedCursor, TicketFilter};
+use crate::store::{self, DbConnection};
+
+/// A ticket as a caller may see it: the caller's name and phone masked (or, for a unit looking
+/// at a confidential ticket, absent).
+#[derive(Serialize)]
+pub struct TicketView {
+    id: Uuid,
+    number: String,
+    channel: Channel,
+    external_ref: Option<String>,
+    #[serde(rename = "type")]
+    ticket_type: TicketType,
+    category_id: Option<Uuid>,
+    title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
+    caller_name: Option<String>,
+    caller_phone: Option<String>,
+    caller_hidden: bool,
+    confidential: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    area_unit_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latitude: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    longitude: Option<f64>,
+    priority: Priority,
+    status: TicketStatus,
+    current_round: i32,
+    primary_unit_id: Option<Uuid>,
+    sign_due_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+    overdue: bool,
+    supervised: bool,
+    return_count: i32,
+    rework_count: i32,
+    urge_count: i32,
+    merged_into_id: Option<Uuid>,
+    close_reason: Option<String>,
+    created_by: Uuid,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assignments: Option<Vec<AssignmentView>>,
+}
+
+/// Whether a view carries the whole ticket or the summary lists show.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    Full,
+    Summary,
+}
+
+impl TicketView {
+    fn new(
+        ticket: &Ticket,
+        scope: TicketScope,
+        detail: Detail,
+        assignments: Option<&[Assignment]>,
+    ) -> Self {
+        let d = &ticket.details;
+        let hidden = scope.caller_visibility(d.confidential) == CallerVisibility::Hidden;
+        let full = detail == Detail::Full;
+        Self {
+            id: ticket.id,
+            number: ticket.number.clone(),
+            channel: ticket.channel,
+            external_ref: ticket.external_ref.clone(),
+            ticket_type: d.ticket_type,
+            category_id: d.category_id,
+            title: d.title.clone(),
+            content: full.then(|| d.content.clone()),
+            caller_name: d.caller_name.as_deref().filter(|_| !hidden).map(mask_name),
+            caller_phone: d
+                .caller_phone
+                .as_deref()
+                .filter(|_| !hidden)
+                .map(mask_phone),
+            caller_hidden: hidden,
+            confidential: d.confidential,
+            address: d.address.clone().filter(|_| full),
+            area_unit_id: d.area_unit_id,
+            latitude: d.location.filter(|_| full).map(|l| l.latitude),
+            longitude: d.location.filter(|_| full).map(|l| l.longitude),
+            priority: d.priority,
+            status: ticket.status,
+            current_round: ticket.current_round,
+            primary_unit_id: ticket.primary_unit_id,
+            sign_due_at: ticket.sign_due_at,
+            due_at: ticket.due_at,
+            overdue: ticket.overdue,
+            supervised: ticket.supervised,
+            return_count: ticket.return_count,
+            rework_count: ticket.rework_count,
+            urge_count: ticket.urge_count,
+            merged_into_id: ticket.merged_into_id,
+            close_reason: ticket.close_reason.clone(),
+            created_by: ticket.created_by,
+            version: ticket.version,
+            created_at: ticket.created_at,
+            updated_at: ticket.updated_at,
+            closed_at: ticket.closed_at,
+            assignments: assignments.map(|a| a.iter().map(AssignmentView::from).collect()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AssignmentView {
+    id: Uuid,
+    unit_id: Uuid,
+    round: i32,
+    role: AssignmentRole,
+    status: AssignmentStatus,
+    forced: bool,
+    dispatched_by: Uuid,
+    dispatched_at: DateTime<Utc>,
+    sign_due_at: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+    original_due_at: DateTime<Utc>,
+    signed_at: Option<DateTime<Utc>>,
+    returned_at: Option<DateTime<Utc>>,
+    return_reason: Option<String>,
+    replied_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Assignment> for AssignmentView {
+    fn from(a: &Assignment) -> Self {
+        Self {
+            id: a.id,
+            unit_id: a.unit_id,
+            round: a.round,
+            role: a.role,
+            status: a.status,
+            forced: a.forced,
+            dispatched_by: a.dispatched_by,
+            dispatched_at: a.dispatched_at,
+            sign_due_at: a.sign_due_at,
+            due_at: a.due_at,
+            original_due_at: a.original_due_at,
+            signed_at: a.signed_at,
+            returned_at: a.returned_at,
+            return_reason: a.return_reason.clone(),
+            replied_at: a.replied_at,
+            closed_at: a.closed_at,
+        }
+    }
+}
+
+/// The ticket as it now is, with its assignments, marked with its version.
+fn ticket_reply(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    scope: TicketScope,
+) -> Result<Reply, ApiError> {
+    let assignments = store::tickets::assignments(conn, ticket.id)?;
+    Reply::ok(&TicketView::new(
+        ticket,
+        scope,
+        Detail::Full,
+        Some(&assignments),
+    ))
+    .map(|r| r.with_version(ticket.version))
+}
+
+/// Category and area must exist and be active when a ticket is filed under them. Only the values
+/// a request sets are checked: a category deactivated later does not block editing the title.
+fn check_references(
+    conn: &mut DbConnection,
+    details: &TicketDetails,
+    before: Option<&TicketDetails>,
+) -> Result<(), ApiError> {
+    let mut errors = ValidationErrors::new();
+    let category = details
+        .category_id
+        .filter(|c| before.is_none_or(|b| b.category_id != Some(*c)));
+    check_active(&mut errors, "category_id", "category", category, |id| {
+        store::categories::is_active(conn, id)
+    })?;
+    let area = details
+        .area_unit_id
+        .filter(|a| before.is_none_or(|b| b.area_unit_id != Some(*a)));
+    check_active(&mut errors, "area_unit_id", "unit", area, |id| {
+        store::units::is_active(conn, id)
+    })?;
+    Ok(errors.finish()?)
+}
+
+/// `POST /api/v1/tickets`: registers a ticket (201), or answers the one already registered with
+/// the same `(channel, external_ref)` (200).
+pub async fn register(
+    state: web::Data<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyKey,
+    body: JsonBody<RegistrationInput>,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::RegisterTicket)?;
+    let scope = caller.ticket_scope()?;
+    let idempotency = idempotency.with_fingerprint(body.fingerprint());
+    let draft = TicketDraft::parse(body.into_inner(), caller.registrant())?;
+    let actor = caller.actor();
+    let numbering = state.numbering;
+    let reply = write(&state, &caller, idempotency, move |conn, now| {
+        check_references(conn, &draft.details, None)?;
+        let registration = store::tickets::register(conn, &draft, actor, numbering, now)?;
+        let ticket = &registration.ticket;
+        let view = TicketView::new(ticket, scope, Detail::Full, Some(&[]));
+        let reply = if registration.created {
+            Reply::created(&view, format!("/api/v1/tickets/{}", ticket.id))?
+        } else {
+            Reply::ok(&view)?
+        };
+        Ok(reply.with_version(ticket.version))
+    })
+    .await?;
+    state
+        .metrics
+        .tickets_registered
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(reply)
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.ticket_scope()?;
+    let id = parse_id(&path, "ticket")?;
+    let (ticket, assignments) = read(&state, move |c| {
+        let ticket = found(store::tickets::get(c, id, scope), "ticket", id)?;
+        Ok((ticket, store::tickets::assignments(c, id)?))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(ticket.version)))
+        .json(TicketView::new(
+            &ticket,
+            scope,
+            Detail::Full,
+            Some(&assignments),
+        )))
+}
+
+pub async fn get_by_number(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.ticket_scope()?;
+    let number = path.into_inner();
+    let (ticket, assignments) = read(&state, move |c| {
+        let ticket = found(
+            store::tickets::get_by_number(c, &number, scope),
+            "ticket numbered",
+            &number,
+        )?;
+        let assignments = store::tickets::assignments(c, ticket.id)?;
+        Ok((ticket, assignments))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(ticket.version)))
+        .json(TicketView::new(
+            &ticket,
+            scope,
+            Detail::Full,
+            Some(&assignments),
+        )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    status: Option<String>,
+    unit_id: Option<String>,
+    category_id: Option<Uuid>,
+    #[serde(rename = "type")]
+    ticket_type: Option<String>,
+    channel: Option<String>,
+    priority: Option<Priority>,
+    created_from: Option<String>,
+    created_to: Option<String>,
+    due_before: Option<String>,
+    overdue: Option<bool>,
+    supervised: Option<bool>,
+    q: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// `a,b,c` into values of `T`, each checked.
+fn comma_list<T>(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Vec<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .filter_map(|v| match v.parse::<T>() {
+            Ok(parsed) => Some(parsed),
+            Err(e) => {
+                errors.add(field, e.to_string());
+                None
+            }
+        })
+        .collect()
+}
+
+/// An RFC 3339 instant, or a date meaning the start of that day in the hotline's time zone.
+fn instant(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<&str>,
+    tz: chrono_tz::Tz,
+) -> Option<DateTime<Utc>> {
+    let value = value?.trim();
+    if let Ok(instant) = DateTime::parse_from_rfc3339(value) {
+        return Some(instant.with_timezone(&Utc));
+    }
+    match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        Ok(day) => match tz
+            .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+        {
+            Some(start) => Some(start.with_timezone(&Utc)),
+            None => {
+                errors.add(field, "the day has no midnight in the hotline's time zone");
+                None
+            }
+        },
+        Err(_) => {
+            errors.add(
+                field,
+                "must be an RFC 3339 time (2026-11-22T09:30:00+08:00) or a date (2026-11-22)",
+            );
+            None
+        }
+    }
+}
+
+fn filter_from(
+    params: &ListParams,
+    caller: &Caller,
+    tz: chrono_tz::Tz,
+) -> Result<TicketFilter, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let unit_id = match params.unit_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("me") => match caller.unit_id() {
+            Some(unit) => Some(unit),
+            None => {
+                errors.add(
+                    "unit_id",
+                    "`me` means the caller's unit, and this account has none",
+                );
+                None
+            }
+        },
+        Some(raw) => match Uuid::parse_str(raw) {
+            Ok(unit) => Some(unit),
+            Err(_) => {
+                errors.add("unit_id", "must be a unit id or `me`");
+                None
+            }
+        },
+    };
+    let filter = TicketFilter {
+        statuses: comma_list(&mut errors, "status", params.status.as_deref()),
+        unit_id,
+        category_id: params.category_id,
+        types: comma_list(&mut errors, "type", params.ticket_type.as_deref()),
+        channels: comma_list(&mut errors, "channel", params.channel.as_deref()),
+        priority: params.priority,
+        created_from: instant(
+            &mut errors,
+            "created_from",
+            params.created_from.as_deref(),
+            tz,
+        ),
+        created_to: instant(&mut errors, "created_to", params.created_to.as_deref(), tz),
+        due_before: instant(&mut errors, "due_before", params.due_before.as_deref(), tz),
+        overdue: params.overdue,
+        supervised: params.supervised,
+        q: params
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned),
+    };
+    if filter.q.as_deref().is_some_and(|q| q.chars().count() > 100) {
+        errors.add("q", "must be at most 100 characters");
+    }
+    errors.finish()?;
+    Ok(filter)
+}
+
+/// `GET /api/v1/tickets`: newest first, filtered, inside the caller's scope whatever they ask.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.ticket_scope()?;
+    let filter = filter_from(&params, &caller, state.numbering.timezone)?;
+    let paging = PageParams::new(params.limit, params.cursor);
+    let after: Option<(DateTime<Utc>, Uuid)> = paging.after()?;
+    let fetch = paging.fetch()?;
+    let rows = read(&state, move |c| {
+        let cursor = after.map(|(created_at, id)| CreatedCursor { created_at, id });
+        Ok(store::tickets::list(
+            c,
+            scope,
+            &filter,
+            cursor.as_ref(),
+            fetch,
+        )?)
+    })
+    .await?;
+    let page = paging.page(
+        rows,
+        |t| (t.created_at, t.id),
+        |t| TicketView::new(&t, scope, Detail::Summary, None),
+    )?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// `PATCH /api/v1/tickets/{id}`: corrects registration data until the ticket is dispatched.
+pub async fn edit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    IfMatch(expected): IfMatch,
+    body: JsonBody<EditInput>,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::EditTicket)?;
+    let scope = caller.ticket_scope()?;
+    let id = parse_id(&path, "ticket")?;
+    let input = body.into_inner();
+    let actor = caller.actor();
+    write(&state, &caller, None, move |conn, now| {
+        let ticket = found(store::tickets::lock(conn, id, scope), "ticket", id)?;
+        if let Some(expected) = expected.filter(|v| *v != ticket.version) {
+            return Err(ApiError::version_mismatch(expected, ticket.version));
+        }
+        if !ticket.status.is_editable() {
+            return Err(ApiError::invalid_transition(
+                ticket.status.as_str(),
+                "edited",
+            ));
+        }
+        let Some(edited) = ticket.details.edit(input)? else {
+            return ticket_reply(conn, &ticket, scope);
+        };
+        check_references(conn, &edited.details, Some(&ticket.details))?;
+        let saved = store::tickets::save_details(
+            conn,
+            &ticket,
+            &edited.details,
+            actor,
+            &edited.changes,
+            now,
+        )?;
+        ticket_reply(conn, &saved, scope)
+    })
+    .await
+}
+
+#[derive(Serialize)]
+struct EventView {
+    id: i64,
+    kind: EventKind,
+    ticket_version: i64,
+    actor: ActorView,
+    assignment_id: Option<Uuid>,
+    details: serde_json::Value,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct ActorView {
+    user_id: Option<Uuid>,
+    role: Option<Role>,
+    unit_id: Option<Uuid>,
+    system: bool,
+}
+
+impl From<Actor> for ActorView {
+    fn from(actor: Actor) -> Self {
+        Self {
+            user_id: actor.user_id,
+            role: actor.role,
+            unit_id: actor.unit_id,
+            system: actor.user_id.is_none(),
+        }
+    }
+}
+
+impl From<TicketEvent> for EventView {
+    fn from(e: TicketEvent) -> Self {
+        Self {
+            id: e.id,
+            kind: e.kind,
+            ticket_version: e.ticket_version,
+            actor: e.actor.into(),
+            assignment_id: e.assignment_id,
+            details: e.details,
+            created_at: e.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventParams {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// `GET /api/v1/tickets/{id}/events`: the timeline, oldest first.
+pub async fn events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    Query(params): Query<EventParams>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.ticket_scope()?;
+    let id = parse_id(&path, "ticket")?;
+    let paging = PageParams::new(params.limit, params.cursor);
+    let after: Option<i64> = paging.after()?;
+    let fetch = paging.fetch()?;
+    let rows = read(&state, move |c| {
+        found(store::tickets::get(c, id, scope), "ticket", id)?;
+        Ok(store::events::list(c, id, after, fetch)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(paging.page(rows, |e| e.id, EventView::from)?))
+}
+
+#[derive(Serialize)]
+struct CallerIdentity {
+    ticket_id: Uuid,
+    caller_name: Option<String>,
+    caller_phone: Option<String>,
+}
+
+/// `GET /api/v1/tickets/{id}/caller`: the caller's name and phone whole, for whoever must contact
+/// them; every answer is written to the audit log first.
+pub async fn reveal_caller(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::RevealCaller)?;
+    let scope = caller.ticket_scope()?;
+    let id = parse_id(&path, "ticket")?;
+    let viewer = caller.id();
+    write(&state, &caller, None, move |conn, now| {
+        let ticket = found(store::tickets::get(conn, id, scope), "ticket", id)?;
+        if scope.caller_visibility(ticket.details.confidential) == CallerVisibility::Hidden {
+            return Err(ApiError::forbidden(
+                "confidential",
+                "the caller of a confidential ticket is not disclosed to units",
+            ));
+        }
+        audit::record(
+            conn,
+            &AuditEntry {
+                user_id: Some(viewer),
+                action: "caller_revealed".into(),
+                ticket_id: Some(id),
+                subject_id: None,
+                details: serde_json::json!({}),
+                at: now,
+            },
+        )?;
+        Reply::ok(&CallerIdentity {
+            ticket_id: id,
+            caller_name: ticket.details.caller_name.clone(),
+            caller_phone: ticket.details.caller_phone.clone(),
+        })
+        .map(Reply::not_cached)
+    })
+    .await
+}

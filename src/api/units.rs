@@ -1,0 +1,227 @@
+//! Responsible units: everyone reads them, administrators change them. A unit that has been used
+//! is deactivated, never deleted.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, found, parse_id, read, write,
+};
+use crate::auth::Caller;
+use crate::domain::access::Permission;
+use crate::domain::directory::{
+    Unit, UnitDraft, UnitInput, UnitKind, UnitPatch, UnitPatchInput, creates_cycle,
+};
+use crate::error::ApiError;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::units::UnitFilter;
+use crate::store::{self, DbConnection, StoreError};
+
+#[derive(Serialize)]
+pub struct UnitView {
+    id: Uuid,
+    code: String,
+    name: String,
+    kind: UnitKind,
+    parent_id: Option<Uuid>,
+    sort_order: i32,
+    active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<&Unit> for UnitView {
+    fn from(unit: &Unit) -> Self {
+        Self {
+            id: unit.id,
+            code: unit.code.clone(),
+            name: unit.name.clone(),
+            kind: unit.kind,
+            parent_id: unit.parent_id,
+            sort_order: unit.sort_order,
+            active: unit.active,
+            created_at: unit.created_at,
+            updated_at: unit.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    kind: Option<UnitKind>,
+    active: Option<bool>,
+    parent_id: Option<Uuid>,
+    q: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ReadDirectory)?;
+    let paging = PageParams::new(params.limit, params.cursor);
+    let after: Option<String> = paging.after()?;
+    let fetch = paging.fetch()?;
+    let filter = UnitFilter {
+        kind: params.kind,
+        active: params.active,
+        parent_id: params.parent_id,
+        q: params.q.filter(|q| !q.trim().is_empty()),
+    };
+    let rows = read(&state, move |c| {
+        Ok(store::units::list(c, &filter, after.as_deref(), fetch)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(paging.page(rows, |u| u.code.clone(), |u| UnitView::from(&u))?))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ReadDirectory)?;
+    let id = parse_id(&path, "unit")?;
+    let unit = read(&state, move |c| found(store::units::get(c, id), "unit", id)).await?;
+    Ok(HttpResponse::Ok().json(UnitView::from(&unit)))
+}
+
+fn audit_unit(
+    conn: &mut DbConnection,
+    by: Uuid,
+    action: &str,
+    unit: Uuid,
+    details: serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    audit::record(
+        conn,
+        &AuditEntry {
+            user_id: Some(by),
+            action: action.into(),
+            ticket_id: None,
+            subject_id: Some(unit),
+            details,
+            at,
+        },
+    )
+}
+
+fn check_parent(conn: &mut DbConnection, unit: Option<Uuid>, parent: Uuid) -> Result<(), ApiError> {
+    if !store::units::is_active(conn, parent)? {
+        return Err(ApiError::invalid_field(
+            "parent_id",
+            format!("no active unit has the id {parent}"),
+        ));
+    }
+    if let Some(unit) = unit {
+        let parents: std::collections::HashMap<Uuid, Option<Uuid>> =
+            store::units::parents(conn)?.into_iter().collect();
+        if creates_cycle(unit, parent, |id| parents.get(&id).copied().flatten()) {
+            return Err(ApiError::invalid_field(
+                "parent_id",
+                "a unit cannot be placed under itself or its own sub-units",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyKey,
+    body: JsonBody<UnitInput>,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::ManageDirectory)?;
+    let idempotency = idempotency.with_fingerprint(body.fingerprint());
+    let draft = UnitDraft::parse(body.into_inner())?;
+    let by = caller.id();
+    write(&state, &caller, idempotency, move |conn, now| {
+        if let Some(parent) = draft.parent_id {
+            check_parent(conn, None, parent)?;
+        }
+        let unit = store::units::insert(conn, &draft, now).map_err(|e| {
+            if e.is_duplicate_in("units") {
+                ApiError::conflict(
+                    "already_exists",
+                    format!("the unit code `{}` is taken", draft.code),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+        audit_unit(
+            conn,
+            by,
+            "unit_created",
+            unit.id,
+            serde_json::json!({"code": unit.code}),
+            now,
+        )?;
+        Reply::created(&UnitView::from(&unit), format!("/api/v1/units/{}", unit.id))
+    })
+    .await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<UnitPatchInput>,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::ManageDirectory)?;
+    let id = parse_id(&path, "unit")?;
+    let patch = UnitPatch::parse(body.into_inner())?;
+    let by = caller.id();
+    write(&state, &caller, None, move |conn, now| {
+        found(store::units::get(conn, id), "unit", id)?;
+        if let Some(Some(parent)) = patch.parent_id {
+            check_parent(conn, Some(id), parent)?;
+        }
+        let unit = store::units::update(conn, id, &patch, now)?;
+        audit_unit(
+            conn,
+            by,
+            "unit_updated",
+            id,
+            serde_json::json!({"active": unit.active}),
+            now,
+        )?;
+        Reply::ok(&UnitView::from(&unit))
+    })
+    .await
+}
+
+/// Deletes a unit that nothing refers to yet (a mistaken entry); anything else is deactivated.
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ManageDirectory)?;
+    let id = parse_id(&path, "unit")?;
+    let by = caller.id();
+    write(&state, &caller, None, move |conn, now| {
+        found(store::units::get(conn, id), "unit", id)?;
+        // A savepoint, so that a refused delete leaves the transaction usable on PostgreSQL.
+        let deleted = diesel::Connection::transaction(conn, |c| store::units::delete(c, id));
+        match deleted {
+            Err(StoreError::MissingReference(_)) => Err(ApiError::conflict(
+                "in_use",
+                "the unit has been used; deactivate it instead (PATCH {\"active\": false})",
+            )),
+            other => other.map_err(ApiError::from),
+        }?;
+        audit_unit(conn, by, "unit_deleted", id, serde_json::json!({}), now)?;
+        Reply::ok(&serde_json::json!({}))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,252 @@
+//! User accounts, managed by administrators.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, blocking, check_active, found,
+    parse_id, read, write,
+};
+use crate::auth::{self, Caller};
+use crate::domain::access::{Permission, Role};
+use crate::domain::directory::{User, UserDraft, UserInput, UserPatch, UserPatchInput};
+use crate::domain::ticket::Channel;
+use crate::domain::validation::ValidationErrors;
+use crate::error::ApiError;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::users::{NewUser, UserChanges, UserFilter};
+use crate::store::{self, DbConnection, StoreError};
+
+#[derive(Serialize)]
+pub struct UserView {
+    id: Uuid,
+    username: String,
+    display_name: String,
+    role: Role,
+    unit_id: Option<Uuid>,
+    channel: Option<Channel>,
+    active: bool,
+    must_change_password: bool,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            role: user.attachment.role,
+            unit_id: user.attachment.unit_id,
+            channel: user.attachment.channel,
+            active: user.active,
+            must_change_password: user.must_change_password,
+            last_login_at: user.last_login_at,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    role: Option<Role>,
+    unit_id: Option<Uuid>,
+    active: Option<bool>,
+    q: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let paging = PageParams::new(params.limit, params.cursor);
+    let after: Option<String> = paging.after()?;
+    let fetch = paging.fetch()?;
+    let filter = UserFilter {
+        role: params.role,
+        unit_id: params.unit_id,
+        active: params.active,
+        q: params.q.filter(|q| !q.trim().is_empty()),
+    };
+    let rows = read(&state, move |c| {
+        Ok(store::users::list(c, &filter, after.as_deref(), fetch)?)
+    })
+    .await?;
+    let page = paging.page(rows, |u| u.username.clone(), |u| UserView::from(&u))?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let id = parse_id(&path, "user")?;
+    let user = read(&state, move |c| found(store::users::get(c, id), "user", id)).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&user)))
+}
+
+fn check_unit(conn: &mut DbConnection, unit_id: Option<Uuid>) -> Result<(), ApiError> {
+    let mut errors = ValidationErrors::new();
+    check_active(&mut errors, "unit_id", "unit", unit_id, |id| {
+        store::units::is_active(conn, id)
+    })?;
+    Ok(errors.finish()?)
+}
+
+fn audit_user(
+    conn: &mut DbConnection,
+    by: Uuid,
+    action: &str,
+    user: &User,
+    details: serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    audit::record(
+        conn,
+        &AuditEntry {
+            user_id: Some(by),
+            action: action.into(),
+            ticket_id: None,
+            subject_id: Some(user.id),
+            details,
+            at,
+        },
+    )
+}
+
+fn username_taken(error: StoreError, username: &str) -> ApiError {
+    if error.is_duplicate_in("users") {
+        ApiError::conflict(
+            "already_exists",
+            format!("the username `{username}` is taken"),
+        )
+    } else {
+        error.into()
+    }
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    idempotency: IdempotencyKey,
+    body: JsonBody<UserInput>,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let idempotency = idempotency.with_fingerprint(body.fingerprint());
+    let draft = UserDraft::parse(body.into_inner())?;
+    let password = draft.password.clone();
+    let hash = blocking(move || auth::hash_password(&password)).await?;
+    let by = caller.id();
+    write(&state, &caller, idempotency, move |conn, now| {
+        check_unit(conn, draft.attachment.unit_id)?;
+        let new = NewUser {
+            username: &draft.username,
+            display_name: &draft.display_name,
+            attachment: draft.attachment,
+            password_hash: &hash,
+            must_change_password: draft.must_change_password,
+        };
+        let user = store::users::insert(conn, &new, now)
+            .map_err(|e| username_taken(e, &draft.username))?;
+        audit_user(
+            conn,
+            by,
+            "user_created",
+            &user,
+            serde_json::json!({"role": user.attachment.role}),
+            now,
+        )?;
+        Reply::created(&UserView::from(&user), format!("/api/v1/users/{}", user.id))
+    })
+    .await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<UserPatchInput>,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let id = parse_id(&path, "user")?;
+    let patch = UserPatch::parse(body.into_inner())?;
+    let hash = match patch.password.clone() {
+        Some(password) => Some(blocking(move || auth::hash_password(&password)).await?),
+        None => None,
+    };
+    let by = caller.id();
+    let reply = write(&state, &caller, None, move |conn, now| {
+        let current = found(store::users::get(conn, id), "user", id)?;
+        let attachment = patch.attachment_after(current.attachment)?;
+        check_unit(
+            conn,
+            attachment
+                .unit_id
+                .filter(|u| Some(*u) != current.attachment.unit_id),
+        )?;
+        let stays_admin = attachment.role == Role::Admin && patch.active.unwrap_or(current.active);
+        if current.attachment.role == Role::Admin && current.active && !stays_admin {
+            let other_admins = store::users::list(
+                conn,
+                &UserFilter {
+                    role: Some(Role::Admin),
+                    active: Some(true),
+                    ..UserFilter::default()
+                },
+                None,
+                2,
+            )?;
+            if other_admins.iter().all(|u| u.id == id) {
+                return Err(ApiError::conflict(
+                    "last_admin",
+                    "this is the last active administrator; make another one first",
+                ));
+            }
+        }
+        let changes = UserChanges {
+            display_name: patch.display_name.as_deref(),
+            attachment: (attachment != current.attachment).then_some(attachment),
+            active: patch.active,
+            password_hash: hash.as_deref(),
+            must_change_password: patch.must_change_password,
+        };
+        let user = store::users::update(conn, id, &changes, now)?;
+        let changed: Vec<&str> = [
+            ("display_name", patch.display_name.is_some()),
+            ("role", patch.role.is_some()),
+            ("unit_id", patch.unit_id.is_some()),
+            ("channel", patch.channel.is_some()),
+            ("active", patch.active.is_some()),
+            ("password", patch.password.is_some()),
+            ("must_change_password", patch.must_change_password.is_some()),
+        ]
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| *name)
+        .collect();
+        audit_user(
+            conn,
+            by,
+            "user_updated",
+            &user,
+            serde_json::json!({"fields": changed}),
+            now,
+        )?;
+        Reply::ok(&UserView::from(&user))
+    })
+    .await?;
+    state.auth.gate.forget(id);
+    Ok(reply)
+}

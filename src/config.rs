@@ -1,0 +1,218 @@
+//! Settings from the environment, typed and defaulted; the README lists every variable.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+
+use crate::store::{Backend, DatabaseUrl, PoolOptions};
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub bind: String,
+    pub jwt_secret: Option<Secret>,
+    pub token_ttl: Duration,
+    pub timezone: Tz,
+    pub pool: PoolOptions,
+    pub body_limit: usize,
+    pub log_format: LogFormat,
+    /// HTTP worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+    pub ticket_number_digits: usize,
+    /// How long a signed-in user's role and status are trusted before they are read again.
+    pub auth_cache_ttl: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://hotline.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads settings through `lookup`, so that tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let number = |variable: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match lookup(variable) {
+                None => Ok(default),
+                Some(text) => text
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid(variable, format!("`{text}` is not a whole number"))),
+            }
+        };
+        let database_url = DatabaseUrl::parse(
+            &lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+        )
+        .map_err(|e| invalid("DATABASE_URL", e.to_string()))?;
+        let timezone: Tz = match lookup("HOTLINE_TIMEZONE") {
+            None => chrono_tz::Asia::Shanghai,
+            Some(name) => name
+                .trim()
+                .parse()
+                .map_err(|_| invalid("HOTLINE_TIMEZONE", format!("unknown time zone `{name}`")))?,
+        };
+        let default_pool = match database_url.backend() {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool_size = number("HOTLINE_DB_POOL_SIZE", default_pool)?;
+        if pool_size == 0 || pool_size > 1_000 {
+            return Err(invalid(
+                "HOTLINE_DB_POOL_SIZE",
+                "must be between 1 and 1000",
+            ));
+        }
+        let log_format = match lookup("HOTLINE_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "HOTLINE_LOG_FORMAT",
+                    format!("`{other}` is neither `pretty` nor `json`"),
+                ));
+            }
+        };
+        let workers = match number("HOTLINE_WORKERS", 0)? {
+            0 => None,
+            n => Some(n as usize),
+        };
+        let digits = number("HOTLINE_TICKET_NUMBER_DIGITS", 4)?;
+        if !(3..=8).contains(&digits) {
+            return Err(invalid(
+                "HOTLINE_TICKET_NUMBER_DIGITS",
+                "must be between 3 and 8",
+            ));
+        }
+        let token_ttl = number("HOTLINE_TOKEN_TTL_SECONDS", 3_600)?;
+        if !(60..=86_400).contains(&token_ttl) {
+            return Err(invalid(
+                "HOTLINE_TOKEN_TTL_SECONDS",
+                "must be between 60 and 86400 (integrations get long-lived tokens from `hotline mint-token`)",
+            ));
+        }
+        Ok(Self {
+            database_url,
+            bind: lookup("HOTLINE_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+            jwt_secret: lookup("HOTLINE_JWT_SECRET").map(Secret::new),
+            token_ttl: Duration::from_secs(token_ttl),
+            timezone,
+            pool: PoolOptions {
+                max_size: pool_size as u32,
+                checkout_timeout: Duration::from_millis(number("HOTLINE_DB_TIMEOUT_MS", 3_000)?),
+            },
+            body_limit: number("HOTLINE_BODY_LIMIT_BYTES", 256 * 1024)? as usize,
+            log_format,
+            workers,
+            ticket_number_digits: digits as usize,
+            auth_cache_ttl: Duration::from_millis(number("HOTLINE_AUTH_CACHE_MS", 2_000)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_give_an_embedded_service_on_localhost() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.database_url.backend(), Backend::Sqlite);
+        assert_eq!(s.timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(s.pool.max_size, 8);
+        assert_eq!(s.ticket_number_digits, 4);
+        assert!(s.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn postgres_gets_a_larger_pool() {
+        let s = settings(&[("DATABASE_URL", "postgres://u@h/db")]).unwrap();
+        assert_eq!(s.pool.max_size, 16);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert_eq!(
+            settings(&[("HOTLINE_TIMEZONE", "Mars/Olympus")])
+                .unwrap_err()
+                .variable,
+            "HOTLINE_TIMEZONE"
+        );
+        assert_eq!(
+            settings(&[("HOTLINE_DB_POOL_SIZE", "many")])
+                .unwrap_err()
+                .variable,
+            "HOTLINE_DB_POOL_SIZE"
+        );
+        assert_eq!(
+            settings(&[("DATABASE_URL", "postgres:oops")])
+                .unwrap_err()
+                .variable,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            settings(&[("HOTLINE_LOG_FORMAT", "xml")])
+                .unwrap_err()
+                .variable,
+            "HOTLINE_LOG_FORMAT"
+        );
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let s = settings(&[("HOTLINE_JWT_SECRET", "do-not-print-this-value-ever-1234")]).unwrap();
+        assert!(!format!("{s:?}").contains("do-not-print"));
+    }
+}

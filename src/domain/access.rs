@@ -1,0 +1,196 @@
+//! Who may do what, and which tickets they may see: the one table every handler consults.
+
+use uuid::Uuid;
+
+text_enum! {
+    /// The part a user plays; see the roles table in the domain description.
+    pub enum Role {
+        Agent = "agent",
+        Dispatcher = "dispatcher",
+        UnitHandler = "unit_handler",
+        Supervisor = "supervisor",
+        Admin = "admin",
+        Integration = "integration",
+    }
+}
+
+/// Something a request wants to do, independent of the object it does it to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read units and categories (every signed-in user needs them to fill in a ticket).
+    ReadDirectory,
+    /// Create, change and deactivate units and categories.
+    ManageDirectory,
+    /// Create, change and deactivate user accounts.
+    ManageUsers,
+    RegisterTicket,
+    ReadTickets,
+    /// Change a ticket's registration data before it is dispatched.
+    EditTicket,
+    /// See a caller's name and phone number whole (each time is audited).
+    RevealCaller,
+}
+
+impl Role {
+    pub fn may(self, permission: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match permission {
+            ReadDirectory => true,
+            ManageDirectory | ManageUsers => self == Admin,
+            RegisterTicket => matches!(self, Agent | Dispatcher | Supervisor | Integration),
+            ReadTickets | RevealCaller => self != Admin,
+            EditTicket => matches!(self, Agent | Dispatcher | Supervisor),
+        }
+    }
+
+    /// The tickets a user of this role sees: hotline staff see all, a unit's handlers the ones
+    /// ever assigned to their unit, an integration the ones it registered. Administrators manage
+    /// the system, not citizens' requests, and see none.
+    pub fn ticket_scope(self, user_id: Uuid, unit_id: Option<Uuid>) -> Option<TicketScope> {
+        match self {
+            Role::Agent | Role::Dispatcher | Role::Supervisor => Some(TicketScope::All),
+            Role::UnitHandler => unit_id.map(TicketScope::Unit),
+            Role::Integration => Some(TicketScope::CreatedBy(user_id)),
+            Role::Admin => None,
+        }
+    }
+
+    /// Whether this role needs a unit (and only makes sense with one).
+    pub fn requires_unit(self) -> bool {
+        self == Role::UnitHandler
+    }
+
+    /// Whether this role registers tickets on one fixed channel of its own.
+    pub fn requires_channel(self) -> bool {
+        self == Role::Integration
+    }
+}
+
+/// Who did something recorded on a timeline: a user in a role (and unit), or the service itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<Uuid>,
+    pub role: Option<Role>,
+    pub unit_id: Option<Uuid>,
+}
+
+impl Actor {
+    pub fn user(user_id: Uuid, role: Role, unit_id: Option<Uuid>) -> Self {
+        Self {
+            user_id: Some(user_id),
+            role: Some(role),
+            unit_id,
+        }
+    }
+
+    /// The service acting on its own (deadline urges, automatic supervision).
+    pub fn system() -> Self {
+        Self {
+            user_id: None,
+            role: None,
+            unit_id: None,
+        }
+    }
+}
+
+/// The tickets a caller may see; anything outside it does not exist for them (404, not 403).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketScope {
+    All,
+    Unit(Uuid),
+    CreatedBy(Uuid),
+}
+
+/// How much of a caller's identity a viewer of a ticket sees without asking for it whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerVisibility {
+    Masked,
+    /// Confidential tickets (举报人保密) keep the caller away from the units entirely.
+    Hidden,
+}
+
+impl TicketScope {
+    pub fn caller_visibility(self, confidential: bool) -> CallerVisibility {
+        match self {
+            TicketScope::Unit(_) if confidential => CallerVisibility::Hidden,
+            _ => CallerVisibility::Masked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admins_manage_the_directory_and_users() {
+        for role in Role::ALL {
+            assert_eq!(role.may(Permission::ManageDirectory), *role == Role::Admin);
+            assert_eq!(role.may(Permission::ManageUsers), *role == Role::Admin);
+            assert!(role.may(Permission::ReadDirectory));
+        }
+    }
+
+    #[test]
+    fn registering_is_for_front_desk_roles_and_integrations() {
+        let allowed: Vec<Role> = Role::ALL
+            .iter()
+            .copied()
+            .filter(|r| r.may(Permission::RegisterTicket))
+            .collect();
+        assert_eq!(
+            allowed,
+            [
+                Role::Agent,
+                Role::Dispatcher,
+                Role::Supervisor,
+                Role::Integration
+            ]
+        );
+    }
+
+    #[test]
+    fn unit_handlers_and_integrations_cannot_edit() {
+        assert!(!Role::UnitHandler.may(Permission::EditTicket));
+        assert!(!Role::Integration.may(Permission::EditTicket));
+        assert!(!Role::Admin.may(Permission::EditTicket));
+        assert!(Role::Agent.may(Permission::EditTicket));
+    }
+
+    #[test]
+    fn scopes_follow_the_role() {
+        let user = Uuid::now_v7();
+        let unit = Uuid::now_v7();
+        assert_eq!(Role::Agent.ticket_scope(user, None), Some(TicketScope::All));
+        assert_eq!(
+            Role::UnitHandler.ticket_scope(user, Some(unit)),
+            Some(TicketScope::Unit(unit))
+        );
+        assert_eq!(Role::UnitHandler.ticket_scope(user, None), None);
+        assert_eq!(
+            Role::Integration.ticket_scope(user, None),
+            Some(TicketScope::CreatedBy(user))
+        );
+        assert_eq!(Role::Admin.ticket_scope(user, None), None);
+    }
+
+    #[test]
+    fn confidential_callers_are_hidden_from_units_only() {
+        let unit = TicketScope::Unit(Uuid::now_v7());
+        assert_eq!(unit.caller_visibility(true), CallerVisibility::Hidden);
+        assert_eq!(unit.caller_visibility(false), CallerVisibility::Masked);
+        assert_eq!(
+            TicketScope::All.caller_visibility(true),
+            CallerVisibility::Masked
+        );
+    }
+
+    #[test]
+    fn roles_read_back_from_text() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), *role);
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! The rules of the hotline, free of I/O: what a valid ticket is, who may do what, how personal
+//! information is shown. Everything here is deterministic and tested without a database.
+
+#[macro_use]
+mod text_enum;
+
+pub mod access;
+pub mod clock;
+pub mod directory;
+pub mod masking;
+pub mod ticket;
+pub mod validation;
+
+pub use text_enum::UnknownValue;

@@ -1,0 +1,369 @@
+//! Every error a client can see, as RFC 9457 problem details with a stable `code`.
+//!
+//! The policy, in one place: what the client sent wrong is a 4xx that names the problem and
+//! changes nothing; a database that cannot be reached is a 503 with `Retry-After`; anything else
+//! is a 500 whose details go to the log (with the request id) and never to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::validation::{FieldError, ValidationErrors};
+use crate::store::StoreError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+    extra: serde_json::Map<String, serde_json::Value>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// What the log gets for a server-side failure; never sent.
+    internal: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [FieldError],
+    #[serde(flatten)]
+    extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiError {
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            extra: serde_json::Map::new(),
+            headers: Vec::new(),
+            internal: None,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            self.headers.push((name, value));
+        }
+        self
+    }
+
+    pub fn with_field(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.extra.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// 400: the body is not JSON at all.
+    pub fn malformed_json(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "Malformed JSON",
+            detail,
+        )
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
+    }
+
+    /// 422 with one entry per offending field.
+    pub fn validation(errors: ValidationErrors) -> Self {
+        let mut error = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Validation failed",
+            errors.to_string(),
+        );
+        error.errors = errors.into_errors();
+        error
+    }
+
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(ValidationErrors::single(field, message))
+    }
+
+    /// 422: a well-formed request that cannot be honoured as asked (e.g. a reused idempotency key).
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "Unprocessable request",
+            detail,
+        )
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, "Unauthorized", detail)
+            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"hotline\"")
+    }
+
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, "Forbidden", detail)
+    }
+
+    /// 404, also for whatever lies outside the caller's scope: existence is not leaked.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
+    }
+
+    pub fn route_not_found(path: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "route_not_found",
+            "No such route",
+            format!("no route matches {path}; see /openapi.yaml"),
+        )
+    }
+
+    pub fn method_not_allowed(allowed: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed",
+            format!("this route accepts {allowed}"),
+        )
+        .with_header(header::ALLOW, allowed)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, "Conflict", detail)
+    }
+
+    /// 409: the ticket's state does not allow the action; the state is named.
+    pub fn invalid_transition(state: &str, action: &str) -> Self {
+        Self::conflict(
+            "invalid_transition",
+            format!("a ticket in state `{state}` cannot be {action}"),
+        )
+        .with_field("ticket_status", state)
+    }
+
+    /// 412: the `If-Match` version is not the current one.
+    pub fn version_mismatch(expected: i64, current: i64) -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "version_mismatch",
+            "Version mismatch",
+            format!("If-Match asked for version {expected}, the ticket is at version {current}"),
+        )
+        .with_field("current_version", current)
+        .with_header(header::ETAG, &format!("\"{current}\""))
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+            format!("the body exceeds the limit of {limit} bytes"),
+        )
+    }
+
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Unsupported media type",
+            format!("send the body as {expected}"),
+        )
+    }
+
+    pub fn rate_limited(retry_after_seconds: u64, detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests",
+            detail,
+        )
+        .with_header(header::RETRY_AFTER, &retry_after_seconds.to_string())
+    }
+
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            "the database is unreachable or busy; retry shortly",
+        )
+        .with_header(header::RETRY_AFTER, "1");
+        error.internal = Some(reason.into());
+        error
+    }
+
+    pub fn internal(reason: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the service failed; the request id identifies it in the log",
+        );
+        error.internal = Some(reason.into());
+        error
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match (&self.internal, self.status.is_server_error()) {
+            (Some(reason), true) if self.status == StatusCode::SERVICE_UNAVAILABLE => {
+                tracing::warn!(code = self.code, reason = %reason, "answering 503");
+            }
+            (Some(reason), true) => {
+                tracing::error!(code = self.code, reason = %reason, "request failed")
+            }
+            _ => tracing::debug!(
+                code = self.code,
+                status = self.status.as_u16(),
+                "request refused"
+            ),
+        }
+        let problem = Problem {
+            kind: format!("/problems/{}", self.code),
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            errors: &self.errors,
+            extra: &self.extra,
+        };
+        let mut response = HttpResponse::build(self.status);
+        response.content_type(PROBLEM_JSON);
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        response.body(serde_json::to_string(&problem).unwrap_or_else(|_| "{}".into()))
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::validation(errors)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(reason) => Self::unavailable(reason),
+            StoreError::NotFound => Self::not_found("no such resource"),
+            StoreError::Duplicate { table } => Self::conflict(
+                "already_exists",
+                format!("a record with the same unique key already exists in {table}"),
+            ),
+            StoreError::MissingReference(_) => Self::conflict(
+                "reference_conflict",
+                "the change refers to a record that does not exist or is still referred to",
+            ),
+            other => Self::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        StoreError::from(error).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    async fn body_of(error: ApiError) -> (StatusCode, serde_json::Value, HttpResponse) {
+        let response = error.error_response();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = to_bytes(response.into_body()).await.unwrap();
+        let mut rebuilt = HttpResponse::build(status);
+        for (name, value) in headers.iter() {
+            rebuilt.insert_header((name.clone(), value.clone()));
+        }
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap(),
+            rebuilt.finish(),
+        )
+    }
+
+    #[actix_web::test]
+    async fn validation_problems_list_each_field() {
+        let mut errors = ValidationErrors::new();
+        errors.add("title", "must not be empty");
+        errors.add("caller_phone", "must have 3 to 20 digits");
+        let (status, body, response) = body_of(ApiError::validation(errors)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["code"], "validation_failed");
+        assert_eq!(body["type"], "/problems/validation_failed");
+        assert_eq!(body["status"], 422);
+        assert_eq!(body["errors"][1]["field"], "caller_phone");
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+    }
+
+    #[actix_web::test]
+    async fn server_failures_do_not_leak_their_cause() {
+        let (status, body, _) =
+            body_of(StoreError::Corrupt("row 7 has status `lost`".into()).into()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.to_string().contains("lost"));
+    }
+
+    #[actix_web::test]
+    async fn an_unreachable_database_asks_to_retry() {
+        let (status, body, response) =
+            body_of(StoreError::Unavailable("timed out waiting for connection".into()).into())
+                .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["code"], "unavailable");
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    }
+
+    #[actix_web::test]
+    async fn version_mismatch_names_the_current_version() {
+        let (status, body, response) = body_of(ApiError::version_mismatch(3, 5)).await;
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+        assert_eq!(body["current_version"], 5);
+        assert_eq!(response.headers().get(header::ETAG).unwrap(), "\"5\"");
+    }
+}

@@ -1,0 +1,258 @@
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use hotline::config::Settings;
+use hotline::domain::access::Role;
+use hotline::domain::clock::{Clock, SystemClock};
+use hotline::domain::directory::{self, Attachment, UserDraft, UserInput};
+use hotline::domain::ticket::Channel;
+use hotline::startup::{self, Application};
+use hotline::store::users::{NewUser, UserChanges};
+use hotline::{auth, demo, store, telemetry};
+
+/// Ticket dispatch and tracking for a 12345 government service hotline.
+#[derive(Parser)]
+#[command(name = "hotline", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the service (the default): applies migrations, then listens on HOTLINE_BIND.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the demo county (units, categories, one account per role) and print its passwords.
+    Demo {
+        /// One password for every demo account instead of generated ones.
+        #[arg(long, env = "HOTLINE_DEMO_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Create a user account.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// The unit code of a unit handler.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The channel an integration registers on.
+        #[arg(long)]
+        channel: Option<Channel>,
+        /// Generated and printed when not given.
+        #[arg(long, env = "HOTLINE_NEW_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Print a long-lived token for an account, typically an integration.
+    MintToken {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// End every token an account holds (its next request must sign in again).
+    RevokeTokens {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("hotline: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::Demo { password } => load_demo(&settings, password.as_deref()),
+        Command::CreateUser {
+            username,
+            role,
+            display_name,
+            unit,
+            channel,
+            password,
+        } => create_user(
+            &settings,
+            username,
+            role,
+            display_name,
+            unit,
+            channel,
+            password,
+        ),
+        Command::MintToken { username, days } => mint_token(&settings, &username, days),
+        Command::RevokeTokens { username } => revoke_tokens(&settings, &username),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("hotline: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Shown on the terminal once; the password is not written to the log.
+fn announce_admin_password(password: &str) {
+    eprintln!();
+    eprintln!("  ┌────────────────────────────────────────────────────────────┐");
+    eprintln!("  │ First start: created the account `admin`.                  │");
+    eprintln!("  │ One-time password: {password:<40}│");
+    eprintln!("  │ It is shown only now and must be changed at first sign-in. │");
+    eprintln!("  └────────────────────────────────────────────────────────────┘");
+    eprintln!();
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    let db = startup::open_database(&settings).map_err(|e| e.to_string())?;
+    if let Some(password) =
+        startup::bootstrap_admin(&db, &SystemClock).map_err(|e| e.to_string())?
+    {
+        announce_admin_password(&password);
+    }
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let app = Application::build_on(settings, db, std::sync::Arc::new(SystemClock))
+            .map_err(|e| e.to_string())?;
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn migrate(settings: &Settings) -> Result<(), String> {
+    let db = store::Db::open(&settings.database_url, &settings.pool).map_err(|e| e.to_string())?;
+    let applied = db.read(store::migrations::run).map_err(|e| e.to_string())?;
+    if applied.is_empty() {
+        println!("the database is up to date");
+    }
+    for name in applied {
+        println!("applied {name}");
+    }
+    Ok(())
+}
+
+fn load_demo(settings: &Settings, password: Option<&str>) -> Result<(), String> {
+    if let Some(password) = password {
+        directory::password(password).map_err(|m| format!("--password {m}"))?;
+    }
+    let db = startup::open_database(settings).map_err(|e| e.to_string())?;
+    if let Some(admin) = startup::bootstrap_admin(&db, &SystemClock).map_err(|e| e.to_string())? {
+        announce_admin_password(&admin);
+    }
+    let report = demo::load(&db, &SystemClock, password).map_err(|e| e.to_string())?;
+    println!(
+        "demo county loaded: {} units and {} categories added",
+        report.units_added, report.categories_added
+    );
+    println!("{:<12} {:<14} password", "username", "role");
+    for (username, role, password) in report.accounts {
+        println!("{username:<12} {:<14} {password}", role.as_str());
+    }
+    Ok(())
+}
+
+fn create_user(
+    settings: &Settings,
+    username: String,
+    role: Role,
+    display_name: Option<String>,
+    unit: Option<String>,
+    channel: Option<Channel>,
+    password: Option<String>,
+) -> Result<(), String> {
+    let db = startup::open_database(settings).map_err(|e| e.to_string())?;
+    let unit_id = match unit {
+        Some(code) => Some(
+            db.read(|c| store::units::find_by_code(c, &code))
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no unit has the code `{code}`"))?
+                .id,
+        ),
+        None => None,
+    };
+    let generated = password.is_none();
+    let password = password.unwrap_or_else(|| auth::generate_password(16));
+    let draft = UserDraft::parse(UserInput {
+        display_name: display_name.unwrap_or_else(|| username.clone()),
+        username,
+        role,
+        unit_id,
+        channel,
+        password,
+        must_change_password: generated && role != Role::Integration,
+    })
+    .map_err(|e| e.to_string())?;
+    let hash = auth::hash_password(&draft.password).map_err(|e| e.to_string())?;
+    let new = NewUser {
+        username: &draft.username,
+        display_name: &draft.display_name,
+        attachment: draft.attachment,
+        password_hash: &hash,
+        must_change_password: draft.must_change_password,
+    };
+    db.write(|c| store::users::insert(c, &new, SystemClock.now()))
+        .map_err(|e| match e {
+            store::StoreError::Duplicate { .. } => {
+                format!("the username `{}` is taken", draft.username)
+            }
+            other => other.to_string(),
+        })?;
+    println!("created `{}` ({})", draft.username, role);
+    if generated {
+        println!("password: {}", draft.password);
+    }
+    Ok(())
+}
+
+fn mint_token(settings: &Settings, username: &str, days: u32) -> Result<(), String> {
+    if !(1..=3650).contains(&days) {
+        return Err("--days must be between 1 and 3650".into());
+    }
+    let db = startup::open_database(settings).map_err(|e| e.to_string())?;
+    let keys = startup::token_keys(settings).map_err(|e| e.to_string())?;
+    let username = directory::username(username)?;
+    let (user, _) = db
+        .read(|c| store::users::find_credentials(c, &username))
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no account is named `{username}`"))?;
+    if !user.active {
+        return Err(format!("`{username}` is deactivated"));
+    }
+    let ttl = Duration::from_secs(u64::from(days) * 86_400);
+    let token = keys
+        .issue(&user, SystemClock.now(), ttl)
+        .map_err(|e| e.to_string())?;
+    println!("{token}");
+    Ok(())
+}
+
+fn revoke_tokens(settings: &Settings, username: &str) -> Result<(), String> {
+    let db = startup::open_database(settings).map_err(|e| e.to_string())?;
+    let username = directory::username(username)?;
+    let (user, _) = db
+        .read(|c| store::users::find_credentials(c, &username))
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no account is named `{username}`"))?;
+    let attachment: Attachment = user.attachment;
+    let changes = UserChanges {
+        attachment: Some(attachment),
+        ..UserChanges::default()
+    };
+    db.write(|c| store::users::update(c, user.id, &changes, SystemClock.now()))
+        .map_err(|e| e.to_string())?;
+    println!("tokens of `{username}` issued until now no longer work");
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! Counters for `/metrics`, in the Prometheus text format, kept without a metrics library: a few
+//! maps under short locks are all a request pays.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    durations: Mutex<BTreeMap<(String, String), Histogram>>,
+    pub tickets_registered: AtomicU64,
+    pub logins_succeeded: AtomicU64,
+    pub logins_failed: AtomicU64,
+}
+
+/// Gauges read when `/metrics` is scraped.
+pub struct Snapshot {
+    pub db_connections: u32,
+    pub db_idle_connections: u32,
+    pub db_max_connections: u32,
+}
+
+impl Metrics {
+    /// Records one answered request under its route pattern (never the raw path, which would
+    /// carry ids and make the series unbounded).
+    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default() += 1;
+        let seconds = elapsed.as_secs_f64();
+        let mut durations = self.durations.lock().unwrap_or_else(|e| e.into_inner());
+        let histogram = durations
+            .entry((method.to_owned(), route.to_owned()))
+            .or_default();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                histogram.counts[i] += 1;
+            }
+        }
+        histogram.sum += seconds;
+        histogram.count += 1;
+    }
+
+    pub fn render(&self, snapshot: &Snapshot) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# HELP hotline_http_requests_total HTTP requests answered, by route and status.\n",
+        );
+        out.push_str("# TYPE hotline_http_requests_total counter\n");
+        for ((method, route, status), count) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "hotline_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {count}",
+                escape(route)
+            );
+        }
+        out.push_str("# HELP hotline_http_request_duration_seconds Time to answer, by route.\n");
+        out.push_str("# TYPE hotline_http_request_duration_seconds histogram\n");
+        for ((method, route), h) in self
+            .durations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
+            for (bound, count) in BUCKETS.iter().zip(h.counts.iter()) {
+                let _ = writeln!(
+                    out,
+                    "hotline_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "hotline_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "hotline_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "hotline_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
+        }
+        let counters = [
+            (
+                "hotline_tickets_registered_total",
+                "Tickets registered by this instance.",
+                &self.tickets_registered,
+            ),
+            (
+                "hotline_logins_succeeded_total",
+                "Successful sign-ins.",
+                &self.logins_succeeded,
+            ),
+            (
+                "hotline_logins_failed_total",
+                "Refused sign-ins.",
+                &self.logins_failed,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
+        let gauges = [
+            (
+                "hotline_db_connections",
+                "Open database connections.",
+                snapshot.db_connections,
+            ),
+            (
+                "hotline_db_idle_connections",
+                "Idle database connections.",
+                snapshot.db_idle_connections,
+            ),
+            (
+                "hotline_db_max_connections",
+                "The pool's size.",
+                snapshot.db_max_connections,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observations_render_as_counters_and_histograms() {
+        let metrics = Metrics::default();
+        metrics.observe("GET", "/api/v1/tickets/{id}", 200, Duration::from_millis(3));
+        metrics.observe(
+            "GET",
+            "/api/v1/tickets/{id}",
+            200,
+            Duration::from_millis(30),
+        );
+        metrics.tickets_registered.fetch_add(2, Ordering::Relaxed);
+        let text = metrics.render(&Snapshot {
+            db_connections: 3,
+            db_idle_connections: 2,
+            db_max_connections: 8,
+        });
+        assert!(text.contains(
+            "hotline_http_requests_total{method=\"GET\",route=\"/api/v1/tickets/{id}\",status=\"200\"} 2"
+        ));
+        assert!(text.contains("le=\"0.005\"} 1"));
+        assert!(text.contains("le=\"0.05\"} 2"));
+        assert!(text.contains("hotline_tickets_registered_total 2"));
+        assert!(text.contains("hotline_db_max_connections 8"));
+    }
+}

@@ -1,0 +1,176 @@
+//! Building the application: database, migrations, keys, the HTTP server. `main` and the tests
+//! both start the service through [`Application::build`].
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::api::{self, AppState};
+use crate::auth::{self, AuthState, LoginThrottle, TokenKeys, UserGate};
+use crate::config::Settings;
+use crate::domain::access::Role;
+use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::directory::Attachment;
+use crate::metrics::Metrics;
+use crate::store::tickets::Numbering;
+use crate::store::users::NewUser;
+use crate::store::{self, Db, redact_url};
+use crate::telemetry;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] store::StoreError),
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+/// Opens the database and brings its schema up to date.
+pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
+    let db = Db::open(&settings.database_url, &settings.pool)?;
+    let applied = db.read(|c| store::migrations::run(c))?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied migrations");
+    }
+    Ok(db)
+}
+
+/// On a database without any administrator, creates `admin` with a random password that must be
+/// changed at first sign-in, and returns that password (to be shown once, never logged).
+pub fn bootstrap_admin(db: &Db, clock: &dyn Clock) -> Result<Option<String>, StartupError> {
+    let admins = db.read(|c| store::users::count_with_role(c, Role::Admin))?;
+    if admins > 0 {
+        return Ok(None);
+    }
+    let password = auth::generate_password(20);
+    let hash = auth::hash_password(&password).map_err(|e| StartupError::Config(e.to_string()))?;
+    let new = NewUser {
+        username: "admin",
+        display_name: "Administrator",
+        attachment: Attachment {
+            role: Role::Admin,
+            unit_id: None,
+            channel: None,
+        },
+        password_hash: &hash,
+        must_change_password: true,
+    };
+    let created = db.write(|c| -> Result<bool, store::StoreError> {
+        if store::users::count_with_role(c, Role::Admin)? > 0 {
+            return Ok(false);
+        }
+        store::users::insert(c, &new, clock.now())?;
+        Ok(true)
+    })?;
+    Ok(created.then_some(password))
+}
+
+pub fn token_keys(settings: &Settings) -> Result<TokenKeys, StartupError> {
+    let secret = auth::resolve_secret(settings.jwt_secret.as_ref(), &settings.database_url)
+        .map_err(StartupError::Config)?;
+    TokenKeys::new(&secret).map_err(StartupError::Config)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock))
+    }
+
+    /// Builds the application on an open database (tests keep a handle on it) and a clock.
+    pub fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
+        let db = open_database(&settings)?;
+        Self::build_on(settings, db, clock)
+    }
+
+    pub fn build_on(
+        settings: Settings,
+        db: Db,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
+        let keys = token_keys(&settings)?;
+        let state = web::Data::new(AppState {
+            db,
+            auth: AuthState {
+                keys,
+                gate: UserGate::new(settings.auth_cache_ttl),
+                throttle: LoginThrottle::default(),
+                token_ttl: settings.token_ttl,
+            },
+            metrics: Metrics::default(),
+            clock,
+            numbering: Numbering {
+                timezone: settings.timezone,
+                digits: settings.ticket_number_digits,
+            },
+            body_limit: settings.body_limit,
+        });
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let payload = web::PayloadConfig::new(settings.body_limit);
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(payload.clone())
+                .wrap(from_fn(telemetry::observe))
+                .configure(api::configure)
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        tracing::info!(
+            port,
+            database = %match &settings.database_url {
+                store::DatabaseUrl::Postgres(url) => redact_url(url),
+                store::DatabaseUrl::Sqlite { path, .. } => path.display().to_string(),
+            },
+            "listening"
+        );
+        Ok(Self {
+            port,
+            server: server.run(),
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

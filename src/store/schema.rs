@@ -1,0 +1,173 @@
+//! The one schema both backends share. Written by hand: `diesel print-schema` would describe the
+//! SQLite rowid keys as `Integer`. A test compares every table and column here with what each
+//! backend's migrations actually create.
+
+diesel::table! {
+    units (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        parent_id -> Nullable<Text>,
+        sort_order -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        unit_id -> Nullable<Text>,
+        channel -> Nullable<Text>,
+        active -> Bool,
+        must_change_password -> Bool,
+        tokens_valid_after -> Nullable<Timestamp>,
+        last_login_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> Text,
+        parent_id -> Nullable<Text>,
+        name -> Text,
+        full_name -> Text,
+        level -> Integer,
+        default_unit_id -> Nullable<Text>,
+        sort_order -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_number_days (day) {
+        day -> Text,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Text,
+        number -> Text,
+        channel -> Text,
+        external_ref -> Nullable<Text>,
+        ticket_type -> Text,
+        category_id -> Nullable<Text>,
+        title -> Text,
+        content -> Text,
+        caller_name -> Nullable<Text>,
+        caller_phone -> Nullable<Text>,
+        confidential -> Bool,
+        address -> Nullable<Text>,
+        area_unit_id -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        priority -> Text,
+        status -> Text,
+        current_round -> Integer,
+        primary_unit_id -> Nullable<Text>,
+        sign_due_at -> Nullable<Timestamp>,
+        due_at -> Nullable<Timestamp>,
+        overdue -> Bool,
+        supervised -> Bool,
+        return_count -> Integer,
+        rework_count -> Integer,
+        urge_count -> Integer,
+        merged_into_id -> Nullable<Text>,
+        close_reason -> Nullable<Text>,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    assignments (id) {
+        id -> Text,
+        ticket_id -> Text,
+        unit_id -> Text,
+        round -> Integer,
+        role -> Text,
+        status -> Text,
+        forced -> Bool,
+        dispatched_by -> Text,
+        dispatched_at -> Timestamp,
+        sign_due_at -> Timestamp,
+        due_at -> Timestamp,
+        original_due_at -> Timestamp,
+        signed_at -> Nullable<Timestamp>,
+        returned_at -> Nullable<Timestamp>,
+        return_reason -> Nullable<Text>,
+        replied_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> BigInt,
+        ticket_id -> Text,
+        ticket_version -> BigInt,
+        kind -> Text,
+        actor_user_id -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        actor_unit_id -> Nullable<Text>,
+        assignment_id -> Nullable<Text>,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idempotency_key) {
+        user_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status_code -> Integer,
+        response_body -> Text,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        user_id -> Nullable<Text>,
+        action -> Text,
+        ticket_id -> Nullable<Text>,
+        subject_id -> Nullable<Text>,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(assignments -> tickets (ticket_id));
+diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(users -> units (unit_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    users,
+    categories,
+    ticket_number_days,
+    tickets,
+    assignments,
+    ticket_events,
+    idempotency_keys,
+    audit_log,
+);

@@ -1,0 +1,572 @@
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text, Timestamp};
+use uuid::Uuid;
+
+use super::events::{self, NewEvent};
+use super::schema::{assignments, tickets};
+use super::{
+    DbConnection, MultiBackend, StoreError, contains_pattern, from_db, lower, parse_opt_uuid,
+    parse_text, parse_uuid, to_db,
+};
+use crate::domain::access::{Actor, TicketScope};
+use crate::domain::ticket::{
+    Assignment, Channel, EventKind, GeoPoint, Priority, Ticket, TicketDetails, TicketDraft,
+    TicketStatus, TicketType, ticket_number,
+};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+struct TicketRow {
+    id: String,
+    number: String,
+    channel: String,
+    external_ref: Option<String>,
+    ticket_type: String,
+    category_id: Option<String>,
+    title: String,
+    content: String,
+    caller_name: Option<String>,
+    caller_phone: Option<String>,
+    confidential: bool,
+    address: Option<String>,
+    area_unit_id: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    priority: String,
+    status: String,
+    current_round: i32,
+    primary_unit_id: Option<String>,
+    sign_due_at: Option<NaiveDateTime>,
+    due_at: Option<NaiveDateTime>,
+    overdue: bool,
+    supervised: bool,
+    return_count: i32,
+    rework_count: i32,
+    urge_count: i32,
+    merged_into_id: Option<String>,
+    close_reason: Option<String>,
+    created_by: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    closed_at: Option<NaiveDateTime>,
+}
+
+impl TicketRow {
+    fn into_ticket(self) -> Result<Ticket, StoreError> {
+        let location = match (self.latitude, self.longitude) {
+            (Some(latitude), Some(longitude)) => Some(GeoPoint {
+                latitude,
+                longitude,
+            }),
+            _ => None,
+        };
+        Ok(Ticket {
+            id: parse_uuid(&self.id)?,
+            number: self.number,
+            channel: parse_text(&self.channel)?,
+            external_ref: self.external_ref,
+            details: TicketDetails {
+                ticket_type: parse_text(&self.ticket_type)?,
+                category_id: parse_opt_uuid(self.category_id.as_deref())?,
+                title: self.title,
+                content: self.content,
+                caller_name: self.caller_name,
+                caller_phone: self.caller_phone,
+                confidential: self.confidential,
+                address: self.address,
+                area_unit_id: parse_opt_uuid(self.area_unit_id.as_deref())?,
+                location,
+                priority: parse_text(&self.priority)?,
+            },
+            status: parse_text(&self.status)?,
+            current_round: self.current_round,
+            primary_unit_id: parse_opt_uuid(self.primary_unit_id.as_deref())?,
+            sign_due_at: self.sign_due_at.map(from_db),
+            due_at: self.due_at.map(from_db),
+            overdue: self.overdue,
+            supervised: self.supervised,
+            return_count: self.return_count,
+            rework_count: self.rework_count,
+            urge_count: self.urge_count,
+            merged_into_id: parse_opt_uuid(self.merged_into_id.as_deref())?,
+            close_reason: self.close_reason,
+            created_by: parse_uuid(&self.created_by)?,
+            version: self.version,
+            created_at: from_db(self.created_at),
+            updated_at: from_db(self.updated_at),
+            closed_at: self.closed_at.map(from_db),
+        })
+    }
+}
+
+/// How ticket numbers are made: the day is the hotline's local day.
+#[derive(Debug, Clone, Copy)]
+pub struct Numbering {
+    pub timezone: chrono_tz::Tz,
+    pub digits: usize,
+}
+
+/// The outcome of a registration: a new ticket, or the one already registered under the same
+/// `(channel, external_ref)`.
+#[derive(Debug)]
+pub struct Registration {
+    pub ticket: Ticket,
+    pub created: bool,
+}
+
+#[derive(QueryableByName)]
+struct Sequence {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    last_value: i64,
+}
+
+/// The next sequence number of `day`. The upsert takes the day's row lock until commit, so
+/// numbers of one day are gap-free and never handed out twice.
+fn next_sequence(conn: &mut DbConnection, day: NaiveDate) -> Result<i64, StoreError> {
+    let row: Sequence = diesel::sql_query(
+        "INSERT INTO ticket_number_days (day, last_value) VALUES ($1, 1) \
+         ON CONFLICT (day) DO UPDATE SET last_value = ticket_number_days.last_value + 1 \
+         RETURNING last_value",
+    )
+    .bind::<Text, _>(day.format("%Y-%m-%d").to_string())
+    .get_result(conn)?;
+    Ok(row.last_value)
+}
+
+/// Registers a ticket and its `registered` event.
+pub fn register(
+    conn: &mut DbConnection,
+    draft: &TicketDraft,
+    actor: Actor,
+    numbering: Numbering,
+    now: DateTime<Utc>,
+) -> Result<Registration, StoreError> {
+    if let Some(external_ref) = draft.external_ref.as_deref() {
+        if let Some(ticket) = find_by_external_ref(conn, draft.channel, external_ref)? {
+            return Ok(Registration {
+                ticket,
+                created: false,
+            });
+        }
+    }
+    let created_by = actor
+        .user_id
+        .ok_or_else(|| StoreError::corrupt("a ticket is registered by a user"))?;
+    let day = now.with_timezone(&numbering.timezone).date_naive();
+    let number = ticket_number(day, next_sequence(conn, day)?, numbering.digits);
+    let ticket = Ticket {
+        id: Uuid::now_v7(),
+        number,
+        channel: draft.channel,
+        external_ref: draft.external_ref.clone(),
+        details: draft.details.clone(),
+        status: TicketStatus::Registered,
+        current_round: 0,
+        primary_unit_id: None,
+        sign_due_at: None,
+        due_at: None,
+        overdue: false,
+        supervised: false,
+        return_count: 0,
+        rework_count: 0,
+        urge_count: 0,
+        merged_into_id: None,
+        close_reason: None,
+        created_by,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        closed_at: None,
+    };
+    let d = &ticket.details;
+    diesel::insert_into(tickets::table)
+        .values((
+            (
+                tickets::id.eq(ticket.id.to_string()),
+                tickets::number.eq(&ticket.number),
+                tickets::channel.eq(ticket.channel.as_str()),
+                tickets::external_ref.eq(ticket.external_ref.as_deref()),
+                tickets::ticket_type.eq(d.ticket_type.as_str()),
+                tickets::category_id.eq(d.category_id.map(|c| c.to_string())),
+                tickets::title.eq(&d.title),
+                tickets::content.eq(&d.content),
+                tickets::caller_name.eq(d.caller_name.as_deref()),
+                tickets::caller_phone.eq(d.caller_phone.as_deref()),
+                tickets::confidential.eq(d.confidential),
+                tickets::address.eq(d.address.as_deref()),
+                tickets::area_unit_id.eq(d.area_unit_id.map(|a| a.to_string())),
+                tickets::latitude.eq(d.location.map(|l| l.latitude)),
+                tickets::longitude.eq(d.location.map(|l| l.longitude)),
+            ),
+            (
+                tickets::priority.eq(d.priority.as_str()),
+                tickets::status.eq(ticket.status.as_str()),
+                tickets::created_by.eq(created_by.to_string()),
+                tickets::version.eq(ticket.version),
+                tickets::created_at.eq(to_db(now)),
+                tickets::updated_at.eq(to_db(now)),
+            ),
+        ))
+        .execute(conn)?;
+    let details = serde_json::json!({
+        "number": ticket.number,
+        "channel": ticket.channel,
+        "external_ref": ticket.external_ref,
+        "type": d.ticket_type,
+        "category_id": d.category_id,
+        "priority": d.priority,
+        "confidential": d.confidential,
+        "area_unit_id": d.area_unit_id,
+    });
+    events::append(
+        conn,
+        &NewEvent {
+            ticket_id: ticket.id,
+            ticket_version: ticket.version,
+            kind: EventKind::Registered,
+            actor,
+            assignment_id: None,
+            details: &details,
+            at: now,
+        },
+    )?;
+    Ok(Registration {
+        ticket,
+        created: true,
+    })
+}
+
+pub fn find_by_external_ref(
+    conn: &mut DbConnection,
+    channel: Channel,
+    external_ref: &str,
+) -> Result<Option<Ticket>, StoreError> {
+    tickets::table
+        .filter(tickets::channel.eq(channel.as_str()))
+        .filter(tickets::external_ref.eq(external_ref))
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(TicketRow::into_ticket)
+        .transpose()
+}
+
+/// Whether `ticket` lies inside `scope`; outside it a ticket does not exist for the caller.
+fn in_scope(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    scope: TicketScope,
+) -> Result<bool, StoreError> {
+    Ok(match scope {
+        TicketScope::All => true,
+        TicketScope::CreatedBy(user) => ticket.created_by == user,
+        TicketScope::Unit(unit) => diesel::select(exists(
+            assignments::table
+                .filter(assignments::ticket_id.eq(ticket.id.to_string()))
+                .filter(assignments::unit_id.eq(unit.to_string())),
+        ))
+        .get_result(conn)?,
+    })
+}
+
+fn scoped(
+    conn: &mut DbConnection,
+    row: Option<TicketRow>,
+    scope: TicketScope,
+) -> Result<Ticket, StoreError> {
+    let ticket = row.ok_or(StoreError::NotFound)?.into_ticket()?;
+    if in_scope(conn, &ticket, scope)? {
+        Ok(ticket)
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid, scope: TicketScope) -> Result<Ticket, StoreError> {
+    let row = tickets::table
+        .find(id.to_string())
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()?;
+    scoped(conn, row, scope)
+}
+
+pub fn get_by_number(
+    conn: &mut DbConnection,
+    number: &str,
+    scope: TicketScope,
+) -> Result<Ticket, StoreError> {
+    let row = tickets::table
+        .filter(tickets::number.eq(number))
+        .select(TicketRow::as_select())
+        .first(conn)
+        .optional()?;
+    scoped(conn, row, scope)
+}
+
+/// Reads a ticket for changing it: on PostgreSQL the row stays locked until the transaction
+/// ends; on SQLite the write transaction already holds the database.
+pub fn lock(conn: &mut DbConnection, id: Uuid, scope: TicketScope) -> Result<Ticket, StoreError> {
+    let key = id.to_string();
+    let row = match conn {
+        DbConnection::Pg(pg) => tickets::table
+            .find(key)
+            .for_update()
+            .select(TicketRow::as_select())
+            .first(pg)
+            .optional()?,
+        DbConnection::Sqlite(_) => tickets::table
+            .find(key)
+            .select(TicketRow::as_select())
+            .first(conn)
+            .optional()?,
+    };
+    scoped(conn, row, scope)
+}
+
+/// Stores new registration details as the next version and appends the event recording them.
+pub fn save_details(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    details: &TicketDetails,
+    actor: Actor,
+    event_details: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<Ticket, StoreError> {
+    let next_version = ticket.version + 1;
+    let updated = diesel::update(
+        tickets::table
+            .find(ticket.id.to_string())
+            .filter(tickets::version.eq(ticket.version)),
+    )
+    .set((
+        (
+            tickets::ticket_type.eq(details.ticket_type.as_str()),
+            tickets::category_id.eq(details.category_id.map(|c| c.to_string())),
+            tickets::title.eq(&details.title),
+            tickets::content.eq(&details.content),
+            tickets::caller_name.eq(details.caller_name.as_deref()),
+            tickets::caller_phone.eq(details.caller_phone.as_deref()),
+            tickets::confidential.eq(details.confidential),
+            tickets::address.eq(details.address.as_deref()),
+            tickets::area_unit_id.eq(details.area_unit_id.map(|a| a.to_string())),
+            tickets::latitude.eq(details.location.map(|l| l.latitude)),
+            tickets::longitude.eq(details.location.map(|l| l.longitude)),
+            tickets::priority.eq(details.priority.as_str()),
+        ),
+        tickets::version.eq(next_version),
+        tickets::updated_at.eq(to_db(now)),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(StoreError::Unavailable(
+            "the ticket changed while it was being saved".into(),
+        ));
+    }
+    events::append(
+        conn,
+        &NewEvent {
+            ticket_id: ticket.id,
+            ticket_version: next_version,
+            kind: EventKind::Edited,
+            actor,
+            assignment_id: None,
+            details: event_details,
+            at: now,
+        },
+    )?;
+    Ok(Ticket {
+        details: details.clone(),
+        version: next_version,
+        updated_at: now,
+        ..ticket.clone()
+    })
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct TicketFilter {
+    pub statuses: Vec<TicketStatus>,
+    pub unit_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
+    pub types: Vec<TicketType>,
+    pub channels: Vec<Channel>,
+    pub priority: Option<Priority>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub due_before: Option<DateTime<Utc>>,
+    pub overdue: Option<bool>,
+    pub supervised: Option<bool>,
+    pub q: Option<String>,
+}
+
+/// Where a page of the newest-first list starts: after this ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreatedCursor {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+type BoxedTickets<'a> = tickets::BoxedQuery<
+    'a,
+    MultiBackend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<TicketRow, MultiBackend>>,
+>;
+
+/// Tickets a unit has ever been assigned.
+fn unit_has_ticket(
+    unit: Uuid,
+) -> Box<dyn diesel::expression::BoxableExpression<tickets::table, MultiBackend, SqlType = Bool>> {
+    Box::new(exists(
+        assignments::table
+            .filter(assignments::ticket_id.eq(tickets::id))
+            .filter(assignments::unit_id.eq(unit.to_string())),
+    ))
+}
+
+/// The newest tickets first, inside `scope`, matching `filter`, after `cursor`.
+pub fn list(
+    conn: &mut DbConnection,
+    scope: TicketScope,
+    filter: &TicketFilter,
+    cursor: Option<&CreatedCursor>,
+    limit: i64,
+) -> Result<Vec<Ticket>, StoreError> {
+    let mut query: BoxedTickets<'_> = tickets::table.select(TicketRow::as_select()).into_boxed();
+    query = match scope {
+        TicketScope::All => query,
+        TicketScope::Unit(unit) => query.filter(unit_has_ticket(unit)),
+        TicketScope::CreatedBy(user) => query.filter(tickets::created_by.eq(user.to_string())),
+    };
+    if !filter.statuses.is_empty() {
+        query = query.filter(tickets::status.eq_any(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(unit) = filter.unit_id {
+        query = query.filter(unit_has_ticket(unit));
+    }
+    if let Some(category) = filter.category_id {
+        let ids = super::categories::with_children(conn, category)?;
+        query = query.filter(tickets::category_id.eq_any(ids));
+    }
+    if !filter.types.is_empty() {
+        query = query.filter(tickets::ticket_type.eq_any(filter.types.iter().map(|t| t.as_str())));
+    }
+    if !filter.channels.is_empty() {
+        query = query.filter(tickets::channel.eq_any(filter.channels.iter().map(|c| c.as_str())));
+    }
+    if let Some(priority) = filter.priority {
+        query = query.filter(tickets::priority.eq(priority.as_str()));
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(tickets::created_at.ge(to_db(from)));
+    }
+    if let Some(to) = filter.created_to {
+        query = query.filter(tickets::created_at.lt(to_db(to)));
+    }
+    if let Some(before) = filter.due_before {
+        query = query.filter(tickets::due_at.lt(to_db(before)));
+    }
+    if let Some(overdue) = filter.overdue {
+        query = query.filter(tickets::overdue.eq(overdue));
+    }
+    if let Some(supervised) = filter.supervised {
+        query = query.filter(tickets::supervised.eq(supervised));
+    }
+    if let Some(q) = filter.q.as_deref() {
+        let pattern = contains_pattern(q);
+        query = query.filter(
+            lower(tickets::title)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(tickets::content).like(pattern.clone()).escape('\\'))
+                .or(
+                    diesel::dsl::sql::<Bool>("lower(COALESCE(tickets.address, '')) LIKE ")
+                        .bind::<Text, _>(pattern)
+                        .sql(" ESCAPE '\\'"),
+                ),
+        );
+    }
+    if let Some(cursor) = cursor {
+        query = query.filter(
+            diesel::dsl::sql::<Bool>("(tickets.created_at, tickets.id) < (")
+                .bind::<Timestamp, _>(to_db(cursor.created_at))
+                .sql(", ")
+                .bind::<Text, _>(cursor.id.to_string())
+                .sql(")"),
+        );
+    }
+    query
+        .order((tickets::created_at.desc(), tickets::id.desc()))
+        .limit(limit)
+        .load(conn)?
+        .into_iter()
+        .map(TicketRow::into_ticket)
+        .collect()
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = assignments)]
+struct AssignmentRow {
+    id: String,
+    ticket_id: String,
+    unit_id: String,
+    round: i32,
+    role: String,
+    status: String,
+    forced: bool,
+    dispatched_by: String,
+    dispatched_at: NaiveDateTime,
+    sign_due_at: NaiveDateTime,
+    due_at: NaiveDateTime,
+    original_due_at: NaiveDateTime,
+    signed_at: Option<NaiveDateTime>,
+    returned_at: Option<NaiveDateTime>,
+    return_reason: Option<String>,
+    replied_at: Option<NaiveDateTime>,
+    closed_at: Option<NaiveDateTime>,
+}
+
+impl AssignmentRow {
+    fn into_assignment(self) -> Result<Assignment, StoreError> {
+        Ok(Assignment {
+            id: parse_uuid(&self.id)?,
+            ticket_id: parse_uuid(&self.ticket_id)?,
+            unit_id: parse_uuid(&self.unit_id)?,
+            round: self.round,
+            role: parse_text(&self.role)?,
+            status: parse_text(&self.status)?,
+            forced: self.forced,
+            dispatched_by: parse_uuid(&self.dispatched_by)?,
+            dispatched_at: from_db(self.dispatched_at),
+            sign_due_at: from_db(self.sign_due_at),
+            due_at: from_db(self.due_at),
+            original_due_at: from_db(self.original_due_at),
+            signed_at: self.signed_at.map(from_db),
+            returned_at: self.returned_at.map(from_db),
+            return_reason: self.return_reason,
+            replied_at: self.replied_at.map(from_db),
+            closed_at: self.closed_at.map(from_db),
+        })
+    }
+}
+
+/// A ticket's assignments, round by round.
+pub fn assignments(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+) -> Result<Vec<Assignment>, StoreError> {
+    assignments::table
+        .filter(assignments::ticket_id.eq(ticket_id.to_string()))
+        .order((
+            assignments::round.asc(),
+            assignments::dispatched_at.asc(),
+            assignments::id.asc(),
+        ))
+        .select(AssignmentRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(AssignmentRow::into_assignment)
+        .collect()
+}

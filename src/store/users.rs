@@ -1,0 +1,230 @@
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::users;
+use super::{
+    DbConnection, StoreError, contains_pattern, from_db, lower, parse_opt_uuid, parse_text,
+    parse_uuid, to_db,
+};
+use crate::domain::access::Role;
+use crate::domain::directory::{Attachment, User};
+use crate::domain::ticket::Channel;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: String,
+    username: String,
+    display_name: String,
+    role: String,
+    unit_id: Option<String>,
+    channel: Option<String>,
+    active: bool,
+    must_change_password: bool,
+    tokens_valid_after: Option<NaiveDateTime>,
+    last_login_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User, StoreError> {
+        Ok(User {
+            id: parse_uuid(&self.id)?,
+            username: self.username,
+            display_name: self.display_name,
+            attachment: Attachment {
+                role: parse_text(&self.role)?,
+                unit_id: parse_opt_uuid(self.unit_id.as_deref())?,
+                channel: self.channel.as_deref().map(parse_text).transpose()?,
+            },
+            active: self.active,
+            must_change_password: self.must_change_password,
+            tokens_valid_after: self.tokens_valid_after.map(from_db),
+            last_login_at: self.last_login_at.map(from_db),
+            created_at: from_db(self.created_at),
+            updated_at: from_db(self.updated_at),
+        })
+    }
+}
+
+/// An account to create, its password already hashed.
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub attachment: Attachment,
+    pub password_hash: &'a str,
+    pub must_change_password: bool,
+}
+
+/// Inserts an account; `Duplicate { table: "users" }` when the username is taken.
+pub fn insert(
+    conn: &mut DbConnection,
+    new: &NewUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<User, StoreError> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(id.to_string()),
+            users::username.eq(new.username),
+            users::display_name.eq(new.display_name),
+            users::password_hash.eq(new.password_hash),
+            users::role.eq(new.attachment.role.as_str()),
+            users::unit_id.eq(new.attachment.unit_id.map(|u| u.to_string())),
+            users::channel.eq(new.attachment.channel.map(Channel::as_str)),
+            users::active.eq(true),
+            users::must_change_password.eq(new.must_change_password),
+            users::created_at.eq(to_db(now)),
+            users::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    get(conn, id)
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
+    users::table
+        .find(id.to_string())
+        .select(UserRow::as_select())
+        .first(conn)?
+        .into_user()
+}
+
+/// The account and its password hash, for signing in.
+pub fn find_credentials(
+    conn: &mut DbConnection,
+    username: &str,
+) -> Result<Option<(User, String)>, StoreError> {
+    let row: Option<(UserRow, String)> = users::table
+        .filter(users::username.eq(username))
+        .select((UserRow::as_select(), users::password_hash))
+        .first(conn)
+        .optional()?;
+    row.map(|(user, hash)| Ok((user.into_user()?, hash)))
+        .transpose()
+}
+
+pub fn password_hash(conn: &mut DbConnection, id: Uuid) -> Result<String, StoreError> {
+    Ok(users::table
+        .find(id.to_string())
+        .select(users::password_hash)
+        .first(conn)?)
+}
+
+pub fn count_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, StoreError> {
+    Ok(users::table
+        .filter(users::role.eq(role.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub unit_id: Option<Uuid>,
+    pub active: Option<bool>,
+    pub q: Option<String>,
+}
+
+/// Accounts in username order, after `after`.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &UserFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<User>, StoreError> {
+    let mut query = users::table.select(UserRow::as_select()).into_boxed();
+    if let Some(role) = filter.role {
+        query = query.filter(users::role.eq(role.as_str()));
+    }
+    if let Some(unit) = filter.unit_id {
+        query = query.filter(users::unit_id.eq(unit.to_string()));
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(users::active.eq(active));
+    }
+    if let Some(q) = filter.q.as_deref() {
+        let pattern = contains_pattern(q);
+        query = query.filter(
+            lower(users::username)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::display_name).like(pattern).escape('\\')),
+        );
+    }
+    if let Some(after) = after {
+        query = query.filter(users::username.gt(after.to_owned()));
+    }
+    query
+        .order(users::username.asc())
+        .limit(limit)
+        .load(conn)?
+        .into_iter()
+        .map(UserRow::into_user)
+        .collect()
+}
+
+/// A change to an account; a new password hash also ends every token issued before `now`.
+#[derive(Default)]
+pub struct UserChanges<'a> {
+    pub display_name: Option<&'a str>,
+    pub attachment: Option<Attachment>,
+    pub active: Option<bool>,
+    pub password_hash: Option<&'a str>,
+    pub must_change_password: Option<bool>,
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    id: Uuid,
+    changes: &UserChanges<'_>,
+    now: DateTime<Utc>,
+) -> Result<User, StoreError> {
+    #[derive(AsChangeset)]
+    #[diesel(table_name = users)]
+    struct Changes<'a> {
+        display_name: Option<&'a str>,
+        role: Option<&'static str>,
+        unit_id: Option<Option<String>>,
+        channel: Option<Option<&'static str>>,
+        active: Option<bool>,
+        password_hash: Option<&'a str>,
+        must_change_password: Option<bool>,
+        tokens_valid_after: Option<Option<NaiveDateTime>>,
+        updated_at: NaiveDateTime,
+    }
+    let attachment = changes.attachment;
+    // Deactivating an account or changing its role also ends its tokens.
+    let ends_tokens =
+        changes.password_hash.is_some() || changes.active == Some(false) || attachment.is_some();
+    let row = Changes {
+        display_name: changes.display_name,
+        role: attachment.map(|a| a.role.as_str()),
+        unit_id: attachment.map(|a| a.unit_id.map(|u| u.to_string())),
+        channel: attachment.map(|a| a.channel.map(Channel::as_str)),
+        active: changes.active,
+        password_hash: changes.password_hash,
+        must_change_password: changes.must_change_password,
+        tokens_valid_after: ends_tokens.then_some(Some(to_db(now))),
+        updated_at: to_db(now),
+    };
+    let updated = diesel::update(users::table.find(id.to_string()))
+        .set(&row)
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get(conn, id)
+}
+
+pub fn record_login(
+    conn: &mut DbConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(users::table.find(id.to_string()))
+        .set(users::last_login_at.eq(to_db(now)))
+        .execute(conn)?;
+    Ok(())
+}
