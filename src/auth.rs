@@ -44,6 +44,8 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// The account's token generation at issue.
+    pub generation: i64,
 }
 
 /// The signing key and the one way tokens are checked: HS256 only, `exp`, `iss`, `aud` required.
@@ -87,6 +89,7 @@ impl TokenKeys {
             aud: AUDIENCE.into(),
             iat: issued_at.timestamp(),
             exp: issued_at.timestamp() + ttl.as_secs() as i64,
+            generation: user.token_generation,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::internal(format!("cannot sign a token: {e}")))
@@ -439,13 +442,11 @@ async fn authenticate(req: HttpRequest) -> Result<Authenticated, ApiError> {
             "this account is deactivated",
         ));
     }
-    if let Some(after) = user.tokens_valid_after {
-        if claims.iat < after.timestamp() {
-            return Err(ApiError::unauthorized(
-                "token_revoked",
-                "the token was issued before the account's password or access changed",
-            ));
-        }
+    if claims.generation != user.token_generation {
+        return Err(ApiError::unauthorized(
+            "token_revoked",
+            "the account's password or access changed after this token was issued",
+        ));
     }
     Ok(Authenticated { user })
 }
@@ -500,7 +501,7 @@ mod tests {
             },
             active: true,
             must_change_password: false,
-            tokens_valid_after: None,
+            token_generation: 0,
             last_login_at: None,
             created_at: now,
             updated_at: now,

@@ -129,32 +129,57 @@ const CATEGORIES: &[(&str, &[(&str, &str)])] = &[
     ("交通运输", &[("公交出行", "jtj"), ("道路养护", "glj")]),
 ];
 
-/// Demo accounts: username, display name, role, unit code, channel.
-const ACCOUNTS: &[(&str, &str, Role, Option<&str>, Option<Channel>)] = &[
-    ("agent", "话务员 王芳", Role::Agent, None, None),
-    ("dispatcher", "派单员 李强", Role::Dispatcher, None, None),
-    (
+struct DemoAccount {
+    username: &'static str,
+    display_name: &'static str,
+    role: Role,
+    unit_code: Option<&'static str>,
+    channel: Option<Channel>,
+}
+
+const fn account(
+    username: &'static str,
+    display_name: &'static str,
+    role: Role,
+    unit_code: Option<&'static str>,
+    channel: Option<Channel>,
+) -> DemoAccount {
+    DemoAccount {
+        username,
+        display_name,
+        role,
+        unit_code,
+        channel,
+    }
+}
+
+/// One account per role (but administrator, which first start creates), two unit handlers so
+/// that a ticket can be returned by one unit and dispatched to another.
+const ACCOUNTS: &[DemoAccount] = &[
+    account("agent", "话务员 王芳", Role::Agent, None, None),
+    account("dispatcher", "派单员 李强", Role::Dispatcher, None, None),
+    account(
         "supervisor",
         "热线办主任 张伟",
         Role::Supervisor,
         None,
         None,
     ),
-    (
+    account(
         "renshe",
         "人社局承办人 赵敏",
         Role::UnitHandler,
         Some("rsj"),
         None,
     ),
-    (
+    account(
         "chengguan",
         "城管局承办人 刘洋",
         Role::UnitHandler,
         Some("cgj"),
         None,
     ),
-    (
+    account(
         "platform",
         "市级平台接口",
         Role::Integration,
@@ -236,7 +261,13 @@ pub fn load(db: &Db, clock: &dyn Clock, password: Option<&str>) -> Result<DemoRe
             }
         }
         for (i, password, hash) in &credentials {
-            let (username, display_name, role, unit_code, channel) = ACCOUNTS[*i];
+            let DemoAccount {
+                username,
+                display_name,
+                role,
+                unit_code,
+                channel,
+            } = ACCOUNTS[*i];
             let unit_id = match unit_code {
                 Some(code) => store::units::find_by_code(conn, code)?.map(|u| u.id),
                 None => None,
@@ -303,17 +334,15 @@ mod tests {
                 assert!(UNITS.iter().any(|(code, _, _)| code == unit), "{unit}");
             }
         }
-        for (_, _, _, unit, _) in ACCOUNTS {
-            if let Some(unit) = unit {
-                assert!(UNITS.iter().any(|(code, _, _)| code == unit), "{unit}");
-            }
+        for unit in ACCOUNTS.iter().filter_map(|a| a.unit_code) {
+            assert!(UNITS.iter().any(|(code, _, _)| *code == unit), "{unit}");
         }
     }
 
     #[test]
     fn there_is_one_account_for_every_role_but_admin() {
         for role in Role::ALL.iter().filter(|r| **r != Role::Admin) {
-            assert!(ACCOUNTS.iter().any(|(_, _, r, _, _)| r == role), "{role}");
+            assert!(ACCOUNTS.iter().any(|a| a.role == *role), "{role}");
         }
     }
 }

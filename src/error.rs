@@ -14,8 +14,13 @@ use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Boxed: errors travel through every handler's `Result`, and the happy path should not pay
+/// for their size.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
     status: StatusCode,
     code: &'static str,
     title: &'static str,
@@ -48,7 +53,7 @@ impl ApiError {
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(Details {
             status,
             code,
             title,
@@ -57,26 +62,26 @@ impl ApiError {
             extra: serde_json::Map::new(),
             headers: Vec::new(),
             internal: None,
-        }
+        }))
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
         if let Ok(value) = HeaderValue::from_str(value) {
-            self.headers.push((name, value));
+            self.0.headers.push((name, value));
         }
         self
     }
 
     pub fn with_field(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
-        self.extra.insert(key.to_owned(), value.into());
+        self.0.extra.insert(key.to_owned(), value.into());
         self
     }
 
@@ -102,7 +107,7 @@ impl ApiError {
             "Validation failed",
             errors.to_string(),
         );
-        error.errors = errors.into_errors();
+        error.0.errors = errors.into_errors();
         error
     }
 
@@ -214,7 +219,7 @@ impl ApiError {
             "the database is unreachable or busy; retry shortly",
         )
         .with_header(header::RETRY_AFTER, "1");
-        error.internal = Some(reason.into());
+        error.0.internal = Some(reason.into());
         error
     }
 
@@ -225,48 +230,55 @@ impl ApiError {
             "Internal error",
             "the service failed; the request id identifies it in the log",
         );
-        error.internal = Some(reason.into());
+        error.0.internal = Some(reason.into());
         error
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+        write!(
+            f,
+            "{} {}: {}",
+            self.0.status.as_u16(),
+            self.0.code,
+            self.0.detail
+        )
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        match (&self.internal, self.status.is_server_error()) {
-            (Some(reason), true) if self.status == StatusCode::SERVICE_UNAVAILABLE => {
-                tracing::warn!(code = self.code, reason = %reason, "answering 503");
+        let this = &self.0;
+        match (&this.internal, this.status.is_server_error()) {
+            (Some(reason), true) if this.status == StatusCode::SERVICE_UNAVAILABLE => {
+                tracing::warn!(code = this.code, reason = %reason, "answering 503");
             }
             (Some(reason), true) => {
-                tracing::error!(code = self.code, reason = %reason, "request failed")
+                tracing::error!(code = this.code, reason = %reason, "request failed")
             }
             _ => tracing::debug!(
-                code = self.code,
-                status = self.status.as_u16(),
+                code = this.code,
+                status = this.status.as_u16(),
                 "request refused"
             ),
         }
         let problem = Problem {
-            kind: format!("/problems/{}", self.code),
-            title: self.title,
-            status: self.status.as_u16(),
-            detail: &self.detail,
-            code: self.code,
-            errors: &self.errors,
-            extra: &self.extra,
+            kind: format!("/problems/{}", this.code),
+            title: this.title,
+            status: this.status.as_u16(),
+            detail: &this.detail,
+            code: this.code,
+            errors: &this.errors,
+            extra: &this.extra,
         };
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(this.status);
         response.content_type(PROBLEM_JSON);
-        for (name, value) in &self.headers {
+        for (name, value) in &this.headers {
             response.insert_header((name.clone(), value.clone()));
         }
         response.body(serde_json::to_string(&problem).unwrap_or_else(|_| "{}".into()))

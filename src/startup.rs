@@ -36,7 +36,7 @@ pub enum StartupError {
 /// Opens the database and brings its schema up to date.
 pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
     let db = Db::open(&settings.database_url, &settings.pool)?;
-    let applied = db.read(|c| store::migrations::run(c))?;
+    let applied = db.read(store::migrations::run)?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied migrations");
     }

@@ -88,9 +88,17 @@ fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
         .collect()
 }
 
+/// Parses a request body that must be one JSON object: not JSON at all is a 400, JSON of the
+/// wrong shape a 422.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::malformed_json("the request body is empty"));
+    }
+    // Syntax first, so that a shape error never hides broken JSON (or the reverse).
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| ApiError::malformed_json(format!("the body is not valid JSON: {e}")))?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {

@@ -138,8 +138,9 @@ pub struct User {
     pub attachment: Attachment,
     pub active: bool,
     pub must_change_password: bool,
-    /// Tokens issued before this instant no longer count (set when the password changes).
-    pub tokens_valid_after: Option<DateTime<Utc>>,
+    /// Tokens are valid only for the generation they were issued in; a password change,
+    /// deactivation or role change starts a new one.
+    pub token_generation: i64,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -7,7 +7,7 @@ pub fn mask_phone(phone: &str) -> String {
     let chars: Vec<char> = phone.chars().collect();
     let hidden = chars.len().min((chars.len().saturating_sub(7)).max(4));
     let visible = chars.len() - hidden;
-    let tail = ((visible + 1) / 2).max(visible.saturating_sub(3)).min(4);
+    let tail = visible.div_ceil(2).max(visible.saturating_sub(3)).min(4);
     let head = visible - tail;
     chars[..head]
         .iter()

@@ -39,7 +39,9 @@ text_enum! {
 }
 
 text_enum! {
+    #[derive(Default)]
     pub enum Priority {
+        #[default]
         Normal = "normal",
         Urgent = "urgent",
     }
@@ -139,12 +141,6 @@ impl TicketStatus {
             self,
             TicketStatus::Closed | TicketStatus::Merged | TicketStatus::Invalid
         )
-    }
-}
-
-impl Default for Priority {
-    fn default() -> Self {
-        Priority::Normal
     }
 }
 

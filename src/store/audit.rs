@@ -32,15 +32,18 @@ pub fn record(conn: &mut DbConnection, entry: &AuditEntry) -> Result<(), StoreEr
     Ok(())
 }
 
+#[derive(Queryable)]
+struct AuditRow {
+    user_id: Option<String>,
+    action: String,
+    subject_id: Option<String>,
+    details: String,
+    created_at: NaiveDateTime,
+}
+
 /// The entries about one ticket, oldest first.
 pub fn for_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<AuditEntry>, StoreError> {
-    let rows: Vec<(
-        Option<String>,
-        String,
-        Option<String>,
-        String,
-        NaiveDateTime,
-    )> = audit_log::table
+    let rows: Vec<AuditRow> = audit_log::table
         .filter(audit_log::ticket_id.eq(ticket_id.to_string()))
         .order(audit_log::id.asc())
         .select((
@@ -52,14 +55,14 @@ pub fn for_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<AuditE
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(user_id, action, subject_id, details, at)| {
+        .map(|row| {
             Ok(AuditEntry {
-                user_id: parse_opt_uuid(user_id.as_deref())?,
-                action,
+                user_id: parse_opt_uuid(row.user_id.as_deref())?,
+                action: row.action,
                 ticket_id: Some(ticket_id),
-                subject_id: parse_opt_uuid(subject_id.as_deref())?,
-                details: serde_json::from_str(&details).map_err(StoreError::corrupt)?,
-                at: from_db(at),
+                subject_id: parse_opt_uuid(row.subject_id.as_deref())?,
+                details: serde_json::from_str(&row.details).map_err(StoreError::corrupt)?,
+                at: from_db(row.created_at),
             })
         })
         .collect()

@@ -27,7 +27,7 @@ diesel::table! {
         channel -> Nullable<Text>,
         active -> Bool,
         must_change_password -> Bool,
-        tokens_valid_after -> Nullable<Timestamp>,
+        token_generation -> BigInt,
         last_login_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,

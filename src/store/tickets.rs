@@ -152,6 +152,32 @@ pub fn register(
             });
         }
     }
+    // A savepoint: when a concurrent registration with the same external reference commits
+    // first, the unique key refuses this one and the transaction goes on to answer theirs.
+    let inserted = conn.transaction(|c| insert_registration(c, draft, actor, numbering, now));
+    match (inserted, draft.external_ref.as_deref()) {
+        (Err(e), Some(external_ref)) if e.is_duplicate_in("tickets") => {
+            let ticket = find_by_external_ref(conn, draft.channel, external_ref)?
+                .ok_or_else(|| StoreError::corrupt("a duplicate external reference vanished"))?;
+            Ok(Registration {
+                ticket,
+                created: false,
+            })
+        }
+        (result, _) => result.map(|ticket| Registration {
+            ticket,
+            created: true,
+        }),
+    }
+}
+
+fn insert_registration(
+    conn: &mut DbConnection,
+    draft: &TicketDraft,
+    actor: Actor,
+    numbering: Numbering,
+    now: DateTime<Utc>,
+) -> Result<Ticket, StoreError> {
     let created_by = actor
         .user_id
         .ok_or_else(|| StoreError::corrupt("a ticket is registered by a user"))?;
@@ -233,10 +259,7 @@ pub fn register(
             at: now,
         },
     )?;
-    Ok(Registration {
-        ticket,
-        created: true,
-    })
+    Ok(ticket)
 }
 
 pub fn find_by_external_ref(

@@ -22,7 +22,7 @@ struct UserRow {
     channel: Option<String>,
     active: bool,
     must_change_password: bool,
-    tokens_valid_after: Option<NaiveDateTime>,
+    token_generation: i64,
     last_login_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
@@ -41,7 +41,7 @@ impl UserRow {
             },
             active: self.active,
             must_change_password: self.must_change_password,
-            tokens_valid_after: self.tokens_valid_after.map(from_db),
+            token_generation: self.token_generation,
             last_login_at: self.last_login_at.map(from_db),
             created_at: from_db(self.created_at),
             updated_at: from_db(self.updated_at),
@@ -165,7 +165,8 @@ pub fn list(
         .collect()
 }
 
-/// A change to an account; a new password hash also ends every token issued before `now`.
+/// A change to an account. A new password, a deactivation or a new role also ends every token
+/// issued so far.
 #[derive(Default)]
 pub struct UserChanges<'a> {
     pub display_name: Option<&'a str>,
@@ -191,11 +192,9 @@ pub fn update(
         active: Option<bool>,
         password_hash: Option<&'a str>,
         must_change_password: Option<bool>,
-        tokens_valid_after: Option<Option<NaiveDateTime>>,
         updated_at: NaiveDateTime,
     }
     let attachment = changes.attachment;
-    // Deactivating an account or changing its role also ends its tokens.
     let ends_tokens =
         changes.password_hash.is_some() || changes.active == Some(false) || attachment.is_some();
     let row = Changes {
@@ -206,7 +205,6 @@ pub fn update(
         active: changes.active,
         password_hash: changes.password_hash,
         must_change_password: changes.must_change_password,
-        tokens_valid_after: ends_tokens.then_some(Some(to_db(now))),
         updated_at: to_db(now),
     };
     let updated = diesel::update(users::table.find(id.to_string()))
@@ -214,6 +212,11 @@ pub fn update(
         .execute(conn)?;
     if updated == 0 {
         return Err(StoreError::NotFound);
+    }
+    if ends_tokens {
+        diesel::update(users::table.find(id.to_string()))
+            .set(users::token_generation.eq(users::token_generation + 1))
+            .execute(conn)?;
     }
     get(conn, id)
 }

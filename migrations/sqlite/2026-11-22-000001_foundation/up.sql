@@ -5,7 +5,7 @@
 -- Timestamps are TIMESTAMP holding UTC; ids are UUIDv7 as TEXT (identical in both dialects).
 
 CREATE TABLE units (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     code TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('department', 'township', 'enterprise', 'center')),
@@ -18,7 +18,7 @@ CREATE TABLE units (
 CREATE INDEX units_parent_idx ON units (parent_id);
 
 CREATE TABLE users (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     username TEXT NOT NULL UNIQUE,
     display_name TEXT NOT NULL,
     password_hash TEXT NOT NULL,
@@ -27,7 +27,8 @@ CREATE TABLE users (
     channel TEXT CHECK (channel IN ('phone', 'web', 'wechat', 'app', 'mailbox', 'upper_platform', 'open311', 'other')),
     active BOOLEAN NOT NULL DEFAULT TRUE,
     must_change_password BOOLEAN NOT NULL DEFAULT FALSE,
-    tokens_valid_after TIMESTAMP,
+    -- Tokens carry the generation they were issued in; raising it ends them all.
+    token_generation BIGINT NOT NULL DEFAULT 0,
     last_login_at TIMESTAMP,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
@@ -37,7 +38,7 @@ CREATE TABLE users (
 CREATE INDEX users_unit_idx ON users (unit_id);
 
 CREATE TABLE categories (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     parent_id TEXT REFERENCES categories (id),
     name TEXT NOT NULL,
     full_name TEXT NOT NULL UNIQUE,
@@ -53,12 +54,12 @@ CREATE INDEX categories_parent_idx ON categories (parent_id);
 
 -- One row per local calendar day: the last sequence handed out in ticket numbers of that day.
 CREATE TABLE ticket_number_days (
-    day TEXT PRIMARY KEY,
+    day TEXT PRIMARY KEY NOT NULL,
     last_value BIGINT NOT NULL
 );
 
 CREATE TABLE tickets (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     number TEXT NOT NULL UNIQUE,
     channel TEXT NOT NULL CHECK (channel IN ('phone', 'web', 'wechat', 'app', 'mailbox', 'upper_platform', 'open311', 'other')),
     external_ref TEXT,
@@ -102,7 +103,7 @@ CREATE INDEX tickets_category_created_idx ON tickets (category_id, created_at);
 CREATE INDEX tickets_created_by_idx ON tickets (created_by, created_at);
 
 CREATE TABLE assignments (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     ticket_id TEXT NOT NULL REFERENCES tickets (id),
     unit_id TEXT NOT NULL REFERENCES units (id),
     round INTEGER NOT NULL CHECK (round >= 1),

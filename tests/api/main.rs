@@ -1,0 +1,14 @@
+//! The API suite: every test drives the real server over HTTP on a fresh database of the
+//! backend under test (SQLite by default, PostgreSQL with `TEST_DATABASE_URL`).
+
+mod helpers;
+
+mod auth;
+mod directory;
+mod errors;
+mod idempotency;
+mod openapi;
+mod operations;
+mod schema;
+mod tickets;
+mod tokens;
