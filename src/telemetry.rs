@@ -12,7 +12,7 @@ use actix_web::web;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
-use crate::api::AppState;
+use crate::api::{AppState, RoutePattern};
 use crate::config::LogFormat;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -52,16 +52,24 @@ pub async fn observe(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id(&req);
-    let method = req.method().as_str().to_owned();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %method,
+        route = tracing::field::Empty
+    );
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    // Known once routing has happened; reading it back costs nothing, unlike matching again.
+    let route = response
+        .request()
+        .app_data::<RoutePattern>()
+        .map_or("unmatched", |p| p.0);
+    span.record("route", route);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
@@ -69,7 +77,9 @@ pub async fn observe(
         tracing::info!(status, elapsed_us = elapsed.as_micros() as u64, "answered");
     });
     if let Some(state) = state {
-        state.metrics.observe(&method, &route, status, elapsed);
+        state
+            .metrics
+            .observe(method.as_str(), route, status, elapsed);
     }
     Ok(response)
 }

@@ -54,17 +54,44 @@ pub struct Route {
     pub path: &'static str,
 }
 
+/// The route pattern a request matched, for logs and metrics (the raw path would carry ids).
+#[derive(Debug, Clone, Copy)]
+pub struct RoutePattern(pub &'static str);
+
+/// Declares THE route table. Routes under one prefix share a scope, so that routing a request
+/// compares only the patterns of its own scope.
 macro_rules! route_table {
-    ($($path:literal => { $($method:ident : $handler:path),+ $(,)? }),* $(,)?) => {
+    (
+        $($root:literal => { $($root_method:ident : $root_handler:path),+ $(,)? }),* ;
+        $($scope:literal { $($path:literal => { $($method:ident : $handler:path),+ $(,)? }),* $(,)? })*
+    ) => {
         /// Every route the service answers, by path and method.
-        pub const ROUTES: &[Route] = &[$($(Route { method: stringify!($method), path: $path }),+),*];
+        pub const ROUTES: &[Route] = &[
+            $($(Route { method: stringify!($root_method), path: $root }),+,)*
+            $($($(Route { method: stringify!($method), path: concat!($scope, $path) }),+,)*)*
+        ];
 
         pub fn configure(cfg: &mut web::ServiceConfig) {
             $(
                 cfg.service(
-                    web::resource($path)
-                        $(.route(web::$method().to($handler)))+
+                    web::resource($root)
+                        .app_data(RoutePattern($root))
+                        $(.route(web::$root_method().to($root_handler)))+
                         .default_service(web::to(method_not_allowed)),
+                );
+            )*
+            $(
+                cfg.service(
+                    web::scope($scope)
+                        $(
+                            .service(
+                                web::resource($path)
+                                    .app_data(RoutePattern(concat!($scope, $path)))
+                                    $(.route(web::$method().to($handler)))+
+                                    .default_service(web::to(method_not_allowed)),
+                            )
+                        )*
+                        .default_service(web::to(route_not_found)),
                 );
             )*
             cfg.default_service(web::to(route_not_found));
@@ -76,29 +103,39 @@ route_table! {
     "/healthz" => { get: ops::healthz },
     "/readyz" => { get: ops::readyz },
     "/metrics" => { get: ops::metrics },
-    "/openapi.yaml" => { get: ops::openapi },
-    "/api/v1/auth/token" => { post: auth::issue_token },
-    "/api/v1/auth/password" => { post: auth::change_password },
-    "/api/v1/auth/me" => { get: auth::me },
-    "/api/v1/users" => { get: users::list, post: users::create },
-    "/api/v1/users/{id}" => { get: users::get, patch: users::update },
-    "/api/v1/units" => { get: units::list, post: units::create },
-    "/api/v1/units/{id}" => { get: units::get, patch: units::update, delete: units::delete },
-    "/api/v1/categories" => { get: categories::list, post: categories::create },
-    "/api/v1/categories/{id}" => {
-        get: categories::get,
-        patch: categories::update,
-        delete: categories::delete,
-    },
-    "/api/v1/tickets" => { get: tickets::list, post: tickets::register },
-    "/api/v1/tickets/by-number/{number}" => { get: tickets::get_by_number },
-    "/api/v1/tickets/{id}" => { get: tickets::get, patch: tickets::edit },
-    "/api/v1/tickets/{id}/events" => { get: tickets::events },
-    "/api/v1/tickets/{id}/caller" => { get: tickets::reveal_caller },
+    "/openapi.yaml" => { get: ops::openapi };
+
+    "/api/v1/auth" {
+        "/token" => { post: auth::issue_token },
+        "/password" => { post: auth::change_password },
+        "/me" => { get: auth::me },
+    }
+    "/api/v1/users" {
+        "" => { get: users::list, post: users::create },
+        "/{id}" => { get: users::get, patch: users::update },
+    }
+    "/api/v1/units" {
+        "" => { get: units::list, post: units::create },
+        "/{id}" => { get: units::get, patch: units::update, delete: units::delete },
+    }
+    "/api/v1/categories" {
+        "" => { get: categories::list, post: categories::create },
+        "/{id}" => { get: categories::get, patch: categories::update, delete: categories::delete },
+    }
+    "/api/v1/tickets" {
+        "" => { get: tickets::list, post: tickets::register },
+        "/by-number/{number}" => { get: tickets::get_by_number },
+        "/{id}" => { get: tickets::get, patch: tickets::edit },
+        "/{id}/events" => { get: tickets::events },
+        "/{id}/caller" => { get: tickets::reveal_caller },
+    }
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let pattern = req.match_pattern().unwrap_or_default();
+    let pattern = req
+        .app_data::<RoutePattern>()
+        .map(|p| p.0)
+        .unwrap_or_default();
     let allowed: Vec<String> = ROUTES
         .iter()
         .filter(|r| r.path == pattern)
@@ -162,6 +199,15 @@ impl Reply {
     pub fn with_version(mut self, version: i64) -> Self {
         self.etag = Some(etag(version));
         self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Whether this is a stored answer given again for a retried idempotency key.
+    pub fn is_replay(&self) -> bool {
+        self.replayed
     }
 
     /// Keeps the answer out of every cache (personal information, tokens).

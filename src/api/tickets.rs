@@ -229,8 +229,7 @@ pub async fn register(
     let actor = caller.actor();
     let numbering = state.numbering;
     let reply = write(&state, &caller, idempotency, move |conn, now| {
-        check_references(conn, &draft.details, None)?;
-        let registration = store::tickets::register(conn, &draft, actor, numbering, now)?;
+        let registration = registration_transaction(conn, &draft, actor, numbering, now)?;
         let ticket = &registration.ticket;
         let view = TicketView::new(ticket, scope, Detail::Full, Some(&[]));
         let reply = if registration.created {
@@ -241,11 +240,28 @@ pub async fn register(
         Ok(reply.with_version(ticket.version))
     })
     .await?;
-    state
-        .metrics
-        .tickets_registered
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if reply.status() == actix_web::http::StatusCode::CREATED && !reply.is_replay() {
+        state
+            .metrics
+            .tickets_registered
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     Ok(reply)
+}
+
+/// What registering writes, inside the caller's transaction: the references checked, then the
+/// ticket and its event. The benchmark measures exactly this without HTTP.
+pub fn registration_transaction(
+    conn: &mut DbConnection,
+    draft: &TicketDraft,
+    actor: Actor,
+    numbering: store::tickets::Numbering,
+    now: DateTime<Utc>,
+) -> Result<store::tickets::Registration, ApiError> {
+    check_references(conn, &draft.details, None)?;
+    Ok(store::tickets::register(
+        conn, draft, actor, numbering, now,
+    )?)
 }
 
 pub async fn get(

@@ -85,7 +85,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Category, StoreError> {
     categories::table
         .find(id.to_string())
         .select(CategoryRow::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .into_category()
 }
 
@@ -96,7 +96,7 @@ pub fn find_by_full_name(
     categories::table
         .filter(categories::full_name.eq(full_name))
         .select(CategoryRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(CategoryRow::into_category)
         .transpose()
@@ -107,7 +107,7 @@ pub fn is_active(conn: &mut DbConnection, id: Uuid) -> Result<bool, StoreError> 
     let active: Option<bool> = categories::table
         .find(id.to_string())
         .select(categories::active)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(active == Some(true))
 }

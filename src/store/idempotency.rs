@@ -38,7 +38,7 @@ pub fn find(
     let row: Option<Row> = idempotency_keys::table
         .find((user.to_string(), key))
         .select(Row::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row
         .filter(|r| r.created_at >= to_db(not_before))

@@ -2,6 +2,10 @@
 //! codebase. Every change is written with its event in one transaction; SQLite writers take the
 //! database lock up front (`BEGIN IMMEDIATE`) and queue in-process, which is what keeps
 //! `synchronous=FULL` free of lock timeouts under concurrency.
+//!
+//! Lookups by a unique key use `get_result`, never `first`: `first` binds its `LIMIT` as a
+//! parameter, and SQLite then re-prepares the statement on every execution (twice the cost of a
+//! primary-key read).
 
 pub mod audit;
 pub mod categories;
@@ -157,8 +161,9 @@ impl ManageConnection for DbManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        std::thread::panicking()
+    /// A connection left inside a transaction (or dropped by the server) is discarded.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -226,6 +231,9 @@ impl Db {
             .max_size(options.max_size)
             .min_idle(Some(1))
             .connection_timeout(options.checkout_timeout)
+            // No `SELECT 1` before every checkout: a connection the server dropped fails its
+            // next query, which answers 503 and is discarded; the retry gets a fresh one.
+            .test_on_check_out(false)
             .connection_customizer(Box::new(SqliteSession))
             .build(DbManager { url: url.clone() })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;

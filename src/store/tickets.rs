@@ -271,7 +271,7 @@ pub fn find_by_external_ref(
         .filter(tickets::channel.eq(channel.as_str()))
         .filter(tickets::external_ref.eq(external_ref))
         .select(TicketRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(TicketRow::into_ticket)
         .transpose()
@@ -308,12 +308,16 @@ fn scoped(
     }
 }
 
+/// A ticket by id. This is the hottest read of the service, so it runs on the backend's own
+/// connection: through the connection enum every execution rebuilds the SQL text, here a
+/// prepared statement found by the query's type is reused as is.
 pub fn get(conn: &mut DbConnection, id: Uuid, scope: TicketScope) -> Result<Ticket, StoreError> {
-    let row = tickets::table
-        .find(id.to_string())
+    let key = id.to_string();
+    let row = crate::per_backend!(&mut *conn, |c| tickets::table
+        .find(&key)
         .select(TicketRow::as_select())
-        .first(conn)
-        .optional()?;
+        .get_result(c)
+        .optional())?;
     scoped(conn, row, scope)
 }
 
@@ -325,7 +329,7 @@ pub fn get_by_number(
     let row = tickets::table
         .filter(tickets::number.eq(number))
         .select(TicketRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     scoped(conn, row, scope)
 }
@@ -339,12 +343,12 @@ pub fn lock(conn: &mut DbConnection, id: Uuid, scope: TicketScope) -> Result<Tic
             .find(key)
             .for_update()
             .select(TicketRow::as_select())
-            .first(pg)
+            .get_result(pg)
             .optional()?,
         DbConnection::Sqlite(_) => tickets::table
             .find(key)
             .select(TicketRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?,
     };
     scoped(conn, row, scope)

@@ -74,7 +74,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Unit, StoreError> {
     units::table
         .find(id.to_string())
         .select(UnitRow::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .into_unit()
 }
 
@@ -82,7 +82,7 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Unit>,
     units::table
         .filter(units::code.eq(code))
         .select(UnitRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(UnitRow::into_unit)
         .transpose()
@@ -93,7 +93,7 @@ pub fn is_active(conn: &mut DbConnection, id: Uuid) -> Result<bool, StoreError> 
     let active: Option<bool> = units::table
         .find(id.to_string())
         .select(units::active)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(active == Some(true))
 }

@@ -87,7 +87,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
     users::table
         .find(id.to_string())
         .select(UserRow::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .into_user()
 }
 
@@ -99,7 +99,7 @@ pub fn find_credentials(
     let row: Option<(UserRow, String)> = users::table
         .filter(users::username.eq(username))
         .select((UserRow::as_select(), users::password_hash))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     row.map(|(user, hash)| Ok((user.into_user()?, hash)))
         .transpose()
@@ -109,7 +109,7 @@ pub fn password_hash(conn: &mut DbConnection, id: Uuid) -> Result<String, StoreE
     Ok(users::table
         .find(id.to_string())
         .select(users::password_hash)
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 pub fn count_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, StoreError> {

@@ -1,0 +1,415 @@
+//! Registration and reading throughput, on SQLite and on PostgreSQL:
+//!
+//! (a) the store alone: the registration transaction the API runs, from 32 threads, no HTTP;
+//! (b) the HTTP API: `POST /api/v1/tickets` with a JWT at 32 concurrent connections, then
+//!     `GET /api/v1/tickets/{id}` at 32 concurrent connections.
+//!
+//! It prints throughput, p50 and p99 for each, and the ratio (b)/(a) for registering.
+//!
+//!     cargo bench --bench throughput                      # both backends
+//!     cargo bench --bench throughput -- --backend sqlite --tickets 4000 --gets 20000
+//!
+//! PostgreSQL is reached at `BENCH_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), where a scratch database is created and
+//! dropped afterwards.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use hotline::api::tickets::registration_transaction;
+use hotline::config::Settings;
+use hotline::domain::access::{Actor, Role};
+use hotline::domain::clock::{Clock, SystemClock};
+use hotline::domain::directory::{Attachment, UnitDraft, UnitKind};
+use hotline::domain::ticket::{Registrant, RegistrationInput, TicketDraft};
+use hotline::startup::{self, Application};
+use hotline::store::categories::NewCategory;
+use hotline::store::users::NewUser;
+use hotline::store::{self, Db};
+use serde_json::json;
+
+struct Options {
+    backends: Vec<&'static str>,
+    tickets: usize,
+    gets: usize,
+    concurrency: usize,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        backends: vec!["sqlite", "postgres"],
+        tickets: 4_000,
+        gets: 20_000,
+        concurrency: 32,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--backend" => {
+                options.backends = match value.as_str() {
+                    "sqlite" => vec!["sqlite"],
+                    "postgres" => vec!["postgres"],
+                    _ => vec!["sqlite", "postgres"],
+                };
+                i += 1;
+            }
+            "--tickets" => {
+                options.tickets = value.parse().expect("--tickets N");
+                i += 1;
+            }
+            "--gets" => {
+                options.gets = value.parse().expect("--gets N");
+                i += 1;
+            }
+            "--concurrency" => {
+                options.concurrency = value.parse().expect("--concurrency N");
+                i += 1;
+            }
+            // `cargo bench` passes `--bench`; anything else is ignored too.
+            _ => {}
+        }
+        i += 1;
+    }
+    options
+}
+
+/// A database for one run, removed afterwards.
+enum Scratch {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { server: String, name: String },
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Scratch::Postgres { server, name } = self {
+            if let Ok(mut conn) = diesel::PgConnection::establish(server) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn);
+            }
+        }
+    }
+}
+
+fn scratch(backend: &str) -> (String, Scratch) {
+    match backend {
+        "postgres" => {
+            let server = std::env::var("BENCH_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("hotline_bench_{}", uuid::Uuid::now_v7().simple());
+            let mut conn =
+                diesel::PgConnection::establish(&server).expect("BENCH_DATABASE_URL is reachable");
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut conn)
+                .unwrap();
+            let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server);
+            (format!("{base}/{name}"), Scratch::Postgres { server, name })
+        }
+        _ => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = dir.path().join("bench.db").display().to_string();
+            (url, Scratch::Sqlite(dir))
+        }
+    }
+}
+
+struct Measured {
+    count: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Measured {
+    fn rate(&self) -> f64 {
+        self.count as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&mut self, p: f64) -> f64 {
+        self.latencies.sort_unstable();
+        let index =
+            ((self.latencies.len() as f64 * p).ceil() as usize).clamp(1, self.latencies.len()) - 1;
+        self.latencies[index].as_secs_f64() * 1000.0
+    }
+
+    fn print(&mut self, backend: &str, phase: &str) {
+        let (p50, p99) = (self.percentile(0.50), self.percentile(0.99));
+        println!(
+            "{backend:<9} {phase:<34} {:>7} {:>10.1} {:>9.2} {:>9.2}",
+            self.count,
+            self.rate(),
+            p50,
+            p99
+        );
+    }
+}
+
+fn ticket_input(category: uuid::Uuid, area: uuid::Uuid) -> serde_json::Value {
+    json!({
+        "type": "complaint",
+        "title": "小区夜间施工噪音扰民",
+        "content": "城关镇滨河路某小区工地每晚十一点后仍在施工，严重影响居民休息，请相关部门核查处理。",
+        "caller_name": "张三",
+        "caller_phone": "13812345678",
+        "address": "城关镇滨河路18号",
+        "category_id": category,
+        "area_unit_id": area,
+    })
+}
+
+/// The store alone: `threads` threads run the registration transaction until `total` are done.
+fn store_alone(
+    db: &Db,
+    draft: &TicketDraft,
+    actor: Actor,
+    settings: &Settings,
+    total: usize,
+    threads: usize,
+) -> Measured {
+    let next = AtomicUsize::new(0);
+    let numbering = store::tickets::Numbering {
+        timezone: settings.timezone,
+        digits: 6,
+    };
+    let started = Instant::now();
+    let latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    while next.fetch_add(1, Ordering::Relaxed) < total {
+                        let begun = Instant::now();
+                        db.write(|c| {
+                            registration_transaction(c, draft, actor, numbering, SystemClock.now())
+                        })
+                        .expect("a registration");
+                        mine.push(begun.elapsed());
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    Measured {
+        count: latencies.len(),
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+async fn http_phase<F, Fut>(concurrency: usize, total: usize, request: F) -> Measured
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let next = AtomicUsize::new(0);
+    let started = Instant::now();
+    let tasks = (0..concurrency).map(|_| async {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= total {
+                break;
+            }
+            let begun = Instant::now();
+            request(i).await;
+            mine.push(begun.elapsed());
+        }
+        mine
+    });
+    let latencies: Vec<Duration> = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    Measured {
+        count: latencies.len(),
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+fn run(backend: &'static str, options: &Options) {
+    let (url, _scratch) = scratch(backend);
+    let env: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", url),
+        ("HOTLINE_BIND", "127.0.0.1:0".to_owned()),
+        (
+            "HOTLINE_JWT_SECRET",
+            "bench-secret-that-is-long-enough-for-hs256".to_owned(),
+        ),
+        ("HOTLINE_TICKET_NUMBER_DIGITS", "6".to_owned()),
+    ]);
+    let settings = Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
+    let db = startup::open_database(&settings).unwrap();
+    let now = SystemClock.now();
+    let (user, category, area) = db
+        .write(|c| -> Result<_, store::StoreError> {
+            let unit = store::units::insert(
+                c,
+                &UnitDraft {
+                    code: "cgj".into(),
+                    name: "城市管理局".into(),
+                    kind: UnitKind::Department,
+                    parent_id: None,
+                    sort_order: 0,
+                },
+                now,
+            )?;
+            let town = store::units::insert(
+                c,
+                &UnitDraft {
+                    code: "cgjd".into(),
+                    name: "城关街道办".into(),
+                    kind: UnitKind::Township,
+                    parent_id: None,
+                    sort_order: 0,
+                },
+                now,
+            )?;
+            let parent = store::categories::insert(
+                c,
+                &NewCategory {
+                    name: "城市管理",
+                    parent: None,
+                    default_unit_id: None,
+                    sort_order: 0,
+                },
+                now,
+            )?;
+            let category = store::categories::insert(
+                c,
+                &NewCategory {
+                    name: "噪音扰民",
+                    parent: Some(&parent),
+                    default_unit_id: Some(unit.id),
+                    sort_order: 0,
+                },
+                now,
+            )?;
+            let hash = hotline::auth::hash_password("bench password 1234").unwrap();
+            let user = store::users::insert(
+                c,
+                &NewUser {
+                    username: "agent",
+                    display_name: "agent",
+                    attachment: Attachment {
+                        role: Role::Agent,
+                        unit_id: None,
+                        channel: None,
+                    },
+                    password_hash: &hash,
+                    must_change_password: false,
+                },
+                now,
+            )?;
+            Ok((user, category.id, town.id))
+        })
+        .unwrap();
+    let body = ticket_input(category, area);
+    let input: RegistrationInput = serde_json::from_value(body.clone()).unwrap();
+    let draft = TicketDraft::parse(
+        input,
+        Registrant {
+            role: Role::Agent,
+            own_channel: None,
+        },
+    )
+    .unwrap();
+    let actor = Actor::user(user.id, Role::Agent, None);
+
+    let mut store = store_alone(
+        &db,
+        &draft,
+        actor,
+        &settings,
+        options.tickets,
+        options.concurrency,
+    );
+    store.print(
+        backend,
+        &format!("store register ({} threads)", options.concurrency),
+    );
+
+    let system = actix_web::rt::System::new();
+    let (mut register, mut get) = system.block_on(async {
+        let app = Application::build_on(settings, db.clone(), Arc::new(SystemClock)).unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        actix_web::rt::spawn(app.run_until_stopped());
+        let token = format!(
+            "Bearer {}",
+            state
+                .auth
+                .keys
+                .issue(&user, SystemClock.now(), Duration::from_secs(3600))
+                .unwrap()
+        );
+        let client = awc::Client::builder()
+            .connector(awc::Connector::new().limit(options.concurrency * 2))
+            .timeout(Duration::from_secs(30))
+            .finish();
+        let tickets_url = format!("{base}/api/v1/tickets");
+        let ids = std::cell::RefCell::new(Vec::with_capacity(options.tickets));
+        let register = http_phase(options.concurrency, options.tickets, |_| {
+            let request = client
+                .post(&tickets_url)
+                .insert_header(("authorization", token.as_str()));
+            let ids = &ids;
+            let body = &body;
+            async move {
+                let mut response = request.send_json(body).await.expect("an answer");
+                assert_eq!(response.status().as_u16(), 201);
+                let ticket: serde_json::Value = response.json().await.unwrap();
+                ids.borrow_mut()
+                    .push(ticket["id"].as_str().unwrap().to_owned());
+            }
+        })
+        .await;
+        let ids = ids.into_inner();
+        let get_one = |i: usize| {
+            let request = client
+                .get(format!("{tickets_url}/{}", ids[i % ids.len()]))
+                .insert_header(("authorization", token.as_str()));
+            async move {
+                let mut response = request.send().await.expect("an answer");
+                assert_eq!(response.status().as_u16(), 200);
+                response.body().await.unwrap();
+            }
+        };
+        http_phase(options.concurrency, options.concurrency * 20, get_one).await;
+        let get = http_phase(options.concurrency, options.gets, get_one).await;
+        (register, get)
+    });
+    register.print(
+        backend,
+        &format!("http register (c={})", options.concurrency),
+    );
+    get.print(
+        backend,
+        &format!("http get ticket (c={})", options.concurrency),
+    );
+    println!(
+        "{backend:<9} http/store register throughput ratio: {:.2}",
+        register.rate() / store.rate()
+    );
+}
+
+fn main() {
+    let options = options();
+    println!(
+        "{:<9} {:<34} {:>7} {:>10} {:>9} {:>9}",
+        "backend", "phase", "n", "per sec", "p50 ms", "p99 ms"
+    );
+    for backend in options.backends.clone() {
+        run(backend, &options);
+    }
+}
