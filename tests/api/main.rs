@@ -10,5 +10,6 @@ mod idempotency;
 mod openapi;
 mod operations;
 mod schema;
+mod sqlite_setup;
 mod tickets;
 mod tokens;

@@ -116,3 +116,21 @@ async fn an_exhausted_pool_answers_503_with_retry_after() {
         .await;
     assert_eq!(again.status, 200);
 }
+
+#[actix_web::test]
+async fn a_short_signing_secret_stops_the_start() {
+    let (url, _database) = fresh_database();
+    let env = std::collections::HashMap::from([
+        ("DATABASE_URL", url),
+        ("HOTLINE_BIND", "127.0.0.1:0".to_owned()),
+        ("HOTLINE_JWT_SECRET", "only-twenty-bytes-ok".to_owned()),
+    ]);
+    let settings = hotline::config::Settings::from_lookup(|k| env.get(k).cloned()).unwrap();
+    let refused = hotline::startup::Application::build(settings)
+        .err()
+        .expect("refused");
+    assert!(
+        refused.to_string().contains("at least 32 bytes"),
+        "{refused}"
+    );
+}
