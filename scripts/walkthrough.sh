@@ -7,12 +7,19 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 cargo build --quiet --bin hotline
-bin="$root/target/debug/hotline"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/hotline"
 work=$(mktemp -d)
 server_pid=""
 scratch_db=""
 cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    if [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; then
+        # A graceful stop finishes requests in flight; past its own timeout, stop waiting.
+        for _ in $(seq 1 75); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -9 "$server_pid" 2>/dev/null && echo "the service ignored SIGTERM for 15 s" >&2
+    fi
     if [ -n "$scratch_db" ]; then
         psql "$1" -qc "DROP DATABASE IF EXISTS \"$scratch_db\" WITH (FORCE)" >/dev/null 2>&1 || true
     fi

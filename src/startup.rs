@@ -135,6 +135,8 @@ impl Application {
                 .wrap(from_fn(telemetry::observe))
                 .configure(api::configure)
         })
+        // Requests in flight get this long to finish when the service is told to stop.
+        .shutdown_timeout(10)
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),
