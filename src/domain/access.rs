@@ -29,6 +29,16 @@ pub enum Permission {
     EditTicket,
     /// See a caller's name and phone number whole (each time is audited).
     RevealCaller,
+    /// Answer a ticket directly (直办), dispatch it, merge it, invalidate it, call back, urge.
+    FrontDesk,
+    /// Dispatch with `forced` after too many returns: the hotline office's decision.
+    ForceDispatch,
+    /// Review replies and decide extension requests.
+    Review,
+    /// Sign, return, ask for more time, reply and give opinions on one's own unit's assignments.
+    HandleAssignment,
+    /// Open and close supervisions (督办).
+    Supervise,
 }
 
 impl Role {
@@ -40,7 +50,10 @@ impl Role {
             ManageDirectory | ManageUsers => self == Admin,
             RegisterTicket => matches!(self, Agent | Dispatcher | Supervisor | Integration),
             ReadTickets | RevealCaller => self != Admin,
-            EditTicket => matches!(self, Agent | Dispatcher | Supervisor),
+            EditTicket | FrontDesk => matches!(self, Agent | Dispatcher | Supervisor),
+            ForceDispatch | Review => matches!(self, Dispatcher | Supervisor),
+            HandleAssignment => self == UnitHandler,
+            Supervise => self == Supervisor,
         }
     }
 
@@ -156,6 +169,22 @@ mod tests {
         assert!(!Role::Integration.may(Permission::EditTicket));
         assert!(!Role::Admin.may(Permission::EditTicket));
         assert!(Role::Agent.may(Permission::EditTicket));
+    }
+
+    #[test]
+    fn lifecycle_permissions_follow_the_roles_table() {
+        use Permission::*;
+        let holders = |p: Permission| -> Vec<Role> {
+            Role::ALL.iter().copied().filter(|r| r.may(p)).collect()
+        };
+        assert_eq!(
+            holders(FrontDesk),
+            [Role::Agent, Role::Dispatcher, Role::Supervisor]
+        );
+        assert_eq!(holders(ForceDispatch), [Role::Dispatcher, Role::Supervisor]);
+        assert_eq!(holders(Review), [Role::Dispatcher, Role::Supervisor]);
+        assert_eq!(holders(HandleAssignment), [Role::UnitHandler]);
+        assert_eq!(holders(Supervise), [Role::Supervisor]);
     }
 
     #[test]

@@ -3,6 +3,11 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Mutex;
 
+/// An instant at the microsecond precision both databases keep.
+pub fn micros(instant: DateTime<Utc>) -> DateTime<Utc> {
+    instant.trunc_subsecs(6)
+}
+
 pub trait Clock: Send + Sync + 'static {
     /// The current instant, at the microsecond precision both databases keep.
     fn now(&self) -> DateTime<Utc>;

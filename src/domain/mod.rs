@@ -5,9 +5,12 @@
 mod text_enum;
 
 pub mod access;
+pub mod calendar;
 pub mod clock;
 pub mod directory;
+pub mod lifecycle;
 pub mod masking;
+pub mod policy;
 pub mod ticket;
 pub mod validation;
 

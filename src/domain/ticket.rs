@@ -63,10 +63,30 @@ text_enum! {
 }
 
 text_enum! {
-    /// What an event on the timeline records.
+    /// What an event on the timeline records: registration and edits, then the lifecycle's
+    /// changes (`domain::lifecycle::Change`).
     pub enum EventKind {
         Registered = "registered",
         Edited = "edited",
+        Answered = "answered",
+        Dispatched = "dispatched",
+        Signed = "signed",
+        Returned = "returned",
+        ExtensionRequested = "extension_requested",
+        ExtensionApproved = "extension_approved",
+        ExtensionRejected = "extension_rejected",
+        Replied = "replied",
+        OpinionAdded = "opinion_added",
+        ReviewAccepted = "review_accepted",
+        ReviewRejected = "review_rejected",
+        CallbackRecorded = "callback_recorded",
+        Reopened = "reopened",
+        Closed = "closed",
+        Merged = "merged",
+        Invalidated = "invalidated",
+        Urged = "urged",
+        SupervisionOpened = "supervision_opened",
+        SupervisionClosed = "supervision_closed",
     }
 }
 

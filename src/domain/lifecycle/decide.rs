@@ -1,0 +1,573 @@
+//! The decisions: who may do what to a ticket in which state, and what it changes.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::command::{Command, ContactRecord, ReplyContent};
+use super::{
+    Change, CloseReason, DispatchedUnit, ExtensionStatus, Lifecycle, SupervisionStatus, UrgeKind,
+    is_open,
+};
+use crate::domain::access::{Actor, Permission};
+use crate::domain::calendar::{Due, WorkCalendar};
+use crate::domain::policy::Policy;
+use crate::domain::ticket::{
+    Assignment, AssignmentRole, AssignmentStatus, Priority, TicketStatus, TicketType,
+};
+use crate::domain::validation::ValidationErrors;
+
+/// What a decision needs to know besides the ticket's state.
+pub struct Context<'a> {
+    pub actor: Actor,
+    pub now: DateTime<Utc>,
+    pub ticket_type: TicketType,
+    pub priority: Priority,
+    pub policy: &'a Policy,
+    pub calendar: &'a WorkCalendar,
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// The role may not do this at all (403).
+    Forbidden(String),
+    /// Something the command names is not on this ticket (404).
+    NotFound(String),
+    /// The ticket's state does not allow the action (409, naming the state).
+    InvalidTransition {
+        status: TicketStatus,
+        action: &'static str,
+    },
+    /// The state allows the action in general but not now, for the reason given (409).
+    Conflict { code: &'static str, detail: String },
+    /// The command is well-formed but wrong for this ticket (422).
+    Invalid(ValidationErrors),
+}
+
+fn conflict(code: &'static str, detail: impl Into<String>) -> Refusal {
+    Refusal::Conflict {
+        code,
+        detail: detail.into(),
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Refusal {
+    Refusal::Invalid(ValidationErrors::single(field, message))
+}
+
+/// The changes a command makes, the state they lead to, and the text of a reply or opinion to
+/// store beside the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub changes: Vec<Change>,
+    pub content: Option<(Uuid, ReplyContent)>,
+    pub next: Lifecycle,
+}
+
+fn permission(command: &Command) -> Permission {
+    match command {
+        Command::Answer { .. }
+        | Command::Dispatch { .. }
+        | Command::Callback { .. }
+        | Command::Merge { .. }
+        | Command::Invalidate { .. }
+        | Command::Urge { .. } => Permission::FrontDesk,
+        Command::Sign
+        | Command::Return { .. }
+        | Command::RequestExtension { .. }
+        | Command::Reply { .. }
+        | Command::AddOpinion { .. } => Permission::HandleAssignment,
+        Command::ApproveExtension { .. }
+        | Command::RejectExtension { .. }
+        | Command::Review { .. } => Permission::Review,
+        Command::Supervise { .. } | Command::CloseSupervision { .. } => Permission::Supervise,
+    }
+}
+
+/// Decides a command on a ticket: refused, or the changes to record.
+pub fn decide(
+    state: &Lifecycle,
+    command: Command,
+    ctx: &Context<'_>,
+    new_id: &mut dyn FnMut() -> Uuid,
+) -> Result<Decision, Refusal> {
+    let action = command.action();
+    let role = ctx.actor.role.ok_or_else(|| {
+        Refusal::Forbidden("the service itself acts only through its own jobs".into())
+    })?;
+    if !role.may(permission(&command)) {
+        return Err(Refusal::Forbidden(format!(
+            "the role `{role}` may not do this"
+        )));
+    }
+    let status = state.status;
+    let require = |allowed: &[TicketStatus]| {
+        if allowed.contains(&status) {
+            Ok(())
+        } else {
+            Err(Refusal::InvalidTransition { status, action })
+        }
+    };
+    let (limits, rule) = ctx.policy.limits_for(ctx.ticket_type, ctx.priority);
+    let mut content = None;
+    let changes = match command {
+        Command::Answer { text } => {
+            require(&[TicketStatus::Registered])?;
+            let callback_due_at = ctx
+                .policy
+                .needs_callback_after_answer(ctx.ticket_type)
+                .then(|| ctx.calendar.end_of_next_working_day(ctx.now));
+            let mut changes = vec![Change::Answered {
+                text,
+                callback_due_at,
+            }];
+            if callback_due_at.is_none() {
+                changes.push(Change::Closed {
+                    reason: CloseReason::Answered,
+                });
+            }
+            changes
+        }
+        Command::Dispatch {
+            primary_unit_id,
+            assisting_unit_ids,
+            forced,
+            note,
+        } => {
+            require(&[TicketStatus::Registered, TicketStatus::Returned])?;
+            if forced && !role.may(Permission::ForceDispatch) {
+                return Err(Refusal::Forbidden(format!(
+                    "a forced dispatch is the hotline office's decision, not the role `{role}`'s"
+                )));
+            }
+            if state.return_count >= ctx.policy.max_returns && !forced {
+                return Err(conflict(
+                    "forced_dispatch_required",
+                    format!(
+                        "the ticket has been returned {} times: the hotline office decides, dispatching with `forced: true`",
+                        state.return_count
+                    ),
+                ));
+            }
+            let sign = ctx
+                .calendar
+                .due(ctx.now, limits.sign, &format!("{rule} sign"));
+            let reply = ctx
+                .calendar
+                .due(ctx.now, limits.reply, &format!("{rule} reply"));
+            let units = std::iter::once((primary_unit_id, AssignmentRole::Primary))
+                .chain(
+                    assisting_unit_ids
+                        .into_iter()
+                        .map(|u| (u, AssignmentRole::Assisting)),
+                )
+                .map(|(unit_id, role)| DispatchedUnit {
+                    assignment_id: new_id(),
+                    unit_id,
+                    role,
+                    sign: sign.clone(),
+                    reply: reply.clone(),
+                })
+                .collect();
+            vec![Change::Dispatched {
+                round: state.round + 1,
+                forced,
+                note,
+                units,
+            }]
+        }
+        Command::Sign => {
+            // An assisting unit may still sign (and give its opinion) after the primary replied.
+            require(&[
+                TicketStatus::Dispatched,
+                TicketStatus::Handling,
+                TicketStatus::Replied,
+            ])?;
+            let assignment = own_assignment(state, &ctx.actor)?;
+            if assignment.status != AssignmentStatus::Dispatched {
+                return Err(conflict(
+                    "already_signed",
+                    "your unit has already signed for this ticket",
+                ));
+            }
+            vec![Change::Signed {
+                assignment_id: assignment.id,
+            }]
+        }
+        Command::Return { reason } => {
+            require(&[TicketStatus::Dispatched, TicketStatus::Handling])?;
+            let assignment = own_primary(state, &ctx.actor, "return it")?;
+            if assignment.forced {
+                return Err(conflict(
+                    "forced_assignment",
+                    "the hotline office dispatched this ticket with `forced`: it can no longer be returned",
+                ));
+            }
+            vec![Change::Returned {
+                assignment_id: assignment.id,
+                reason,
+            }]
+        }
+        Command::RequestExtension { due_at, reason } => {
+            require(&[TicketStatus::Handling])?;
+            let assignment = own_primary(state, &ctx.actor, "ask for more time")?;
+            if state.pending_extension().is_some() {
+                return Err(conflict(
+                    "extension_pending",
+                    "an extension request is already waiting for a decision",
+                ));
+            }
+            if due_at <= assignment.due_at {
+                return Err(invalid(
+                    "due_at",
+                    "must be later than the due time in force",
+                ));
+            }
+            vec![Change::ExtensionRequested {
+                request_id: new_id(),
+                assignment_id: assignment.id,
+                requested_due_at: due_at,
+                reason,
+            }]
+        }
+        Command::ApproveExtension { request_id, note } => {
+            require(&[TicketStatus::Handling])?;
+            let request = pending_request(state, request_id)?;
+            vec![Change::ExtensionApproved {
+                request_id,
+                assignment_id: request.assignment_id,
+                due_at: request.requested_due_at,
+                note,
+            }]
+        }
+        Command::RejectExtension { request_id, note } => {
+            require(&[TicketStatus::Handling])?;
+            pending_request(state, request_id)?;
+            vec![Change::ExtensionRejected { request_id, note }]
+        }
+        Command::Reply {
+            result,
+            content: reply,
+        } => {
+            require(&[TicketStatus::Handling])?;
+            let assignment = own_primary(state, &ctx.actor, "reply")?;
+            if let Some(ContactRecord::Reached { at, .. }) = &reply.contact {
+                if *at > ctx.now {
+                    return Err(invalid("contact.contacted_at", "must not be in the future"));
+                }
+                if *at < assignment.dispatched_at {
+                    return Err(invalid(
+                        "contact.contacted_at",
+                        "must be after the ticket was dispatched to the unit",
+                    ));
+                }
+            }
+            let reply_id = new_id();
+            let contacted = matches!(reply.contact, Some(ContactRecord::Reached { .. }));
+            content = Some((reply_id, reply));
+            vec![Change::Replied {
+                assignment_id: assignment.id,
+                reply_id,
+                result,
+                contacted,
+            }]
+        }
+        Command::AddOpinion { content: opinion } => {
+            require(&[
+                TicketStatus::Dispatched,
+                TicketStatus::Handling,
+                TicketStatus::Replied,
+            ])?;
+            let assignment = own_assignment(state, &ctx.actor)?;
+            if assignment.role != AssignmentRole::Assisting {
+                return Err(conflict(
+                    "not_assisting",
+                    "opinions come from assisting units; the primary unit replies",
+                ));
+            }
+            if assignment.status != AssignmentStatus::Signed {
+                return Err(conflict(
+                    "not_signed",
+                    match assignment.status {
+                        AssignmentStatus::Dispatched => {
+                            "sign for the ticket before giving an opinion"
+                        }
+                        _ => "your unit has already given its opinion",
+                    },
+                ));
+            }
+            let reply_id = new_id();
+            content = Some((reply_id, opinion));
+            vec![Change::OpinionAdded {
+                assignment_id: assignment.id,
+                reply_id,
+            }]
+        }
+        Command::Review {
+            accept,
+            comment,
+            due_at,
+        } => {
+            require(&[TicketStatus::Replied])?;
+            if accept {
+                vec![Change::ReviewAccepted {
+                    callback_due_at: ctx.calendar.end_of_next_working_day(ctx.now),
+                    comment,
+                }]
+            } else {
+                let primary = state.primary().ok_or_else(|| {
+                    conflict(
+                        "no_primary",
+                        "the ticket has no primary unit to send back to",
+                    )
+                })?;
+                let due = match due_at {
+                    Some(at) if at <= ctx.now => {
+                        return Err(invalid("due_at", "must be in the future"));
+                    }
+                    Some(at) => Due::set_by_hand(at, ctx.now, "set by the reviewer"),
+                    None => {
+                        ctx.calendar
+                            .due(ctx.now, limits.reply, &format!("{rule} reply (rework)"))
+                    }
+                };
+                vec![Change::ReviewRejected {
+                    assignment_id: primary.id,
+                    due,
+                    reason: comment.unwrap_or_default(),
+                }]
+            }
+        }
+        Command::Callback {
+            reached,
+            satisfaction,
+            resolved,
+            comment,
+            reopen,
+        } => {
+            require(&[TicketStatus::AwaitingCallback])?;
+            let attempt = state.callback_attempts + 1;
+            let mut changes = vec![Change::CallbackRecorded {
+                callback_id: new_id(),
+                attempt,
+                reached,
+                satisfaction,
+                resolved,
+                comment,
+            }];
+            match satisfaction {
+                None if attempt >= ctx.policy.max_callback_attempts => {
+                    changes.push(Change::Closed {
+                        reason: CloseReason::Unreachable,
+                    });
+                }
+                None => {}
+                Some(s) if s.is_satisfied() => changes.push(Change::Closed {
+                    reason: CloseReason::Satisfied,
+                }),
+                Some(_) if reopen => {
+                    let primary = state
+                        .primary()
+                        .filter(|a| a.status == AssignmentStatus::Replied);
+                    changes.push(Change::Reopened {
+                        assignment_id: primary.map(|a| a.id),
+                        due: primary.map(|_| {
+                            ctx.calendar.due(
+                                ctx.now,
+                                limits.reply,
+                                &format!("{rule} reply (reopened)"),
+                            )
+                        }),
+                    });
+                }
+                Some(_) => changes.push(Change::Closed {
+                    reason: CloseReason::Dissatisfied,
+                }),
+            }
+            changes
+        }
+        Command::Merge {
+            into_ticket_id,
+            into_is_open,
+        } => {
+            require(&[TicketStatus::Registered])?;
+            if into_ticket_id == state.ticket_id {
+                return Err(invalid(
+                    "into_ticket_id",
+                    "a ticket cannot be merged into itself",
+                ));
+            }
+            if !into_is_open {
+                return Err(conflict(
+                    "merge_target_closed",
+                    "the ticket to merge into has already ended",
+                ));
+            }
+            vec![Change::Merged { into_ticket_id }]
+        }
+        Command::Invalidate { reason } => {
+            require(&[TicketStatus::Registered])?;
+            vec![Change::Invalidated { reason }]
+        }
+        Command::Urge {
+            assignment_id,
+            note,
+        } => {
+            require(&[
+                TicketStatus::Dispatched,
+                TicketStatus::Handling,
+                TicketStatus::Replied,
+            ])?;
+            let target = match assignment_id {
+                Some(id) => state
+                    .current_round()
+                    .find(|a| {
+                        a.id == id
+                            && a.status != AssignmentStatus::Returned
+                            && a.status != AssignmentStatus::Closed
+                    })
+                    .ok_or_else(|| {
+                        Refusal::NotFound(format!("no current assignment {id} on this ticket"))
+                    })?,
+                None => state.primary().ok_or_else(|| {
+                    conflict("no_primary", "the ticket has no primary unit to urge")
+                })?,
+            };
+            vec![Change::Urged {
+                urge_id: new_id(),
+                assignment_id: target.id,
+                unit_id: target.unit_id,
+                kind: UrgeKind::Manual,
+                note,
+            }]
+        }
+        Command::Supervise {
+            unit_id,
+            reason,
+            deadline,
+        } => {
+            require(&[
+                TicketStatus::Dispatched,
+                TicketStatus::Handling,
+                TicketStatus::Replied,
+            ])?;
+            if !state.assignments.iter().any(|a| a.unit_id == unit_id) {
+                return Err(invalid(
+                    "unit_id",
+                    "the unit has never been assigned this ticket",
+                ));
+            }
+            if deadline <= ctx.now {
+                return Err(invalid("deadline", "must be in the future"));
+            }
+            if state
+                .supervisions
+                .iter()
+                .any(|s| s.unit_id == unit_id && s.status == SupervisionStatus::Open)
+            {
+                return Err(conflict(
+                    "already_supervised",
+                    "the unit is already under supervision for this ticket",
+                ));
+            }
+            vec![Change::SupervisionOpened {
+                supervision_id: new_id(),
+                unit_id,
+                reason,
+                deadline,
+                automatic: false,
+            }]
+        }
+        Command::CloseSupervision {
+            supervision_id,
+            outcome,
+        } => {
+            let supervision = state
+                .supervisions
+                .iter()
+                .find(|s| s.id == supervision_id)
+                .ok_or_else(|| {
+                    Refusal::NotFound(format!("no supervision {supervision_id} on this ticket"))
+                })?;
+            if supervision.status != SupervisionStatus::Open {
+                return Err(conflict(
+                    "supervision_closed",
+                    "the supervision is already closed",
+                ));
+            }
+            vec![Change::SupervisionClosed {
+                supervision_id,
+                outcome,
+            }]
+        }
+    };
+    let mut next = state.clone();
+    for change in &changes {
+        next.apply(change, ctx.now, ctx.actor);
+    }
+    Ok(Decision {
+        changes,
+        content,
+        next,
+    })
+}
+
+/// An extension request of this ticket still waiting for a decision.
+fn pending_request(state: &Lifecycle, id: Uuid) -> Result<&super::ExtensionRequest, Refusal> {
+    let request = state
+        .extensions
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| Refusal::NotFound(format!("no extension request {id} on this ticket")))?;
+    if request.status != ExtensionStatus::Pending {
+        return Err(conflict(
+            "extension_decided",
+            format!("the extension request is already {}", request.status),
+        ));
+    }
+    Ok(request)
+}
+
+/// The current round's assignment of the acting unit.
+fn own_assignment<'a>(state: &'a Lifecycle, actor: &Actor) -> Result<&'a Assignment, Refusal> {
+    actor
+        .unit_id
+        .and_then(|unit| state.assignment_of(unit))
+        .filter(|a| a.status != AssignmentStatus::Returned && a.status != AssignmentStatus::Closed)
+        .ok_or_else(|| {
+            conflict(
+                "no_open_assignment",
+                "your unit has no open assignment on this ticket",
+            )
+        })
+}
+
+/// The acting unit's assignment, which must be the current primary one still being worked on.
+fn own_primary<'a>(
+    state: &'a Lifecycle,
+    actor: &Actor,
+    what: &str,
+) -> Result<&'a Assignment, Refusal> {
+    let assignment = own_assignment(state, actor)?;
+    if assignment.role != AssignmentRole::Primary {
+        return Err(conflict(
+            "not_primary",
+            format!("only the primary unit may {what}"),
+        ));
+    }
+    if !is_open(assignment.status) {
+        return Err(conflict(
+            "no_open_assignment",
+            "your unit's work on this ticket is done",
+        ));
+    }
+    if matches!(what, "ask for more time" | "reply")
+        && assignment.status != AssignmentStatus::Signed
+    {
+        return Err(conflict(
+            "not_signed",
+            format!("sign for the ticket before you {what}"),
+        ));
+    }
+    Ok(assignment)
+}

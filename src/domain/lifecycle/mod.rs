@@ -1,0 +1,665 @@
+//! The ticket lifecycle as a state machine.
+//!
+//! [`decide`] takes a ticket's lifecycle state, a command and who gives it, and either refuses
+//! (naming why) or answers the changes to record. [`Lifecycle::apply`] applies one change; a
+//! ticket's state is the changes on its timeline applied in order, so replaying the timeline
+//! rebuilds it. Registration data (title, caller …) is not part of this state and never on the
+//! timeline.
+
+mod command;
+mod decide;
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use command::*;
+pub use decide::{Context, Decision, Refusal, decide};
+
+use super::access::Actor;
+use super::calendar::Due;
+use super::ticket::{Assignment, AssignmentRole, AssignmentStatus, TicketStatus};
+
+text_enum! {
+    /// How a ticket ended.
+    pub enum CloseReason {
+        /// Answered on the spot and no callback needed.
+        Answered = "answered",
+        /// The citizen was reached and satisfied or basically satisfied.
+        Satisfied = "satisfied",
+        /// The citizen was reached, dissatisfied, and the office closed it anyway.
+        Dissatisfied = "dissatisfied",
+        /// The allowed callback attempts all went unanswered.
+        Unreachable = "unreachable",
+    }
+}
+
+text_enum! {
+    pub enum ExtensionStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        /// The ticket moved on (returned, replied, closed) before anyone decided.
+        Withdrawn = "withdrawn",
+    }
+}
+
+text_enum! {
+    pub enum SupervisionStatus {
+        Open = "open",
+        Closed = "closed",
+    }
+}
+
+text_enum! {
+    pub enum UrgeKind {
+        /// By hotline staff.
+        Manual = "manual",
+        /// Issued by the service before and after deadlines.
+        System = "system",
+    }
+}
+
+/// A unit's request for a later due time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtensionRequest {
+    pub id: Uuid,
+    pub assignment_id: Uuid,
+    pub unit_id: Uuid,
+    pub requested_due_at: DateTime<Utc>,
+    pub reason: String,
+    pub status: ExtensionStatus,
+    pub requested_by: Option<Uuid>,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+/// A formal escalation (督办) of a ticket to a unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Supervision {
+    pub id: Uuid,
+    pub unit_id: Uuid,
+    pub reason: String,
+    pub deadline: DateTime<Utc>,
+    pub automatic: bool,
+    pub status: SupervisionStatus,
+    pub opened_by: Option<Uuid>,
+    pub opened_at: DateTime<Utc>,
+    pub outcome: Option<String>,
+    pub closed_by: Option<Uuid>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// One unit's share of a dispatch, as the `dispatched` change records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DispatchedUnit {
+    pub assignment_id: Uuid,
+    pub unit_id: Uuid,
+    pub role: AssignmentRole,
+    pub sign: Due,
+    pub reply: Due,
+}
+
+/// Something that happened to a ticket, as its timeline records it (the event's kind and
+/// details). Who and when travel beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "details", rename_all = "snake_case")]
+pub enum Change {
+    /// Answered on the spot (直办); a callback is due when the policy wants one.
+    Answered {
+        text: String,
+        callback_due_at: Option<DateTime<Utc>>,
+    },
+    Dispatched {
+        round: i32,
+        forced: bool,
+        note: Option<String>,
+        units: Vec<DispatchedUnit>,
+    },
+    Signed {
+        assignment_id: Uuid,
+    },
+    Returned {
+        assignment_id: Uuid,
+        reason: String,
+    },
+    ExtensionRequested {
+        request_id: Uuid,
+        assignment_id: Uuid,
+        requested_due_at: DateTime<Utc>,
+        reason: String,
+    },
+    ExtensionApproved {
+        request_id: Uuid,
+        assignment_id: Uuid,
+        due_at: DateTime<Utc>,
+        note: Option<String>,
+    },
+    ExtensionRejected {
+        request_id: Uuid,
+        note: Option<String>,
+    },
+    Replied {
+        assignment_id: Uuid,
+        reply_id: Uuid,
+        result: ReplyResult,
+        /// Whether the unit reached the citizen (the reply says how, or why not).
+        contacted: bool,
+    },
+    OpinionAdded {
+        assignment_id: Uuid,
+        reply_id: Uuid,
+    },
+    ReviewAccepted {
+        callback_due_at: DateTime<Utc>,
+        comment: Option<String>,
+    },
+    /// Sent back for rework (退回重办) with a new due time.
+    ReviewRejected {
+        assignment_id: Uuid,
+        due: Due,
+        reason: String,
+    },
+    CallbackRecorded {
+        callback_id: Uuid,
+        attempt: i32,
+        reached: bool,
+        satisfaction: Option<Satisfaction>,
+        resolved: Option<bool>,
+        comment: Option<String>,
+    },
+    /// A dissatisfied callback sent the ticket back to work: to its primary unit with a new due
+    /// time, or, when it was answered directly, back to registration.
+    Reopened {
+        assignment_id: Option<Uuid>,
+        due: Option<Due>,
+    },
+    Closed {
+        reason: CloseReason,
+    },
+    Merged {
+        into_ticket_id: Uuid,
+    },
+    Invalidated {
+        reason: String,
+    },
+    Urged {
+        urge_id: Uuid,
+        assignment_id: Uuid,
+        unit_id: Uuid,
+        kind: UrgeKind,
+        note: Option<String>,
+    },
+    SupervisionOpened {
+        supervision_id: Uuid,
+        unit_id: Uuid,
+        reason: String,
+        deadline: DateTime<Utc>,
+        automatic: bool,
+    },
+    SupervisionClosed {
+        supervision_id: Uuid,
+        outcome: String,
+    },
+}
+
+impl Change {
+    /// The kind as the timeline names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::Answered { .. } => "answered",
+            Change::Dispatched { .. } => "dispatched",
+            Change::Signed { .. } => "signed",
+            Change::Returned { .. } => "returned",
+            Change::ExtensionRequested { .. } => "extension_requested",
+            Change::ExtensionApproved { .. } => "extension_approved",
+            Change::ExtensionRejected { .. } => "extension_rejected",
+            Change::Replied { .. } => "replied",
+            Change::OpinionAdded { .. } => "opinion_added",
+            Change::ReviewAccepted { .. } => "review_accepted",
+            Change::ReviewRejected { .. } => "review_rejected",
+            Change::CallbackRecorded { .. } => "callback_recorded",
+            Change::Reopened { .. } => "reopened",
+            Change::Closed { .. } => "closed",
+            Change::Merged { .. } => "merged",
+            Change::Invalidated { .. } => "invalidated",
+            Change::Urged { .. } => "urged",
+            Change::SupervisionOpened { .. } => "supervision_opened",
+            Change::SupervisionClosed { .. } => "supervision_closed",
+        }
+    }
+
+    /// Every kind, for the contract and for readers of the timeline.
+    pub const KINDS: [&'static str; 19] = [
+        "answered",
+        "dispatched",
+        "signed",
+        "returned",
+        "extension_requested",
+        "extension_approved",
+        "extension_rejected",
+        "replied",
+        "opinion_added",
+        "review_accepted",
+        "review_rejected",
+        "callback_recorded",
+        "reopened",
+        "closed",
+        "merged",
+        "invalidated",
+        "urged",
+        "supervision_opened",
+        "supervision_closed",
+    ];
+
+    /// The assignment the change is about, for indexing the timeline.
+    pub fn assignment_id(&self) -> Option<Uuid> {
+        match self {
+            Change::Signed { assignment_id }
+            | Change::Returned { assignment_id, .. }
+            | Change::ExtensionRequested { assignment_id, .. }
+            | Change::ExtensionApproved { assignment_id, .. }
+            | Change::Replied { assignment_id, .. }
+            | Change::OpinionAdded { assignment_id, .. }
+            | Change::ReviewRejected { assignment_id, .. }
+            | Change::Urged { assignment_id, .. } => Some(*assignment_id),
+            Change::Reopened { assignment_id, .. } => *assignment_id,
+            _ => None,
+        }
+    }
+
+    /// The `details` of the timeline entry.
+    pub fn details(&self) -> serde_json::Value {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut map)) => map.remove("details").unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    /// Reads a timeline entry back; `None` for kinds outside the lifecycle (registration,
+    /// edits).
+    pub fn from_event(
+        kind: &str,
+        details: &serde_json::Value,
+    ) -> Option<Result<Self, serde_json::Error>> {
+        if !Self::KINDS.contains(&kind) {
+            return None;
+        }
+        Some(serde_json::from_value(
+            serde_json::json!({"kind": kind, "details": details}),
+        ))
+    }
+}
+
+/// Where a ticket stands: status, rounds of assignments, requests, supervisions and counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lifecycle {
+    pub ticket_id: Uuid,
+    pub status: TicketStatus,
+    pub round: i32,
+    pub assignments: Vec<Assignment>,
+    pub extensions: Vec<ExtensionRequest>,
+    pub supervisions: Vec<Supervision>,
+    pub return_count: i32,
+    pub rework_count: i32,
+    pub urge_count: i32,
+    /// Callback attempts since the ticket last became due for a callback.
+    pub callback_attempts: i32,
+    pub callback_due_at: Option<DateTime<Utc>>,
+    pub merged_into: Option<Uuid>,
+    pub close_reason: Option<CloseReason>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Lifecycle {
+    /// A ticket just registered.
+    pub fn registered(ticket_id: Uuid) -> Self {
+        Self {
+            ticket_id,
+            status: TicketStatus::Registered,
+            round: 0,
+            assignments: Vec::new(),
+            extensions: Vec::new(),
+            supervisions: Vec::new(),
+            return_count: 0,
+            rework_count: 0,
+            urge_count: 0,
+            callback_attempts: 0,
+            callback_due_at: None,
+            merged_into: None,
+            close_reason: None,
+            closed_at: None,
+        }
+    }
+
+    /// Rebuilds a ticket's state from its timeline.
+    pub fn replay<'a>(
+        ticket_id: Uuid,
+        timeline: impl IntoIterator<Item = (&'a Change, DateTime<Utc>, Actor)>,
+    ) -> Self {
+        let mut state = Self::registered(ticket_id);
+        for (change, at, actor) in timeline {
+            state.apply(change, at, actor);
+        }
+        state
+    }
+
+    /// The current round's assignments.
+    pub fn current_round(&self) -> impl Iterator<Item = &Assignment> {
+        self.assignments
+            .iter()
+            .filter(move |a| a.round == self.round && self.round > 0)
+    }
+
+    /// The current round's primary assignment.
+    pub fn primary(&self) -> Option<&Assignment> {
+        self.current_round()
+            .find(|a| a.role == AssignmentRole::Primary)
+    }
+
+    /// The primary assignment while the unit still works on it (not yet replied, returned or
+    /// ended).
+    pub fn open_primary(&self) -> Option<&Assignment> {
+        self.primary().filter(|a| is_open(a.status))
+    }
+
+    /// The current round's assignment of a unit.
+    pub fn assignment_of(&self, unit: Uuid) -> Option<&Assignment> {
+        self.current_round().find(|a| a.unit_id == unit)
+    }
+
+    pub fn pending_extension(&self) -> Option<&ExtensionRequest> {
+        self.extensions
+            .iter()
+            .find(|e| e.status == ExtensionStatus::Pending)
+    }
+
+    pub fn supervised(&self) -> bool {
+        self.supervisions
+            .iter()
+            .any(|s| s.status == SupervisionStatus::Open)
+    }
+
+    /// The primary unit of the current round.
+    pub fn primary_unit_id(&self) -> Option<Uuid> {
+        self.primary().map(|a| a.unit_id)
+    }
+
+    /// When the primary unit must sign, while it has not.
+    pub fn sign_due_at(&self) -> Option<DateTime<Utc>> {
+        self.primary()
+            .filter(|a| a.status == AssignmentStatus::Dispatched)
+            .map(|a| a.sign_due_at)
+    }
+
+    /// When the primary unit's reply is due, while it is being worked on.
+    pub fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.open_primary().map(|a| a.due_at)
+    }
+
+    fn assignment_mut(&mut self, id: Uuid) -> Option<&mut Assignment> {
+        self.assignments.iter_mut().find(|a| a.id == id)
+    }
+
+    /// Ends whatever is still open: assignments of the round and pending requests.
+    fn end_open_work(&mut self, at: DateTime<Utc>) {
+        for assignment in self.assignments.iter_mut().filter(|a| is_open(a.status)) {
+            assignment.status = AssignmentStatus::Closed;
+            assignment.closed_at = Some(at);
+        }
+        self.withdraw_pending_extension();
+    }
+
+    fn withdraw_pending_extension(&mut self) {
+        for request in self
+            .extensions
+            .iter_mut()
+            .filter(|e| e.status == ExtensionStatus::Pending)
+        {
+            request.status = ExtensionStatus::Withdrawn;
+        }
+    }
+
+    fn finish(&mut self, status: TicketStatus, at: DateTime<Utc>) {
+        self.status = status;
+        self.closed_at = Some(at);
+        self.callback_due_at = None;
+        self.end_open_work(at);
+    }
+
+    /// Applies one change, made by `actor` at `at`.
+    pub fn apply(&mut self, change: &Change, at: DateTime<Utc>, actor: Actor) {
+        match change {
+            Change::Answered {
+                callback_due_at, ..
+            } => {
+                self.status = TicketStatus::AwaitingCallback;
+                self.callback_due_at = *callback_due_at;
+                self.callback_attempts = 0;
+            }
+            Change::Dispatched {
+                round,
+                forced,
+                units,
+                ..
+            } => {
+                self.round = *round;
+                self.status = TicketStatus::Dispatched;
+                for unit in units {
+                    self.assignments.push(Assignment {
+                        id: unit.assignment_id,
+                        ticket_id: self.ticket_id,
+                        unit_id: unit.unit_id,
+                        round: *round,
+                        role: unit.role,
+                        status: AssignmentStatus::Dispatched,
+                        forced: *forced,
+                        dispatched_by: actor.user_id.unwrap_or_default(),
+                        dispatched_at: at,
+                        sign_due_at: unit.sign.due_at,
+                        due_at: unit.reply.due_at,
+                        original_due_at: unit.reply.due_at,
+                        signed_at: None,
+                        returned_at: None,
+                        return_reason: None,
+                        replied_at: None,
+                        closed_at: None,
+                    });
+                }
+            }
+            Change::Signed { assignment_id } => {
+                let mut primary_signed = false;
+                if let Some(a) = self.assignment_mut(*assignment_id) {
+                    a.status = AssignmentStatus::Signed;
+                    a.signed_at = Some(at);
+                    primary_signed = a.role == AssignmentRole::Primary;
+                }
+                if primary_signed && self.status == TicketStatus::Dispatched {
+                    self.status = TicketStatus::Handling;
+                }
+            }
+            Change::Returned {
+                assignment_id,
+                reason,
+            } => {
+                if let Some(a) = self.assignment_mut(*assignment_id) {
+                    a.status = AssignmentStatus::Returned;
+                    a.returned_at = Some(at);
+                    a.return_reason = Some(reason.clone());
+                }
+                self.end_open_work(at);
+                self.status = TicketStatus::Returned;
+                self.return_count += 1;
+            }
+            Change::ExtensionRequested {
+                request_id,
+                assignment_id,
+                requested_due_at,
+                reason,
+            } => {
+                let unit_id = self
+                    .assignments
+                    .iter()
+                    .find(|a| a.id == *assignment_id)
+                    .map(|a| a.unit_id)
+                    .unwrap_or_default();
+                self.extensions.push(ExtensionRequest {
+                    id: *request_id,
+                    assignment_id: *assignment_id,
+                    unit_id,
+                    requested_due_at: *requested_due_at,
+                    reason: reason.clone(),
+                    status: ExtensionStatus::Pending,
+                    requested_by: actor.user_id,
+                    requested_at: at,
+                    decided_by: None,
+                    decided_at: None,
+                    note: None,
+                });
+            }
+            Change::ExtensionApproved {
+                request_id,
+                assignment_id,
+                due_at,
+                note,
+            } => {
+                self.decide_extension(*request_id, ExtensionStatus::Approved, note, at, actor);
+                if let Some(a) = self.assignment_mut(*assignment_id) {
+                    a.due_at = *due_at;
+                }
+            }
+            Change::ExtensionRejected { request_id, note } => {
+                self.decide_extension(*request_id, ExtensionStatus::Rejected, note, at, actor);
+            }
+            Change::Replied { assignment_id, .. } => {
+                if let Some(a) = self.assignment_mut(*assignment_id) {
+                    a.status = AssignmentStatus::Replied;
+                    a.replied_at = Some(at);
+                }
+                self.withdraw_pending_extension();
+                self.status = TicketStatus::Replied;
+            }
+            Change::OpinionAdded { assignment_id, .. } => {
+                if let Some(a) = self.assignment_mut(*assignment_id) {
+                    a.status = AssignmentStatus::Replied;
+                    a.replied_at = Some(at);
+                }
+            }
+            Change::ReviewAccepted {
+                callback_due_at, ..
+            } => {
+                self.status = TicketStatus::AwaitingCallback;
+                self.callback_due_at = Some(*callback_due_at);
+                self.callback_attempts = 0;
+            }
+            Change::ReviewRejected {
+                assignment_id, due, ..
+            } => {
+                self.rework(Some(*assignment_id), Some(due));
+            }
+            Change::CallbackRecorded { .. } => {
+                self.callback_attempts += 1;
+            }
+            Change::Reopened { assignment_id, due } => {
+                self.rework(*assignment_id, due.as_ref());
+            }
+            Change::Closed { reason } => {
+                self.close_reason = Some(*reason);
+                self.finish(TicketStatus::Closed, at);
+            }
+            Change::Merged { into_ticket_id } => {
+                self.merged_into = Some(*into_ticket_id);
+                self.finish(TicketStatus::Merged, at);
+            }
+            Change::Invalidated { .. } => {
+                self.finish(TicketStatus::Invalid, at);
+            }
+            Change::Urged { .. } => {
+                self.urge_count += 1;
+            }
+            Change::SupervisionOpened {
+                supervision_id,
+                unit_id,
+                reason,
+                deadline,
+                automatic,
+            } => {
+                self.supervisions.push(Supervision {
+                    id: *supervision_id,
+                    unit_id: *unit_id,
+                    reason: reason.clone(),
+                    deadline: *deadline,
+                    automatic: *automatic,
+                    status: SupervisionStatus::Open,
+                    opened_by: actor.user_id,
+                    opened_at: at,
+                    outcome: None,
+                    closed_by: None,
+                    closed_at: None,
+                });
+            }
+            Change::SupervisionClosed {
+                supervision_id,
+                outcome,
+            } => {
+                if let Some(s) = self
+                    .supervisions
+                    .iter_mut()
+                    .find(|s| s.id == *supervision_id)
+                {
+                    s.status = SupervisionStatus::Closed;
+                    s.outcome = Some(outcome.clone());
+                    s.closed_by = actor.user_id;
+                    s.closed_at = Some(at);
+                }
+            }
+        }
+    }
+
+    fn decide_extension(
+        &mut self,
+        request_id: Uuid,
+        status: ExtensionStatus,
+        note: &Option<String>,
+        at: DateTime<Utc>,
+        actor: Actor,
+    ) {
+        if let Some(request) = self.extensions.iter_mut().find(|e| e.id == request_id) {
+            request.status = status;
+            request.decided_by = actor.user_id;
+            request.decided_at = Some(at);
+            request.note = note.clone();
+        }
+    }
+
+    /// Back to work: the primary unit handles again with a new due time (返工), or a ticket that
+    /// was answered directly goes back to registration.
+    fn rework(&mut self, assignment_id: Option<Uuid>, due: Option<&Due>) {
+        self.rework_count += 1;
+        self.callback_due_at = None;
+        self.callback_attempts = 0;
+        match (assignment_id, due) {
+            (Some(id), Some(due)) => {
+                if let Some(a) = self.assignment_mut(id) {
+                    a.status = AssignmentStatus::Signed;
+                    a.replied_at = None;
+                    a.due_at = due.due_at;
+                }
+                self.status = TicketStatus::Handling;
+            }
+            _ => self.status = TicketStatus::Registered,
+        }
+    }
+}
+
+/// An assignment the unit still works on.
+pub fn is_open(status: AssignmentStatus) -> bool {
+    matches!(
+        status,
+        AssignmentStatus::Dispatched | AssignmentStatus::Signed
+    )
+}

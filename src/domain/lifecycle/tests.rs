@@ -1,0 +1,1010 @@
+//! Every (state, action, role) pair against the lifecycle table, and random action sequences
+//! against the invariants.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use proptest::prelude::*;
+use uuid::Uuid;
+
+use super::*;
+use crate::domain::access::Role;
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::policy::Policy;
+use crate::domain::ticket::{Priority, TicketType};
+
+const PRIMARY: u128 = 0xA1;
+const ASSISTING: u128 = 0xA2;
+const STRANGER: u128 = 0xA3;
+
+fn unit(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 16, 1, 0, 0).unwrap()
+}
+
+/// A fixture: a ticket's state, a clock, the timeline so far, and an id counter.
+struct Run {
+    state: Lifecycle,
+    now: DateTime<Utc>,
+    timeline: Vec<(Change, DateTime<Utc>, Actor)>,
+    next_id: u128,
+    policy: Policy,
+    calendar: WorkCalendar,
+}
+
+fn actor(role: Role, unit_id: Option<Uuid>) -> Actor {
+    Actor::user(Uuid::from_u128(0xB000 + role as u128), role, unit_id)
+}
+
+fn staff(role: Role) -> Actor {
+    actor(role, None)
+}
+
+fn handler(unit_n: u128) -> Actor {
+    actor(Role::UnitHandler, Some(unit(unit_n)))
+}
+
+impl Run {
+    fn new() -> Self {
+        Self {
+            state: Lifecycle::registered(Uuid::from_u128(1)),
+            now: start(),
+            timeline: Vec::new(),
+            next_id: 0x1000,
+            policy: Policy::default(),
+            calendar: WorkCalendar::weekdays_only(chrono_tz::Asia::Shanghai),
+        }
+    }
+
+    fn attempt(&mut self, by: Actor, command: Command) -> Result<Decision, Refusal> {
+        self.now += Duration::minutes(7);
+        let ctx = Context {
+            actor: by,
+            now: self.now,
+            ticket_type: TicketType::Complaint,
+            priority: Priority::Normal,
+            policy: &self.policy,
+            calendar: &self.calendar,
+        };
+        let mut counter = self.next_id;
+        let mut ids = || {
+            counter += 1;
+            Uuid::from_u128(counter)
+        };
+        let result = decide(&self.state, command, &ctx, &mut ids);
+        self.next_id = counter;
+        if let Ok(decision) = &result {
+            for change in &decision.changes {
+                self.timeline.push((change.clone(), self.now, by));
+            }
+            self.state = decision.next.clone();
+        }
+        result
+    }
+
+    fn ok(&mut self, by: Actor, command: Command) -> &mut Self {
+        if let Err(refusal) = self.attempt(by, command.clone()) {
+            panic!(
+                "{command:?} by {by:?} in {:?}: {refusal:?}",
+                self.state.status
+            );
+        }
+        self
+    }
+
+    fn replayed(&self) -> Lifecycle {
+        Lifecycle::replay(
+            self.state.ticket_id,
+            self.timeline.iter().map(|(c, at, a)| (c, *at, *a)),
+        )
+    }
+}
+
+fn dispatch(forced: bool) -> Command {
+    Command::Dispatch {
+        primary_unit_id: unit(PRIMARY),
+        assisting_unit_ids: vec![unit(ASSISTING)],
+        forced,
+        note: None,
+    }
+}
+
+fn reply() -> Command {
+    Command::Reply {
+        result: ReplyResult::Resolved,
+        content: ReplyContent {
+            text: "已处理".into(),
+            contact: Some(ContactRecord::Impossible {
+                reason: "空号".into(),
+            }),
+            attachment_ids: vec![],
+        },
+    }
+}
+
+fn opinion() -> Command {
+    Command::AddOpinion {
+        content: ReplyContent {
+            text: "同意".into(),
+            contact: None,
+            attachment_ids: vec![],
+        },
+    }
+}
+
+fn callback(satisfaction: Option<Satisfaction>, reopen: bool) -> Command {
+    Command::Callback {
+        reached: satisfaction.is_some(),
+        satisfaction,
+        resolved: satisfaction.map(|s| s.is_satisfied()),
+        comment: None,
+        reopen,
+    }
+}
+
+fn review(accept: bool) -> Command {
+    Command::Review {
+        accept,
+        comment: (!accept).then(|| "未联系当事人".into()),
+        due_at: None,
+    }
+}
+
+/// A run brought to `status` the usual way.
+fn brought_to(status: TicketStatus) -> Run {
+    let mut run = Run::new();
+    let dispatcher = staff(Role::Dispatcher);
+    match status {
+        TicketStatus::Registered => {}
+        TicketStatus::Merged => {
+            run.ok(
+                staff(Role::Agent),
+                Command::Merge {
+                    into_ticket_id: Uuid::from_u128(2),
+                    into_is_open: true,
+                },
+            );
+        }
+        TicketStatus::Invalid => {
+            run.ok(
+                staff(Role::Agent),
+                Command::Invalidate {
+                    reason: "骚扰电话".into(),
+                },
+            );
+        }
+        _ => {
+            run.ok(dispatcher, dispatch(false));
+            match status {
+                TicketStatus::Dispatched => {}
+                TicketStatus::Returned => {
+                    run.ok(
+                        handler(PRIMARY),
+                        Command::Return {
+                            reason: "不属于本单位职责".into(),
+                        },
+                    );
+                }
+                _ => {
+                    run.ok(handler(PRIMARY), Command::Sign);
+                    if status != TicketStatus::Handling {
+                        run.ok(handler(PRIMARY), reply());
+                    }
+                    if matches!(
+                        status,
+                        TicketStatus::AwaitingCallback | TicketStatus::Closed
+                    ) {
+                        run.ok(dispatcher, review(true));
+                    }
+                    if status == TicketStatus::Closed {
+                        run.ok(
+                            staff(Role::Agent),
+                            callback(Some(Satisfaction::Satisfied), false),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(run.state.status, status);
+    run
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Answer,
+    Dispatch,
+    Sign,
+    Return,
+    RequestExtension,
+    ApproveExtension,
+    RejectExtension,
+    Reply,
+    AddOpinion,
+    Review,
+    Callback,
+    Merge,
+    Invalidate,
+    Urge,
+    Supervise,
+    CloseSupervision,
+}
+
+const KINDS: [Kind; 16] = [
+    Kind::Answer,
+    Kind::Dispatch,
+    Kind::Sign,
+    Kind::Return,
+    Kind::RequestExtension,
+    Kind::ApproveExtension,
+    Kind::RejectExtension,
+    Kind::Reply,
+    Kind::AddOpinion,
+    Kind::Review,
+    Kind::Callback,
+    Kind::Merge,
+    Kind::Invalidate,
+    Kind::Urge,
+    Kind::Supervise,
+    Kind::CloseSupervision,
+];
+
+/// The lifecycle table of the domain description, written out independently of the code.
+fn table(kind: Kind) -> (&'static [Role], &'static [TicketStatus]) {
+    use Role::*;
+    use TicketStatus::*;
+    const FRONT: &[Role] = &[Agent, Dispatcher, Supervisor];
+    const OFFICE: &[Role] = &[Dispatcher, Supervisor];
+    const UNIT: &[Role] = &[UnitHandler];
+    const IN_PROGRESS: &[TicketStatus] = &[Dispatched, Handling, Replied];
+    match kind {
+        Kind::Answer => (FRONT, &[Registered]),
+        Kind::Dispatch => (FRONT, &[Registered, Returned]),
+        Kind::Sign => (UNIT, IN_PROGRESS),
+        Kind::Return => (UNIT, &[Dispatched, Handling]),
+        Kind::RequestExtension => (UNIT, &[Handling]),
+        Kind::ApproveExtension | Kind::RejectExtension => (OFFICE, &[Handling]),
+        Kind::Reply => (UNIT, &[Handling]),
+        Kind::AddOpinion => (UNIT, IN_PROGRESS),
+        Kind::Review => (OFFICE, &[Replied]),
+        Kind::Callback => (FRONT, &[AwaitingCallback]),
+        Kind::Merge | Kind::Invalidate => (FRONT, &[Registered]),
+        Kind::Urge => (FRONT, IN_PROGRESS),
+        Kind::Supervise => (&[Supervisor], IN_PROGRESS),
+        // Closing a supervision is possible whenever one is open, even after the ticket ended.
+        Kind::CloseSupervision => (
+            &[Supervisor],
+            &[
+                Dispatched,
+                Handling,
+                Returned,
+                Replied,
+                AwaitingCallback,
+                Closed,
+            ],
+        ),
+    }
+}
+
+/// Brings a run to `status` with what `kind` needs beforehand, and the command and unit to try.
+fn prepared(status: TicketStatus, kind: Kind) -> (Run, Command, Option<u128>) {
+    let mut run = brought_to(status);
+    let supervisor = staff(Role::Supervisor);
+    let mut supervision = None;
+    if kind == Kind::CloseSupervision && status != TicketStatus::Registered {
+        // Open one while it was possible: replay the path with a supervision at dispatch.
+        let mut with = Run::new();
+        if let Some(first) = run.timeline.first() {
+            with.ok(
+                first.2,
+                match &first.0 {
+                    Change::Dispatched { .. } => dispatch(false),
+                    _ => Command::Invalidate { reason: "x".into() },
+                },
+            );
+        }
+        if with.state.status == TicketStatus::Dispatched {
+            let decision = with
+                .attempt(
+                    supervisor,
+                    Command::Supervise {
+                        unit_id: unit(PRIMARY),
+                        reason: "久拖不决".into(),
+                        deadline: start() + Duration::days(30),
+                    },
+                )
+                .unwrap();
+            if let Change::SupervisionOpened { supervision_id, .. } = decision.changes[0] {
+                supervision = Some(supervision_id);
+            }
+            for (change, _, by) in run.timeline.iter().skip(1) {
+                let command = match change {
+                    Change::Returned { .. } => Command::Return {
+                        reason: "不属于本单位职责".into(),
+                    },
+                    Change::Signed { .. } => Command::Sign,
+                    Change::Replied { .. } => reply(),
+                    Change::ReviewAccepted { .. } => review(true),
+                    Change::CallbackRecorded { .. } => {
+                        callback(Some(Satisfaction::Satisfied), false)
+                    }
+                    _ => continue,
+                };
+                with.ok(*by, command);
+            }
+            run = with;
+        }
+    }
+    let mut request = None;
+    if matches!(kind, Kind::ApproveExtension | Kind::RejectExtension)
+        && status == TicketStatus::Handling
+    {
+        let decision = run
+            .attempt(
+                handler(PRIMARY),
+                Command::RequestExtension {
+                    due_at: start() + Duration::days(60),
+                    reason: "需要现场勘验".into(),
+                },
+            )
+            .unwrap();
+        if let Change::ExtensionRequested { request_id, .. } = decision.changes[0] {
+            request = Some(request_id);
+        }
+    }
+    if kind == Kind::AddOpinion
+        && matches!(
+            status,
+            TicketStatus::Dispatched | TicketStatus::Handling | TicketStatus::Replied
+        )
+    {
+        run.ok(handler(ASSISTING), Command::Sign);
+    }
+    let acting_unit = match kind {
+        Kind::Sign if status != TicketStatus::Dispatched => Some(ASSISTING),
+        Kind::AddOpinion => Some(ASSISTING),
+        _ => Some(PRIMARY),
+    };
+    let command = match kind {
+        Kind::Answer => Command::Answer {
+            text: "已当场解答".into(),
+        },
+        Kind::Dispatch => dispatch(false),
+        Kind::Sign => Command::Sign,
+        Kind::Return => Command::Return {
+            reason: "不属于本单位职责".into(),
+        },
+        Kind::RequestExtension => Command::RequestExtension {
+            due_at: start() + Duration::days(90),
+            reason: "需要协调".into(),
+        },
+        Kind::ApproveExtension => Command::ApproveExtension {
+            request_id: request.unwrap_or_default(),
+            note: None,
+        },
+        Kind::RejectExtension => Command::RejectExtension {
+            request_id: request.unwrap_or_default(),
+            note: None,
+        },
+        Kind::Reply => reply(),
+        Kind::AddOpinion => opinion(),
+        Kind::Review => review(true),
+        Kind::Callback => callback(Some(Satisfaction::Satisfied), false),
+        Kind::Merge => Command::Merge {
+            into_ticket_id: Uuid::from_u128(2),
+            into_is_open: true,
+        },
+        Kind::Invalidate => Command::Invalidate {
+            reason: "重复来电".into(),
+        },
+        Kind::Urge => Command::Urge {
+            assignment_id: None,
+            note: None,
+        },
+        Kind::Supervise => Command::Supervise {
+            unit_id: unit(PRIMARY),
+            reason: "久拖不决".into(),
+            deadline: start() + Duration::days(30),
+        },
+        Kind::CloseSupervision => Command::CloseSupervision {
+            supervision_id: supervision.unwrap_or_default(),
+            outcome: "已办结".into(),
+        },
+    };
+    (run, command, acting_unit)
+}
+
+#[test]
+fn every_state_action_and_role_follows_the_table() {
+    let mut checked = 0;
+    for status in TicketStatus::ALL.iter().copied() {
+        for kind in KINDS {
+            for role in Role::ALL.iter().copied() {
+                let (mut run, command, acting_unit) = prepared(status, kind);
+                let by = match role {
+                    Role::UnitHandler => handler(acting_unit.unwrap_or(PRIMARY)),
+                    other => staff(other),
+                };
+                let (roles, statuses) = table(kind);
+                let result = run.attempt(by, command.clone());
+                let context = format!("{kind:?} by {role} in {status}: {result:?}");
+                if !roles.contains(&role) {
+                    assert!(matches!(result, Err(Refusal::Forbidden(_))), "{context}");
+                } else if kind == Kind::CloseSupervision
+                    && matches!(
+                        status,
+                        TicketStatus::Registered | TicketStatus::Merged | TicketStatus::Invalid
+                    )
+                {
+                    assert!(
+                        matches!(result, Err(Refusal::NotFound(_))),
+                        "no supervision could be opened: {context}"
+                    );
+                } else if !statuses.contains(&status) {
+                    assert_eq!(
+                        result,
+                        Err(Refusal::InvalidTransition {
+                            status,
+                            action: command.action()
+                        }),
+                        "{context}"
+                    );
+                } else {
+                    assert!(result.is_ok(), "{context}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 9 * 16 * 6);
+}
+
+#[test]
+fn a_full_walk_with_return_extension_rework_and_reopen() {
+    let mut run = Run::new();
+    let dispatcher = staff(Role::Dispatcher);
+    let agent = staff(Role::Agent);
+    run.ok(dispatcher, dispatch(false));
+    assert_eq!(run.state.round, 1);
+    assert!(run.state.sign_due_at().is_some());
+    run.ok(
+        handler(PRIMARY),
+        Command::Return {
+            reason: "非本单位职责".into(),
+        },
+    );
+    assert_eq!(
+        (run.state.status, run.state.return_count),
+        (TicketStatus::Returned, 1)
+    );
+    assert!(
+        run.state.assignments.iter().all(|a| !is_open(a.status)),
+        "the whole round ended"
+    );
+    run.ok(
+        dispatcher,
+        Command::Dispatch {
+            primary_unit_id: unit(ASSISTING),
+            assisting_unit_ids: vec![],
+            forced: false,
+            note: Some("二次转办".into()),
+        },
+    );
+    assert_eq!(run.state.round, 2);
+    run.ok(handler(ASSISTING), Command::Sign);
+    assert_eq!(run.state.status, TicketStatus::Handling);
+    let due_before = run.state.due_at().unwrap();
+    let requested = due_before + Duration::days(5);
+    let decision = run
+        .attempt(
+            handler(ASSISTING),
+            Command::RequestExtension {
+                due_at: requested,
+                reason: "需要现场勘验".into(),
+            },
+        )
+        .unwrap();
+    let Change::ExtensionRequested { request_id, .. } = decision.changes[0] else {
+        panic!()
+    };
+    run.ok(
+        dispatcher,
+        Command::ApproveExtension {
+            request_id,
+            note: None,
+        },
+    );
+    let primary = run.state.primary().unwrap().clone();
+    assert_eq!(primary.due_at, requested);
+    assert_eq!(
+        primary.original_due_at, due_before,
+        "the original due time stays on record"
+    );
+    run.ok(handler(ASSISTING), reply());
+    run.ok(dispatcher, review(false));
+    assert_eq!(
+        (run.state.status, run.state.rework_count),
+        (TicketStatus::Handling, 1)
+    );
+    run.ok(handler(ASSISTING), reply());
+    run.ok(dispatcher, review(true));
+    assert!(run.state.callback_due_at.is_some());
+    run.ok(agent, callback(Some(Satisfaction::Dissatisfied), true));
+    assert_eq!(
+        (run.state.status, run.state.rework_count),
+        (TicketStatus::Handling, 2)
+    );
+    run.ok(handler(ASSISTING), reply());
+    run.ok(dispatcher, review(true));
+    run.ok(
+        agent,
+        callback(Some(Satisfaction::BasicallySatisfied), false),
+    );
+    assert_eq!(run.state.status, TicketStatus::Closed);
+    assert_eq!(run.state.close_reason, Some(CloseReason::Satisfied));
+    assert_eq!(run.replayed(), run.state);
+}
+
+#[test]
+fn three_returns_make_the_office_decide() {
+    let mut run = Run::new();
+    let dispatcher = staff(Role::Dispatcher);
+    for _ in 0..3 {
+        run.ok(dispatcher, dispatch(false));
+        run.ok(
+            handler(PRIMARY),
+            Command::Return {
+                reason: "不属于本单位".into(),
+            },
+        );
+    }
+    let refused = run.attempt(dispatcher, dispatch(false));
+    assert!(
+        matches!(
+            refused,
+            Err(Refusal::Conflict {
+                code: "forced_dispatch_required",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    let by_agent = run.attempt(staff(Role::Agent), dispatch(true));
+    assert!(matches!(by_agent, Err(Refusal::Forbidden(_))));
+    run.ok(dispatcher, dispatch(true));
+    let returned = run.attempt(
+        handler(PRIMARY),
+        Command::Return {
+            reason: "还是不属于".into(),
+        },
+    );
+    assert!(matches!(
+        returned,
+        Err(Refusal::Conflict {
+            code: "forced_assignment",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn three_unanswered_callbacks_close_the_ticket() {
+    let mut run = brought_to(TicketStatus::AwaitingCallback);
+    run.ok(staff(Role::Agent), callback(None, false));
+    run.ok(staff(Role::Agent), callback(None, false));
+    assert_eq!(run.state.status, TicketStatus::AwaitingCallback);
+    run.ok(staff(Role::Agent), callback(None, false));
+    assert_eq!(run.state.status, TicketStatus::Closed);
+    assert_eq!(run.state.close_reason, Some(CloseReason::Unreachable));
+}
+
+#[test]
+fn direct_answers_close_or_wait_for_a_callback_by_policy() {
+    let mut consult = Run::new();
+    consult.policy.callback_after_direct_answer.clear();
+    consult.ok(
+        staff(Role::Agent),
+        Command::Answer {
+            text: "已解答".into(),
+        },
+    );
+    assert_eq!(
+        (consult.state.status, consult.state.close_reason),
+        (TicketStatus::Closed, Some(CloseReason::Answered))
+    );
+    let mut complaint = Run::new();
+    complaint.ok(
+        staff(Role::Agent),
+        Command::Answer {
+            text: "已解答".into(),
+        },
+    );
+    assert_eq!(complaint.state.status, TicketStatus::AwaitingCallback);
+    complaint.ok(
+        staff(Role::Agent),
+        callback(Some(Satisfaction::Dissatisfied), true),
+    );
+    assert_eq!(
+        complaint.state.status,
+        TicketStatus::Registered,
+        "back to be dispatched or answered again"
+    );
+    assert_eq!(complaint.replayed(), complaint.state);
+}
+
+#[test]
+fn units_act_only_on_their_own_assignments() {
+    let mut run = brought_to(TicketStatus::Dispatched);
+    let stranger = run.attempt(handler(STRANGER), Command::Sign);
+    assert!(matches!(
+        stranger,
+        Err(Refusal::Conflict {
+            code: "no_open_assignment",
+            ..
+        })
+    ));
+    run.ok(handler(ASSISTING), Command::Sign);
+    let assisting_return = run.attempt(handler(ASSISTING), Command::Return { reason: "x".into() });
+    assert!(matches!(
+        assisting_return,
+        Err(Refusal::Conflict {
+            code: "not_primary",
+            ..
+        })
+    ));
+    run.ok(handler(PRIMARY), Command::Sign);
+    let twice = run.attempt(handler(PRIMARY), Command::Sign);
+    assert!(matches!(
+        twice,
+        Err(Refusal::Conflict {
+            code: "already_signed",
+            ..
+        })
+    ));
+    let primary_opinion = run.attempt(handler(PRIMARY), opinion());
+    assert!(matches!(
+        primary_opinion,
+        Err(Refusal::Conflict {
+            code: "not_assisting",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_reply_contact_cannot_predate_the_dispatch_or_lie_in_the_future() {
+    let mut run = brought_to(TicketStatus::Handling);
+    let with_contact = |at| Command::Reply {
+        result: ReplyResult::Resolved,
+        content: ReplyContent {
+            text: "已处理".into(),
+            contact: Some(ContactRecord::Reached {
+                at,
+                method: ContactMethod::Phone,
+                outcome: "已告知".into(),
+            }),
+            attachment_ids: vec![],
+        },
+    };
+    let future = run.attempt(handler(PRIMARY), with_contact(start() + Duration::days(3)));
+    assert!(matches!(future, Err(Refusal::Invalid(_))));
+    let past = run.attempt(handler(PRIMARY), with_contact(start() - Duration::days(3)));
+    assert!(matches!(past, Err(Refusal::Invalid(_))));
+    let now = run.now;
+    run.ok(handler(PRIMARY), with_contact(now));
+}
+
+#[test]
+fn every_change_reads_back_from_its_timeline_entry() {
+    let dispatcher = staff(Role::Dispatcher);
+    let agent = staff(Role::Agent);
+    let supervisor = staff(Role::Supervisor);
+    let mut long = Run::new();
+    long.ok(dispatcher, dispatch(false));
+    let opened = long
+        .attempt(
+            supervisor,
+            Command::Supervise {
+                unit_id: unit(PRIMARY),
+                reason: "久拖".into(),
+                deadline: start() + Duration::days(30),
+            },
+        )
+        .unwrap();
+    let Change::SupervisionOpened { supervision_id, .. } = opened.changes[0] else {
+        panic!()
+    };
+    long.ok(
+        agent,
+        Command::Urge {
+            assignment_id: None,
+            note: Some("请尽快签收".into()),
+        },
+    )
+    .ok(handler(PRIMARY), Command::Sign)
+    .ok(handler(ASSISTING), Command::Sign)
+    .ok(handler(ASSISTING), opinion());
+    let asked = long
+        .attempt(
+            handler(PRIMARY),
+            Command::RequestExtension {
+                due_at: start() + Duration::days(50),
+                reason: "勘验".into(),
+            },
+        )
+        .unwrap();
+    let Change::ExtensionRequested { request_id, .. } = asked.changes[0] else {
+        panic!()
+    };
+    long.ok(
+        dispatcher,
+        Command::ApproveExtension {
+            request_id,
+            note: Some("同意".into()),
+        },
+    )
+    .ok(handler(PRIMARY), reply())
+    .ok(dispatcher, review(false))
+    .ok(handler(PRIMARY), reply())
+    .ok(dispatcher, review(true))
+    .ok(agent, callback(Some(Satisfaction::Dissatisfied), true))
+    .ok(handler(PRIMARY), reply())
+    .ok(dispatcher, review(true))
+    .ok(agent, callback(None, false))
+    .ok(agent, callback(Some(Satisfaction::Satisfied), false))
+    .ok(
+        supervisor,
+        Command::CloseSupervision {
+            supervision_id,
+            outcome: "已办结".into(),
+        },
+    );
+    let mut returned = brought_to(TicketStatus::Handling);
+    let asked = returned
+        .attempt(
+            handler(PRIMARY),
+            Command::RequestExtension {
+                due_at: start() + Duration::days(50),
+                reason: "x".into(),
+            },
+        )
+        .unwrap();
+    let Change::ExtensionRequested { request_id, .. } = asked.changes[0] else {
+        panic!()
+    };
+    returned
+        .ok(
+            dispatcher,
+            Command::RejectExtension {
+                request_id,
+                note: None,
+            },
+        )
+        .ok(
+            handler(PRIMARY),
+            Command::Return {
+                reason: "非本单位".into(),
+            },
+        );
+    let mut answered = Run::new();
+    answered.ok(
+        agent,
+        Command::Answer {
+            text: "已解答".into(),
+        },
+    );
+    let timelines = [
+        long,
+        returned,
+        answered,
+        brought_to(TicketStatus::Merged),
+        brought_to(TicketStatus::Invalid),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for run in &timelines {
+        for (change, _, _) in &run.timeline {
+            let read = Change::from_event(change.kind(), &change.details())
+                .unwrap()
+                .unwrap();
+            assert_eq!(&read, change);
+            seen.insert(change.kind());
+        }
+        assert_eq!(run.replayed(), run.state);
+    }
+    assert_eq!(
+        seen.len(),
+        Change::KINDS.len(),
+        "every kind exercised: {seen:?}"
+    );
+    for kind in Change::KINDS {
+        assert!(
+            crate::domain::ticket::EventKind::TEXTS.contains(&kind),
+            "{kind}"
+        );
+    }
+    assert!(Change::from_event("registered", &serde_json::json!({})).is_none());
+}
+
+/// One random step: who acts and what they ask.
+#[derive(Debug, Clone)]
+struct Step {
+    kind: usize,
+    role: usize,
+    unit: u128,
+    flag: bool,
+    satisfaction: usize,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    (
+        0..16usize,
+        0..10usize,
+        prop_oneof![3 => Just(PRIMARY), 2 => Just(ASSISTING), 1 => Just(STRANGER)],
+        any::<bool>(),
+        0..4usize,
+    )
+        .prop_map(|(kind, role, unit, flag, satisfaction)| Step {
+            kind,
+            role,
+            unit,
+            flag,
+            satisfaction,
+        })
+}
+
+/// Mostly a role the table allows for the step's action, so that walks get far; sometimes any.
+fn actor_for(step: &Step) -> Actor {
+    let allowed = table(KINDS[step.kind]).0;
+    let role = if step.role < 6 {
+        allowed[step.role % allowed.len()]
+    } else {
+        Role::ALL[step.role - 4]
+    };
+    if role == Role::UnitHandler {
+        handler(step.unit)
+    } else {
+        staff(role)
+    }
+}
+
+fn command_for(run: &Run, step: &Step) -> Command {
+    let satisfaction = [
+        None,
+        Some(Satisfaction::Satisfied),
+        Some(Satisfaction::BasicallySatisfied),
+        Some(Satisfaction::Dissatisfied),
+    ][step.satisfaction];
+    let request = run
+        .state
+        .pending_extension()
+        .map(|e| e.id)
+        .unwrap_or_default();
+    let supervision = run
+        .state
+        .supervisions
+        .iter()
+        .find(|s| s.status == SupervisionStatus::Open)
+        .map(|s| s.id)
+        .unwrap_or_default();
+    match KINDS[step.kind] {
+        Kind::Answer => Command::Answer { text: "答".into() },
+        Kind::Dispatch => Command::Dispatch {
+            primary_unit_id: unit(step.unit),
+            assisting_unit_ids: if step.unit == PRIMARY {
+                vec![unit(ASSISTING)]
+            } else {
+                vec![]
+            },
+            forced: step.flag,
+            note: None,
+        },
+        Kind::Sign => Command::Sign,
+        Kind::Return => Command::Return {
+            reason: "退".into(),
+        },
+        Kind::RequestExtension => Command::RequestExtension {
+            due_at: run.now + Duration::days(40),
+            reason: "延".into(),
+        },
+        Kind::ApproveExtension => Command::ApproveExtension {
+            request_id: request,
+            note: None,
+        },
+        Kind::RejectExtension => Command::RejectExtension {
+            request_id: request,
+            note: None,
+        },
+        Kind::Reply => reply(),
+        Kind::AddOpinion => opinion(),
+        Kind::Review => review(step.flag),
+        Kind::Callback => callback(
+            satisfaction,
+            step.flag && satisfaction == Some(Satisfaction::Dissatisfied),
+        ),
+        Kind::Merge => Command::Merge {
+            into_ticket_id: Uuid::from_u128(2),
+            into_is_open: step.flag,
+        },
+        Kind::Invalidate => Command::Invalidate {
+            reason: "无效".into(),
+        },
+        Kind::Urge => Command::Urge {
+            assignment_id: None,
+            note: None,
+        },
+        Kind::Supervise => Command::Supervise {
+            unit_id: unit(step.unit),
+            reason: "督".into(),
+            deadline: run.now + Duration::days(10),
+        },
+        Kind::CloseSupervision => Command::CloseSupervision {
+            supervision_id: supervision,
+            outcome: "结".into(),
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_walks_keep_the_invariants(steps in proptest::collection::vec(step(), 1..60)) {
+        let mut run = Run::new();
+        let mut ended = None;
+        for step in &steps {
+            let by = actor_for(step);
+            let command = command_for(&run, step);
+            let before = run.state.clone();
+            let result = run.attempt(by, command);
+            if result.is_err() {
+                prop_assert_eq!(&run.state, &before, "a refusal changes nothing");
+            }
+            let state = &run.state;
+            let open_primaries = state.assignments.iter().filter(|a| a.role == crate::domain::ticket::AssignmentRole::Primary && is_open(a.status)).count();
+            prop_assert!(open_primaries <= 1, "open primaries: {}", open_primaries);
+            if let Some(final_status) = ended {
+                prop_assert_eq!(state.status, final_status, "final states stay final");
+            }
+            if state.status.is_final() {
+                ended = Some(state.status);
+                prop_assert!(state.closed_at.is_some());
+            }
+            match state.status {
+                TicketStatus::Dispatched => prop_assert_eq!(state.open_primary().map(|a| a.status), Some(crate::domain::ticket::AssignmentStatus::Dispatched)),
+                TicketStatus::Handling => prop_assert_eq!(state.open_primary().map(|a| a.status), Some(crate::domain::ticket::AssignmentStatus::Signed)),
+                _ => prop_assert!(state.open_primary().is_none(), "no open primary in {}", state.status),
+            }
+            let count = |kinds: &[&str]| run.timeline.iter().filter(|(c, _, _)| kinds.contains(&c.kind())).count() as i32;
+            prop_assert_eq!(state.return_count, count(&["returned"]));
+            prop_assert_eq!(state.rework_count, count(&["review_rejected", "reopened"]));
+            prop_assert_eq!(state.urge_count, count(&["urged"]));
+            prop_assert!(state.extensions.iter().filter(|e| e.status == ExtensionStatus::Pending).count() <= 1);
+        }
+        prop_assert_eq!(run.replayed(), run.state.clone());
+    }
+}
+
+/// The random walks do reach every state, so the invariants are checked across the lifecycle.
+#[test]
+fn random_walks_reach_every_state_somewhere() {
+    use proptest::test_runner::{Config, TestRunner};
+    let mut runner = TestRunner::new(Config {
+        cases: 256,
+        ..Config::default()
+    });
+    let reached = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    runner
+        .run(&proptest::collection::vec(step(), 1..60), |steps| {
+            let mut run = Run::new();
+            for step in &steps {
+                let by = actor_for(step);
+                let command = command_for(&run, step);
+                let _ = run.attempt(by, command);
+                reached.borrow_mut().insert(run.state.status);
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(reached.into_inner().len(), TicketStatus::ALL.len());
+}

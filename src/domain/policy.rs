@@ -1,0 +1,204 @@
+//! The service-level policy: how long units have to sign and to reply, per ticket type and
+//! priority, and the other numbers the lifecycle turns on. Defaults follow published provincial
+//! and municipal rules; they are data an administrator can change, not law.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::calendar::Limit;
+use super::ticket::{Priority, TicketType};
+
+/// Sign and reply limits for one kind of ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub sign: Limit,
+    pub reply: Limit,
+}
+
+/// One row of the limits table: a type (or every type) at a priority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitRule {
+    /// `None` applies to every type.
+    #[serde(rename = "type")]
+    pub ticket_type: Option<TicketType>,
+    pub priority: Priority,
+    pub sign: Limit,
+    pub reply: Limit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// The most specific matching row wins (a type beats "every type").
+    pub limits: Vec<LimitRule>,
+    /// Ticket types that need a callback after a direct answer (直办); others close at once.
+    pub callback_after_direct_answer: BTreeSet<TicketType>,
+    /// Unanswered callback attempts after which a ticket closes as unreachable.
+    pub max_callback_attempts: i32,
+    /// Returns after which the hotline office must dispatch with `forced` (and the unit can no
+    /// longer return).
+    pub max_returns: i32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        use super::calendar::Limit::{Hours, WorkingDays};
+        let rule = |ticket_type, sign, reply| LimitRule {
+            ticket_type,
+            priority: Priority::Normal,
+            sign,
+            reply,
+        };
+        Self {
+            limits: vec![
+                rule(None, WorkingDays(1), WorkingDays(10)),
+                rule(Some(TicketType::Consult), WorkingDays(1), WorkingDays(2)),
+                rule(Some(TicketType::Complaint), WorkingDays(1), WorkingDays(15)),
+                rule(Some(TicketType::Report), WorkingDays(1), WorkingDays(15)),
+                LimitRule {
+                    ticket_type: None,
+                    priority: Priority::Urgent,
+                    sign: Hours(1),
+                    reply: Hours(24),
+                },
+            ],
+            callback_after_direct_answer: [
+                TicketType::Help,
+                TicketType::Complaint,
+                TicketType::Report,
+            ]
+            .into_iter()
+            .collect(),
+            max_callback_attempts: 3,
+            max_returns: 3,
+        }
+    }
+}
+
+impl Policy {
+    /// The limits for a ticket, and the rule they came from (for explanations).
+    pub fn limits_for(&self, ticket_type: TicketType, priority: Priority) -> (Limits, String) {
+        let specific = self
+            .limits
+            .iter()
+            .find(|r| r.priority == priority && r.ticket_type == Some(ticket_type));
+        let general = || {
+            self.limits
+                .iter()
+                .find(|r| r.priority == priority && r.ticket_type.is_none())
+        };
+        match specific.or_else(general) {
+            Some(rule) => (
+                Limits {
+                    sign: rule.sign,
+                    reply: rule.reply,
+                },
+                format!(
+                    "{}/{}",
+                    rule.ticket_type.map_or("any type", TicketType::as_str),
+                    priority
+                ),
+            ),
+            // A policy without a row for this priority: the defaults, which have a general row
+            // for every priority.
+            None => Policy::default().limits_for(ticket_type, priority),
+        }
+    }
+
+    pub fn needs_callback_after_answer(&self, ticket_type: TicketType) -> bool {
+        self.callback_after_direct_answer.contains(&ticket_type)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::Limit::{Hours, WorkingDays};
+
+    #[test]
+    fn the_default_table_matches_the_published_rules() {
+        let policy = Policy::default();
+        let limits = |t, p| policy.limits_for(t, p).0;
+        assert_eq!(
+            limits(TicketType::Consult, Priority::Normal),
+            Limits {
+                sign: WorkingDays(1),
+                reply: WorkingDays(2)
+            }
+        );
+        for t in [
+            TicketType::Help,
+            TicketType::Suggestion,
+            TicketType::Other,
+            TicketType::Praise,
+        ] {
+            assert_eq!(
+                limits(t, Priority::Normal),
+                Limits {
+                    sign: WorkingDays(1),
+                    reply: WorkingDays(10)
+                },
+                "{t}"
+            );
+        }
+        for t in [TicketType::Complaint, TicketType::Report] {
+            assert_eq!(
+                limits(t, Priority::Normal),
+                Limits {
+                    sign: WorkingDays(1),
+                    reply: WorkingDays(15)
+                },
+                "{t}"
+            );
+        }
+        for t in TicketType::ALL {
+            assert_eq!(
+                limits(*t, Priority::Urgent),
+                Limits {
+                    sign: Hours(1),
+                    reply: Hours(24)
+                },
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn rules_name_where_they_came_from() {
+        let policy = Policy::default();
+        assert_eq!(
+            policy.limits_for(TicketType::Complaint, Priority::Normal).1,
+            "complaint/normal"
+        );
+        assert_eq!(
+            policy.limits_for(TicketType::Help, Priority::Normal).1,
+            "any type/normal"
+        );
+        assert_eq!(
+            policy.limits_for(TicketType::Consult, Priority::Urgent).1,
+            "any type/urgent"
+        );
+    }
+
+    #[test]
+    fn a_policy_missing_a_priority_falls_back_to_the_defaults() {
+        let policy = Policy {
+            limits: vec![],
+            ..Policy::default()
+        };
+        assert_eq!(
+            policy.limits_for(TicketType::Help, Priority::Urgent).0,
+            Limits {
+                sign: Hours(1),
+                reply: Hours(24)
+            }
+        );
+    }
+
+    #[test]
+    fn consultations_answered_on_the_spot_need_no_callback() {
+        let policy = Policy::default();
+        assert!(!policy.needs_callback_after_answer(TicketType::Consult));
+        assert!(policy.needs_callback_after_answer(TicketType::Complaint));
+    }
+}
