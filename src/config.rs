@@ -48,6 +48,9 @@ pub struct Settings {
     pub ticket_number_digits: usize,
     /// How long a signed-in user's role and status are trusted before they are read again.
     pub auth_cache_ttl: Duration,
+    /// Where evidence files are kept (shared by every instance).
+    pub storage_dir: std::path::PathBuf,
+    pub attachment_max_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +151,11 @@ impl Settings {
             workers,
             ticket_number_digits: digits as usize,
             auth_cache_ttl: Duration::from_millis(number("HOTLINE_AUTH_CACHE_MS", 2_000)?),
+            storage_dir: lookup("HOTLINE_STORAGE_DIR")
+                .unwrap_or_else(|| "storage".to_owned())
+                .into(),
+            attachment_max_bytes: number("HOTLINE_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)?
+                as usize,
         })
     }
 }

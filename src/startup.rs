@@ -120,6 +120,8 @@ impl Application {
                 digits: settings.ticket_number_digits,
             },
             body_limit: settings.body_limit,
+            files: store::files::FileStore::open(&settings.storage_dir)?,
+            attachment_max_bytes: settings.attachment_max_bytes,
         });
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),

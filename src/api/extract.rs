@@ -44,12 +44,17 @@ fn field_of(path: &str, message: &str) -> String {
 }
 
 /// A JSON body deserialized into `T`, with the fingerprint of the request for idempotency.
-pub struct JsonBody<T> {
+/// With `EMPTY_IS_OBJECT`, a request without a body counts as `{}`: actions whose fields are
+/// all optional (`/sign`, `/urges` …) need not send one.
+pub struct JsonBody<T, const EMPTY_IS_OBJECT: bool = false> {
     value: T,
     fingerprint: String,
 }
 
-impl<T> JsonBody<T> {
+/// The body of a ticket action: JSON, or nothing at all for `{}`.
+pub type ActionBody<T> = JsonBody<T, true>;
+
+impl<T, const E: bool> JsonBody<T, E> {
     pub fn into_inner(self) -> T {
         self.value
     }
@@ -118,7 +123,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + 'static, const EMPTY_IS_OBJECT: bool> FromRequest
+    for JsonBody<T, EMPTY_IS_OBJECT>
+{
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -138,7 +145,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if declared.is_some_and(|n| n > limit) {
                 return Err(ApiError::payload_too_large(limit));
             }
-            if !json {
+            if !json && !EMPTY_IS_OBJECT {
                 return Err(ApiError::unsupported_media_type("application/json"));
             }
             let bytes = bytes.await.map_err(|e| {
@@ -148,7 +155,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     ApiError::bad_request("unreadable_body", "the request body could not be read")
                 }
             })?;
-            let value = parse_json(&bytes)?;
+            let value = if EMPTY_IS_OBJECT && bytes.is_empty() {
+                parse_json(b"{}")?
+            } else if !json {
+                return Err(ApiError::unsupported_media_type("application/json"));
+            } else {
+                parse_json(&bytes)?
+            };
             Ok(JsonBody {
                 value,
                 fingerprint: fingerprint(&req, &bytes),

@@ -2,9 +2,11 @@
 //! route table below is the one list of routes, in the order of `openapi.yaml`, and a test holds
 //! the two to each other.
 
+mod attachments;
 pub mod auth;
 pub mod categories;
 mod extract;
+mod lifecycle;
 pub mod ops;
 mod pagination;
 pub mod tickets;
@@ -20,7 +22,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-pub use extract::{IdempotencyKey, IfMatch, JsonBody, Query, parse_id};
+pub use extract::{ActionBody, IdempotencyKey, IfMatch, JsonBody, Query, parse_id};
 pub use pagination::{Page, PageParams, decode_cursor, encode_cursor};
 
 use crate::auth::{AuthState, Caller};
@@ -39,6 +41,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub numbering: Numbering,
     pub body_limit: usize,
+    pub files: crate::store::files::FileStore,
+    pub attachment_max_bytes: usize,
 }
 
 impl AppState {
@@ -128,6 +132,31 @@ route_table! {
         "/{id}" => { get: tickets::get, patch: tickets::edit },
         "/{id}/events" => { get: tickets::events },
         "/{id}/caller" => { get: tickets::reveal_caller },
+        "/{id}/answer" => { post: lifecycle::answer },
+        "/{id}/dispatch" => { post: lifecycle::dispatch },
+        "/{id}/sign" => { post: lifecycle::sign },
+        "/{id}/return" => { post: lifecycle::return_ticket },
+        "/{id}/extension-requests" => {
+            get: lifecycle::list_extension_requests,
+            post: lifecycle::request_extension,
+        },
+        "/{id}/extension-requests/{request_id}/approve" => { post: lifecycle::approve_extension },
+        "/{id}/extension-requests/{request_id}/reject" => { post: lifecycle::reject_extension },
+        "/{id}/attachments" => { get: attachments::list, post: attachments::upload },
+        "/{id}/attachments/{attachment_id}" => { get: attachments::download },
+        "/{id}/reply" => { post: lifecycle::reply },
+        "/{id}/opinions" => { post: lifecycle::add_opinion },
+        "/{id}/replies" => { get: lifecycle::list_replies },
+        "/{id}/review" => { post: lifecycle::review },
+        "/{id}/callbacks" => { get: lifecycle::list_callbacks, post: lifecycle::callback },
+        "/{id}/merge" => { post: lifecycle::merge },
+        "/{id}/invalidate" => { post: lifecycle::invalidate },
+        "/{id}/urges" => { get: lifecycle::list_urges, post: lifecycle::urge },
+        "/{id}/supervisions" => { get: lifecycle::list_supervisions, post: lifecycle::supervise },
+        "/{id}/supervisions/{supervision_id}/close" => { post: lifecycle::close_supervision },
+    }
+    "/api/v1/supervisions" {
+        "" => { get: lifecycle::index },
     }
 }
 

@@ -13,6 +13,8 @@ use super::{
 };
 use crate::auth::Caller;
 use crate::domain::access::{Actor, CallerVisibility, Permission, Role, TicketScope};
+use crate::domain::calendar::Due;
+use crate::domain::lifecycle::{ExtensionRequest, Supervision};
 use crate::domain::masking::{mask_name, mask_phone};
 use crate::domain::ticket::{
     Assignment, AssignmentRole, AssignmentStatus, Channel, EditInput, EventKind, Priority,
@@ -21,7 +23,7 @@ use crate::domain::ticket::{
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
 use crate::store::audit::{self, AuditEntry};
-use crate::store::tickets::{CreatedCursor, TicketFilter};
+use crate::store::tickets::{ListCursor, TicketFilter, TicketOrder};
 use crate::store::{self, DbConnection};
 
 /// A ticket as a caller may see it: the caller's name and phone masked (or, for a unit looking
@@ -67,27 +69,47 @@ pub struct TicketView {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     closed_at: Option<DateTime<Utc>>,
+    callback_attempts: i32,
+    callback_due_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     assignments: Option<Vec<AssignmentView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extension_requests: Option<Vec<ExtensionRequest>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supervisions: Option<Vec<Supervision>>,
 }
 
-/// Whether a view carries the whole ticket or the summary lists show.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Detail {
-    Full,
-    Summary,
+/// What the whole view of a ticket shows besides the ticket itself.
+pub struct TicketParts {
+    assignments: Vec<Assignment>,
+    extensions: Vec<ExtensionRequest>,
+    supervisions: Vec<Supervision>,
+}
+
+impl TicketParts {
+    pub fn load(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Self, ApiError> {
+        Ok(Self {
+            assignments: store::lifecycle::assignments(conn, ticket_id)?,
+            extensions: store::lifecycle::extension_requests(conn, ticket_id)?,
+            supervisions: store::lifecycle::supervisions(conn, ticket_id)?,
+        })
+    }
+
+    fn none() -> Self {
+        Self {
+            assignments: Vec::new(),
+            extensions: Vec::new(),
+            supervisions: Vec::new(),
+        }
+    }
 }
 
 impl TicketView {
-    fn new(
-        ticket: &Ticket,
-        scope: TicketScope,
-        detail: Detail,
-        assignments: Option<&[Assignment]>,
-    ) -> Self {
+    /// The whole ticket with its parts, or (`parts` absent) the summary lists show.
+    pub fn new(ticket: &Ticket, scope: TicketScope, parts: Option<&TicketParts>) -> Self {
         let d = &ticket.details;
         let hidden = scope.caller_visibility(d.confidential) == CallerVisibility::Hidden;
-        let full = detail == Detail::Full;
+        let full = parts.is_some();
         Self {
             id: ticket.id,
             number: ticket.number.clone(),
@@ -127,7 +149,11 @@ impl TicketView {
             created_at: ticket.created_at,
             updated_at: ticket.updated_at,
             closed_at: ticket.closed_at,
-            assignments: assignments.map(|a| a.iter().map(AssignmentView::from).collect()),
+            callback_attempts: ticket.callback_attempts,
+            callback_due_at: ticket.callback_due_at,
+            assignments: parts.map(|p| p.assignments.iter().map(AssignmentView::from).collect()),
+            extension_requests: parts.map(|p| p.extensions.clone()),
+            supervisions: parts.map(|p| p.supervisions.clone()),
         }
     }
 }
@@ -145,11 +171,19 @@ struct AssignmentView {
     sign_due_at: DateTime<Utc>,
     due_at: DateTime<Utc>,
     original_due_at: DateTime<Utc>,
+    /// How the sign and reply due times were worked out.
+    deadlines: Deadlines,
     signed_at: Option<DateTime<Utc>>,
     returned_at: Option<DateTime<Utc>>,
     return_reason: Option<String>,
     replied_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize)]
+struct Deadlines {
+    sign: Due,
+    reply: Due,
 }
 
 impl From<&Assignment> for AssignmentView {
@@ -163,9 +197,13 @@ impl From<&Assignment> for AssignmentView {
             forced: a.forced,
             dispatched_by: a.dispatched_by,
             dispatched_at: a.dispatched_at,
-            sign_due_at: a.sign_due_at,
-            due_at: a.due_at,
+            sign_due_at: a.sign_due_at(),
+            due_at: a.due_at(),
             original_due_at: a.original_due_at,
+            deadlines: Deadlines {
+                sign: a.sign_deadline.clone(),
+                reply: a.reply_deadline.clone(),
+            },
             signed_at: a.signed_at,
             returned_at: a.returned_at,
             return_reason: a.return_reason.clone(),
@@ -175,20 +213,14 @@ impl From<&Assignment> for AssignmentView {
     }
 }
 
-/// The ticket as it now is, with its assignments, marked with its version.
-fn ticket_reply(
+/// The ticket as it now is, whole, marked with its version: what every change answers.
+pub fn ticket_reply(
     conn: &mut DbConnection,
     ticket: &Ticket,
     scope: TicketScope,
 ) -> Result<Reply, ApiError> {
-    let assignments = store::tickets::assignments(conn, ticket.id)?;
-    Reply::ok(&TicketView::new(
-        ticket,
-        scope,
-        Detail::Full,
-        Some(&assignments),
-    ))
-    .map(|r| r.with_version(ticket.version))
+    let parts = TicketParts::load(conn, ticket.id)?;
+    Reply::ok(&TicketView::new(ticket, scope, Some(&parts))).map(|r| r.with_version(ticket.version))
 }
 
 /// Category and area must exist and be active when a ticket is filed under them. Only the values
@@ -231,7 +263,7 @@ pub async fn register(
     let reply = write(&state, &caller, idempotency, move |conn, now| {
         let registration = registration_transaction(conn, &draft, actor, numbering, now)?;
         let ticket = &registration.ticket;
-        let view = TicketView::new(ticket, scope, Detail::Full, Some(&[]));
+        let view = TicketView::new(ticket, scope, Some(&TicketParts::none()));
         let reply = if registration.created {
             Reply::created(&view, format!("/api/v1/tickets/{}", ticket.id))?
         } else {
@@ -271,19 +303,15 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let scope = caller.ticket_scope()?;
     let id = parse_id(&path, "ticket")?;
-    let (ticket, assignments) = read(&state, move |c| {
+    let (ticket, parts) = read(&state, move |c| {
         let ticket = found(store::tickets::get(c, id, scope), "ticket", id)?;
-        Ok((ticket, store::tickets::assignments(c, id)?))
+        let parts = TicketParts::load(c, id)?;
+        Ok((ticket, parts))
     })
     .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(ticket.version)))
-        .json(TicketView::new(
-            &ticket,
-            scope,
-            Detail::Full,
-            Some(&assignments),
-        )))
+        .json(TicketView::new(&ticket, scope, Some(&parts))))
 }
 
 pub async fn get_by_number(
@@ -293,24 +321,19 @@ pub async fn get_by_number(
 ) -> Result<HttpResponse, ApiError> {
     let scope = caller.ticket_scope()?;
     let number = path.into_inner();
-    let (ticket, assignments) = read(&state, move |c| {
+    let (ticket, parts) = read(&state, move |c| {
         let ticket = found(
             store::tickets::get_by_number(c, &number, scope),
             "ticket numbered",
             &number,
         )?;
-        let assignments = store::tickets::assignments(c, ticket.id)?;
-        Ok((ticket, assignments))
+        let parts = TicketParts::load(c, ticket.id)?;
+        Ok((ticket, parts))
     })
     .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(ticket.version)))
-        .json(TicketView::new(
-            &ticket,
-            scope,
-            Detail::Full,
-            Some(&assignments),
-        )))
+        .json(TicketView::new(&ticket, scope, Some(&parts))))
 }
 
 #[derive(Deserialize)]
@@ -329,6 +352,8 @@ pub struct ListParams {
     overdue: Option<bool>,
     supervised: Option<bool>,
     q: Option<String>,
+    /// `created` (newest first, the default) or `due` (earliest reply due first).
+    sort: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -453,24 +478,44 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let scope = caller.ticket_scope()?;
     let filter = filter_from(&params, &caller, state.numbering.timezone)?;
+    let order = match params.sort.as_deref() {
+        None | Some("created") => TicketOrder::Newest,
+        Some("due") => TicketOrder::DueFirst,
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "sort",
+                "must be `created` (newest first) or `due` (earliest due first)",
+            ));
+        }
+    };
+    let sort_name = if order == TicketOrder::Newest {
+        "created"
+    } else {
+        "due"
+    };
     let paging = PageParams::new(params.limit, params.cursor);
-    let after: Option<(DateTime<Utc>, Uuid)> = paging.after()?;
+    // A cursor names the order it was made for, so that it cannot be read in another one.
+    let after = match paging.after::<(String, ListCursor)>()? {
+        Some((made_for, cursor)) if made_for == sort_name => Some(cursor),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "cursor",
+                "was handed out for another sort order",
+            ));
+        }
+        None => None,
+    };
     let fetch = paging.fetch()?;
     let rows = read(&state, move |c| {
-        let cursor = after.map(|(created_at, id)| CreatedCursor { created_at, id });
         Ok(store::tickets::list(
-            c,
-            scope,
-            &filter,
-            cursor.as_ref(),
-            fetch,
+            c, scope, &filter, order, after, fetch,
         )?)
     })
     .await?;
     let page = paging.page(
         rows,
-        |t| (t.created_at, t.id),
-        |t| TicketView::new(&t, scope, Detail::Summary, None),
+        |t| (sort_name, ListCursor::of(order, t)),
+        |t| TicketView::new(&t, scope, None),
     )?;
     Ok(HttpResponse::Ok().json(page))
 }

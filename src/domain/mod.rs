@@ -8,6 +8,7 @@ pub mod access;
 pub mod calendar;
 pub mod clock;
 pub mod directory;
+pub mod evidence;
 pub mod lifecycle;
 pub mod masking;
 pub mod policy;

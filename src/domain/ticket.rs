@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::access::{Actor, Role};
+use super::calendar::Due;
 use super::validation::{ValidationErrors, nullable, optional_text, required_text};
 
 text_enum! {
@@ -124,9 +125,10 @@ pub struct Assignment {
     pub forced: bool,
     pub dispatched_by: Uuid,
     pub dispatched_at: DateTime<Utc>,
-    pub sign_due_at: DateTime<Utc>,
-    /// The due time in force (moved by approved extensions).
-    pub due_at: DateTime<Utc>,
+    /// When the unit must sign, and how that was worked out.
+    pub sign_deadline: Due,
+    /// The reply due time in force (moved by approved extensions and rework), and how.
+    pub reply_deadline: Due,
     /// The due time set at dispatch, kept for scoring.
     pub original_due_at: DateTime<Utc>,
     pub signed_at: Option<DateTime<Utc>>,
@@ -134,6 +136,16 @@ pub struct Assignment {
     pub return_reason: Option<String>,
     pub replied_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Assignment {
+    pub fn sign_due_at(&self) -> DateTime<Utc> {
+        self.sign_deadline.due_at
+    }
+
+    pub fn due_at(&self) -> DateTime<Utc> {
+        self.reply_deadline.due_at
+    }
 }
 
 /// One entry of a ticket's timeline.
@@ -565,6 +577,8 @@ pub struct Ticket {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub callback_attempts: i32,
+    pub callback_due_at: Option<DateTime<Utc>>,
 }
 
 /// A ticket's human number: the local date as `YYMMDD`, then the day's sequence padded to

@@ -7,11 +7,15 @@
 //! parameter, and SQLite then re-prepares the statement on every execution (twice the cost of a
 //! primary-key read).
 
+pub mod attachments;
 pub mod audit;
+pub mod calendar;
 pub mod categories;
 mod error;
 pub mod events;
+pub mod files;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod migrations;
 pub mod schema;
 pub mod tickets;

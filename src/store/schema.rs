@@ -91,6 +91,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        callback_attempts -> Integer,
+        callback_due_at -> Nullable<Timestamp>,
     }
 }
 
@@ -113,6 +115,7 @@ diesel::table! {
         return_reason -> Nullable<Text>,
         replied_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        deadlines -> Text,
     }
 }
 
@@ -156,7 +159,110 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    extension_requests (id) {
+        id -> Text,
+        ticket_id -> Text,
+        assignment_id -> Text,
+        unit_id -> Text,
+        requested_due_at -> Timestamp,
+        reason -> Text,
+        status -> Text,
+        requested_by -> Nullable<Text>,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    replies (id) {
+        id -> Text,
+        ticket_id -> Text,
+        assignment_id -> Text,
+        unit_id -> Text,
+        kind -> Text,
+        result -> Nullable<Text>,
+        body -> Text,
+        contacted_at -> Nullable<Timestamp>,
+        contact_method -> Nullable<Text>,
+        contact_outcome -> Nullable<Text>,
+        no_contact_reason -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        ticket_id -> Text,
+        reply_id -> Nullable<Text>,
+        unit_id -> Nullable<Text>,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    callbacks (id) {
+        id -> Text,
+        ticket_id -> Text,
+        attempt -> Integer,
+        reached -> Bool,
+        satisfaction -> Nullable<Text>,
+        resolved -> Nullable<Bool>,
+        comment -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    urges (id) {
+        id -> Text,
+        ticket_id -> Text,
+        assignment_id -> Text,
+        unit_id -> Text,
+        kind -> Text,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    supervisions (id) {
+        id -> Text,
+        ticket_id -> Text,
+        unit_id -> Text,
+        reason -> Text,
+        deadline -> Timestamp,
+        automatic -> Bool,
+        status -> Text,
+        opened_by -> Nullable<Text>,
+        opened_at -> Timestamp,
+        outcome -> Nullable<Text>,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Text,
+        kind -> Text,
+        name -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(assignments -> tickets (ticket_id));
+diesel::joinable!(supervisions -> tickets (ticket_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(users -> units (unit_id));
 
@@ -170,4 +276,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_events,
     idempotency_keys,
     audit_log,
+    extension_requests,
+    replies,
+    attachments,
+    callbacks,
+    urges,
+    supervisions,
+    calendar_days,
 );

@@ -12,8 +12,8 @@ use super::{
 };
 use crate::domain::access::{Actor, TicketScope};
 use crate::domain::ticket::{
-    Assignment, Channel, EventKind, GeoPoint, Priority, Ticket, TicketDetails, TicketDraft,
-    TicketStatus, TicketType, ticket_number,
+    Channel, EventKind, GeoPoint, Priority, Ticket, TicketDetails, TicketDraft, TicketStatus,
+    TicketType, ticket_number,
 };
 
 #[derive(Queryable, Selectable)]
@@ -52,6 +52,8 @@ struct TicketRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     closed_at: Option<NaiveDateTime>,
+    callback_attempts: i32,
+    callback_due_at: Option<NaiveDateTime>,
 }
 
 impl TicketRow {
@@ -98,6 +100,8 @@ impl TicketRow {
             created_at: from_db(self.created_at),
             updated_at: from_db(self.updated_at),
             closed_at: self.closed_at.map(from_db),
+            callback_attempts: self.callback_attempts,
+            callback_due_at: self.callback_due_at.map(from_db),
         })
     }
 }
@@ -206,6 +210,8 @@ fn insert_registration(
         created_at: now,
         updated_at: now,
         closed_at: None,
+        callback_attempts: 0,
+        callback_due_at: None,
     };
     let d = &ticket.details;
     diesel::insert_into(tickets::table)
@@ -429,11 +435,30 @@ pub struct TicketFilter {
     pub q: Option<String>,
 }
 
-/// Where a page of the newest-first list starts: after this ticket.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CreatedCursor {
-    pub created_at: DateTime<Utc>,
+/// The orders a ticket list comes in, each with where a page starts (after that ticket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketOrder {
+    /// Newest first.
+    Newest,
+    /// Earliest reply due time first; only tickets that have one (a unit's inbox).
+    DueFirst,
+}
+
+/// The last ticket of a page: its sort key and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListCursor {
+    pub at: DateTime<Utc>,
     pub id: Uuid,
+}
+
+impl ListCursor {
+    pub fn of(order: TicketOrder, ticket: &Ticket) -> Self {
+        let at = match order {
+            TicketOrder::Newest => ticket.created_at,
+            TicketOrder::DueFirst => ticket.due_at.unwrap_or(ticket.created_at),
+        };
+        Self { at, id: ticket.id }
+    }
 }
 
 type BoxedTickets<'a> = tickets::BoxedQuery<
@@ -453,12 +478,25 @@ fn unit_has_ticket(
     ))
 }
 
-/// The newest tickets first, inside `scope`, matching `filter`, after `cursor`.
+/// Tickets in one of the unit's assignments of the current round (what it has to work on now).
+fn unit_holds_ticket(
+    unit: Uuid,
+) -> Box<dyn diesel::expression::BoxableExpression<tickets::table, MultiBackend, SqlType = Bool>> {
+    Box::new(exists(
+        assignments::table
+            .filter(assignments::ticket_id.eq(tickets::id))
+            .filter(assignments::round.eq(tickets::current_round))
+            .filter(assignments::unit_id.eq(unit.to_string())),
+    ))
+}
+
+/// Tickets inside `scope` matching `filter`, in `order`, after `cursor`.
 pub fn list(
     conn: &mut DbConnection,
     scope: TicketScope,
     filter: &TicketFilter,
-    cursor: Option<&CreatedCursor>,
+    order: TicketOrder,
+    cursor: Option<ListCursor>,
     limit: i64,
 ) -> Result<Vec<Ticket>, StoreError> {
     let mut query: BoxedTickets<'_> = tickets::table.select(TicketRow::as_select()).into_boxed();
@@ -471,7 +509,7 @@ pub fn list(
         query = query.filter(tickets::status.eq_any(filter.statuses.iter().map(|s| s.as_str())));
     }
     if let Some(unit) = filter.unit_id {
-        query = query.filter(unit_has_ticket(unit));
+        query = query.filter(unit_holds_ticket(unit));
     }
     if let Some(category) = filter.category_id {
         let ids = super::categories::with_children(conn, category)?;
@@ -515,85 +553,35 @@ pub fn list(
                 ),
         );
     }
+    let key = match order {
+        TicketOrder::Newest => "tickets.created_at",
+        TicketOrder::DueFirst => {
+            query = query.filter(tickets::due_at.is_not_null());
+            "tickets.due_at"
+        }
+    };
     if let Some(cursor) = cursor {
+        let compare = if order == TicketOrder::Newest {
+            "<"
+        } else {
+            ">"
+        };
         query = query.filter(
-            diesel::dsl::sql::<Bool>("(tickets.created_at, tickets.id) < (")
-                .bind::<Timestamp, _>(to_db(cursor.created_at))
+            diesel::dsl::sql::<Bool>(&format!("({key}, tickets.id) {compare} ("))
+                .bind::<Timestamp, _>(to_db(cursor.at))
                 .sql(", ")
                 .bind::<Text, _>(cursor.id.to_string())
                 .sql(")"),
         );
     }
+    query = match order {
+        TicketOrder::Newest => query.order((tickets::created_at.desc(), tickets::id.desc())),
+        TicketOrder::DueFirst => query.order((tickets::due_at.asc(), tickets::id.asc())),
+    };
     query
-        .order((tickets::created_at.desc(), tickets::id.desc()))
         .limit(limit)
         .load(conn)?
         .into_iter()
         .map(TicketRow::into_ticket)
-        .collect()
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = assignments)]
-struct AssignmentRow {
-    id: String,
-    ticket_id: String,
-    unit_id: String,
-    round: i32,
-    role: String,
-    status: String,
-    forced: bool,
-    dispatched_by: String,
-    dispatched_at: NaiveDateTime,
-    sign_due_at: NaiveDateTime,
-    due_at: NaiveDateTime,
-    original_due_at: NaiveDateTime,
-    signed_at: Option<NaiveDateTime>,
-    returned_at: Option<NaiveDateTime>,
-    return_reason: Option<String>,
-    replied_at: Option<NaiveDateTime>,
-    closed_at: Option<NaiveDateTime>,
-}
-
-impl AssignmentRow {
-    fn into_assignment(self) -> Result<Assignment, StoreError> {
-        Ok(Assignment {
-            id: parse_uuid(&self.id)?,
-            ticket_id: parse_uuid(&self.ticket_id)?,
-            unit_id: parse_uuid(&self.unit_id)?,
-            round: self.round,
-            role: parse_text(&self.role)?,
-            status: parse_text(&self.status)?,
-            forced: self.forced,
-            dispatched_by: parse_uuid(&self.dispatched_by)?,
-            dispatched_at: from_db(self.dispatched_at),
-            sign_due_at: from_db(self.sign_due_at),
-            due_at: from_db(self.due_at),
-            original_due_at: from_db(self.original_due_at),
-            signed_at: self.signed_at.map(from_db),
-            returned_at: self.returned_at.map(from_db),
-            return_reason: self.return_reason,
-            replied_at: self.replied_at.map(from_db),
-            closed_at: self.closed_at.map(from_db),
-        })
-    }
-}
-
-/// A ticket's assignments, round by round.
-pub fn assignments(
-    conn: &mut DbConnection,
-    ticket_id: Uuid,
-) -> Result<Vec<Assignment>, StoreError> {
-    assignments::table
-        .filter(assignments::ticket_id.eq(ticket_id.to_string()))
-        .order((
-            assignments::round.asc(),
-            assignments::dispatched_at.asc(),
-            assignments::id.asc(),
-        ))
-        .select(AssignmentRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(AssignmentRow::into_assignment)
         .collect()
 }

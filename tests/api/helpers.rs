@@ -95,6 +95,7 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     pub client: awc::Client,
     handle: actix_web::dev::ServerHandle,
+    _storage: tempfile::TempDir,
     // Dropped last: the database outlives the server that uses it.
     _database: TestDatabase,
 }
@@ -109,6 +110,7 @@ impl Drop for TestApp {
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
+    pub bytes: Vec<u8>,
     pub headers: HashMap<String, String>,
     pub body: Value,
     pub text: String,
@@ -148,7 +150,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         hotline::telemetry::init(hotline::config::LogFormat::Pretty);
     }
     let (database_url, database) = fresh_database();
+    let storage = tempfile::tempdir().expect("a storage directory");
     let mut env: HashMap<&str, String> = HashMap::from([
+        ("HOTLINE_STORAGE_DIR", storage.path().display().to_string()),
         ("DATABASE_URL", database_url.clone()),
         ("HOTLINE_BIND", "127.0.0.1:0".to_owned()),
         ("HOTLINE_JWT_SECRET", JWT_SECRET.to_owned()),
@@ -172,6 +176,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .timeout(Duration::from_secs(30))
             .finish(),
         handle,
+        _storage: storage,
         _database: database,
     }
 }
@@ -205,6 +210,7 @@ macro_rules! read_answer {
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Answer {
             status,
+            bytes: bytes.to_vec(),
             headers,
             body,
             text,
@@ -336,7 +342,7 @@ impl TestApp {
         self.state
             .auth
             .keys
-            .issue(user, self.now(), Duration::from_secs(3600))
+            .issue(user, self.now(), Duration::from_secs(30 * 86_400))
             .unwrap()
     }
 
@@ -393,38 +399,56 @@ pub fn encode(value: &str) -> String {
 }
 
 impl TestApp {
-    /// Gives a ticket to a unit as its primary assignment, straight in the database (the
-    /// lifecycle's own dispatch is tested through the API elsewhere).
-    pub fn assign(&self, ticket_id: &str, unit_id: Uuid, dispatched_by: Uuid) {
-        use hotline::store::schema::{assignments, tickets};
-        let now = hotline::store::to_db(self.now());
+    /// Dispatches a ticket to a unit as its primary unit, which must succeed.
+    pub async fn dispatch(&self, token: &str, ticket_id: &str, unit_id: Uuid) -> Value {
+        let answer = self
+            .post(
+                &format!("/api/v1/tickets/{ticket_id}/dispatch"),
+                token,
+                &json!({"primary_unit_id": unit_id}),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "dispatch: {}", answer.text);
+        answer.body
+    }
+}
+
+impl TestApp {
+    /// Uploads one file as `multipart/form-data`, the way a browser form does.
+    pub async fn upload(
+        &self,
+        token: &str,
+        ticket_id: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Answer {
+        let boundary = "hotline-test-boundary-7d1f";
+        let mut body = Vec::new();
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.send_raw(
+            Method::POST,
+            &format!("/api/v1/tickets/{ticket_id}/attachments"),
+            Some(token),
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
+        )
+        .await
+    }
+
+    /// Puts days into the working-day calendar straight into the database.
+    pub fn set_calendar(&self, days: &[(&str, &str)]) {
+        use hotline::store::schema::calendar_days;
         self.db()
             .write(|c| -> Result<(), store::StoreError> {
-                diesel::insert_into(assignments::table)
-                    .values((
-                        assignments::id.eq(Uuid::now_v7().to_string()),
-                        assignments::ticket_id.eq(ticket_id),
-                        assignments::unit_id.eq(unit_id.to_string()),
-                        assignments::round.eq(1),
-                        assignments::role.eq("primary"),
-                        assignments::status.eq("dispatched"),
-                        assignments::forced.eq(false),
-                        assignments::dispatched_by.eq(dispatched_by.to_string()),
-                        assignments::dispatched_at.eq(now),
-                        assignments::sign_due_at.eq(now),
-                        assignments::due_at.eq(now),
-                        assignments::original_due_at.eq(now),
-                    ))
-                    .execute(c)?;
-                diesel::update(tickets::table.find(ticket_id))
-                    .set((
-                        tickets::status.eq("dispatched"),
-                        tickets::primary_unit_id.eq(unit_id.to_string()),
-                        tickets::due_at.eq(now),
-                    ))
-                    .execute(c)?;
+                for (day, kind) in days {
+                    diesel::insert_into(calendar_days::table)
+                        .values((calendar_days::day.eq(*day), calendar_days::kind.eq(*kind)))
+                        .execute(c)?;
+                }
                 Ok(())
             })
-            .expect("assign a ticket");
+            .expect("calendar days");
     }
 }

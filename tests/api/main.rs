@@ -7,6 +7,7 @@ mod auth;
 mod directory;
 mod errors;
 mod idempotency;
+mod lifecycle;
 mod openapi;
 mod operations;
 mod schema;

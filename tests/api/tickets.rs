@@ -177,13 +177,14 @@ async fn an_external_reference_is_registered_once() {
 #[actix_web::test]
 async fn unit_handlers_see_only_their_units_tickets() {
     let app = spawn_app().await;
-    let (agent, agent_token) = app.login(Role::Agent);
+    let (_, agent_token) = app.login(Role::Agent);
     let (handler, handler_token) = app.login(Role::UnitHandler);
     let (_, other_token) = app.login(Role::UnitHandler);
     let ours = app.ticket(&agent_token, "给我们的").await;
     let not_ours = app.ticket(&agent_token, "不是我们的").await;
     let ours_id = ours["id"].as_str().unwrap();
-    app.assign(ours_id, handler.attachment.unit_id.unwrap(), agent.id);
+    app.dispatch(&agent_token, ours_id, handler.attachment.unit_id.unwrap())
+        .await;
     assert_eq!(
         ids(&app.get("/api/v1/tickets", &handler_token).await),
         [ours_id]
@@ -243,11 +244,12 @@ async fn callers_are_masked_hidden_or_revealed_with_an_audit() {
         .await
         .body;
     for ticket in [&open, &secret] {
-        app.assign(
+        app.dispatch(
+            &agent_token,
             ticket["id"].as_str().unwrap(),
             handler.attachment.unit_id.unwrap(),
-            agent.id,
-        );
+        )
+        .await;
     }
     let listed = app.get("/api/v1/tickets", &agent_token).await;
     assert!(!listed.text.contains("13900001111") && !listed.text.contains("13700002222"));
@@ -302,7 +304,7 @@ async fn callers_are_masked_hidden_or_revealed_with_an_audit() {
 async fn lists_filter_on_every_field() {
     let app = spawn_app().await;
     let (_, admin) = app.login(Role::Admin);
-    let (agent, token) = app.login(Role::Agent);
+    let (_, token) = app.login(Role::Agent);
     let town = app.add_unit("town", UnitKind::Township);
     let parent = app
         .post("/api/v1/categories", &admin, &json!({"name": "城市管理"}))
@@ -329,11 +331,12 @@ async fn lists_filter_on_every_field() {
         .await
         .body;
     let (handler, _) = app.login(Role::UnitHandler);
-    app.assign(
+    app.dispatch(
+        &token,
         c["id"].as_str().unwrap(),
         handler.attachment.unit_id.unwrap(),
-        agent.id,
-    );
+    )
+    .await;
     let id = |t: &Value| t["id"].as_str().unwrap().to_owned();
     let cases: Vec<(String, Vec<String>)> = vec![
         ("".into(), vec![id(&c), id(&b), id(&a)]),
@@ -444,7 +447,7 @@ async fn lists_page_without_gaps_or_repeats() {
 #[actix_web::test]
 async fn edits_before_dispatch_honour_if_match() {
     let app = spawn_app().await;
-    let (agent, token) = app.login(Role::Agent);
+    let (_, token) = app.login(Role::Agent);
     let ticket = app
         .register(
             &token,
@@ -510,11 +513,12 @@ async fn edits_before_dispatch_honour_if_match() {
         json!({"changed": true})
     );
     assert!(!events.to_string().contains("1390000"));
-    app.assign(
+    app.dispatch(
+        &token,
         ticket["id"].as_str().unwrap(),
         app.add_unit("cgj", UnitKind::Department).id,
-        agent.id,
-    );
+    )
+    .await;
     let late = app.patch(&path, &token, &json!({"title": "派单后"})).await;
     assert_eq!((late.status, late.code()), (409, "invalid_transition"));
     assert_eq!(late.body["ticket_status"], "dispatched");

@@ -120,10 +120,10 @@ pub enum Command {
         comment: Option<String>,
         reopen: bool,
     },
-    /// Merge into another ticket; `into_is_open` tells whether that one can still take it.
+    /// Merge into another ticket, as found by the caller: `None` when it does not exist (for
+    /// them), otherwise its id and whether it can still take duplicates.
     Merge {
-        into_ticket_id: Uuid,
-        into_is_open: bool,
+        into: Option<(Uuid, bool)>,
     },
     Invalidate {
         reason: String,

@@ -217,7 +217,7 @@ pub fn decide(
                     "an extension request is already waiting for a decision",
                 ));
             }
-            if due_at <= assignment.due_at {
+            if due_at <= assignment.due_at() {
                 return Err(invalid(
                     "due_at",
                     "must be later than the due time in force",
@@ -386,11 +386,10 @@ pub fn decide(
             }
             changes
         }
-        Command::Merge {
-            into_ticket_id,
-            into_is_open,
-        } => {
+        Command::Merge { into } => {
             require(&[TicketStatus::Registered])?;
+            let (into_ticket_id, into_is_open) =
+                into.ok_or_else(|| invalid("into_ticket_id", "no such ticket to merge into"))?;
             if into_ticket_id == state.ticket_id {
                 return Err(invalid(
                     "into_ticket_id",

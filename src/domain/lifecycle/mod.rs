@@ -393,12 +393,12 @@ impl Lifecycle {
     pub fn sign_due_at(&self) -> Option<DateTime<Utc>> {
         self.primary()
             .filter(|a| a.status == AssignmentStatus::Dispatched)
-            .map(|a| a.sign_due_at)
+            .map(Assignment::sign_due_at)
     }
 
     /// When the primary unit's reply is due, while it is being worked on.
     pub fn due_at(&self) -> Option<DateTime<Utc>> {
-        self.open_primary().map(|a| a.due_at)
+        self.open_primary().map(Assignment::due_at)
     }
 
     fn assignment_mut(&mut self, id: Uuid) -> Option<&mut Assignment> {
@@ -460,8 +460,8 @@ impl Lifecycle {
                         forced: *forced,
                         dispatched_by: actor.user_id.unwrap_or_default(),
                         dispatched_at: at,
-                        sign_due_at: unit.sign.due_at,
-                        due_at: unit.reply.due_at,
+                        sign_deadline: unit.sign.clone(),
+                        reply_deadline: unit.reply.clone(),
                         original_due_at: unit.reply.due_at,
                         signed_at: None,
                         returned_at: None,
@@ -529,7 +529,7 @@ impl Lifecycle {
             } => {
                 self.decide_extension(*request_id, ExtensionStatus::Approved, note, at, actor);
                 if let Some(a) = self.assignment_mut(*assignment_id) {
-                    a.due_at = *due_at;
+                    a.reply_deadline = Due::set_by_hand(*due_at, at, "extension approved");
                 }
             }
             Change::ExtensionRejected { request_id, note } => {
@@ -647,7 +647,7 @@ impl Lifecycle {
                 if let Some(a) = self.assignment_mut(id) {
                     a.status = AssignmentStatus::Signed;
                     a.replied_at = None;
-                    a.due_at = due.due_at;
+                    a.reply_deadline = due.clone();
                 }
                 self.status = TicketStatus::Handling;
             }

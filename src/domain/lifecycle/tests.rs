@@ -161,8 +161,7 @@ fn brought_to(status: TicketStatus) -> Run {
             run.ok(
                 staff(Role::Agent),
                 Command::Merge {
-                    into_ticket_id: Uuid::from_u128(2),
-                    into_is_open: true,
+                    into: Some((Uuid::from_u128(2), true)),
                 },
             );
         }
@@ -392,8 +391,7 @@ fn prepared(status: TicketStatus, kind: Kind) -> (Run, Command, Option<u128>) {
         Kind::Review => review(true),
         Kind::Callback => callback(Some(Satisfaction::Satisfied), false),
         Kind::Merge => Command::Merge {
-            into_ticket_id: Uuid::from_u128(2),
-            into_is_open: true,
+            into: Some((Uuid::from_u128(2), true)),
         },
         Kind::Invalidate => Command::Invalidate {
             reason: "重复来电".into(),
@@ -516,7 +514,7 @@ fn a_full_walk_with_return_extension_rework_and_reopen() {
         },
     );
     let primary = run.state.primary().unwrap().clone();
-    assert_eq!(primary.due_at, requested);
+    assert_eq!(primary.due_at(), requested);
     assert_eq!(
         primary.original_due_at, due_before,
         "the original due time stays on record"
@@ -923,8 +921,7 @@ fn command_for(run: &Run, step: &Step) -> Command {
             step.flag && satisfaction == Some(Satisfaction::Dissatisfied),
         ),
         Kind::Merge => Command::Merge {
-            into_ticket_id: Uuid::from_u128(2),
-            into_is_open: step.flag,
+            into: step.flag.then_some((Uuid::from_u128(2), true)),
         },
         Kind::Invalidate => Command::Invalidate {
             reason: "无效".into(),

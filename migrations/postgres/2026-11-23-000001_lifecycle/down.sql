@@ -1,0 +1,11 @@
+DROP TABLE calendar_days;
+DROP TABLE supervisions;
+DROP TABLE urges;
+DROP TABLE callbacks;
+DROP TABLE attachments;
+DROP TABLE replies;
+DROP TABLE extension_requests;
+DROP INDEX tickets_status_due_idx;
+ALTER TABLE assignments DROP COLUMN deadlines;
+ALTER TABLE tickets DROP COLUMN callback_due_at;
+ALTER TABLE tickets DROP COLUMN callback_attempts;

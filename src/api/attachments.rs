@@ -1,0 +1,215 @@
+//! Evidence files on a ticket: photos, call recordings, documents. Uploaded as multipart form
+//! data (one file in the field `file`), checked by size and by content, stored under their
+//! SHA-256, and served to whoever may see the ticket.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{AppState, Reply, blocking, found, parse_id, read, write};
+use crate::auth::Caller;
+use crate::domain::access::{Role, TicketScope};
+use crate::domain::evidence;
+use crate::domain::lifecycle::is_open;
+use crate::error::ApiError;
+use crate::store::attachments::Attachment;
+use crate::store::{self, DbConnection};
+
+#[derive(Serialize)]
+pub struct AttachmentView {
+    id: Uuid,
+    ticket_id: Uuid,
+    reply_id: Option<Uuid>,
+    unit_id: Option<Uuid>,
+    file_name: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    uploaded_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<&Attachment> for AttachmentView {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            id: a.id,
+            ticket_id: a.ticket_id,
+            reply_id: a.reply_id,
+            unit_id: a.unit_id,
+            file_name: a.file_name.clone(),
+            content_type: a.content_type.clone(),
+            size_bytes: a.size_bytes,
+            sha256: a.sha256.clone(),
+            uploaded_by: a.uploaded_by,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// A unit adds evidence while it holds an assignment of the current round; hotline staff and the
+/// registering integration may add it at any time.
+fn may_upload(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    scope: TicketScope,
+    ticket: Uuid,
+) -> Result<(), ApiError> {
+    let ticket = found(store::tickets::get(conn, ticket, scope), "ticket", ticket)?;
+    if caller.role() != Role::UnitHandler {
+        return Ok(());
+    }
+    let holds = store::lifecycle::assignments(conn, ticket.id)?
+        .iter()
+        .any(|a| {
+            a.round == ticket.current_round
+                && Some(a.unit_id) == caller.unit_id()
+                && (is_open(a.status)
+                    || a.status == crate::domain::ticket::AssignmentStatus::Replied)
+        });
+    if holds {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(
+            "no_open_assignment",
+            "your unit has no current assignment on this ticket",
+        ))
+    }
+}
+
+/// `POST /api/v1/tickets/{id}/attachments`.
+pub async fn upload(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    mut form: Multipart,
+) -> Result<Reply, ApiError> {
+    let scope = caller.ticket_scope()?;
+    let id = parse_id(&path, "ticket")?;
+    let checker = caller.clone();
+    read(&state, move |c| may_upload(c, &checker, scope, id)).await?;
+    let limit = state.attachment_max_bytes;
+    let mut upload: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| {
+            ApiError::bad_request(
+                "malformed_multipart",
+                format!("the form could not be read: {e}"),
+            )
+        })?;
+        if field.name() != Some("file") || upload.is_some() {
+            return Err(ApiError::invalid_field(
+                field.name().unwrap_or("form"),
+                "send exactly one file, in the form field `file`",
+            ));
+        }
+        let name = evidence::file_name(field.content_disposition().and_then(|d| d.get_filename()));
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::bad_request(
+                    "malformed_multipart",
+                    format!("the file could not be read: {e}"),
+                )
+            })?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(ApiError::payload_too_large(limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        upload = Some((name, bytes));
+    }
+    let (file_name, bytes) =
+        upload.ok_or_else(|| ApiError::invalid_field("file", "the form has no file"))?;
+    if bytes.is_empty() {
+        return Err(ApiError::invalid_field("file", "the file is empty"));
+    }
+    let content_type = evidence::sniff(&bytes).ok_or_else(|| {
+        ApiError::unsupported_media_type("a photo (JPEG, PNG, GIF, WebP, HEIC), a recording (WAV, AMR, MP3, M4A) or a document (PDF, Office)")
+    })?;
+    let files = state.files.clone();
+    let size = bytes.len() as i64;
+    let sha256 = blocking(move || Ok(files.put(&bytes)?)).await?;
+    let uploader = caller.id();
+    let unit = (caller.role() == Role::UnitHandler)
+        .then(|| caller.unit_id())
+        .flatten();
+    write(&state, &caller, None, move |conn, now| {
+        let attachment = Attachment {
+            id: Uuid::now_v7(),
+            ticket_id: id,
+            reply_id: None,
+            unit_id: unit,
+            file_name,
+            content_type: content_type.to_owned(),
+            size_bytes: size,
+            sha256,
+            uploaded_by: Some(uploader),
+            created_at: now,
+        };
+        store::attachments::insert(conn, &attachment)?;
+        Reply::created(
+            &AttachmentView::from(&attachment),
+            format!("/api/v1/tickets/{id}/attachments/{}", attachment.id),
+        )
+    })
+    .await
+}
+
+/// `GET /api/v1/tickets/{id}/attachments`.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.ticket_scope()?;
+    let id = parse_id(&path, "ticket")?;
+    let items = read(&state, move |c| {
+        found(store::tickets::get(c, id, scope), "ticket", id)?;
+        Ok(store::attachments::for_ticket(c, id)?)
+    })
+    .await?;
+    let views: Vec<AttachmentView> = items.iter().map(AttachmentView::from).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": views })))
+}
+
+/// `GET /api/v1/tickets/{id}/attachments/{attachment_id}`: the file itself.
+pub async fn download(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.ticket_scope()?;
+    let (ticket, attachment) = path.into_inner();
+    let id = parse_id(&ticket, "ticket")?;
+    let attachment_id = parse_id(&attachment, "attachment")?;
+    let files = state.files.clone();
+    let (meta, bytes) = read(&state, move |c| {
+        found(store::tickets::get(c, id, scope), "ticket", id)?;
+        let meta = found(
+            store::attachments::get(c, id, attachment_id),
+            "attachment",
+            attachment_id,
+        )?;
+        let bytes = files.get(&meta.sha256)?;
+        Ok((meta, bytes))
+    })
+    .await?;
+    let encoded: String = form_urlencoded::byte_serialize(meta.file_name.as_bytes()).collect();
+    Ok(HttpResponse::Ok()
+        .content_type(meta.content_type.as_str())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename*=UTF-8''{}",
+                encoded.replace('+', "%20")
+            ),
+        ))
+        .insert_header((header::ETAG, format!("\"{}\"", meta.sha256)))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .body(bytes))
+}

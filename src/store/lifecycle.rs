@@ -1,0 +1,817 @@
+//! A ticket's lifecycle on disk: its assignments, extension requests and supervisions, the
+//! records beside them (replies, callbacks, urges), and saving a decision — the ticket's new
+//! state, its records and its timeline entries — as the ticket's next version.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::events::{self, NewEvent};
+use super::schema::{
+    assignments, attachments, callbacks, extension_requests, replies, supervisions, tickets, urges,
+};
+use super::{DbConnection, StoreError, from_db, parse_opt_uuid, parse_text, parse_uuid, to_db};
+use crate::domain::access::Actor;
+use crate::domain::calendar::Due;
+use crate::domain::lifecycle::{
+    Change, ContactMethod, ContactRecord, Decision, ExtensionRequest, Lifecycle, ReplyResult,
+    Satisfaction, Supervision, SupervisionStatus, UrgeKind,
+};
+use crate::domain::ticket::{Assignment, EventKind, Ticket};
+
+/// How an assignment's deadlines came about, kept beside the due times themselves.
+#[derive(Debug, Serialize, Deserialize)]
+struct Deadlines {
+    sign: Due,
+    reply: Due,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = assignments)]
+struct AssignmentRow {
+    id: String,
+    ticket_id: String,
+    unit_id: String,
+    round: i32,
+    role: String,
+    status: String,
+    forced: bool,
+    dispatched_by: String,
+    dispatched_at: NaiveDateTime,
+    original_due_at: NaiveDateTime,
+    signed_at: Option<NaiveDateTime>,
+    returned_at: Option<NaiveDateTime>,
+    return_reason: Option<String>,
+    replied_at: Option<NaiveDateTime>,
+    closed_at: Option<NaiveDateTime>,
+    deadlines: String,
+}
+
+impl AssignmentRow {
+    fn into_assignment(self) -> Result<Assignment, StoreError> {
+        let deadlines: Deadlines =
+            serde_json::from_str(&self.deadlines).map_err(StoreError::corrupt)?;
+        Ok(Assignment {
+            id: parse_uuid(&self.id)?,
+            ticket_id: parse_uuid(&self.ticket_id)?,
+            unit_id: parse_uuid(&self.unit_id)?,
+            round: self.round,
+            role: parse_text(&self.role)?,
+            status: parse_text(&self.status)?,
+            forced: self.forced,
+            dispatched_by: parse_uuid(&self.dispatched_by)?,
+            dispatched_at: from_db(self.dispatched_at),
+            sign_deadline: deadlines.sign,
+            reply_deadline: deadlines.reply,
+            original_due_at: from_db(self.original_due_at),
+            signed_at: self.signed_at.map(from_db),
+            returned_at: self.returned_at.map(from_db),
+            return_reason: self.return_reason,
+            replied_at: self.replied_at.map(from_db),
+            closed_at: self.closed_at.map(from_db),
+        })
+    }
+}
+
+fn deadlines_json(assignment: &Assignment) -> Result<String, StoreError> {
+    serde_json::to_string(&serde_json::json!({
+        "sign": assignment.sign_deadline,
+        "reply": assignment.reply_deadline,
+    }))
+    .map_err(StoreError::corrupt)
+}
+
+/// A ticket's assignments, round by round. Read with every ticket, so it runs on the backend's
+/// own connection (see `tickets::get`).
+pub fn assignments(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+) -> Result<Vec<Assignment>, StoreError> {
+    let key = ticket_id.to_string();
+    let rows: Vec<AssignmentRow> = crate::per_backend!(conn, |c| assignments::table
+        .filter(assignments::ticket_id.eq(&key))
+        .order((
+            assignments::round.asc(),
+            assignments::dispatched_at.asc(),
+            assignments::id.asc()
+        ))
+        .select(AssignmentRow::as_select())
+        .load(c))?;
+    rows.into_iter()
+        .map(AssignmentRow::into_assignment)
+        .collect()
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = extension_requests)]
+struct ExtensionRow {
+    id: String,
+    assignment_id: String,
+    unit_id: String,
+    requested_due_at: NaiveDateTime,
+    reason: String,
+    status: String,
+    requested_by: Option<String>,
+    requested_at: NaiveDateTime,
+    decided_by: Option<String>,
+    decided_at: Option<NaiveDateTime>,
+    note: Option<String>,
+}
+
+impl ExtensionRow {
+    fn into_request(self) -> Result<ExtensionRequest, StoreError> {
+        Ok(ExtensionRequest {
+            id: parse_uuid(&self.id)?,
+            assignment_id: parse_uuid(&self.assignment_id)?,
+            unit_id: parse_uuid(&self.unit_id)?,
+            requested_due_at: from_db(self.requested_due_at),
+            reason: self.reason,
+            status: parse_text(&self.status)?,
+            requested_by: parse_opt_uuid(self.requested_by.as_deref())?,
+            requested_at: from_db(self.requested_at),
+            decided_by: parse_opt_uuid(self.decided_by.as_deref())?,
+            decided_at: self.decided_at.map(from_db),
+            note: self.note,
+        })
+    }
+}
+
+pub fn extension_requests(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+) -> Result<Vec<ExtensionRequest>, StoreError> {
+    extension_requests::table
+        .filter(extension_requests::ticket_id.eq(ticket_id.to_string()))
+        .order((
+            extension_requests::requested_at.asc(),
+            extension_requests::id.asc(),
+        ))
+        .select(ExtensionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ExtensionRow::into_request)
+        .collect()
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = supervisions)]
+struct SupervisionRow {
+    id: String,
+    ticket_id: String,
+    unit_id: String,
+    reason: String,
+    deadline: NaiveDateTime,
+    automatic: bool,
+    status: String,
+    opened_by: Option<String>,
+    opened_at: NaiveDateTime,
+    outcome: Option<String>,
+    closed_by: Option<String>,
+    closed_at: Option<NaiveDateTime>,
+}
+
+impl SupervisionRow {
+    fn into_supervision(self) -> Result<(Uuid, Supervision), StoreError> {
+        Ok((
+            parse_uuid(&self.ticket_id)?,
+            Supervision {
+                id: parse_uuid(&self.id)?,
+                unit_id: parse_uuid(&self.unit_id)?,
+                reason: self.reason,
+                deadline: from_db(self.deadline),
+                automatic: self.automatic,
+                status: parse_text(&self.status)?,
+                opened_by: parse_opt_uuid(self.opened_by.as_deref())?,
+                opened_at: from_db(self.opened_at),
+                outcome: self.outcome,
+                closed_by: parse_opt_uuid(self.closed_by.as_deref())?,
+                closed_at: self.closed_at.map(from_db),
+            },
+        ))
+    }
+}
+
+pub fn supervisions(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+) -> Result<Vec<Supervision>, StoreError> {
+    supervisions::table
+        .filter(supervisions::ticket_id.eq(ticket_id.to_string()))
+        .order((supervisions::opened_at.asc(), supervisions::id.asc()))
+        .select(SupervisionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| row.into_supervision().map(|(_, s)| s))
+        .collect()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct SupervisionFilter {
+    pub status: Option<SupervisionStatus>,
+    pub unit_id: Option<Uuid>,
+    /// Only those whose deadline has passed (at this instant) while still open.
+    pub overdue_at: Option<DateTime<Utc>>,
+}
+
+/// Supervisions across tickets, newest first, after `(opened_at, id)`, each with its ticket's
+/// id, number and title.
+pub fn supervision_list(
+    conn: &mut DbConnection,
+    filter: &SupervisionFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<(Uuid, String, String, Supervision)>, StoreError> {
+    let mut query = supervisions::table
+        .inner_join(tickets::table)
+        .select((SupervisionRow::as_select(), tickets::number, tickets::title))
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(supervisions::status.eq(status.as_str()));
+    }
+    if let Some(unit) = filter.unit_id {
+        query = query.filter(supervisions::unit_id.eq(unit.to_string()));
+    }
+    if let Some(now) = filter.overdue_at {
+        query = query
+            .filter(supervisions::status.eq(SupervisionStatus::Open.as_str()))
+            .filter(supervisions::deadline.lt(to_db(now)));
+    }
+    if let Some((opened_at, id)) = after {
+        let opened_at = to_db(opened_at);
+        query = query.filter(
+            supervisions::opened_at
+                .lt(opened_at)
+                .or(supervisions::opened_at
+                    .eq(opened_at)
+                    .and(supervisions::id.lt(id.to_string()))),
+        );
+    }
+    let rows: Vec<(SupervisionRow, String, String)> = query
+        .order((supervisions::opened_at.desc(), supervisions::id.desc()))
+        .limit(limit)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(row, number, title)| {
+            let (ticket_id, supervision) = row.into_supervision()?;
+            Ok((ticket_id, number, title, supervision))
+        })
+        .collect()
+}
+
+/// A ticket's lifecycle state as stored.
+pub fn load(conn: &mut DbConnection, ticket: &Ticket) -> Result<Lifecycle, StoreError> {
+    Ok(Lifecycle {
+        ticket_id: ticket.id,
+        status: ticket.status,
+        round: ticket.current_round,
+        assignments: assignments(conn, ticket.id)?,
+        extensions: extension_requests(conn, ticket.id)?,
+        supervisions: supervisions(conn, ticket.id)?,
+        return_count: ticket.return_count,
+        rework_count: ticket.rework_count,
+        urge_count: ticket.urge_count,
+        callback_attempts: ticket.callback_attempts,
+        callback_due_at: ticket.callback_due_at,
+        merged_into: ticket.merged_into_id,
+        close_reason: ticket.close_reason.as_deref().map(parse_text).transpose()?,
+        closed_at: ticket.closed_at,
+    })
+}
+
+/// The ticket with the lifecycle's state written into its columns.
+pub fn project(ticket: &Ticket, state: &Lifecycle, version: i64, now: DateTime<Utc>) -> Ticket {
+    Ticket {
+        status: state.status,
+        current_round: state.round,
+        primary_unit_id: state.primary_unit_id(),
+        sign_due_at: state.sign_due_at(),
+        due_at: state.due_at(),
+        supervised: state.supervised(),
+        return_count: state.return_count,
+        rework_count: state.rework_count,
+        urge_count: state.urge_count,
+        merged_into_id: state.merged_into,
+        close_reason: state.close_reason.map(|r| r.as_str().to_owned()),
+        closed_at: state.closed_at,
+        callback_attempts: state.callback_attempts,
+        callback_due_at: state.callback_due_at,
+        version,
+        updated_at: now,
+        ..ticket.clone()
+    }
+}
+
+/// Saves a decision on `ticket` (whose lifecycle was `before`): the ticket's next version, the
+/// rows that changed, the records the changes carry, and one timeline entry per change.
+pub fn save(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    before: &Lifecycle,
+    decision: &Decision,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<Ticket, StoreError> {
+    let saved = project(ticket, &decision.next, ticket.version + 1, now);
+    let updated = diesel::update(
+        tickets::table
+            .find(ticket.id.to_string())
+            .filter(tickets::version.eq(ticket.version)),
+    )
+    .set((
+        tickets::status.eq(saved.status.as_str()),
+        tickets::current_round.eq(saved.current_round),
+        tickets::primary_unit_id.eq(saved.primary_unit_id.map(|u| u.to_string())),
+        tickets::sign_due_at.eq(saved.sign_due_at.map(to_db)),
+        tickets::due_at.eq(saved.due_at.map(to_db)),
+        tickets::supervised.eq(saved.supervised),
+        tickets::return_count.eq(saved.return_count),
+        tickets::rework_count.eq(saved.rework_count),
+        tickets::urge_count.eq(saved.urge_count),
+        tickets::merged_into_id.eq(saved.merged_into_id.map(|u| u.to_string())),
+        tickets::close_reason.eq(saved.close_reason.as_deref()),
+        tickets::closed_at.eq(saved.closed_at.map(to_db)),
+        tickets::callback_attempts.eq(saved.callback_attempts),
+        tickets::callback_due_at.eq(saved.callback_due_at.map(to_db)),
+        tickets::version.eq(saved.version),
+        tickets::updated_at.eq(to_db(now)),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(StoreError::Unavailable(
+            "the ticket changed while it was being saved".into(),
+        ));
+    }
+    let next = &decision.next;
+    for assignment in &next.assignments {
+        match before.assignments.iter().find(|a| a.id == assignment.id) {
+            None => insert_assignment(conn, assignment)?,
+            Some(old) if old != assignment => update_assignment(conn, assignment)?,
+            Some(_) => {}
+        }
+    }
+    for request in &next.extensions {
+        match before.extensions.iter().find(|e| e.id == request.id) {
+            None => insert_extension(conn, ticket.id, request)?,
+            Some(old) if old != request => update_extension(conn, request)?,
+            Some(_) => {}
+        }
+    }
+    for supervision in &next.supervisions {
+        match before.supervisions.iter().find(|s| s.id == supervision.id) {
+            None => insert_supervision(conn, ticket.id, supervision)?,
+            Some(old) if old != supervision => update_supervision(conn, supervision)?,
+            Some(_) => {}
+        }
+    }
+    for change in &decision.changes {
+        record(conn, ticket.id, change, decision, actor, now)?;
+        let kind: EventKind = parse_text(change.kind())?;
+        events::append(
+            conn,
+            &NewEvent {
+                ticket_id: ticket.id,
+                ticket_version: saved.version,
+                kind,
+                actor,
+                assignment_id: change.assignment_id(),
+                details: &change.details(),
+                at: now,
+            },
+        )?;
+    }
+    Ok(saved)
+}
+
+fn insert_assignment(conn: &mut DbConnection, a: &Assignment) -> Result<(), StoreError> {
+    diesel::insert_into(assignments::table)
+        .values((
+            assignments::id.eq(a.id.to_string()),
+            assignments::ticket_id.eq(a.ticket_id.to_string()),
+            assignments::unit_id.eq(a.unit_id.to_string()),
+            assignments::round.eq(a.round),
+            assignments::role.eq(a.role.as_str()),
+            assignments::status.eq(a.status.as_str()),
+            assignments::forced.eq(a.forced),
+            assignments::dispatched_by.eq(a.dispatched_by.to_string()),
+            assignments::dispatched_at.eq(to_db(a.dispatched_at)),
+            assignments::sign_due_at.eq(to_db(a.sign_due_at())),
+            assignments::due_at.eq(to_db(a.due_at())),
+            assignments::original_due_at.eq(to_db(a.original_due_at)),
+            assignments::deadlines.eq(deadlines_json(a)?),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn update_assignment(conn: &mut DbConnection, a: &Assignment) -> Result<(), StoreError> {
+    diesel::update(assignments::table.find(a.id.to_string()))
+        .set((
+            assignments::status.eq(a.status.as_str()),
+            assignments::sign_due_at.eq(to_db(a.sign_due_at())),
+            assignments::due_at.eq(to_db(a.due_at())),
+            assignments::deadlines.eq(deadlines_json(a)?),
+            assignments::signed_at.eq(a.signed_at.map(to_db)),
+            assignments::returned_at.eq(a.returned_at.map(to_db)),
+            assignments::return_reason.eq(a.return_reason.as_deref()),
+            assignments::replied_at.eq(a.replied_at.map(to_db)),
+            assignments::closed_at.eq(a.closed_at.map(to_db)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn insert_extension(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    e: &ExtensionRequest,
+) -> Result<(), StoreError> {
+    diesel::insert_into(extension_requests::table)
+        .values((
+            extension_requests::id.eq(e.id.to_string()),
+            extension_requests::ticket_id.eq(ticket_id.to_string()),
+            extension_requests::assignment_id.eq(e.assignment_id.to_string()),
+            extension_requests::unit_id.eq(e.unit_id.to_string()),
+            extension_requests::requested_due_at.eq(to_db(e.requested_due_at)),
+            extension_requests::reason.eq(&e.reason),
+            extension_requests::status.eq(e.status.as_str()),
+            extension_requests::requested_by.eq(e.requested_by.map(|u| u.to_string())),
+            extension_requests::requested_at.eq(to_db(e.requested_at)),
+            extension_requests::decided_by.eq(e.decided_by.map(|u| u.to_string())),
+            extension_requests::decided_at.eq(e.decided_at.map(to_db)),
+            extension_requests::note.eq(e.note.as_deref()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn update_extension(conn: &mut DbConnection, e: &ExtensionRequest) -> Result<(), StoreError> {
+    diesel::update(extension_requests::table.find(e.id.to_string()))
+        .set((
+            extension_requests::status.eq(e.status.as_str()),
+            extension_requests::decided_by.eq(e.decided_by.map(|u| u.to_string())),
+            extension_requests::decided_at.eq(e.decided_at.map(to_db)),
+            extension_requests::note.eq(e.note.as_deref()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn insert_supervision(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    s: &Supervision,
+) -> Result<(), StoreError> {
+    diesel::insert_into(supervisions::table)
+        .values((
+            supervisions::id.eq(s.id.to_string()),
+            supervisions::ticket_id.eq(ticket_id.to_string()),
+            supervisions::unit_id.eq(s.unit_id.to_string()),
+            supervisions::reason.eq(&s.reason),
+            supervisions::deadline.eq(to_db(s.deadline)),
+            supervisions::automatic.eq(s.automatic),
+            supervisions::status.eq(s.status.as_str()),
+            supervisions::opened_by.eq(s.opened_by.map(|u| u.to_string())),
+            supervisions::opened_at.eq(to_db(s.opened_at)),
+            supervisions::outcome.eq(s.outcome.as_deref()),
+            supervisions::closed_by.eq(s.closed_by.map(|u| u.to_string())),
+            supervisions::closed_at.eq(s.closed_at.map(to_db)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn update_supervision(conn: &mut DbConnection, s: &Supervision) -> Result<(), StoreError> {
+    diesel::update(supervisions::table.find(s.id.to_string()))
+        .set((
+            supervisions::status.eq(s.status.as_str()),
+            supervisions::outcome.eq(s.outcome.as_deref()),
+            supervisions::closed_by.eq(s.closed_by.map(|u| u.to_string())),
+            supervisions::closed_at.eq(s.closed_at.map(to_db)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The rows a change carries beside the timeline: urges, callbacks, and the text and evidence
+/// of replies and opinions.
+fn record(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    change: &Change,
+    decision: &Decision,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let by = actor.user_id.map(|u| u.to_string());
+    match change {
+        Change::Urged {
+            urge_id,
+            assignment_id,
+            unit_id,
+            kind,
+            note,
+        } => {
+            diesel::insert_into(urges::table)
+                .values((
+                    urges::id.eq(urge_id.to_string()),
+                    urges::ticket_id.eq(ticket_id.to_string()),
+                    urges::assignment_id.eq(assignment_id.to_string()),
+                    urges::unit_id.eq(unit_id.to_string()),
+                    urges::kind.eq(kind.as_str()),
+                    urges::note.eq(note.as_deref()),
+                    urges::created_by.eq(by),
+                    urges::created_at.eq(to_db(now)),
+                ))
+                .execute(conn)?;
+        }
+        Change::CallbackRecorded {
+            callback_id,
+            attempt,
+            reached,
+            satisfaction,
+            resolved,
+            comment,
+        } => {
+            diesel::insert_into(callbacks::table)
+                .values((
+                    callbacks::id.eq(callback_id.to_string()),
+                    callbacks::ticket_id.eq(ticket_id.to_string()),
+                    callbacks::attempt.eq(*attempt),
+                    callbacks::reached.eq(*reached),
+                    callbacks::satisfaction.eq(satisfaction.map(Satisfaction::as_str)),
+                    callbacks::resolved.eq(*resolved),
+                    callbacks::comment.eq(comment.as_deref()),
+                    callbacks::created_by.eq(by),
+                    callbacks::created_at.eq(to_db(now)),
+                ))
+                .execute(conn)?;
+        }
+        Change::Replied {
+            assignment_id,
+            reply_id,
+            result,
+            ..
+        } => {
+            insert_reply(
+                conn,
+                ticket_id,
+                *assignment_id,
+                *reply_id,
+                Some(*result),
+                decision,
+                actor,
+                now,
+            )?;
+        }
+        Change::OpinionAdded {
+            assignment_id,
+            reply_id,
+        } => {
+            insert_reply(
+                conn,
+                ticket_id,
+                *assignment_id,
+                *reply_id,
+                None,
+                decision,
+                actor,
+                now,
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_reply(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    assignment_id: Uuid,
+    reply_id: Uuid,
+    result: Option<ReplyResult>,
+    decision: &Decision,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (_, content) = decision
+        .content
+        .as_ref()
+        .filter(|(id, _)| *id == reply_id)
+        .ok_or_else(|| StoreError::corrupt("a reply without its text"))?;
+    let unit_id = decision
+        .next
+        .assignments
+        .iter()
+        .find(|a| a.id == assignment_id)
+        .map(|a| a.unit_id)
+        .ok_or_else(|| StoreError::corrupt("a reply to an unknown assignment"))?;
+    let (contacted_at, method, outcome, no_contact) = match &content.contact {
+        Some(ContactRecord::Reached {
+            at,
+            method,
+            outcome,
+        }) => (
+            Some(to_db(*at)),
+            Some(*method),
+            Some(outcome.as_str()),
+            None,
+        ),
+        Some(ContactRecord::Impossible { reason }) => (None, None, None, Some(reason.as_str())),
+        None => (None, None, None, None),
+    };
+    diesel::insert_into(replies::table)
+        .values((
+            replies::id.eq(reply_id.to_string()),
+            replies::ticket_id.eq(ticket_id.to_string()),
+            replies::assignment_id.eq(assignment_id.to_string()),
+            replies::unit_id.eq(unit_id.to_string()),
+            replies::kind.eq(if result.is_some() { "reply" } else { "opinion" }),
+            replies::result.eq(result.map(ReplyResult::as_str)),
+            replies::body.eq(&content.text),
+            replies::contacted_at.eq(contacted_at),
+            replies::contact_method.eq(method.map(ContactMethod::as_str)),
+            replies::contact_outcome.eq(outcome),
+            replies::no_contact_reason.eq(no_contact),
+            replies::created_by.eq(actor.user_id.map(|u| u.to_string())),
+            replies::created_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    if !content.attachment_ids.is_empty() {
+        let ids: Vec<String> = content.attachment_ids.iter().map(Uuid::to_string).collect();
+        let linked = diesel::update(
+            attachments::table
+                .filter(attachments::id.eq_any(&ids))
+                .filter(attachments::ticket_id.eq(ticket_id.to_string()))
+                .filter(attachments::reply_id.is_null()),
+        )
+        .set(attachments::reply_id.eq(reply_id.to_string()))
+        .execute(conn)?;
+        if linked != ids.len() {
+            return Err(StoreError::corrupt(
+                "attachments were checked but could not be linked",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A reply or an opinion as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyRecord {
+    pub id: Uuid,
+    pub assignment_id: Uuid,
+    pub unit_id: Uuid,
+    pub result: Option<ReplyResult>,
+    pub text: String,
+    pub contact: Option<ContactRecord>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = replies)]
+struct ReplyRow {
+    id: String,
+    assignment_id: String,
+    unit_id: String,
+    result: Option<String>,
+    body: String,
+    contacted_at: Option<NaiveDateTime>,
+    contact_method: Option<String>,
+    contact_outcome: Option<String>,
+    no_contact_reason: Option<String>,
+    created_by: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+pub fn replies(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<ReplyRecord>, StoreError> {
+    let rows: Vec<ReplyRow> = replies::table
+        .filter(replies::ticket_id.eq(ticket_id.to_string()))
+        .order((replies::created_at.asc(), replies::id.asc()))
+        .select(ReplyRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            let contact = match (
+                r.contacted_at,
+                r.contact_method,
+                r.contact_outcome,
+                r.no_contact_reason,
+            ) {
+                (Some(at), Some(method), Some(outcome), _) => Some(ContactRecord::Reached {
+                    at: from_db(at),
+                    method: parse_text(&method)?,
+                    outcome,
+                }),
+                (_, _, _, Some(reason)) => Some(ContactRecord::Impossible { reason }),
+                _ => None,
+            };
+            Ok(ReplyRecord {
+                id: parse_uuid(&r.id)?,
+                assignment_id: parse_uuid(&r.assignment_id)?,
+                unit_id: parse_uuid(&r.unit_id)?,
+                result: r.result.as_deref().map(parse_text).transpose()?,
+                text: r.body,
+                contact,
+                created_by: parse_opt_uuid(r.created_by.as_deref())?,
+                created_at: from_db(r.created_at),
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallbackRecord {
+    pub id: Uuid,
+    pub attempt: i32,
+    pub reached: bool,
+    pub satisfaction: Option<Satisfaction>,
+    pub resolved: Option<bool>,
+    pub comment: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = callbacks)]
+struct CallbackRow {
+    id: String,
+    attempt: i32,
+    reached: bool,
+    satisfaction: Option<String>,
+    resolved: Option<bool>,
+    comment: Option<String>,
+    created_by: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+pub fn callbacks(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+) -> Result<Vec<CallbackRecord>, StoreError> {
+    let rows: Vec<CallbackRow> = callbacks::table
+        .filter(callbacks::ticket_id.eq(ticket_id.to_string()))
+        .order((callbacks::created_at.asc(), callbacks::id.asc()))
+        .select(CallbackRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(CallbackRecord {
+                id: parse_uuid(&r.id)?,
+                attempt: r.attempt,
+                reached: r.reached,
+                satisfaction: r.satisfaction.as_deref().map(parse_text).transpose()?,
+                resolved: r.resolved,
+                comment: r.comment,
+                created_by: parse_opt_uuid(r.created_by.as_deref())?,
+                created_at: from_db(r.created_at),
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UrgeRecord {
+    pub id: Uuid,
+    pub assignment_id: Uuid,
+    pub unit_id: Uuid,
+    pub kind: UrgeKind,
+    pub note: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = urges)]
+struct UrgeRow {
+    id: String,
+    assignment_id: String,
+    unit_id: String,
+    kind: String,
+    note: Option<String>,
+    created_by: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+pub fn urges(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<UrgeRecord>, StoreError> {
+    let rows: Vec<UrgeRow> = urges::table
+        .filter(urges::ticket_id.eq(ticket_id.to_string()))
+        .order((urges::created_at.asc(), urges::id.asc()))
+        .select(UrgeRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(UrgeRecord {
+                id: parse_uuid(&r.id)?,
+                assignment_id: parse_uuid(&r.assignment_id)?,
+                unit_id: parse_uuid(&r.unit_id)?,
+                kind: parse_text(&r.kind)?,
+                note: r.note,
+                created_by: parse_opt_uuid(r.created_by.as_deref())?,
+                created_at: from_db(r.created_at),
+            })
+        })
+        .collect()
+}
