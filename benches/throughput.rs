@@ -2,12 +2,14 @@
 //!
 //! (a) the store alone: the registration transaction the API runs, from 32 threads, no HTTP;
 //! (b) the HTTP API: `POST /api/v1/tickets` with a JWT at 32 concurrent connections, then
-//!     `GET /api/v1/tickets/{id}` at 32 concurrent connections.
+//!     `GET /api/v1/tickets/{id}` at 32 concurrent connections;
+//! (c) the full walk through HTTP at 32 concurrent connections: register → dispatch → sign →
+//!     reply → review → callback, counted in walks per second.
 //!
 //! It prints throughput, p50 and p99 for each, and the ratio (b)/(a) for registering.
 //!
 //!     cargo bench --bench throughput                      # both backends
-//!     cargo bench --bench throughput -- --backend sqlite --tickets 4000 --gets 20000
+//!     cargo bench --bench throughput -- --backend sqlite --tickets 4000 --gets 20000 --walks 1000
 //!
 //! PostgreSQL is reached at `BENCH_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`), where a scratch database is created and
@@ -23,7 +25,7 @@ use hotline::api::tickets::registration_transaction;
 use hotline::config::Settings;
 use hotline::domain::access::{Actor, Role};
 use hotline::domain::clock::{Clock, SystemClock};
-use hotline::domain::directory::{Attachment, UnitDraft, UnitKind};
+use hotline::domain::directory::{Attachment, UnitDraft, UnitKind, User};
 use hotline::domain::ticket::{Registrant, RegistrationInput, TicketDraft};
 use hotline::startup::{self, Application};
 use hotline::store::categories::NewCategory;
@@ -35,6 +37,7 @@ struct Options {
     backends: Vec<&'static str>,
     tickets: usize,
     gets: usize,
+    walks: usize,
     concurrency: usize,
 }
 
@@ -43,6 +46,7 @@ fn options() -> Options {
         backends: vec!["sqlite", "postgres"],
         tickets: 4_000,
         gets: 20_000,
+        walks: 1_000,
         concurrency: 32,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +68,10 @@ fn options() -> Options {
             }
             "--gets" => {
                 options.gets = value.parse().expect("--gets N");
+                i += 1;
+            }
+            "--walks" => {
+                options.walks = value.parse().expect("--walks N");
                 i += 1;
             }
             "--concurrency" => {
@@ -237,8 +245,89 @@ where
     }
 }
 
+/// The accounts and directory a run needs.
+struct Fixture {
+    agent: User,
+    dispatcher: User,
+    handler: User,
+    unit: uuid::Uuid,
+    category: uuid::Uuid,
+    area: uuid::Uuid,
+}
+
+fn fixture(db: &Db) -> Fixture {
+    let now = SystemClock.now();
+    let unit_draft = |code: &str, name: &str, kind| UnitDraft {
+        code: code.into(),
+        name: name.into(),
+        kind,
+        parent_id: None,
+        sort_order: 0,
+    };
+    let hash = hotline::auth::hash_password("bench password 1234").unwrap();
+    db.write(|c| -> Result<_, store::StoreError> {
+        let unit = store::units::insert(
+            c,
+            &unit_draft("cgj", "城市管理局", UnitKind::Department),
+            now,
+        )?;
+        let town = store::units::insert(
+            c,
+            &unit_draft("cgjd", "城关街道办", UnitKind::Township),
+            now,
+        )?;
+        let parent = store::categories::insert(
+            c,
+            &NewCategory {
+                name: "城市管理",
+                parent: None,
+                default_unit_id: None,
+                sort_order: 0,
+            },
+            now,
+        )?;
+        let category = store::categories::insert(
+            c,
+            &NewCategory {
+                name: "噪音扰民",
+                parent: Some(&parent),
+                default_unit_id: Some(unit.id),
+                sort_order: 0,
+            },
+            now,
+        )?;
+        let mut account = |username: &str, role: Role, unit_id| {
+            store::users::insert(
+                c,
+                &NewUser {
+                    username,
+                    display_name: username,
+                    attachment: Attachment {
+                        role,
+                        unit_id,
+                        channel: None,
+                    },
+                    password_hash: &hash,
+                    must_change_password: false,
+                },
+                now,
+            )
+        };
+        Ok(Fixture {
+            agent: account("agent", Role::Agent, None)?,
+            dispatcher: account("dispatcher", Role::Dispatcher, None)?,
+            handler: account("chengguan", Role::UnitHandler, Some(unit.id))?,
+            unit: unit.id,
+            category: category.id,
+            area: town.id,
+        })
+    })
+    .unwrap()
+}
+
 fn run(backend: &'static str, options: &Options) {
     let (url, _scratch) = scratch(backend);
+    let storage = tempfile::tempdir().unwrap();
     let env: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", url),
         ("HOTLINE_BIND", "127.0.0.1:0".to_owned()),
@@ -247,74 +336,12 @@ fn run(backend: &'static str, options: &Options) {
             "bench-secret-that-is-long-enough-for-hs256".to_owned(),
         ),
         ("HOTLINE_TICKET_NUMBER_DIGITS", "6".to_owned()),
+        ("HOTLINE_STORAGE_DIR", storage.path().display().to_string()),
     ]);
     let settings = Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
     let db = startup::open_database(&settings).unwrap();
-    let now = SystemClock.now();
-    let (user, category, area) = db
-        .write(|c| -> Result<_, store::StoreError> {
-            let unit = store::units::insert(
-                c,
-                &UnitDraft {
-                    code: "cgj".into(),
-                    name: "城市管理局".into(),
-                    kind: UnitKind::Department,
-                    parent_id: None,
-                    sort_order: 0,
-                },
-                now,
-            )?;
-            let town = store::units::insert(
-                c,
-                &UnitDraft {
-                    code: "cgjd".into(),
-                    name: "城关街道办".into(),
-                    kind: UnitKind::Township,
-                    parent_id: None,
-                    sort_order: 0,
-                },
-                now,
-            )?;
-            let parent = store::categories::insert(
-                c,
-                &NewCategory {
-                    name: "城市管理",
-                    parent: None,
-                    default_unit_id: None,
-                    sort_order: 0,
-                },
-                now,
-            )?;
-            let category = store::categories::insert(
-                c,
-                &NewCategory {
-                    name: "噪音扰民",
-                    parent: Some(&parent),
-                    default_unit_id: Some(unit.id),
-                    sort_order: 0,
-                },
-                now,
-            )?;
-            let hash = hotline::auth::hash_password("bench password 1234").unwrap();
-            let user = store::users::insert(
-                c,
-                &NewUser {
-                    username: "agent",
-                    display_name: "agent",
-                    attachment: Attachment {
-                        role: Role::Agent,
-                        unit_id: None,
-                        channel: None,
-                    },
-                    password_hash: &hash,
-                    must_change_password: false,
-                },
-                now,
-            )?;
-            Ok((user, category.id, town.id))
-        })
-        .unwrap();
-    let body = ticket_input(category, area);
+    let fixture = fixture(&db);
+    let body = ticket_input(fixture.category, fixture.area);
     let input: RegistrationInput = serde_json::from_value(body.clone()).unwrap();
     let draft = TicketDraft::parse(
         input,
@@ -324,7 +351,7 @@ fn run(backend: &'static str, options: &Options) {
         },
     )
     .unwrap();
-    let actor = Actor::user(user.id, Role::Agent, None);
+    let actor = Actor::user(fixture.agent.id, Role::Agent, None);
 
     let mut store = store_alone(
         &db,
@@ -340,19 +367,16 @@ fn run(backend: &'static str, options: &Options) {
     );
 
     let system = actix_web::rt::System::new();
-    let (mut register, mut get) = system.block_on(async {
+    let (mut register, mut get, mut walk) = system.block_on(async {
         let app = Application::build_on(settings, db.clone(), Arc::new(SystemClock)).unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state();
         actix_web::rt::spawn(app.run_until_stopped());
-        let token = format!(
-            "Bearer {}",
-            state
-                .auth
-                .keys
-                .issue(&user, SystemClock.now(), Duration::from_secs(3600))
-                .unwrap()
-        );
+        let bearer = |user: &User| {
+            format!("Bearer {}", state.auth.keys.issue(user, SystemClock.now(), Duration::from_secs(3600)).unwrap())
+        };
+        let (agent, dispatcher, handler) = (bearer(&fixture.agent), bearer(&fixture.dispatcher), bearer(&fixture.handler));
+        let token = agent.as_str();
         let client = awc::Client::builder()
             .connector(awc::Connector::new().limit(options.concurrency * 2))
             .timeout(Duration::from_secs(30))
@@ -360,17 +384,14 @@ fn run(backend: &'static str, options: &Options) {
         let tickets_url = format!("{base}/api/v1/tickets");
         let ids = std::cell::RefCell::new(Vec::with_capacity(options.tickets));
         let register = http_phase(options.concurrency, options.tickets, |_| {
-            let request = client
-                .post(&tickets_url)
-                .insert_header(("authorization", token.as_str()));
+            let request = client.post(&tickets_url).insert_header(("authorization", token));
             let ids = &ids;
             let body = &body;
             async move {
                 let mut response = request.send_json(body).await.expect("an answer");
                 assert_eq!(response.status().as_u16(), 201);
                 let ticket: serde_json::Value = response.json().await.unwrap();
-                ids.borrow_mut()
-                    .push(ticket["id"].as_str().unwrap().to_owned());
+                ids.borrow_mut().push(ticket["id"].as_str().unwrap().to_owned());
             }
         })
         .await;
@@ -378,7 +399,7 @@ fn run(backend: &'static str, options: &Options) {
         let get_one = |i: usize| {
             let request = client
                 .get(format!("{tickets_url}/{}", ids[i % ids.len()]))
-                .insert_header(("authorization", token.as_str()));
+                .insert_header(("authorization", token));
             async move {
                 let mut response = request.send().await.expect("an answer");
                 assert_eq!(response.status().as_u16(), 200);
@@ -387,7 +408,34 @@ fn run(backend: &'static str, options: &Options) {
         };
         http_phase(options.concurrency, options.concurrency * 20, get_one).await;
         let get = http_phase(options.concurrency, options.gets, get_one).await;
-        (register, get)
+        // The whole lifecycle, one ticket after another on each connection.
+        let step = |token: &str, url: String, body: serde_json::Value| {
+            let request = client.post(url).insert_header(("authorization", token.to_owned()));
+            async move {
+                let mut response = request.send_json(&body).await.expect("an answer");
+                let status = response.status().as_u16();
+                let ticket: serde_json::Value = response.json().limit(1 << 20).await.unwrap();
+                assert!(status == 200 || status == 201, "{status}: {ticket}");
+                ticket
+            }
+        };
+        let walk = http_phase(options.concurrency, options.walks, |_| {
+            let (agent, dispatcher, handler) = (agent.as_str(), dispatcher.as_str(), handler.as_str());
+            let (tickets_url, body, unit) = (&tickets_url, &body, fixture.unit);
+            async move {
+                let ticket = step(agent, tickets_url.clone(), body.clone()).await;
+                let url = |action: &str| format!("{tickets_url}/{}/{action}", ticket["id"].as_str().unwrap());
+                step(dispatcher, url("dispatch"), serde_json::json!({"primary_unit_id": unit})).await;
+                step(handler, url("sign"), serde_json::json!({})).await;
+                let contact = serde_json::json!({"contacted_at": SystemClock.now(), "method": "phone", "outcome": "已告知"});
+                step(handler, url("reply"), serde_json::json!({"result": "resolved", "text": "已处理", "contact": contact})).await;
+                step(dispatcher, url("review"), serde_json::json!({"decision": "accept"})).await;
+                let closed = step(agent, url("callbacks"), serde_json::json!({"reached": true, "satisfaction": "satisfied", "resolved": true})).await;
+                assert_eq!(closed["status"], "closed");
+            }
+        })
+        .await;
+        (register, get, walk)
     });
     register.print(
         backend,
@@ -396,6 +444,10 @@ fn run(backend: &'static str, options: &Options) {
     get.print(
         backend,
         &format!("http get ticket (c={})", options.concurrency),
+    );
+    walk.print(
+        backend,
+        &format!("http full walk, 6 requests (c={})", options.concurrency),
     );
     println!(
         "{backend:<9} http/store register throughput ratio: {:.2}",

@@ -137,21 +137,21 @@ impl ExtensionRow {
     }
 }
 
+/// A ticket's extension requests; read with every ticket, like [`assignments`].
 pub fn extension_requests(
     conn: &mut DbConnection,
     ticket_id: Uuid,
 ) -> Result<Vec<ExtensionRequest>, StoreError> {
-    extension_requests::table
-        .filter(extension_requests::ticket_id.eq(ticket_id.to_string()))
+    let key = ticket_id.to_string();
+    let rows: Vec<ExtensionRow> = crate::per_backend!(conn, |c| extension_requests::table
+        .filter(extension_requests::ticket_id.eq(&key))
         .order((
             extension_requests::requested_at.asc(),
-            extension_requests::id.asc(),
+            extension_requests::id.asc()
         ))
         .select(ExtensionRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(ExtensionRow::into_request)
-        .collect()
+        .load(c))?;
+    rows.into_iter().map(ExtensionRow::into_request).collect()
 }
 
 #[derive(Queryable, Selectable)]
@@ -192,16 +192,18 @@ impl SupervisionRow {
     }
 }
 
+/// A ticket's supervisions; read with every ticket, like [`assignments`].
 pub fn supervisions(
     conn: &mut DbConnection,
     ticket_id: Uuid,
 ) -> Result<Vec<Supervision>, StoreError> {
-    supervisions::table
-        .filter(supervisions::ticket_id.eq(ticket_id.to_string()))
+    let key = ticket_id.to_string();
+    let rows: Vec<SupervisionRow> = crate::per_backend!(conn, |c| supervisions::table
+        .filter(supervisions::ticket_id.eq(&key))
         .order((supervisions::opened_at.asc(), supervisions::id.asc()))
         .select(SupervisionRow::as_select())
-        .load(conn)?
-        .into_iter()
+        .load(c))?;
+    rows.into_iter()
         .map(|row| row.into_supervision().map(|(_, s)| s))
         .collect()
 }

@@ -1,6 +1,6 @@
 //! The decisions: who may do what to a ticket in which state, and what it changes.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use uuid::Uuid;
 
 use super::command::{Command, ContactRecord, ReplyContent};
@@ -43,6 +43,9 @@ pub enum Refusal {
     /// The command is well-formed but wrong for this ticket (422).
     Invalid(ValidationErrors),
 }
+
+/// How far ahead of the service's clock a contact time may be and still count as now.
+const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 fn conflict(code: &'static str, detail: impl Into<String>) -> Refusal {
     Refusal::Conflict {
@@ -252,10 +255,15 @@ pub fn decide(
             require(&[TicketStatus::Handling])?;
             let assignment = own_primary(state, &ctx.actor, "reply")?;
             if let Some(ContactRecord::Reached { at, .. }) = &reply.contact {
-                if *at > ctx.now {
+                // People write contact times to the minute, and their clocks drift a little.
+                if *at > ctx.now + CLOCK_SKEW {
                     return Err(invalid("contact.contacted_at", "must not be in the future"));
                 }
-                if *at < assignment.dispatched_at {
+                let dispatched_minute = assignment
+                    .dispatched_at
+                    .duration_trunc(chrono::TimeDelta::minutes(1))
+                    .unwrap_or(assignment.dispatched_at);
+                if *at < dispatched_minute {
                     return Err(invalid(
                         "contact.contacted_at",
                         "must be after the ticket was dispatched to the unit",
