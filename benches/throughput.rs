@@ -33,6 +33,10 @@ use hotline::store::users::NewUser;
 use hotline::store::{self, Db};
 use serde_json::json;
 
+#[path = "support/http.rs"]
+mod http;
+use http::HttpConnection;
+
 struct Options {
     backends: Vec<&'static str>,
     tickets: usize,
@@ -213,25 +217,34 @@ fn store_alone(
     }
 }
 
-async fn http_phase<F, Fut>(concurrency: usize, total: usize, request: F) -> Measured
+/// `concurrency` connections, each sending requests one after another until `total` are done.
+/// The connection goes into each request and comes back out, so that nothing is shared.
+async fn http_phase<F, Fut>(address: &str, concurrency: usize, total: usize, request: F) -> Measured
 where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    F: Fn(usize, HttpConnection) -> Fut,
+    Fut: std::future::Future<Output = HttpConnection>,
 {
     let next = AtomicUsize::new(0);
+    let mut connections = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        connections.push(HttpConnection::open(address).await.expect("a connection"));
+    }
     let started = Instant::now();
-    let tasks = (0..concurrency).map(|_| async {
-        let mut mine = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= total {
-                break;
+    let tasks = connections.into_iter().map(|mut connection| {
+        let (next, request) = (&next, &request);
+        async move {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let begun = Instant::now();
+                connection = request(i, connection).await;
+                mine.push(begun.elapsed());
             }
-            let begun = Instant::now();
-            request(i).await;
-            mine.push(begun.elapsed());
+            mine
         }
-        mine
     });
     let latencies: Vec<Duration> = futures_util::future::join_all(tasks)
         .await
@@ -243,6 +256,27 @@ where
         elapsed: started.elapsed(),
         latencies,
     }
+}
+
+/// Sends one request that must succeed; answers the connection and the JSON it got back.
+async fn call(
+    mut connection: HttpConnection,
+    method: &str,
+    path: &str,
+    authorization: &str,
+    body: Option<&serde_json::Value>,
+) -> (HttpConnection, serde_json::Value) {
+    let bytes = body.map(|b| serde_json::to_vec(b).unwrap());
+    let (status, answer) = connection
+        .send(method, path, authorization, bytes.as_deref())
+        .await
+        .expect("an answer");
+    let json: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {json}"
+    );
+    (connection, json)
 }
 
 /// The accounts and directory a run needs.
@@ -369,69 +403,48 @@ fn run(backend: &'static str, options: &Options) {
     let system = actix_web::rt::System::new();
     let (mut register, mut get, mut walk) = system.block_on(async {
         let app = Application::build_on(settings, db.clone(), Arc::new(SystemClock)).unwrap();
-        let base = format!("http://127.0.0.1:{}", app.port());
+        let address = format!("127.0.0.1:{}", app.port());
         let state = app.state();
         actix_web::rt::spawn(app.run_until_stopped());
         let bearer = |user: &User| {
             format!("Bearer {}", state.auth.keys.issue(user, SystemClock.now(), Duration::from_secs(3600)).unwrap())
         };
         let (agent, dispatcher, handler) = (bearer(&fixture.agent), bearer(&fixture.dispatcher), bearer(&fixture.handler));
-        let token = agent.as_str();
-        let client = awc::Client::builder()
-            .connector(awc::Connector::new().limit(options.concurrency * 2))
-            .timeout(Duration::from_secs(30))
-            .finish();
-        let tickets_url = format!("{base}/api/v1/tickets");
         let ids = std::cell::RefCell::new(Vec::with_capacity(options.tickets));
-        let register = http_phase(options.concurrency, options.tickets, |_| {
-            let request = client.post(&tickets_url).insert_header(("authorization", token));
-            let ids = &ids;
-            let body = &body;
+        let register = http_phase(&address, options.concurrency, options.tickets, |_, connection| {
+            let (ids, body, agent) = (&ids, &body, &agent);
             async move {
-                let mut response = request.send_json(body).await.expect("an answer");
-                assert_eq!(response.status().as_u16(), 201);
-                let ticket: serde_json::Value = response.json().await.unwrap();
+                let (connection, ticket) = call(connection, "POST", "/api/v1/tickets", agent, Some(body)).await;
                 ids.borrow_mut().push(ticket["id"].as_str().unwrap().to_owned());
+                connection
             }
         })
         .await;
-        let ids = ids.into_inner();
-        let get_one = |i: usize| {
-            let request = client
-                .get(format!("{tickets_url}/{}", ids[i % ids.len()]))
-                .insert_header(("authorization", token));
-            async move {
-                let mut response = request.send().await.expect("an answer");
-                assert_eq!(response.status().as_u16(), 200);
-                response.body().await.unwrap();
-            }
+        let paths: Vec<String> = ids.into_inner().iter().map(|id| format!("/api/v1/tickets/{id}")).collect();
+        let get_one = |i: usize, connection| {
+            let (path, agent) = (&paths[i % paths.len()], &agent);
+            async move { call(connection, "GET", path, agent, None).await.0 }
         };
-        http_phase(options.concurrency, options.concurrency * 20, get_one).await;
-        let get = http_phase(options.concurrency, options.gets, get_one).await;
+        http_phase(&address, options.concurrency, options.concurrency * 20, get_one).await;
+        let get = http_phase(&address, options.concurrency, options.gets, get_one).await;
         // The whole lifecycle, one ticket after another on each connection.
-        let step = |token: &str, url: String, body: serde_json::Value| {
-            let request = client.post(url).insert_header(("authorization", token.to_owned()));
+        let walk = http_phase(&address, options.concurrency, options.walks, |_, connection| {
+            let (agent, dispatcher, handler, body, unit) = (&agent, &dispatcher, &handler, &body, fixture.unit);
             async move {
-                let mut response = request.send_json(&body).await.expect("an answer");
-                let status = response.status().as_u16();
-                let ticket: serde_json::Value = response.json().limit(1 << 20).await.unwrap();
-                assert!(status == 200 || status == 201, "{status}: {ticket}");
-                ticket
-            }
-        };
-        let walk = http_phase(options.concurrency, options.walks, |_| {
-            let (agent, dispatcher, handler) = (agent.as_str(), dispatcher.as_str(), handler.as_str());
-            let (tickets_url, body, unit) = (&tickets_url, &body, fixture.unit);
-            async move {
-                let ticket = step(agent, tickets_url.clone(), body.clone()).await;
-                let url = |action: &str| format!("{tickets_url}/{}/{action}", ticket["id"].as_str().unwrap());
-                step(dispatcher, url("dispatch"), serde_json::json!({"primary_unit_id": unit})).await;
-                step(handler, url("sign"), serde_json::json!({})).await;
+                let (connection, ticket) = call(connection, "POST", "/api/v1/tickets", agent, Some(body)).await;
+                let path = |action: &str| format!("/api/v1/tickets/{}/{action}", ticket["id"].as_str().unwrap());
+                let dispatch = serde_json::json!({"primary_unit_id": unit});
+                let (connection, _) = call(connection, "POST", &path("dispatch"), dispatcher, Some(&dispatch)).await;
+                let (connection, _) = call(connection, "POST", &path("sign"), handler, Some(&serde_json::json!({}))).await;
                 let contact = serde_json::json!({"contacted_at": SystemClock.now(), "method": "phone", "outcome": "已告知"});
-                step(handler, url("reply"), serde_json::json!({"result": "resolved", "text": "已处理", "contact": contact})).await;
-                step(dispatcher, url("review"), serde_json::json!({"decision": "accept"})).await;
-                let closed = step(agent, url("callbacks"), serde_json::json!({"reached": true, "satisfaction": "satisfied", "resolved": true})).await;
+                let reply = serde_json::json!({"result": "resolved", "text": "已处理", "contact": contact});
+                let (connection, _) = call(connection, "POST", &path("reply"), handler, Some(&reply)).await;
+                let accept = serde_json::json!({"decision": "accept"});
+                let (connection, _) = call(connection, "POST", &path("review"), dispatcher, Some(&accept)).await;
+                let satisfied = serde_json::json!({"reached": true, "satisfaction": "satisfied", "resolved": true});
+                let (connection, closed) = call(connection, "POST", &path("callbacks"), agent, Some(&satisfied)).await;
                 assert_eq!(closed["status"], "closed");
+                connection
             }
         })
         .await;

@@ -144,9 +144,15 @@ impl Application {
             address: settings.bind.clone(),
             source,
         })?;
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
+        let workers = settings
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        // Blocking work holds a database connection nearly all the time, so more threads than
+        // connections would only wait for the pool; queued work waits without a thread.
+        let blocking_threads = (settings.pool.max_size as usize).div_ceil(workers).max(2);
+        server = server
+            .workers(workers)
+            .worker_max_blocking_threads(blocking_threads);
         tracing::info!(
             port,
             database = %match &settings.database_url {
