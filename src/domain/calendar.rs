@@ -241,6 +241,73 @@ impl WorkCalendar {
         next
     }
 
+    /// Working time between two instants, measured the way `limit` counts: whole working days
+    /// (every hour of a working day), office hours of working days, or clock time. Zero when
+    /// `to` is not after `from`.
+    pub fn working_time(&self, from: DateTime<Utc>, to: DateTime<Utc>, limit: Limit) -> Duration {
+        if to <= from {
+            return Duration::zero();
+        }
+        if let Limit::Hours(_) = limit {
+            return to - from;
+        }
+        let (start, end) = (self.local(from), self.local(to));
+        let mut total = Duration::zero();
+        let mut day = start.date();
+        while day <= end.date() {
+            if self.is_working_day(day) {
+                let (opens, closes) = match limit {
+                    Limit::WorkingHours(_) => (
+                        day.and_time(self.office_opens),
+                        day.and_time(self.office_closes),
+                    ),
+                    _ => (
+                        day.and_time(NaiveTime::MIN),
+                        (day + Duration::days(1)).and_time(NaiveTime::MIN),
+                    ),
+                };
+                let from = opens.max(start);
+                let until = closes.min(end);
+                if until > from {
+                    total += until - from;
+                }
+            }
+            day += Duration::days(1);
+        }
+        total
+    }
+
+    /// The instant `amount` of working time (counted as `limit` counts) after `start`: how far a
+    /// deadline moves when its clock was stopped for that long.
+    pub fn advance(&self, start: DateTime<Utc>, amount: Duration, limit: Limit) -> DateTime<Utc> {
+        if let Limit::Hours(_) = limit {
+            return start + amount;
+        }
+        let mut remaining = amount;
+        let mut cursor = self.local(start);
+        loop {
+            let day = cursor.date();
+            let (opens, closes) = match limit {
+                Limit::WorkingHours(_) => (
+                    day.and_time(self.office_opens),
+                    day.and_time(self.office_closes),
+                ),
+                _ => (
+                    day.and_time(NaiveTime::MIN),
+                    (day + Duration::days(1)).and_time(NaiveTime::MIN),
+                ),
+            };
+            if self.is_working_day(day) && cursor < closes {
+                let from = cursor.max(opens);
+                if remaining <= closes - from {
+                    return self.instant(from + remaining);
+                }
+                remaining -= closes - from;
+            }
+            cursor = (day + Duration::days(1)).and_time(NaiveTime::MIN);
+        }
+    }
+
     /// The end of the first working day after the one `instant` falls on (local midnight that
     /// ends it): when a callback that starts the working day after a review is due.
     pub fn end_of_next_working_day(&self, instant: DateTime<Utc>) -> DateTime<Utc> {
@@ -411,6 +478,65 @@ mod tests {
         assert_eq!(
             calendar.end_of_next_working_day(at(2026, 11, 18, 11, 0)),
             at(2026, 11, 20, 0, 0)
+        );
+    }
+
+    #[test]
+    fn working_time_counts_only_what_the_limit_counts() {
+        let calendar = national_day();
+        let day = Duration::hours(24);
+        // Wednesday 30 September 16:00 to Thursday 8 October 16:00: 8 hours of the Wednesday,
+        // the holiday week skipped, 16 hours of the Thursday.
+        let across = calendar.working_time(
+            at(2026, 9, 30, 16, 0),
+            at(2026, 10, 8, 16, 0),
+            Limit::WorkingDays(1),
+        );
+        assert_eq!(across, day);
+        let office = calendar.working_time(
+            at(2026, 9, 30, 16, 0),
+            at(2026, 10, 8, 10, 0),
+            Limit::WorkingHours(1),
+        );
+        assert_eq!(office, Duration::hours(3));
+        let clock = calendar.working_time(
+            at(2026, 9, 30, 16, 0),
+            at(2026, 10, 8, 16, 0),
+            Limit::Hours(1),
+        );
+        assert_eq!(clock, Duration::days(8));
+        assert_eq!(
+            calendar.working_time(
+                at(2026, 10, 8, 0, 0),
+                at(2026, 10, 1, 0, 0),
+                Limit::WorkingDays(1)
+            ),
+            Duration::zero()
+        );
+    }
+
+    #[test]
+    fn advancing_and_counting_agree_with_due_times() {
+        let calendar = national_day();
+        for (h, limit) in [
+            (16, Limit::WorkingDays(3)),
+            (11, Limit::WorkingHours(20)),
+            (8, Limit::Hours(30)),
+        ] {
+            let start = at(2026, 9, 29, h, 0);
+            let due = calendar.due(start, limit, "test").due_at;
+            let length = calendar.working_time(start, due, limit);
+            assert_eq!(calendar.advance(start, length, limit), due, "{limit}");
+        }
+        let moved = calendar.advance(
+            at(2026, 9, 30, 20, 0),
+            Duration::hours(6),
+            Limit::WorkingDays(1),
+        );
+        assert_eq!(
+            moved,
+            at(2026, 10, 8, 2, 0),
+            "4 hours on the Wednesday, then after the holiday week"
         );
     }
 

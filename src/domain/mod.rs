@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod clock;
 pub mod directory;
 pub mod evidence;
+pub mod ladder;
 pub mod lifecycle;
 pub mod masking;
 pub mod policy;

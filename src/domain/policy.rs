@@ -38,6 +38,30 @@ pub struct Policy {
     /// Returns after which the hotline office must dispatch with `forced` (and the unit can no
     /// longer return).
     pub max_returns: i32,
+    /// When the service urges and escalates on its own.
+    pub ladder: Ladder,
+}
+
+/// The urge ladder's thresholds: a yellow urge when a deadline is this close, a red one when it
+/// has passed, automatic supervision when a reply is this late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ladder {
+    pub warn_before: Limit,
+    pub warn_before_urgent: Limit,
+    pub supervise_after: Limit,
+    /// How long an automatic supervision gives the unit.
+    pub supervision_deadline: Limit,
+}
+
+impl Default for Ladder {
+    fn default() -> Self {
+        Self {
+            warn_before: Limit::WorkingDays(1),
+            warn_before_urgent: Limit::Hours(1),
+            supervise_after: Limit::WorkingDays(5),
+            supervision_deadline: Limit::WorkingDays(3),
+        }
+    }
 }
 
 impl Default for Policy {
@@ -71,6 +95,7 @@ impl Default for Policy {
             .collect(),
             max_callback_attempts: 3,
             max_returns: 3,
+            ladder: Ladder::default(),
         }
     }
 }

@@ -86,6 +86,10 @@ text_enum! {
         Merged = "merged",
         Invalidated = "invalidated",
         Urged = "urged",
+        MarkedOverdue = "marked_overdue",
+        CallbackReminded = "callback_reminded",
+        Paused = "paused",
+        Resumed = "resumed",
         SupervisionOpened = "supervision_opened",
         SupervisionClosed = "supervision_closed",
     }
@@ -579,6 +583,9 @@ pub struct Ticket {
     pub closed_at: Option<DateTime<Utc>>,
     pub callback_attempts: i32,
     pub callback_due_at: Option<DateTime<Utc>>,
+    /// Since when the deadlines are stopped (挂起), and why.
+    pub paused_at: Option<DateTime<Utc>>,
+    pub pause_reason: Option<String>,
 }
 
 /// A ticket's human number: the local date as `YYMMDD`, then the day's sequence padded to

@@ -278,6 +278,9 @@ pub fn load(conn: &mut DbConnection, ticket: &Ticket) -> Result<Lifecycle, Store
         merged_into: ticket.merged_into_id,
         close_reason: ticket.close_reason.as_deref().map(parse_text).transpose()?,
         closed_at: ticket.closed_at,
+        overdue: ticket.overdue,
+        paused_at: ticket.paused_at,
+        pause_reason: ticket.pause_reason.clone(),
     })
 }
 
@@ -298,6 +301,9 @@ pub fn project(ticket: &Ticket, state: &Lifecycle, version: i64, now: DateTime<U
         closed_at: state.closed_at,
         callback_attempts: state.callback_attempts,
         callback_due_at: state.callback_due_at,
+        overdue: state.overdue,
+        paused_at: state.paused_at,
+        pause_reason: state.pause_reason.clone(),
         version,
         updated_at: now,
         ..ticket.clone()
@@ -335,6 +341,9 @@ pub fn save(
         tickets::closed_at.eq(saved.closed_at.map(to_db)),
         tickets::callback_attempts.eq(saved.callback_attempts),
         tickets::callback_due_at.eq(saved.callback_due_at.map(to_db)),
+        tickets::overdue.eq(saved.overdue),
+        tickets::paused_at.eq(saved.paused_at.map(to_db)),
+        tickets::pause_reason.eq(saved.pause_reason.as_deref()),
         tickets::version.eq(saved.version),
         tickets::updated_at.eq(to_db(now)),
     ))
@@ -513,6 +522,8 @@ fn record(
             unit_id,
             kind,
             note,
+            rung,
+            timer,
         } => {
             diesel::insert_into(urges::table)
                 .values((
@@ -524,6 +535,8 @@ fn record(
                     urges::note.eq(note.as_deref()),
                     urges::created_by.eq(by),
                     urges::created_at.eq(to_db(now)),
+                    urges::rung.eq(rung.map(|r| r.as_str())),
+                    urges::timer.eq(timer.map(|t| t.as_str())),
                 ))
                 .execute(conn)?;
         }

@@ -93,6 +93,8 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         callback_attempts -> Integer,
         callback_due_at -> Nullable<Timestamp>,
+        paused_at -> Nullable<Timestamp>,
+        pause_reason -> Nullable<Text>,
     }
 }
 
@@ -233,6 +235,8 @@ diesel::table! {
         note -> Nullable<Text>,
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
+        rung -> Nullable<Text>,
+        timer -> Nullable<Text>,
     }
 }
 
@@ -261,7 +265,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ladder_rungs (id) {
+        id -> BigInt,
+        subject_id -> Text,
+        ticket_id -> Text,
+        timer -> Text,
+        rung -> Text,
+        due_at -> Timestamp,
+        fired_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sla_policies (id) {
+        id -> BigInt,
+        body -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        audience -> Text,
+        unit_id -> Nullable<Text>,
+        ticket_id -> Text,
+        kind -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+        read_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(assignments -> tickets (ticket_id));
+diesel::joinable!(ladder_rungs -> tickets (ticket_id));
+diesel::joinable!(notifications -> tickets (ticket_id));
 diesel::joinable!(supervisions -> tickets (ticket_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(users -> units (unit_id));
@@ -283,4 +324,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     urges,
     supervisions,
     calendar_days,
+    ladder_rungs,
+    sla_policies,
+    notifications,
 );

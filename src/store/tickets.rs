@@ -54,6 +54,8 @@ struct TicketRow {
     closed_at: Option<NaiveDateTime>,
     callback_attempts: i32,
     callback_due_at: Option<NaiveDateTime>,
+    paused_at: Option<NaiveDateTime>,
+    pause_reason: Option<String>,
 }
 
 impl TicketRow {
@@ -102,6 +104,8 @@ impl TicketRow {
             closed_at: self.closed_at.map(from_db),
             callback_attempts: self.callback_attempts,
             callback_due_at: self.callback_due_at.map(from_db),
+            paused_at: self.paused_at.map(from_db),
+            pause_reason: self.pause_reason,
         })
     }
 }
@@ -212,6 +216,8 @@ fn insert_registration(
         closed_at: None,
         callback_attempts: 0,
         callback_due_at: None,
+        paused_at: None,
+        pause_reason: None,
     };
     let d = &ticket.details;
     diesel::insert_into(tickets::table)

@@ -132,6 +132,12 @@ pub enum Command {
         assignment_id: Option<Uuid>,
         note: Option<String>,
     },
+    /// Stop the deadlines (挂起).
+    Pause {
+        reason: String,
+    },
+    /// Let them run again, each moved by the working time it was stopped.
+    Resume,
     Supervise {
         unit_id: Uuid,
         reason: String,
@@ -161,6 +167,8 @@ impl Command {
             Command::Merge { .. } => "merged",
             Command::Invalidate { .. } => "invalidated",
             Command::Urge { .. } => "urged",
+            Command::Pause { .. } => "paused",
+            Command::Resume => "resumed",
             Command::Supervise { .. } => "put under supervision",
             Command::CloseSupervision { .. } => "released from supervision",
         }

@@ -5,11 +5,11 @@ use uuid::Uuid;
 
 use super::command::{Command, ContactRecord, ReplyContent};
 use super::{
-    Change, CloseReason, DispatchedUnit, ExtensionStatus, Lifecycle, SupervisionStatus, UrgeKind,
-    is_open,
+    Change, CloseReason, DispatchedUnit, ExtensionStatus, Lifecycle, MovedDeadline,
+    SupervisionStatus, UrgeKind, is_open,
 };
 use crate::domain::access::{Actor, Permission};
-use crate::domain::calendar::{Due, WorkCalendar};
+use crate::domain::calendar::{Due, Limit, WorkCalendar};
 use crate::domain::policy::Policy;
 use crate::domain::ticket::{
     Assignment, AssignmentRole, AssignmentStatus, Priority, TicketStatus, TicketType,
@@ -82,7 +82,9 @@ fn permission(command: &Command) -> Permission {
         | Command::AddOpinion { .. } => Permission::HandleAssignment,
         Command::ApproveExtension { .. }
         | Command::RejectExtension { .. }
-        | Command::Review { .. } => Permission::Review,
+        | Command::Review { .. }
+        | Command::Pause { .. }
+        | Command::Resume => Permission::Review,
         Command::Supervise { .. } | Command::CloseSupervision { .. } => Permission::Supervise,
     }
 }
@@ -446,7 +448,36 @@ pub fn decide(
                 unit_id: target.unit_id,
                 kind: UrgeKind::Manual,
                 note,
+                rung: None,
+                timer: None,
             }]
+        }
+        Command::Pause { reason } => {
+            require(&[TicketStatus::Dispatched, TicketStatus::Handling])?;
+            if state.paused_at.is_some() {
+                return Err(conflict(
+                    "already_paused",
+                    "the ticket's deadlines are already stopped",
+                ));
+            }
+            vec![Change::Paused { reason }]
+        }
+        Command::Resume => {
+            require(&[TicketStatus::Dispatched, TicketStatus::Handling])?;
+            let paused_at = state
+                .paused_at
+                .ok_or_else(|| conflict("not_paused", "the ticket's deadlines are running"))?;
+            let moved = state
+                .current_round()
+                .filter(|a| is_open(a.status))
+                .map(|a| MovedDeadline {
+                    assignment_id: a.id,
+                    sign: (a.status == AssignmentStatus::Dispatched)
+                        .then(|| moved(ctx.calendar, &a.sign_deadline, paused_at, ctx.now)),
+                    reply: moved(ctx.calendar, &a.reply_deadline, paused_at, ctx.now),
+                })
+                .collect();
+            vec![Change::Resumed { moved }]
         }
         Command::Supervise {
             unit_id,
@@ -533,6 +564,27 @@ fn pending_request(state: &Lifecycle, id: Uuid) -> Result<&super::ExtensionReque
         ));
     }
     Ok(request)
+}
+
+/// A deadline moved by the working time its clock stood still, counted the way its limit counts
+/// (whole working days when a person set it).
+fn moved(
+    calendar: &WorkCalendar,
+    due: &Due,
+    paused_at: DateTime<Utc>,
+    resumed_at: DateTime<Utc>,
+) -> Due {
+    let counting = due.limit.unwrap_or(Limit::WorkingDays(1));
+    let stopped = calendar.working_time(paused_at, resumed_at, counting);
+    Due {
+        due_at: calendar.advance(due.due_at, stopped, counting),
+        rule: format!(
+            "{}; moved by a pause from {}",
+            due.rule,
+            paused_at.to_rfc3339()
+        ),
+        ..due.clone()
+    }
 }
 
 /// The current round's assignment of the acting unit.

@@ -20,6 +20,7 @@ pub use decide::{Context, Decision, Refusal, decide};
 
 use super::access::Actor;
 use super::calendar::Due;
+use super::ladder::{Rung, Timer};
 use super::ticket::{Assignment, AssignmentRole, AssignmentStatus, TicketStatus};
 
 text_enum! {
@@ -92,6 +93,14 @@ pub struct Supervision {
     pub outcome: Option<String>,
     pub closed_by: Option<Uuid>,
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// An assignment's deadlines after a pause: the sign deadline moves only while unsigned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MovedDeadline {
+    pub assignment_id: Uuid,
+    pub sign: Option<Due>,
+    pub reply: Due,
 }
 
 /// One unit's share of a dispatch, as the `dispatched` change records it.
@@ -193,6 +202,29 @@ pub enum Change {
         unit_id: Uuid,
         kind: UrgeKind,
         note: Option<String>,
+        /// For the service's own urges: which rung of which deadline.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rung: Option<Rung>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timer: Option<Timer>,
+    },
+    /// The primary unit's reply is past its due time and not made (逾期).
+    MarkedOverdue {
+        assignment_id: Uuid,
+        due_at: DateTime<Utc>,
+    },
+    /// A callback is due soon or overdue: the hotline office is reminded.
+    CallbackReminded {
+        rung: Rung,
+        due_at: DateTime<Utc>,
+    },
+    /// The deadlines stop (挂起), e.g. while a legal procedure or an inspection runs.
+    Paused {
+        reason: String,
+    },
+    /// The deadlines run again, each moved by the working time they were stopped.
+    Resumed {
+        moved: Vec<MovedDeadline>,
     },
     SupervisionOpened {
         supervision_id: Uuid,
@@ -228,13 +260,17 @@ impl Change {
             Change::Merged { .. } => "merged",
             Change::Invalidated { .. } => "invalidated",
             Change::Urged { .. } => "urged",
+            Change::MarkedOverdue { .. } => "marked_overdue",
+            Change::CallbackReminded { .. } => "callback_reminded",
+            Change::Paused { .. } => "paused",
+            Change::Resumed { .. } => "resumed",
             Change::SupervisionOpened { .. } => "supervision_opened",
             Change::SupervisionClosed { .. } => "supervision_closed",
         }
     }
 
     /// Every kind, for the contract and for readers of the timeline.
-    pub const KINDS: [&'static str; 19] = [
+    pub const KINDS: [&'static str; 23] = [
         "answered",
         "dispatched",
         "signed",
@@ -252,6 +288,10 @@ impl Change {
         "merged",
         "invalidated",
         "urged",
+        "marked_overdue",
+        "callback_reminded",
+        "paused",
+        "resumed",
         "supervision_opened",
         "supervision_closed",
     ];
@@ -266,7 +306,8 @@ impl Change {
             | Change::Replied { assignment_id, .. }
             | Change::OpinionAdded { assignment_id, .. }
             | Change::ReviewRejected { assignment_id, .. }
-            | Change::Urged { assignment_id, .. } => Some(*assignment_id),
+            | Change::Urged { assignment_id, .. }
+            | Change::MarkedOverdue { assignment_id, .. } => Some(*assignment_id),
             Change::Reopened { assignment_id, .. } => *assignment_id,
             _ => None,
         }
@@ -313,6 +354,11 @@ pub struct Lifecycle {
     pub merged_into: Option<Uuid>,
     pub close_reason: Option<CloseReason>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The primary unit's reply is past due and not made.
+    pub overdue: bool,
+    /// Since when the deadlines are stopped, and why.
+    pub paused_at: Option<DateTime<Utc>>,
+    pub pause_reason: Option<String>,
 }
 
 impl Lifecycle {
@@ -333,6 +379,9 @@ impl Lifecycle {
             merged_into: None,
             close_reason: None,
             closed_at: None,
+            overdue: false,
+            paused_at: None,
+            pause_reason: None,
         }
     }
 
@@ -405,8 +454,16 @@ impl Lifecycle {
         self.assignments.iter_mut().find(|a| a.id == id)
     }
 
+    /// The deadlines stop mattering once nobody works against them.
+    fn stop_clocks(&mut self) {
+        self.overdue = false;
+        self.paused_at = None;
+        self.pause_reason = None;
+    }
+
     /// Ends whatever is still open: assignments of the round and pending requests.
     fn end_open_work(&mut self, at: DateTime<Utc>) {
+        self.stop_clocks();
         for assignment in self.assignments.iter_mut().filter(|a| is_open(a.status)) {
             assignment.status = AssignmentStatus::Closed;
             assignment.closed_at = Some(at);
@@ -531,6 +588,7 @@ impl Lifecycle {
                 if let Some(a) = self.assignment_mut(*assignment_id) {
                     a.reply_deadline = Due::set_by_hand(*due_at, at, "extension approved");
                 }
+                self.overdue = self.overdue && *due_at <= at;
             }
             Change::ExtensionRejected { request_id, note } => {
                 self.decide_extension(*request_id, ExtensionStatus::Rejected, note, at, actor);
@@ -541,6 +599,7 @@ impl Lifecycle {
                     a.replied_at = Some(at);
                 }
                 self.withdraw_pending_extension();
+                self.stop_clocks();
                 self.status = TicketStatus::Replied;
             }
             Change::OpinionAdded { assignment_id, .. } => {
@@ -580,6 +639,27 @@ impl Lifecycle {
             }
             Change::Urged { .. } => {
                 self.urge_count += 1;
+            }
+            Change::MarkedOverdue { .. } => {
+                self.overdue = true;
+            }
+            Change::CallbackReminded { .. } => {}
+            Change::Paused { reason } => {
+                self.paused_at = Some(at);
+                self.pause_reason = Some(reason.clone());
+            }
+            Change::Resumed { moved } => {
+                for deadline in moved {
+                    if let Some(a) = self.assignment_mut(deadline.assignment_id) {
+                        if let Some(sign) = &deadline.sign {
+                            a.sign_deadline = sign.clone();
+                        }
+                        a.reply_deadline = deadline.reply.clone();
+                    }
+                }
+                self.paused_at = None;
+                self.pause_reason = None;
+                self.overdue = self.overdue && self.due_at().is_some_and(|due| due <= at);
             }
             Change::SupervisionOpened {
                 supervision_id,
@@ -640,6 +720,7 @@ impl Lifecycle {
     /// was answered directly goes back to registration.
     fn rework(&mut self, assignment_id: Option<Uuid>, due: Option<&Due>) {
         self.rework_count += 1;
+        self.stop_clocks();
         self.callback_due_at = None;
         self.callback_attempts = 0;
         match (assignment_id, due) {

@@ -228,9 +228,11 @@ enum Kind {
     Urge,
     Supervise,
     CloseSupervision,
+    Pause,
+    Resume,
 }
 
-const KINDS: [Kind; 16] = [
+const KINDS: [Kind; 18] = [
     Kind::Answer,
     Kind::Dispatch,
     Kind::Sign,
@@ -247,6 +249,8 @@ const KINDS: [Kind; 16] = [
     Kind::Urge,
     Kind::Supervise,
     Kind::CloseSupervision,
+    Kind::Pause,
+    Kind::Resume,
 ];
 
 /// The lifecycle table of the domain description, written out independently of the code.
@@ -271,6 +275,7 @@ fn table(kind: Kind) -> (&'static [Role], &'static [TicketStatus]) {
         Kind::Merge | Kind::Invalidate => (FRONT, &[Registered]),
         Kind::Urge => (FRONT, IN_PROGRESS),
         Kind::Supervise => (&[Supervisor], IN_PROGRESS),
+        Kind::Pause | Kind::Resume => (OFFICE, &[Dispatched, Handling]),
         // Closing a supervision is possible whenever one is open, even after the ticket ended.
         Kind::CloseSupervision => (
             &[Supervisor],
@@ -352,6 +357,14 @@ fn prepared(status: TicketStatus, kind: Kind) -> (Run, Command, Option<u128>) {
             request = Some(request_id);
         }
     }
+    if kind == Kind::Resume && matches!(status, TicketStatus::Dispatched | TicketStatus::Handling) {
+        run.ok(
+            staff(Role::Dispatcher),
+            Command::Pause {
+                reason: "等待鉴定".into(),
+            },
+        );
+    }
     if kind == Kind::AddOpinion
         && matches!(
             status,
@@ -409,6 +422,10 @@ fn prepared(status: TicketStatus, kind: Kind) -> (Run, Command, Option<u128>) {
             supervision_id: supervision.unwrap_or_default(),
             outcome: "已办结".into(),
         },
+        Kind::Pause => Command::Pause {
+            reason: "等待鉴定".into(),
+        },
+        Kind::Resume => Command::Resume,
     };
     (run, command, acting_unit)
 }
@@ -455,7 +472,7 @@ fn every_state_action_and_role_follows_the_table() {
             }
         }
     }
-    assert_eq!(checked, 9 * 16 * 6);
+    assert_eq!(checked, 9 * KINDS.len() * 6);
 }
 
 #[test]
@@ -541,6 +558,45 @@ fn a_full_walk_with_return_extension_rework_and_reopen() {
     );
     assert_eq!(run.state.status, TicketStatus::Closed);
     assert_eq!(run.state.close_reason, Some(CloseReason::Satisfied));
+    assert_eq!(run.replayed(), run.state);
+}
+
+#[test]
+fn a_pause_moves_the_deadlines_by_the_working_time_it_lasted() {
+    let mut run = brought_to(TicketStatus::Handling);
+    let dispatcher = staff(Role::Dispatcher);
+    let due = run.state.due_at().unwrap();
+    // Monday 16 November: paused at 10:00, resumed on Wednesday at 10:00 = two working days.
+    run.now = Utc.with_ymd_and_hms(2026, 11, 16, 1, 53, 0).unwrap();
+    run.ok(
+        dispatcher,
+        Command::Pause {
+            reason: "等待司法鉴定".into(),
+        },
+    );
+    assert_eq!(run.state.paused_at, Some(run.now));
+    let again = run.attempt(dispatcher, Command::Pause { reason: "x".into() });
+    assert!(matches!(
+        again,
+        Err(Refusal::Conflict {
+            code: "already_paused",
+            ..
+        })
+    ));
+    run.now = Utc.with_ymd_and_hms(2026, 11, 18, 1, 53, 0).unwrap();
+    run.ok(dispatcher, Command::Resume);
+    assert_eq!(run.state.paused_at, None);
+    let moved = run.state.primary().unwrap();
+    assert_eq!(moved.due_at(), due + Duration::days(2));
+    assert!(moved.reply_deadline.rule.contains("moved by a pause"));
+    let not_paused = run.attempt(dispatcher, Command::Resume);
+    assert!(matches!(
+        not_paused,
+        Err(Refusal::Conflict {
+            code: "not_paused",
+            ..
+        })
+    ));
     assert_eq!(run.replayed(), run.state);
 }
 
@@ -789,6 +845,13 @@ fn every_change_reads_back_from_its_timeline_entry() {
                 reason: "非本单位".into(),
             },
         );
+    returned.ok(dispatcher, dispatch(false)).ok(
+        dispatcher,
+        Command::Pause {
+            reason: "鉴定".into(),
+        },
+    );
+    returned.ok(dispatcher, Command::Resume);
     let mut answered = Run::new();
     answered.ok(
         agent,
@@ -813,6 +876,34 @@ fn every_change_reads_back_from_its_timeline_entry() {
             seen.insert(change.kind());
         }
         assert_eq!(run.replayed(), run.state);
+    }
+    // The ladder's own changes come from `ladder::changes`, not from a command.
+    let assignment = Uuid::from_u128(7);
+    let by_the_ladder = [
+        Change::Urged {
+            urge_id: Uuid::from_u128(8),
+            assignment_id: assignment,
+            unit_id: unit(PRIMARY),
+            kind: UrgeKind::System,
+            note: None,
+            rung: Some(crate::domain::ladder::Rung::Red),
+            timer: Some(crate::domain::ladder::Timer::Reply),
+        },
+        Change::MarkedOverdue {
+            assignment_id: assignment,
+            due_at: start(),
+        },
+        Change::CallbackReminded {
+            rung: crate::domain::ladder::Rung::Yellow,
+            due_at: start(),
+        },
+    ];
+    for change in &by_the_ladder {
+        let read = Change::from_event(change.kind(), &change.details())
+            .unwrap()
+            .unwrap();
+        assert_eq!(&read, change);
+        seen.insert(change.kind());
     }
     assert_eq!(
         seen.len(),
@@ -840,7 +931,7 @@ struct Step {
 
 fn step() -> impl Strategy<Value = Step> {
     (
-        0..16usize,
+        0..18usize,
         0..10usize,
         prop_oneof![3 => Just(PRIMARY), 2 => Just(ASSISTING), 1 => Just(STRANGER)],
         any::<bool>(),
@@ -943,6 +1034,10 @@ fn command_for(run: &Run, step: &Step) -> Command {
             supervision_id: supervision,
             outcome: "结".into(),
         },
+        Kind::Pause => Command::Pause {
+            reason: "停".into(),
+        },
+        Kind::Resume => Command::Resume,
     }
 }
 
@@ -981,6 +1076,9 @@ proptest! {
             prop_assert_eq!(state.rework_count, count(&["review_rejected", "reopened"]));
             prop_assert_eq!(state.urge_count, count(&["urged"]));
             prop_assert!(state.extensions.iter().filter(|e| e.status == ExtensionStatus::Pending).count() <= 1);
+            if state.paused_at.is_some() {
+                prop_assert!(matches!(state.status, TicketStatus::Dispatched | TicketStatus::Handling), "paused in {}", state.status);
+            }
         }
         prop_assert_eq!(run.replayed(), run.state.clone());
     }
