@@ -51,6 +51,8 @@ pub struct Settings {
     /// Where evidence files are kept (shared by every instance).
     pub storage_dir: std::path::PathBuf,
     pub attachment_max_bytes: usize,
+    /// How often the urge ladder runs inside the server; `None` when it does not.
+    pub ladder_interval: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +158,10 @@ impl Settings {
                 .into(),
             attachment_max_bytes: number("HOTLINE_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)?
                 as usize,
+            ladder_interval: match number("HOTLINE_LADDER_INTERVAL_SECONDS", 60)? {
+                0 => None,
+                seconds => Some(Duration::from_secs(seconds)),
+            },
         })
     }
 }

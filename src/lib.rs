@@ -4,6 +4,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod metrics;
 pub mod startup;
 pub mod store;

@@ -62,6 +62,9 @@ enum Command {
         #[arg(long)]
         username: String,
     },
+    /// Run one pass of the urge ladder now (the server runs one every
+    /// HOTLINE_LADDER_INTERVAL_SECONDS on its own).
+    Tick,
 }
 
 fn main() -> ExitCode {
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         ),
         Command::MintToken { username, days } => mint_token(&settings, &username, days),
         Command::RevokeTokens { username } => revoke_tokens(&settings, &username),
+        Command::Tick => tick(&settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -254,5 +258,25 @@ fn revoke_tokens(settings: &Settings, username: &str) -> Result<(), String> {
     db.write(|c| store::users::update(c, user.id, &changes, SystemClock.now()))
         .map_err(|e| e.to_string())?;
     println!("tokens of `{username}` issued until now no longer work");
+    Ok(())
+}
+
+fn tick(settings: &Settings) -> Result<(), String> {
+    let db = startup::open_database(settings).map_err(|e| e.to_string())?;
+    let report = hotline::jobs::ladder::run_pass(&db, settings.timezone, SystemClock.now())
+        .map_err(|e| e.to_string())?;
+    println!(
+        "watched {} deadlines; {} tickets had rungs due; {} overdue now",
+        report.watched, report.tickets, report.overdue_now
+    );
+    for ((timer, rung), count) in &report.fired {
+        println!("  {timer:<9} {rung:<12} {count}");
+    }
+    if report.failed > 0 {
+        return Err(format!(
+            "{} tickets failed; the next pass tries them again",
+            report.failed
+        ));
+    }
     Ok(())
 }

@@ -25,6 +25,10 @@ pub struct Metrics {
     pub tickets_registered: AtomicU64,
     pub logins_succeeded: AtomicU64,
     pub logins_failed: AtomicU64,
+    pub ladder_passes: AtomicU64,
+    /// Tickets overdue as of the last ladder pass.
+    pub tickets_overdue: std::sync::atomic::AtomicI64,
+    rungs: Mutex<BTreeMap<(String, String), u64>>,
 }
 
 /// Gauges read when `/metrics` is scraped.
@@ -56,6 +60,16 @@ impl Metrics {
         }
         histogram.sum += seconds;
         histogram.count += 1;
+    }
+
+    /// Rungs the ladder fired, by deadline (sign, reply, callback) and rung.
+    pub fn count_rung(&self, timer: &str, rung: &str, count: u64) {
+        *self
+            .rungs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((timer.to_owned(), rung.to_owned()))
+            .or_default() += count;
     }
 
     pub fn render(&self, snapshot: &Snapshot) -> String {
@@ -131,6 +145,19 @@ impl Metrics {
                 value.load(Ordering::Relaxed)
             );
         }
+        out.push_str("# HELP hotline_ladder_rungs_total Rungs the urge ladder fired, by deadline and rung.\n");
+        out.push_str("# TYPE hotline_ladder_rungs_total counter\n");
+        for ((timer, rung), count) in self.rungs.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "hotline_ladder_rungs_total{{timer=\"{timer}\",rung=\"{rung}\"}} {count}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hotline_tickets_overdue Tickets overdue as of the last ladder pass.\n# TYPE hotline_tickets_overdue gauge\nhotline_tickets_overdue {}",
+            self.tickets_overdue.load(Ordering::Relaxed)
+        );
         let gauges = [
             (
                 "hotline_db_connections",

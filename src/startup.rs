@@ -18,7 +18,7 @@ use crate::metrics::Metrics;
 use crate::store::tickets::Numbering;
 use crate::store::users::NewUser;
 use crate::store::{self, Db, redact_url};
-use crate::telemetry;
+use crate::{jobs, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -83,6 +83,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    ladder: Option<jobs::ladder::Runner>,
 }
 
 impl Application {
@@ -113,7 +114,7 @@ impl Application {
                 throttle: LoginThrottle::default(),
                 token_ttl: settings.token_ttl,
             },
-            metrics: Metrics::default(),
+            metrics: Arc::new(Metrics::default()),
             clock,
             numbering: Numbering {
                 timezone: settings.timezone,
@@ -161,10 +162,24 @@ impl Application {
             },
             "listening"
         );
+        let ladder = match settings.ladder_interval {
+            Some(interval) => Some(
+                jobs::ladder::Runner::start(
+                    state.db.clone(),
+                    state.clock.clone(),
+                    state.metrics.clone(),
+                    settings.timezone,
+                    interval,
+                )
+                .map_err(|e| StartupError::Config(format!("cannot start the urge ladder: {e}")))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             port,
             server: server.run(),
             state,
+            ladder,
         })
     }
 
@@ -181,6 +196,10 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(ladder) = self.ladder {
+            ladder.stop();
+        }
+        result
     }
 }

@@ -15,13 +15,13 @@ use super::{
 };
 use crate::auth::Caller;
 use crate::domain::access::TicketScope;
+use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
     self, AnswerInput, CallbackInput, CloseSupervisionInput, Command, Context, DecisionInput,
     DispatchInput, EmptyInput, ExtensionInput, ExtensionRequest, Lifecycle, MergeInput,
     MergeTarget, OpinionInput, ReasonInput, Refusal, ReplyInput, ReviewInput, SuperviseInput,
     Supervision, SupervisionStatus, UrgeInput,
 };
-use crate::domain::policy::Policy;
 use crate::domain::ticket::Ticket;
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
@@ -67,7 +67,7 @@ where
         let before = store::lifecycle::load(conn, &ticket)?;
         let command = prepare(conn, &ticket, &before)?;
         let calendar = store::calendar::load(conn, timezone)?;
-        let policy = Policy::default();
+        let policy = store::policy::current(conn)?.policy;
         let context = Context {
             actor,
             now,
@@ -450,6 +450,49 @@ pub async fn urge(
     act(&state, &caller, &path, version, idempotency, ready(command)).await
 }
 
+/// `POST /tickets/{id}/pause`: stop the deadlines (挂起), with the reason.
+pub async fn pause(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: Path1,
+    IfMatch(version): IfMatch,
+    key: IdempotencyKey,
+    body: ActionBody<ReasonInput>,
+) -> Result<Reply, ApiError> {
+    let idempotency = key.with_fingerprint(body.fingerprint());
+    let reason = body.into_inner().reason()?;
+    act(
+        &state,
+        &caller,
+        &path,
+        version,
+        idempotency,
+        ready(Command::Pause { reason }),
+    )
+    .await
+}
+
+/// `POST /tickets/{id}/resume`: the deadlines run again, moved by the working time they stood.
+pub async fn resume(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: Path1,
+    IfMatch(version): IfMatch,
+    key: IdempotencyKey,
+    body: ActionBody<EmptyInput>,
+) -> Result<Reply, ApiError> {
+    let idempotency = key.with_fingerprint(body.fingerprint());
+    act(
+        &state,
+        &caller,
+        &path,
+        version,
+        idempotency,
+        ready(Command::Resume),
+    )
+    .await
+}
+
 /// `POST /tickets/{id}/supervisions`: put a unit's handling under supervision (督办).
 pub async fn supervise(
     state: web::Data<AppState>,
@@ -651,6 +694,8 @@ struct UrgeView {
     unit_id: Uuid,
     kind: lifecycle::UrgeKind,
     note: Option<String>,
+    timer: Option<Timer>,
+    rung: Option<Rung>,
     created_by: Option<Uuid>,
     created_at: DateTime<Utc>,
 }
@@ -669,6 +714,8 @@ pub async fn list_urges(
                 unit_id: r.unit_id,
                 kind: r.kind,
                 note: r.note,
+                timer: r.timer,
+                rung: r.rung,
                 created_by: r.created_by,
                 created_at: r.created_at,
             })

@@ -5,8 +5,10 @@
 mod attachments;
 pub mod auth;
 pub mod categories;
+mod deadlines;
 mod extract;
 mod lifecycle;
+mod notifications;
 pub mod ops;
 mod pagination;
 pub mod tickets;
@@ -37,7 +39,7 @@ use crate::store::{self, Db, DbConnection, StoreError};
 pub struct AppState {
     pub db: Db,
     pub auth: AuthState,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub clock: Arc<dyn Clock>,
     pub numbering: Numbering,
     pub body_limit: usize,
@@ -154,9 +156,22 @@ route_table! {
         "/{id}/urges" => { get: lifecycle::list_urges, post: lifecycle::urge },
         "/{id}/supervisions" => { get: lifecycle::list_supervisions, post: lifecycle::supervise },
         "/{id}/supervisions/{supervision_id}/close" => { post: lifecycle::close_supervision },
+        "/{id}/pause" => { post: lifecycle::pause },
+        "/{id}/resume" => { post: lifecycle::resume },
     }
     "/api/v1/supervisions" {
         "" => { get: lifecycle::index },
+    }
+    "/api/v1/notifications" {
+        "" => { get: notifications::list },
+        "/read-all" => { post: notifications::mark_all_read },
+        "/{id}/read" => { post: notifications::mark_read },
+    }
+    "/api/v1/calendar" {
+        "/{year}" => { get: deadlines::get_year, put: deadlines::put_year },
+    }
+    "/api/v1/sla-policies" {
+        "" => { get: deadlines::get_policy, put: deadlines::put_policy },
     }
 }
 

@@ -71,6 +71,8 @@ pub struct TicketView {
     closed_at: Option<DateTime<Utc>>,
     callback_attempts: i32,
     callback_due_at: Option<DateTime<Utc>>,
+    paused_at: Option<DateTime<Utc>>,
+    pause_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     assignments: Option<Vec<AssignmentView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,6 +153,8 @@ impl TicketView {
             closed_at: ticket.closed_at,
             callback_attempts: ticket.callback_attempts,
             callback_due_at: ticket.callback_due_at,
+            paused_at: ticket.paused_at,
+            pause_reason: ticket.pause_reason.clone(),
             assignments: parts.map(|p| p.assignments.iter().map(AssignmentView::from).collect()),
             extension_requests: parts.map(|p| p.extensions.clone()),
             supervisions: parts.map(|p| p.supervisions.clone()),

@@ -23,6 +23,10 @@ pub enum Permission {
     ManageDirectory,
     /// Create, change and deactivate user accounts.
     ManageUsers,
+    /// Set the working-day calendar and the SLA policy.
+    ManageDeadlines,
+    /// Read one's own notification feed (a unit's, or the hotline office's).
+    ReadNotifications,
     RegisterTicket,
     ReadTickets,
     /// Change a ticket's registration data before it is dispatched.
@@ -47,7 +51,8 @@ impl Role {
         use Role::*;
         match permission {
             ReadDirectory => true,
-            ManageDirectory | ManageUsers => self == Admin,
+            ManageDirectory | ManageUsers | ManageDeadlines => self == Admin,
+            ReadNotifications => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
             RegisterTicket => matches!(self, Agent | Dispatcher | Supervisor | Integration),
             ReadTickets | RevealCaller => self != Admin,
             EditTicket | FrontDesk => matches!(self, Agent | Dispatcher | Supervisor),

@@ -20,6 +20,85 @@ text_enum! {
     }
 }
 
+/// A year's days off and make-up working days as an administrator sends them, e.g. from the
+/// State Council's annual notice on public holidays.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearInput {
+    #[serde(default)]
+    pub holidays: Vec<DayInput>,
+    #[serde(default)]
+    pub workdays: Vec<DayInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DayInput {
+    pub day: NaiveDate,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A day that differs from the weekday rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpecialDay {
+    pub day: NaiveDate,
+    pub kind: DayKind,
+    pub name: Option<String>,
+}
+
+/// Checks a year's calendar as a whole: every day inside the year, none listed twice, none both
+/// off and on, make-up working days only on weekends (a weekday is a working day already).
+pub fn parse_year(
+    year: i32,
+    input: YearInput,
+) -> Result<Vec<SpecialDay>, crate::domain::validation::ValidationErrors> {
+    let mut errors = crate::domain::validation::ValidationErrors::new();
+    let mut seen: BTreeMap<NaiveDate, DayKind> = BTreeMap::new();
+    let mut days = Vec::new();
+    for (list, kind, entries) in [
+        ("holidays", DayKind::Holiday, input.holidays),
+        ("workdays", DayKind::Workday, input.workdays),
+    ] {
+        for (i, entry) in entries.into_iter().enumerate() {
+            let field = format!("{list}[{i}].day");
+            if entry.day.year() != year {
+                errors.add(&field, format!("must be in {year}"));
+            }
+            match seen.insert(entry.day, kind) {
+                Some(earlier) if earlier == kind => errors.add(&field, "is listed twice"),
+                Some(_) => errors.add(&field, "is both a holiday and a make-up working day"),
+                None => {}
+            }
+            if kind == DayKind::Workday
+                && !matches!(entry.day.weekday(), Weekday::Sat | Weekday::Sun)
+            {
+                errors.add(&field, "is a weekday, which is a working day already");
+            }
+            let name = match entry
+                .name
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+            {
+                Some(name) if name.chars().count() > 32 => {
+                    errors.add(format!("{list}[{i}].name"), "must be at most 32 characters");
+                    None
+                }
+                other => other.map(str::to_owned),
+            };
+            days.push(SpecialDay {
+                day: entry.day,
+                kind,
+                name,
+            });
+        }
+    }
+    errors.finish()?;
+    days.sort_by_key(|d| d.day);
+    Ok(days)
+}
+
 /// Why a day did not count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -538,6 +617,37 @@ mod tests {
             at(2026, 10, 8, 2, 0),
             "4 hours on the Wednesday, then after the holiday week"
         );
+    }
+
+    #[test]
+    fn a_year_is_checked_as_a_whole() {
+        let input: YearInput = serde_json::from_value(serde_json::json!({
+            "holidays": [{"day": "2026-10-01", "name": "国庆节"}, {"day": "2026-10-02"}, {"day": "2025-12-31"}],
+            "workdays": [{"day": "2026-10-10", "name": "国庆调休"}, {"day": "2026-10-02"}, {"day": "2026-10-09"}]
+        }))
+        .unwrap();
+        let errors = parse_year(2026, input).unwrap_err();
+        let fields: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "holidays[2].day",
+                "workdays[1].day",
+                "workdays[1].day",
+                "workdays[2].day"
+            ]
+        );
+        let good: YearInput = serde_json::from_value(serde_json::json!({
+            "holidays": [{"day": "2026-10-02"}, {"day": "2026-10-01", "name": "国庆节"}],
+            "workdays": [{"day": "2026-10-10", "name": "国庆调休"}]
+        }))
+        .unwrap();
+        let days = parse_year(2026, good).unwrap();
+        assert_eq!(
+            days.iter().map(|d| d.day.day()).collect::<Vec<_>>(),
+            [1, 2, 10]
+        );
+        assert_eq!(days[0].name.as_deref(), Some("国庆节"));
     }
 
     #[test]

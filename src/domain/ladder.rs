@@ -66,34 +66,73 @@ pub fn watches(state: &Lifecycle, priority: Priority) -> Vec<Watch> {
         state.status,
         TicketStatus::Dispatched | TicketStatus::Handling
     ) {
-        for a in state.current_round().filter(|a| is_open(a.status)) {
-            let watch = |timer, due_at| Watch {
+        for a in state.current_round() {
+            watched.extend(assignment_watches(&WatchedAssignment {
                 ticket_id: state.ticket_id,
-                subject_id: a.id,
-                timer,
-                due_at,
-                unit_id: Some(a.unit_id),
-                primary: a.role == AssignmentRole::Primary,
+                assignment_id: a.id,
+                unit_id: a.unit_id,
+                role: a.role,
+                status: a.status,
+                sign_due_at: a.sign_due_at(),
+                due_at: a.due_at(),
                 urgent,
-            };
-            if a.status == AssignmentStatus::Dispatched {
-                watched.push(watch(Timer::Sign, a.sign_due_at()));
-            }
-            watched.push(watch(Timer::Reply, a.due_at()));
+            }));
         }
     }
     if let (TicketStatus::AwaitingCallback, Some(due_at)) = (state.status, state.callback_due_at) {
-        watched.push(Watch {
-            ticket_id: state.ticket_id,
-            subject_id: state.ticket_id,
-            timer: Timer::Callback,
-            due_at,
-            unit_id: None,
-            primary: false,
-            urgent,
-        });
+        watched.push(callback_watch(state.ticket_id, due_at, urgent));
     }
     watched
+}
+
+/// What the ladder needs to know of an assignment of the current round of a ticket that is
+/// being worked on and not paused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchedAssignment {
+    pub ticket_id: Uuid,
+    pub assignment_id: Uuid,
+    pub unit_id: Uuid,
+    pub role: AssignmentRole,
+    pub status: AssignmentStatus,
+    pub sign_due_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub urgent: bool,
+}
+
+/// An assignment's deadlines while the unit works on it: its signature while unsigned, its
+/// reply while unreplied.
+pub fn assignment_watches(a: &WatchedAssignment) -> Vec<Watch> {
+    if !is_open(a.status) {
+        return Vec::new();
+    }
+    let watch = |timer, due_at| Watch {
+        ticket_id: a.ticket_id,
+        subject_id: a.assignment_id,
+        timer,
+        due_at,
+        unit_id: Some(a.unit_id),
+        primary: a.role == AssignmentRole::Primary,
+        urgent: a.urgent,
+    };
+    let mut watched = Vec::with_capacity(2);
+    if a.status == AssignmentStatus::Dispatched {
+        watched.push(watch(Timer::Sign, a.sign_due_at));
+    }
+    watched.push(watch(Timer::Reply, a.due_at));
+    watched
+}
+
+/// The office's callback of a ticket awaiting one.
+pub fn callback_watch(ticket_id: Uuid, due_at: DateTime<Utc>, urgent: bool) -> Watch {
+    Watch {
+        ticket_id,
+        subject_id: ticket_id,
+        timer: Timer::Callback,
+        due_at,
+        unit_id: None,
+        primary: false,
+        urgent,
+    }
 }
 
 /// The rungs of a watch whose time has come at `now`, lowest first. A yellow urge that would

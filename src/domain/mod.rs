@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod ladder;
 pub mod lifecycle;
 pub mod masking;
+pub mod notify;
 pub mod policy;
 pub mod ticket;
 pub mod validation;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calendar::Limit;
 use super::ticket::{Priority, TicketType};
+use super::validation::ValidationErrors;
 
 /// Sign and reply limits for one kind of ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +19,7 @@ pub struct Limits {
 
 /// One row of the limits table: a type (or every type) at a priority.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LimitRule {
     /// `None` applies to every type.
     #[serde(rename = "type")]
@@ -28,6 +30,7 @@ pub struct LimitRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Policy {
     /// The most specific matching row wins (a type beats "every type").
     pub limits: Vec<LimitRule>,
@@ -45,6 +48,7 @@ pub struct Policy {
 /// The urge ladder's thresholds: a yellow urge when a deadline is this close, a red one when it
 /// has passed, automatic supervision when a reply is this late.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Ladder {
     pub warn_before: Limit,
     pub warn_before_urgent: Limit,
@@ -130,8 +134,72 @@ impl Policy {
         }
     }
 
+    /// Checks a policy as a whole before it takes effect.
+    pub fn check(self) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let mut seen = BTreeSet::new();
+        for (i, rule) in self.limits.iter().enumerate() {
+            if !seen.insert((rule.ticket_type, rule.priority)) {
+                errors.add(
+                    format!("limits[{i}]"),
+                    "repeats a type and priority of an earlier row",
+                );
+            }
+            check_limit(&mut errors, &format!("limits[{i}].sign"), rule.sign);
+            check_limit(&mut errors, &format!("limits[{i}].reply"), rule.reply);
+        }
+        for priority in Priority::ALL {
+            if !seen.contains(&(None, *priority)) {
+                errors.add(
+                    "limits",
+                    format!("needs a row for every type (`type: null`) at priority `{priority}`"),
+                );
+            }
+        }
+        for (field, value) in [
+            ("max_callback_attempts", self.max_callback_attempts),
+            ("max_returns", self.max_returns),
+        ] {
+            if !(1..=10).contains(&value) {
+                errors.add(field, "must be between 1 and 10");
+            }
+        }
+        check_limit(&mut errors, "ladder.warn_before", self.ladder.warn_before);
+        check_limit(
+            &mut errors,
+            "ladder.warn_before_urgent",
+            self.ladder.warn_before_urgent,
+        );
+        check_limit(
+            &mut errors,
+            "ladder.supervise_after",
+            self.ladder.supervise_after,
+        );
+        check_limit(
+            &mut errors,
+            "ladder.supervision_deadline",
+            self.ladder.supervision_deadline,
+        );
+        errors.finish().map(|()| self)
+    }
+
     pub fn needs_callback_after_answer(&self, ticket_type: TicketType) -> bool {
         self.callback_after_direct_answer.contains(&ticket_type)
+    }
+}
+
+/// A limit of at least one and at most a year of its unit.
+fn check_limit(errors: &mut ValidationErrors, field: &str, limit: Limit) {
+    let (amount, most) = match limit {
+        Limit::WorkingDays(n) => (n, 250),
+        Limit::WorkingHours(n) => (n, 2_000),
+        Limit::Hours(n) => (n, 8_760),
+    };
+    if !(1..=most).contains(&amount) {
+        errors.add(
+            format!("{field}.amount"),
+            format!("must be between 1 and {most}"),
+        );
     }
 }
 
@@ -218,6 +286,47 @@ mod tests {
                 reply: Hours(24)
             }
         );
+    }
+
+    #[test]
+    fn a_policy_is_checked_as_a_whole() {
+        assert!(Policy::default().check().is_ok());
+        let mut policy = Policy::default();
+        policy.limits.retain(|r| r.priority == Priority::Normal);
+        policy.limits.push(policy.limits[1].clone());
+        policy.limits[0].reply = WorkingDays(0);
+        policy.max_returns = 0;
+        policy.ladder.supervise_after = Hours(0);
+        let errors = policy.check().unwrap_err();
+        let fields: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "limits[0].reply.amount",
+                "limits[4]",
+                "limits",
+                "max_returns",
+                "ladder.supervise_after.amount"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_policy_reads_and_writes_as_json() {
+        let json = serde_json::to_value(Policy::default()).unwrap();
+        assert_eq!(
+            json["limits"][0],
+            serde_json::json!({"type": null, "priority": "normal", "sign": {"unit": "working_days", "amount": 1}, "reply": {"unit": "working_days", "amount": 10}})
+        );
+        assert_eq!(
+            json["ladder"]["warn_before_urgent"],
+            serde_json::json!({"unit": "hours", "amount": 1})
+        );
+        let back: Policy = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, Policy::default());
+        let mut unknown = json;
+        unknown["surprise"] = true.into();
+        assert!(serde_json::from_value::<Policy>(unknown).is_err());
     }
 
     #[test]

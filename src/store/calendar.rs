@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::calendar_days;
 use super::{DbConnection, StoreError, parse_text};
-use crate::domain::calendar::{DayKind, WorkCalendar};
+use crate::domain::calendar::{DayKind, SpecialDay, WorkCalendar};
 
 /// The calendar as stored, in the hotline's time zone. The table holds a few dozen rows a year.
 pub fn load(conn: &mut DbConnection, timezone: Tz) -> Result<WorkCalendar, StoreError> {
@@ -21,4 +21,42 @@ pub fn load(conn: &mut DbConnection, timezone: Tz) -> Result<WorkCalendar, Store
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(WorkCalendar::new(timezone, days))
+}
+
+/// A year's special days, in date order.
+pub fn year(conn: &mut DbConnection, year: i32) -> Result<Vec<SpecialDay>, StoreError> {
+    let rows: Vec<(String, String, Option<String>)> = calendar_days::table
+        .filter(calendar_days::day.like(format!("{year:04}-%")))
+        .order(calendar_days::day.asc())
+        .select((calendar_days::day, calendar_days::kind, calendar_days::name))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(day, kind, name)| {
+            Ok(SpecialDay {
+                day: NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(StoreError::corrupt)?,
+                kind: parse_text(&kind)?,
+                name,
+            })
+        })
+        .collect()
+}
+
+/// Replaces a year's special days with `days` (already checked to lie in that year).
+pub fn replace_year(
+    conn: &mut DbConnection,
+    year: i32,
+    days: &[SpecialDay],
+) -> Result<(), StoreError> {
+    diesel::delete(calendar_days::table.filter(calendar_days::day.like(format!("{year:04}-%"))))
+        .execute(conn)?;
+    for day in days {
+        diesel::insert_into(calendar_days::table)
+            .values((
+                calendar_days::day.eq(day.day.format("%Y-%m-%d").to_string()),
+                calendar_days::kind.eq(day.kind.as_str()),
+                calendar_days::name.eq(day.name.as_deref()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

@@ -14,6 +14,7 @@ use super::schema::{
 use super::{DbConnection, StoreError, from_db, parse_opt_uuid, parse_text, parse_uuid, to_db};
 use crate::domain::access::Actor;
 use crate::domain::calendar::Due;
+use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
     Change, ContactMethod, ContactRecord, Decision, ExtensionRequest, Lifecycle, ReplyResult,
     Satisfaction, Supervision, SupervisionStatus, UrgeKind,
@@ -377,6 +378,8 @@ pub fn save(
     }
     for change in &decision.changes {
         record(conn, ticket.id, change, decision, actor, now)?;
+        let notices = crate::domain::notify::notices(change, &decision.next);
+        super::notifications::insert(conn, ticket.id, &notices, &change.details(), now)?;
         let kind: EventKind = parse_text(change.kind())?;
         events::append(
             conn,
@@ -794,6 +797,9 @@ pub struct UrgeRecord {
     pub unit_id: Uuid,
     pub kind: UrgeKind,
     pub note: Option<String>,
+    /// For the ladder's urges: which deadline and how close it was.
+    pub timer: Option<Timer>,
+    pub rung: Option<Rung>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
@@ -806,6 +812,8 @@ struct UrgeRow {
     unit_id: String,
     kind: String,
     note: Option<String>,
+    timer: Option<String>,
+    rung: Option<String>,
     created_by: Option<String>,
     created_at: NaiveDateTime,
 }
@@ -824,6 +832,8 @@ pub fn urges(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<UrgeRecord>
                 unit_id: parse_uuid(&r.unit_id)?,
                 kind: parse_text(&r.kind)?,
                 note: r.note,
+                timer: r.timer.as_deref().map(parse_text).transpose()?,
+                rung: r.rung.as_deref().map(parse_text).transpose()?,
                 created_by: parse_opt_uuid(r.created_by.as_deref())?,
                 created_at: from_db(r.created_at),
             })

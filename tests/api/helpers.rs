@@ -88,6 +88,8 @@ fn with_database(server_url: &str, name: &str) -> String {
 pub struct Options {
     pub env: Vec<(&'static str, String)>,
     pub clock: Option<Arc<dyn Clock>>,
+    /// Another instance on this database instead of a fresh one.
+    pub database_url: Option<String>,
 }
 
 pub struct TestApp {
@@ -95,9 +97,10 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     pub client: awc::Client,
     handle: actix_web::dev::ServerHandle,
+    pub database_url: String,
     _storage: tempfile::TempDir,
     // Dropped last: the database outlives the server that uses it.
-    _database: TestDatabase,
+    _database: Option<TestDatabase>,
 }
 
 impl Drop for TestApp {
@@ -149,7 +152,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         hotline::telemetry::init(hotline::config::LogFormat::Pretty);
     }
-    let (database_url, database) = fresh_database();
+    let (database_url, database) = match options.database_url {
+        Some(url) => (url, None),
+        None => {
+            let (url, database) = fresh_database();
+            (url, Some(database))
+        }
+    };
     let storage = tempfile::tempdir().expect("a storage directory");
     let mut env: HashMap<&str, String> = HashMap::from([
         ("HOTLINE_STORAGE_DIR", storage.path().display().to_string()),
@@ -158,6 +167,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("HOTLINE_JWT_SECRET", JWT_SECRET.to_owned()),
         ("HOTLINE_WORKERS", "2".to_owned()),
         ("HOTLINE_DB_POOL_SIZE", "4".to_owned()),
+        // Tests run the ladder's passes themselves, at the times they choose.
+        ("HOTLINE_LADDER_INTERVAL_SECONDS", "0".to_owned()),
     ]);
     for (key, value) in options.env {
         env.insert(key, value);
@@ -176,6 +187,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .timeout(Duration::from_secs(30))
             .finish(),
         handle,
+        database_url,
         _storage: storage,
         _database: database,
     }
@@ -450,5 +462,16 @@ impl TestApp {
                 Ok(())
             })
             .expect("calendar days");
+    }
+}
+
+impl TestApp {
+    /// One pass of the urge ladder at the application's clock.
+    pub fn tick(&self) -> hotline::jobs::ladder::PassReport {
+        let report =
+            hotline::jobs::ladder::run_pass(self.db(), chrono_tz::Asia::Shanghai, self.now())
+                .expect("a ladder pass");
+        hotline::jobs::ladder::record(&self.state.metrics, &report);
+        report
     }
 }

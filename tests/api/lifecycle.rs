@@ -1282,6 +1282,7 @@ async fn evidence_above_the_size_limit_is_refused() {
     let app = spawn_app_with(Options {
         env: vec![("HOTLINE_ATTACHMENT_MAX_BYTES", "1024".into())],
         clock: Some(clock),
+        ..Options::default()
     })
     .await;
     let (_, agent) = app.login(Role::Agent);

@@ -1,0 +1,160 @@
+//! The data deadlines are computed on: the working-day calendar, year by year, and the SLA
+//! policy. Everyone signed in reads them; administrators change them. Deadlines already set keep
+//! their values; dispatches after a change use the new data.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{AppState, JsonBody, Reply, read, write};
+use crate::auth::Caller;
+use crate::domain::access::Permission;
+use crate::domain::calendar::{DayKind, SpecialDay, YearInput, parse_year};
+use crate::domain::policy::Policy;
+use crate::error::ApiError;
+use crate::store;
+use crate::store::audit::{self, AuditEntry};
+use crate::store::policy::PolicyVersion;
+
+#[derive(Serialize)]
+struct DayView {
+    day: chrono::NaiveDate,
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct YearView {
+    year: i32,
+    holidays: Vec<DayView>,
+    workdays: Vec<DayView>,
+}
+
+fn year_view(year: i32, days: Vec<SpecialDay>) -> YearView {
+    let (mut holidays, mut workdays) = (Vec::new(), Vec::new());
+    for day in days {
+        let view = DayView {
+            day: day.day,
+            name: day.name,
+        };
+        match day.kind {
+            DayKind::Holiday => holidays.push(view),
+            DayKind::Workday => workdays.push(view),
+        }
+    }
+    YearView {
+        year,
+        holidays,
+        workdays,
+    }
+}
+
+fn parse_year_path(raw: &str) -> Result<i32, ApiError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y))
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no calendar year {raw}: years run from 2000 to 2100"
+            ))
+        })
+}
+
+/// `GET /api/v1/calendar/{year}`.
+pub async fn get_year(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ReadDirectory)?;
+    let year = parse_year_path(&path)?;
+    let days = read(&state, move |c| Ok(store::calendar::year(c, year)?)).await?;
+    Ok(HttpResponse::Ok().json(year_view(year, days)))
+}
+
+/// `PUT /api/v1/calendar/{year}`: replaces the year's holidays and make-up working days at once.
+pub async fn put_year(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<YearInput>,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::ManageDeadlines)?;
+    let year = parse_year_path(&path)?;
+    let days = parse_year(year, body.into_inner())?;
+    let by = caller.id();
+    write(&state, &caller, None, move |conn, now| {
+        store::calendar::replace_year(conn, year, &days)?;
+        audit::record(
+            conn,
+            &AuditEntry {
+                user_id: Some(by),
+                action: "calendar_replaced".into(),
+                ticket_id: None,
+                subject_id: None,
+                details: serde_json::json!({"year": year, "days": days.len()}),
+                at: now,
+            },
+        )?;
+        Reply::ok(&year_view(year, days))
+    })
+    .await
+}
+
+#[derive(Serialize)]
+struct PolicyView {
+    /// `null` while the built-in default is in force.
+    version: Option<i64>,
+    updated_by: Option<Uuid>,
+    updated_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    policy: Policy,
+}
+
+impl From<PolicyVersion> for PolicyView {
+    fn from(p: PolicyVersion) -> Self {
+        Self {
+            version: p.version,
+            updated_by: p.created_by,
+            updated_at: p.created_at,
+            policy: p.policy,
+        }
+    }
+}
+
+/// `GET /api/v1/sla-policies`: the policy in force.
+pub async fn get_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::ReadDirectory)?;
+    let current = read(&state, |c| Ok(store::policy::current(c)?)).await?;
+    Ok(HttpResponse::Ok().json(PolicyView::from(current)))
+}
+
+/// `PUT /api/v1/sla-policies`: a new policy, for dispatches made from now on.
+pub async fn put_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<Policy>,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::ManageDeadlines)?;
+    let policy = body.into_inner().check()?;
+    let by = caller.id();
+    write(&state, &caller, None, move |conn, now| {
+        let stored = store::policy::replace(conn, &policy, by, now)?;
+        audit::record(
+            conn,
+            &AuditEntry {
+                user_id: Some(by),
+                action: "sla_policy_replaced".into(),
+                ticket_id: None,
+                subject_id: None,
+                details: serde_json::json!({"version": stored.version}),
+                at: now,
+            },
+        )?;
+        Reply::ok(&PolicyView::from(stored))
+    })
+    .await
+}

@@ -1,0 +1,197 @@
+//! One pass of the urge ladder over every deadline being worked against, and the thread that
+//! runs a pass every so often inside the server.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use crate::domain::access::{Actor, TicketScope};
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::ladder::{self, Firing, Rung, Timer};
+use crate::domain::lifecycle::Decision;
+use crate::domain::policy::Policy;
+use crate::metrics::Metrics;
+use crate::store::{self, Db, DbConnection, StoreError};
+
+/// What a pass did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PassReport {
+    /// Deadlines looked at.
+    pub watched: usize,
+    /// Rungs fired by this pass, by deadline and rung.
+    pub fired: BTreeMap<(Timer, Rung), usize>,
+    /// Tickets that had rungs due.
+    pub tickets: usize,
+    /// Tickets that failed and will be tried again by the next pass.
+    pub failed: usize,
+    pub overdue_now: i64,
+}
+
+impl PassReport {
+    pub fn total(&self) -> usize {
+        self.fired.values().sum()
+    }
+}
+
+/// Fires whatever rungs of one ticket are due and not fired yet, in one transaction with the
+/// changes they record. The ticket is read again under its lock, so a reply that came in since
+/// the scan is seen.
+fn fire(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    now: DateTime<Utc>,
+    calendar: &WorkCalendar,
+    policy: &Policy,
+) -> Result<Vec<Firing>, StoreError> {
+    let ticket = store::tickets::lock(conn, ticket_id, TicketScope::All)?;
+    let before = store::lifecycle::load(conn, &ticket)?;
+    let mut firings = Vec::new();
+    for watch in ladder::watches(&before, ticket.details.priority) {
+        for rung in ladder::due_rungs(&watch, now, calendar, &policy.ladder) {
+            if store::ladder::claim(conn, &watch, rung, now)? {
+                firings.push(Firing {
+                    watch: watch.clone(),
+                    rung,
+                });
+            }
+        }
+    }
+    let changes = ladder::changes(
+        &before,
+        &firings,
+        now,
+        calendar,
+        &policy.ladder,
+        &mut Uuid::now_v7,
+    );
+    if !changes.is_empty() {
+        let mut next = before.clone();
+        for change in &changes {
+            next.apply(change, now, Actor::system());
+        }
+        let decision = Decision {
+            changes,
+            content: None,
+            next,
+        };
+        store::lifecycle::save(conn, &ticket, &before, &decision, Actor::system(), now)?;
+    }
+    Ok(firings)
+}
+
+/// One pass at `now`: scan every deadline, then fire what is due ticket by ticket.
+pub fn run_pass(db: &Db, timezone: Tz, now: DateTime<Utc>) -> Result<PassReport, StoreError> {
+    let (policy, calendar, scan) = db.read(|c| -> Result<_, StoreError> {
+        Ok((
+            store::policy::current(c)?.policy,
+            store::calendar::load(c, timezone)?,
+            store::ladder::scan(c)?,
+        ))
+    })?;
+    let mut report = PassReport {
+        watched: scan.watches.len(),
+        ..PassReport::default()
+    };
+    let due: BTreeSet<Uuid> = scan
+        .watches
+        .iter()
+        .filter(|w| {
+            ladder::due_rungs(w, now, &calendar, &policy.ladder)
+                .into_iter()
+                .any(|rung| {
+                    !scan
+                        .fired
+                        .contains(&(w.subject_id, w.timer, rung, w.due_at))
+                })
+        })
+        .map(|w| w.ticket_id)
+        .collect();
+    report.tickets = due.len();
+    for ticket in due {
+        match db.write(|c| fire(c, ticket, now, &calendar, &policy)) {
+            Ok(firings) => {
+                for firing in firings {
+                    *report
+                        .fired
+                        .entry((firing.watch.timer, firing.rung))
+                        .or_default() += 1;
+                }
+            }
+            Err(error) => {
+                report.failed += 1;
+                tracing::warn!(%ticket, %error, "the ladder could not fire a ticket's rungs; the next pass retries");
+            }
+        }
+    }
+    report.overdue_now = db.read(store::ladder::overdue_count)?;
+    Ok(report)
+}
+
+/// Counts a pass into the metrics.
+pub fn record(metrics: &Metrics, report: &PassReport) {
+    metrics.ladder_passes.fetch_add(1, Ordering::Relaxed);
+    metrics
+        .tickets_overdue
+        .store(report.overdue_now, Ordering::Relaxed);
+    for ((timer, rung), count) in &report.fired {
+        metrics.count_rung(timer.as_str(), rung.as_str(), *count as u64);
+    }
+}
+
+/// The ladder's thread inside a server: a pass every `interval`, until stopped.
+pub struct Runner {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Runner {
+    pub fn start(
+        db: Db,
+        clock: Arc<dyn crate::domain::clock::Clock>,
+        metrics: Arc<Metrics>,
+        timezone: Tz,
+        interval: Duration,
+    ) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("urge-ladder".into())
+            .spawn(move || {
+                while !stopping.load(Ordering::Relaxed) {
+                    match run_pass(&db, timezone, clock.now()) {
+                        Ok(report) => {
+                            record(&metrics, &report);
+                            if report.total() > 0 || report.failed > 0 {
+                                tracing::info!(
+                                    fired = report.total(),
+                                    failed = report.failed,
+                                    overdue = report.overdue_now,
+                                    "urge ladder pass"
+                                );
+                            }
+                        }
+                        Err(error) => tracing::warn!(%error, "urge ladder pass failed"),
+                    }
+                    std::thread::park_timeout(interval);
+                }
+            })?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}

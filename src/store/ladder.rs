@@ -1,0 +1,177 @@
+//! The ladder's view of the database: the deadlines being worked against, the rungs already
+//! fired, and claiming a rung — which succeeds for exactly one pass, whichever instance runs it.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamp};
+use uuid::Uuid;
+
+use super::schema::{assignments, ladder_rungs, tickets};
+use super::{DbConnection, StoreError, from_db, parse_text, parse_uuid, to_db};
+use crate::domain::ladder::{
+    Rung, Timer, Watch, WatchedAssignment, assignment_watches, callback_watch,
+};
+use crate::domain::ticket::{AssignmentStatus, Priority, TicketStatus};
+
+/// Every deadline being worked against, and every rung already fired for one of them.
+pub struct Scan {
+    pub watches: Vec<Watch>,
+    pub fired: HashSet<(Uuid, Timer, Rung, DateTime<Utc>)>,
+}
+
+type AssignmentColumns = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    String,
+);
+
+pub fn scan(conn: &mut DbConnection) -> Result<Scan, StoreError> {
+    let open = [
+        AssignmentStatus::Dispatched.as_str(),
+        AssignmentStatus::Signed.as_str(),
+    ];
+    let working = [
+        TicketStatus::Dispatched.as_str(),
+        TicketStatus::Handling.as_str(),
+    ];
+    let rows: Vec<AssignmentColumns> = assignments::table
+        .inner_join(tickets::table)
+        .filter(assignments::status.eq_any(open))
+        .filter(assignments::round.eq(tickets::current_round))
+        .filter(tickets::status.eq_any(working))
+        .filter(tickets::paused_at.is_null())
+        .select((
+            assignments::id,
+            assignments::ticket_id,
+            assignments::unit_id,
+            assignments::role,
+            assignments::status,
+            assignments::sign_due_at,
+            assignments::due_at,
+            tickets::priority,
+        ))
+        .load(conn)?;
+    let mut watches = Vec::with_capacity(rows.len() * 2);
+    for (id, ticket_id, unit_id, role, status, sign_due_at, due_at, priority) in rows {
+        watches.extend(assignment_watches(&WatchedAssignment {
+            ticket_id: parse_uuid(&ticket_id)?,
+            assignment_id: parse_uuid(&id)?,
+            unit_id: parse_uuid(&unit_id)?,
+            role: parse_text(&role)?,
+            status: parse_text(&status)?,
+            sign_due_at: from_db(sign_due_at),
+            due_at: from_db(due_at),
+            urgent: parse_text::<Priority>(&priority)? == Priority::Urgent,
+        }));
+    }
+    let awaiting: Vec<(String, Option<NaiveDateTime>, String)> = tickets::table
+        .filter(tickets::status.eq(TicketStatus::AwaitingCallback.as_str()))
+        .filter(tickets::callback_due_at.is_not_null())
+        .filter(tickets::paused_at.is_null())
+        .select((tickets::id, tickets::callback_due_at, tickets::priority))
+        .load(conn)?;
+    for (id, due_at, priority) in awaiting {
+        if let Some(due_at) = due_at {
+            let urgent = parse_text::<Priority>(&priority)? == Priority::Urgent;
+            watches.push(callback_watch(parse_uuid(&id)?, from_db(due_at), urgent));
+        }
+    }
+    let fired_rows: Vec<(String, String, String, NaiveDateTime)> = ladder_rungs::table
+        .inner_join(tickets::table)
+        .filter(tickets::status.eq_any([
+            TicketStatus::Dispatched.as_str(),
+            TicketStatus::Handling.as_str(),
+            TicketStatus::AwaitingCallback.as_str(),
+        ]))
+        .select((
+            ladder_rungs::subject_id,
+            ladder_rungs::timer,
+            ladder_rungs::rung,
+            ladder_rungs::due_at,
+        ))
+        .load(conn)?;
+    let fired = fired_rows
+        .into_iter()
+        .map(|(subject, timer, rung, due_at)| {
+            Ok((
+                parse_uuid(&subject)?,
+                parse_text(&timer)?,
+                parse_text(&rung)?,
+                from_db(due_at),
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Scan { watches, fired })
+}
+
+#[derive(QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[allow(dead_code)]
+    id: i64,
+}
+
+/// Records that `rung` of `watch` fired now, unless it already did: `true` for the one caller
+/// that gets to fire it. The unique key decides, not timing.
+pub fn claim(
+    conn: &mut DbConnection,
+    watch: &Watch,
+    rung: Rung,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let claimed: Vec<Claimed> = diesel::sql_query(
+        "INSERT INTO ladder_rungs (subject_id, ticket_id, timer, rung, due_at, fired_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (subject_id, timer, rung, due_at) DO NOTHING RETURNING id",
+    )
+    .bind::<Text, _>(watch.subject_id.to_string())
+    .bind::<Text, _>(watch.ticket_id.to_string())
+    .bind::<Text, _>(watch.timer.as_str())
+    .bind::<Text, _>(rung.as_str())
+    .bind::<Timestamp, _>(to_db(watch.due_at))
+    .bind::<Timestamp, _>(to_db(now))
+    .load(conn)?;
+    Ok(!claimed.is_empty())
+}
+
+/// How many tickets are overdue now.
+pub fn overdue_count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(tickets::table
+        .filter(tickets::overdue.eq(true))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The rungs fired for a ticket, oldest first: (subject, timer, rung, due time).
+pub fn fired_for_ticket(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+) -> Result<Vec<(Uuid, Timer, Rung, DateTime<Utc>)>, StoreError> {
+    let rows: Vec<(String, String, String, NaiveDateTime)> = ladder_rungs::table
+        .filter(ladder_rungs::ticket_id.eq(ticket_id.to_string()))
+        .order(ladder_rungs::id.asc())
+        .select((
+            ladder_rungs::subject_id,
+            ladder_rungs::timer,
+            ladder_rungs::rung,
+            ladder_rungs::due_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(subject, timer, rung, due_at)| {
+            Ok((
+                parse_uuid(&subject)?,
+                parse_text(&timer)?,
+                parse_text(&rung)?,
+                from_db(due_at),
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,199 @@
+//! The notification feeds: what a unit (or the hotline office) should look at, with one read
+//! mark shared by its people.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::{notifications, tickets};
+use super::{DbConnection, StoreError, from_db, parse_opt_uuid, parse_uuid, to_db};
+use crate::domain::notify::{Audience, Notice};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub ticket_number: String,
+    pub ticket_title: String,
+    pub kind: String,
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub read_by: Option<Uuid>,
+}
+
+fn audience_columns(audience: Audience) -> (&'static str, Option<String>) {
+    match audience {
+        Audience::Unit(unit) => ("unit", Some(unit.to_string())),
+        Audience::Office => ("office", None),
+    }
+}
+
+/// Files a change's notices, in the transaction that records the change.
+pub fn insert(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    notices: &[Notice],
+    details: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for notice in notices {
+        let (audience, unit) = audience_columns(notice.audience);
+        diesel::insert_into(notifications::table)
+            .values((
+                notifications::id.eq(Uuid::now_v7().to_string()),
+                notifications::audience.eq(audience),
+                notifications::unit_id.eq(unit),
+                notifications::ticket_id.eq(ticket_id.to_string()),
+                notifications::kind.eq(notice.kind),
+                notifications::details.eq(details.to_string()),
+                notifications::created_at.eq(to_db(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<String>,
+);
+
+fn into_notification(row: Row) -> Result<Notification, StoreError> {
+    let (id, ticket_id, number, title, kind, details, created_at, read_at, read_by) = row;
+    Ok(Notification {
+        id: parse_uuid(&id)?,
+        ticket_id: parse_uuid(&ticket_id)?,
+        ticket_number: number,
+        ticket_title: title,
+        kind,
+        details: serde_json::from_str(&details).map_err(StoreError::corrupt)?,
+        created_at: from_db(created_at),
+        read_at: read_at.map(from_db),
+        read_by: parse_opt_uuid(read_by.as_deref())?,
+    })
+}
+
+/// An audience's feed, newest first, after (older than) the notification `before`.
+pub fn list(
+    conn: &mut DbConnection,
+    audience: Audience,
+    unread_only: bool,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Notification>, StoreError> {
+    let (kind, unit) = audience_columns(audience);
+    let mut query = notifications::table
+        .inner_join(tickets::table)
+        .filter(notifications::audience.eq(kind))
+        .select((
+            notifications::id,
+            notifications::ticket_id,
+            tickets::number,
+            tickets::title,
+            notifications::kind,
+            notifications::details,
+            notifications::created_at,
+            notifications::read_at,
+            notifications::read_by,
+        ))
+        .into_boxed();
+    if let Some(unit) = unit {
+        query = query.filter(notifications::unit_id.eq(unit));
+    }
+    if unread_only {
+        query = query.filter(notifications::read_at.is_null());
+    }
+    if let Some(before) = before {
+        query = query.filter(notifications::id.lt(before.to_string()));
+    }
+    let rows: Vec<Row> = query
+        .order(notifications::id.desc())
+        .limit(limit)
+        .load(conn)?;
+    rows.into_iter().map(into_notification).collect()
+}
+
+fn in_audience(
+    audience: Audience,
+) -> Box<
+    dyn diesel::expression::BoxableExpression<
+            notifications::table,
+            super::MultiBackend,
+            SqlType = diesel::sql_types::Bool,
+        >,
+> {
+    let (kind, unit) = audience_columns(audience);
+    match unit {
+        Some(unit) => Box::new(
+            notifications::audience
+                .eq(kind)
+                .and(notifications::unit_id.eq(unit).assume_not_null()),
+        ),
+        None => Box::new(notifications::audience.eq(kind)),
+    }
+}
+
+/// Marks one notification of the audience read (once; later marks keep the first).
+pub fn mark_read(
+    conn: &mut DbConnection,
+    audience: Audience,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let exists: i64 = notifications::table
+        .filter(notifications::id.eq(id.to_string()))
+        .filter(in_audience(audience))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        return Err(StoreError::NotFound);
+    }
+    diesel::update(
+        notifications::table
+            .filter(notifications::id.eq(id.to_string()))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set((
+        notifications::read_at.eq(to_db(now)),
+        notifications::read_by.eq(by.to_string()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Marks every unread notification of the audience read; returns how many.
+pub fn mark_all_read(
+    conn: &mut DbConnection,
+    audience: Audience,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        notifications::table
+            .filter(in_audience(audience))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set((
+        notifications::read_at.eq(to_db(now)),
+        notifications::read_by.eq(by.to_string()),
+    ))
+    .execute(conn)?)
+}
+
+/// How many are unread.
+pub fn unread_count(conn: &mut DbConnection, audience: Audience) -> Result<i64, StoreError> {
+    Ok(notifications::table
+        .filter(in_audience(audience))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
