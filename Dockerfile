@@ -10,6 +10,7 @@ RUN mkdir -p src benches \
  && echo 'fn main() {}' > src/main.rs \
  && echo '' > src/lib.rs \
  && echo 'fn main() {}' > benches/throughput.rs \
+ && echo 'fn main() {}' > benches/ladder.rs \
  && mkdir -p migrations/postgres migrations/sqlite \
  && touch openapi.yaml \
  && cargo build --release --locked --features "$FEATURES" \
@@ -17,6 +18,7 @@ RUN mkdir -p src benches \
 COPY src src
 COPY benches benches
 COPY migrations migrations
+COPY calendars calendars
 COPY openapi.yaml ./
 # The dummy build left newer timestamps; make sure the real sources are rebuilt.
 RUN touch src/main.rs src/lib.rs build.rs \

@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use diesel::prelude::*;
 use hotline::api::tickets::registration_transaction;
 use hotline::config::Settings;
 use hotline::domain::access::{Actor, Role};
@@ -35,7 +34,10 @@ use serde_json::json;
 
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/scratch.rs"]
+mod scratch;
 use http::HttpConnection;
+use scratch::scratch;
 
 struct Options {
     backends: Vec<&'static str>,
@@ -88,46 +90,6 @@ fn options() -> Options {
         i += 1;
     }
     options
-}
-
-/// A database for one run, removed afterwards.
-enum Scratch {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { server: String, name: String },
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if let Scratch::Postgres { server, name } = self {
-            if let Ok(mut conn) = diesel::PgConnection::establish(server) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut conn);
-            }
-        }
-    }
-}
-
-fn scratch(backend: &str) -> (String, Scratch) {
-    match backend {
-        "postgres" => {
-            let server = std::env::var("BENCH_DATABASE_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = format!("hotline_bench_{}", uuid::Uuid::now_v7().simple());
-            let mut conn =
-                diesel::PgConnection::establish(&server).expect("BENCH_DATABASE_URL is reachable");
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut conn)
-                .unwrap();
-            let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server);
-            (format!("{base}/{name}"), Scratch::Postgres { server, name })
-        }
-        _ => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = dir.path().join("bench.db").display().to_string();
-            (url, Scratch::Sqlite(dir))
-        }
-    }
 }
 
 struct Measured {

@@ -188,6 +188,15 @@ mod tests {
         assert_eq!(s.pool.max_size, 8);
         assert_eq!(s.ticket_number_digits, 4);
         assert!(s.jwt_secret.is_none());
+        assert_eq!(s.ladder_interval, Some(Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn the_ladder_can_be_left_to_another_instance() {
+        let s = settings(&[("HOTLINE_LADDER_INTERVAL_SECONDS", "0")]).unwrap();
+        assert_eq!(s.ladder_interval, None);
+        let s = settings(&[("HOTLINE_LADDER_INTERVAL_SECONDS", "15")]).unwrap();
+        assert_eq!(s.ladder_interval, Some(Duration::from_secs(15)));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::auth;
 use crate::domain::access::Role;
+use crate::domain::calendar;
 use crate::domain::clock::Clock;
 use crate::domain::directory::{Attachment, UnitDraft, UnitKind};
 use crate::domain::ticket::Channel;
@@ -188,11 +189,17 @@ const ACCOUNTS: &[DemoAccount] = &[
     ),
 ];
 
+/// The working-day calendars the repository carries (`calendars/`), transcribed from the State
+/// Council's notices, so that the demo county's deadlines skip the holidays from the start.
+const CALENDARS: &[(i32, &str)] = &[(2026, include_str!("../calendars/2026.json"))];
+
 /// What loading the demo did, for printing.
 #[derive(Debug, Default)]
 pub struct DemoReport {
     pub units_added: usize,
     pub categories_added: usize,
+    /// Calendar years loaded (years already in the database are left as they are).
+    pub calendar_years: Vec<i32>,
     /// Username, role, password.
     pub accounts: Vec<(String, Role, String)>,
 }
@@ -303,6 +310,17 @@ pub fn load(db: &Db, clock: &dyn Clock, password: Option<&str>) -> Result<DemoRe
                 .accounts
                 .push((username.to_owned(), role, password.clone()));
         }
+        for (year, json) in CALENDARS {
+            if store::calendar::year(conn, *year)?.is_empty() {
+                let days = serde_json::from_str(json)
+                    .map_err(StoreError::corrupt)
+                    .and_then(|input| {
+                        calendar::parse_year(*year, input).map_err(StoreError::corrupt)
+                    })?;
+                store::calendar::replace_year(conn, *year, &days)?;
+                report.calendar_years.push(*year);
+            }
+        }
         Ok(())
     })?;
     Ok(report)
@@ -336,6 +354,15 @@ mod tests {
         }
         for unit in ACCOUNTS.iter().filter_map(|a| a.unit_code) {
             assert!(UNITS.iter().any(|(code, _, _)| *code == unit), "{unit}");
+        }
+    }
+
+    #[test]
+    fn the_bundled_calendars_are_valid_years() {
+        for (year, json) in CALENDARS {
+            let input = serde_json::from_str(json).expect("JSON of a year");
+            let days = calendar::parse_year(*year, input).expect("a valid year");
+            assert!(days.iter().any(|d| d.kind == calendar::DayKind::Workday));
         }
     }
 

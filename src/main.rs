@@ -161,6 +161,9 @@ fn load_demo(settings: &Settings, password: Option<&str>) -> Result<(), String> 
         "demo county loaded: {} units and {} categories added",
         report.units_added, report.categories_added
     );
+    for year in &report.calendar_years {
+        println!("working-day calendar {year} loaded (calendars/{year}.json)");
+    }
     println!("{:<12} {:<14} password", "username", "role");
     for (username, role, password) in report.accounts {
         println!("{username:<12} {:<14} {password}", role.as_str());

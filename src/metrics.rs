@@ -137,6 +137,11 @@ impl Metrics {
                 "Refused sign-ins.",
                 &self.logins_failed,
             ),
+            (
+                "hotline_ladder_passes_total",
+                "Passes of the urge ladder this instance ran.",
+                &self.ladder_passes,
+            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(

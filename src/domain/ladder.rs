@@ -50,6 +50,9 @@ pub struct Watch {
     pub subject_id: Uuid,
     pub timer: Timer,
     pub due_at: DateTime<Utc>,
+    /// When the deadline was set, where it matters: a deadline that was already near when it was
+    /// set (a one-working-day signature) gets no yellow urge; the dispatch was the warning.
+    pub set_at: Option<DateTime<Utc>>,
     pub unit_id: Option<Uuid>,
     pub primary: bool,
     pub urgent: bool,
@@ -73,6 +76,7 @@ pub fn watches(state: &Lifecycle, priority: Priority) -> Vec<Watch> {
                 unit_id: a.unit_id,
                 role: a.role,
                 status: a.status,
+                dispatched_at: a.dispatched_at,
                 sign_due_at: a.sign_due_at(),
                 due_at: a.due_at(),
                 urgent,
@@ -94,6 +98,7 @@ pub struct WatchedAssignment {
     pub unit_id: Uuid,
     pub role: AssignmentRole,
     pub status: AssignmentStatus,
+    pub dispatched_at: DateTime<Utc>,
     pub sign_due_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
     pub urgent: bool,
@@ -110,6 +115,7 @@ pub fn assignment_watches(a: &WatchedAssignment) -> Vec<Watch> {
         subject_id: a.assignment_id,
         timer,
         due_at,
+        set_at: Some(a.dispatched_at),
         unit_id: Some(a.unit_id),
         primary: a.role == AssignmentRole::Primary,
         urgent: a.urgent,
@@ -129,6 +135,7 @@ pub fn callback_watch(ticket_id: Uuid, due_at: DateTime<Utc>, urgent: bool) -> W
         subject_id: ticket_id,
         timer: Timer::Callback,
         due_at,
+        set_at: None,
         unit_id: None,
         primary: false,
         urgent,
@@ -136,7 +143,8 @@ pub fn callback_watch(ticket_id: Uuid, due_at: DateTime<Utc>, urgent: bool) -> W
 }
 
 /// The rungs of a watch whose time has come at `now`, lowest first. A yellow urge that would
-/// arrive together with the red one is not sent.
+/// arrive together with the red one is not sent, nor one for a deadline that was near already
+/// when it was set.
 pub fn due_rungs(
     watch: &Watch,
     now: DateTime<Utc>,
@@ -153,8 +161,9 @@ pub fn due_rungs(
         return Vec::new();
     }
     if now < watch.due_at {
-        let remaining = calendar.working_time(now, watch.due_at, warn);
-        return if remaining <= warn.length() {
+        let near = |from| calendar.working_time(from, watch.due_at, warn) <= warn.length();
+        let came_near = near(now) && !watch.set_at.is_some_and(near);
+        return if came_near {
             vec![Rung::Yellow]
         } else {
             Vec::new()
@@ -286,6 +295,7 @@ mod tests {
             subject_id: Uuid::from_u128(2),
             timer,
             due_at,
+            set_at: None,
             unit_id: Some(Uuid::from_u128(3)),
             primary: true,
             urgent,
@@ -355,6 +365,27 @@ mod tests {
             "a holiday does not stop an urgent clock"
         );
         assert_eq!(rungs(&w, at(10, 3, 11)), [Rung::Red]);
+    }
+
+    #[test]
+    fn a_deadline_near_from_the_start_gets_no_yellow_urge() {
+        // A signature due one working day after a dispatch on Wednesday 30 September 09:00:
+        // Thursday 8 October 09:00, after the holiday week.
+        let mut sign = watch(Timer::Sign, at(10, 8, 9), false);
+        sign.set_at = Some(at(9, 30, 9));
+        assert!(rungs(&sign, at(9, 30, 10)).is_empty());
+        assert!(rungs(&sign, at(10, 8, 8)).is_empty());
+        assert_eq!(rungs(&sign, at(10, 8, 9)), [Rung::Red]);
+        // A consultation's reply, two working days: warned once the second day begins.
+        let mut reply = watch(Timer::Reply, at(10, 9, 9), false);
+        reply.set_at = Some(at(9, 30, 9));
+        assert!(rungs(&reply, at(9, 30, 10)).is_empty());
+        assert_eq!(rungs(&reply, at(10, 8, 9)), [Rung::Yellow]);
+        // An urgent reply (24 hours) is warned an hour before.
+        let mut urgent = watch(Timer::Reply, at(10, 2, 9), true);
+        urgent.set_at = Some(at(10, 1, 9));
+        assert!(rungs(&urgent, at(10, 2, 7)).is_empty());
+        assert_eq!(rungs(&urgent, at(10, 2, 8)), [Rung::Yellow]);
     }
 
     #[test]

@@ -18,8 +18,11 @@ use crate::domain::ticket::{AssignmentStatus, Priority, TicketStatus};
 /// Every deadline being worked against, and every rung already fired for one of them.
 pub struct Scan {
     pub watches: Vec<Watch>,
-    pub fired: HashSet<(Uuid, Timer, Rung, DateTime<Utc>)>,
+    pub fired: HashSet<FiredRung>,
 }
+
+/// A rung of one deadline: the subject, the deadline, the rung and the due time.
+pub type FiredRung = (Uuid, Timer, Rung, DateTime<Utc>);
 
 type AssignmentColumns = (
     String,
@@ -27,6 +30,7 @@ type AssignmentColumns = (
     String,
     String,
     String,
+    NaiveDateTime,
     NaiveDateTime,
     NaiveDateTime,
     String,
@@ -53,19 +57,22 @@ pub fn scan(conn: &mut DbConnection) -> Result<Scan, StoreError> {
             assignments::unit_id,
             assignments::role,
             assignments::status,
+            assignments::dispatched_at,
             assignments::sign_due_at,
             assignments::due_at,
             tickets::priority,
         ))
         .load(conn)?;
     let mut watches = Vec::with_capacity(rows.len() * 2);
-    for (id, ticket_id, unit_id, role, status, sign_due_at, due_at, priority) in rows {
+    for (id, ticket_id, unit_id, role, status, dispatched_at, sign_due_at, due_at, priority) in rows
+    {
         watches.extend(assignment_watches(&WatchedAssignment {
             ticket_id: parse_uuid(&ticket_id)?,
             assignment_id: parse_uuid(&id)?,
             unit_id: parse_uuid(&unit_id)?,
             role: parse_text(&role)?,
             status: parse_text(&status)?,
+            dispatched_at: from_db(dispatched_at),
             sign_due_at: from_db(sign_due_at),
             due_at: from_db(due_at),
             urgent: parse_text::<Priority>(&priority)? == Priority::Urgent,
@@ -147,31 +154,4 @@ pub fn overdue_count(conn: &mut DbConnection) -> Result<i64, StoreError> {
         .filter(tickets::overdue.eq(true))
         .count()
         .get_result(conn)?)
-}
-
-/// The rungs fired for a ticket, oldest first: (subject, timer, rung, due time).
-pub fn fired_for_ticket(
-    conn: &mut DbConnection,
-    ticket_id: Uuid,
-) -> Result<Vec<(Uuid, Timer, Rung, DateTime<Utc>)>, StoreError> {
-    let rows: Vec<(String, String, String, NaiveDateTime)> = ladder_rungs::table
-        .filter(ladder_rungs::ticket_id.eq(ticket_id.to_string()))
-        .order(ladder_rungs::id.asc())
-        .select((
-            ladder_rungs::subject_id,
-            ladder_rungs::timer,
-            ladder_rungs::rung,
-            ladder_rungs::due_at,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(subject, timer, rung, due_at)| {
-            Ok((
-                parse_uuid(&subject)?,
-                parse_text(&timer)?,
-                parse_text(&rung)?,
-                from_db(due_at),
-            ))
-        })
-        .collect()
 }

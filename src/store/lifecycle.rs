@@ -397,7 +397,7 @@ pub fn save(
     Ok(saved)
 }
 
-fn insert_assignment(conn: &mut DbConnection, a: &Assignment) -> Result<(), StoreError> {
+pub fn insert_assignment(conn: &mut DbConnection, a: &Assignment) -> Result<(), StoreError> {
     diesel::insert_into(assignments::table)
         .values((
             assignments::id.eq(a.id.to_string()),

@@ -39,7 +39,12 @@ pub fn monday_morning() -> DateTime<Utc> {
 }
 
 pub async fn world() -> World {
-    let clock = Arc::new(ManualClock::new(monday_morning()));
+    world_at(monday_morning()).await
+}
+
+/// A world whose clock starts at `start`.
+pub async fn world_at(start: DateTime<Utc>) -> World {
+    let clock = Arc::new(ManualClock::new(start));
     let app = spawn_app_with(Options {
         clock: Some(clock.clone()),
         ..Options::default()

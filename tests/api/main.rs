@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod deadlines;
 mod directory;
 mod errors;
 mod idempotency;
