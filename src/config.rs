@@ -53,6 +53,8 @@ pub struct Settings {
     pub attachment_max_bytes: usize,
     /// How often the urge ladder runs inside the server; `None` when it does not.
     pub ladder_interval: Option<Duration>,
+    /// The hotline's name as its bulletins print it.
+    pub hotline_name: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +73,7 @@ fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://hotline.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_HOTLINE_NAME: &str = "12345政务服务便民热线";
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -162,6 +165,13 @@ impl Settings {
                 0 => None,
                 seconds => Some(Duration::from_secs(seconds)),
             },
+            hotline_name: match lookup("HOTLINE_NAME") {
+                Some(name) if name.trim().chars().count() > 60 => {
+                    return Err(invalid("HOTLINE_NAME", "must be at most 60 characters"));
+                }
+                Some(name) => name.trim().to_owned(),
+                None => DEFAULT_HOTLINE_NAME.to_owned(),
+            },
         })
     }
 }
@@ -189,6 +199,7 @@ mod tests {
         assert_eq!(s.ticket_number_digits, 4);
         assert!(s.jwt_secret.is_none());
         assert_eq!(s.ladder_interval, Some(Duration::from_secs(60)));
+        assert_eq!(s.hotline_name, "12345政务服务便民热线");
     }
 
     #[test]

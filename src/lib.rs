@@ -6,6 +6,7 @@ pub mod domain;
 pub mod error;
 pub mod jobs;
 pub mod metrics;
+pub mod reports;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

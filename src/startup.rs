@@ -123,6 +123,7 @@ impl Application {
             body_limit: settings.body_limit,
             files: store::files::FileStore::open(&settings.storage_dir)?,
             attachment_max_bytes: settings.attachment_max_bytes,
+            hotline_name: settings.hotline_name.clone(),
         });
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),

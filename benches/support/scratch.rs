@@ -12,12 +12,11 @@ pub enum Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if let Scratch::Postgres { server, name } = self {
-            if let Ok(mut conn) = diesel::PgConnection::establish(server) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut conn);
-            }
+        if let Scratch::Postgres { server, name } = self
+            && let Ok(mut conn) = diesel::PgConnection::establish(server)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn);
         }
     }
 }

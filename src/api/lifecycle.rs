@@ -767,13 +767,13 @@ pub async fn index(
     let paging = PageParams::new(params.limit, params.cursor);
     let after: Option<(DateTime<Utc>, Uuid)> = paging.after()?;
     let fetch = paging.fetch()?;
-    if let (Some(own), Some(asked)) = (own_unit, params.unit_id) {
-        if own != asked {
-            return Ok(HttpResponse::Ok().json(Page::<SupervisionEntry> {
-                items: vec![],
-                next_cursor: None,
-            }));
-        }
+    if let (Some(own), Some(asked)) = (own_unit, params.unit_id)
+        && own != asked
+    {
+        return Ok(HttpResponse::Ok().json(Page::<SupervisionEntry> {
+            items: vec![],
+            next_cursor: None,
+        }));
     }
     let filter = SupervisionFilter {
         status: params.status,

@@ -2,6 +2,7 @@
 //! route table below is the one list of routes, in the order of `openapi.yaml`, and a test holds
 //! the two to each other.
 
+mod assessment;
 mod attachments;
 pub mod auth;
 pub mod categories;
@@ -11,6 +12,7 @@ mod lifecycle;
 mod notifications;
 pub mod ops;
 mod pagination;
+mod reports;
 pub mod tickets;
 pub mod units;
 pub mod users;
@@ -45,6 +47,7 @@ pub struct AppState {
     pub body_limit: usize,
     pub files: crate::store::files::FileStore,
     pub attachment_max_bytes: usize,
+    pub hotline_name: String,
 }
 
 impl AppState {
@@ -158,6 +161,8 @@ route_table! {
         "/{id}/supervisions/{supervision_id}/close" => { post: lifecycle::close_supervision },
         "/{id}/pause" => { post: lifecycle::pause },
         "/{id}/resume" => { post: lifecycle::resume },
+        "/{id}/typical" => { put: assessment::flag_typical, delete: assessment::unflag_typical },
+        "/{id}/appeals" => { post: assessment::file_appeal },
     }
     "/api/v1/supervisions" {
         "" => { get: lifecycle::index },
@@ -172,6 +177,26 @@ route_table! {
     }
     "/api/v1/sla-policies" {
         "" => { get: deadlines::get_policy, put: deadlines::put_policy },
+    }
+    "/api/v1/figures" {
+        "" => { get: reports::figures },
+    }
+    "/api/v1/assessment" {
+        "/rules" => { get: assessment::get_rules },
+        "/rules/versions" => { get: assessment::rule_versions },
+        "/rules/{month}" => { put: assessment::put_rules },
+        "/bonuses" => { get: assessment::list_bonuses },
+        "/bonuses/{month}/{unit_id}" => { put: assessment::put_bonus },
+    }
+    "/api/v1/appeals" {
+        "" => { get: assessment::list_appeals },
+        "/{id}" => { get: assessment::get_appeal },
+        "/{id}/grant" => { post: assessment::grant },
+        "/{id}/refuse" => { post: assessment::refuse },
+    }
+    "/api/v1/reports" {
+        "/monthly" => { get: reports::monthly },
+        "/monthly/{month}/publish" => { post: reports::publish },
     }
 }
 
@@ -435,10 +460,10 @@ pub fn check_active(
     id: Option<Uuid>,
     is_active: impl FnOnce(Uuid) -> Result<bool, StoreError>,
 ) -> Result<(), ApiError> {
-    if let Some(id) = id {
-        if !is_active(id)? {
-            errors.add(field, format!("no active {what} has the id {id}"));
-        }
+    if let Some(id) = id
+        && !is_active(id)?
+    {
+        errors.add(field, format!("no active {what} has the id {id}"));
     }
     Ok(())
 }

@@ -43,6 +43,14 @@ pub enum Permission {
     HandleAssignment,
     /// Open and close supervisions (督办).
     Supervise,
+    /// Read figures and bulletins of the whole hotline, drafts included. Unit handlers read
+    /// their own unit's figures and published bulletins.
+    ReadReports,
+    /// Keep the assessment: its rules, bonuses (附加分), typical cases, appeals' decisions, and
+    /// publishing a month's bulletin.
+    Assess,
+    /// Appeal (申诉) a dissatisfied callback or an overdue mark of one's own unit.
+    Appeal,
 }
 
 impl Role {
@@ -58,7 +66,9 @@ impl Role {
             EditTicket | FrontDesk => matches!(self, Agent | Dispatcher | Supervisor),
             ForceDispatch | Review => matches!(self, Dispatcher | Supervisor),
             HandleAssignment => self == UnitHandler,
-            Supervise => self == Supervisor,
+            Supervise | Assess => self == Supervisor,
+            ReadReports => matches!(self, Agent | Dispatcher | Supervisor | Admin),
+            Appeal => self == UnitHandler,
         }
     }
 
@@ -190,6 +200,12 @@ mod tests {
         assert_eq!(holders(Review), [Role::Dispatcher, Role::Supervisor]);
         assert_eq!(holders(HandleAssignment), [Role::UnitHandler]);
         assert_eq!(holders(Supervise), [Role::Supervisor]);
+        assert_eq!(holders(Assess), [Role::Supervisor]);
+        assert_eq!(holders(Appeal), [Role::UnitHandler]);
+        assert_eq!(
+            holders(ReadReports),
+            [Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin]
+        );
     }
 
     #[test]

@@ -5,14 +5,17 @@
 mod text_enum;
 
 pub mod access;
+pub mod assessment;
 pub mod calendar;
 pub mod clock;
 pub mod directory;
 pub mod evidence;
+pub mod figures;
 pub mod ladder;
 pub mod lifecycle;
 pub mod masking;
 pub mod notify;
+pub mod period;
 pub mod policy;
 pub mod ticket;
 pub mod validation;

@@ -92,6 +92,9 @@ text_enum! {
         Resumed = "resumed",
         SupervisionOpened = "supervision_opened",
         SupervisionClosed = "supervision_closed",
+        /// A unit appealed (申诉) against a mark on its figures; the lifecycle is unchanged.
+        AppealFiled = "appeal_filed",
+        AppealDecided = "appeal_decided",
     }
 }
 
@@ -455,18 +458,18 @@ impl TicketDetails {
                 Err(m) => errors.add("title", m),
             }
         }
-        if let Some(content) = input.content {
-            if let Some(c) = errors.check("content", required_text(&content, CONTENT_MAX)) {
-                next.content = c;
-            }
+        if let Some(content) = input.content
+            && let Some(c) = errors.check("content", required_text(&content, CONTENT_MAX))
+        {
+            next.content = c;
         }
-        if let Some(name) = input.caller_name {
-            if let Some(n) = errors.check(
+        if let Some(name) = input.caller_name
+            && let Some(n) = errors.check(
                 "caller_name",
                 single_line_optional(name.as_deref(), NAME_MAX),
-            ) {
-                next.caller_name = n;
-            }
+            )
+        {
+            next.caller_name = n;
         }
         if let Some(phone) = input.caller_phone {
             let parsed = match phone.as_deref().map(str::trim) {
@@ -480,13 +483,13 @@ impl TicketDetails {
         if let Some(c) = input.confidential {
             next.confidential = c;
         }
-        if let Some(address) = input.address {
-            if let Some(a) = errors.check(
+        if let Some(address) = input.address
+            && let Some(a) = errors.check(
                 "address",
                 single_line_optional(address.as_deref(), ADDRESS_MAX),
-            ) {
-                next.address = a;
-            }
+            )
+        {
+            next.address = a;
         }
         if let Some(area) = input.area_unit_id {
             next.area_unit_id = area;

@@ -562,6 +562,7 @@ fn record(
                     callbacks::comment.eq(comment.as_deref()),
                     callbacks::created_by.eq(by),
                     callbacks::created_at.eq(to_db(now)),
+                    callbacks::unit_id.eq(decision.next.primary_unit_id().map(|u| u.to_string())),
                 ))
                 .execute(conn)?;
         }
@@ -618,13 +619,14 @@ fn insert_reply(
         .as_ref()
         .filter(|(id, _)| *id == reply_id)
         .ok_or_else(|| StoreError::corrupt("a reply without its text"))?;
-    let unit_id = decision
+    let assignment = decision
         .next
         .assignments
         .iter()
         .find(|a| a.id == assignment_id)
-        .map(|a| a.unit_id)
         .ok_or_else(|| StoreError::corrupt("a reply to an unknown assignment"))?;
+    // The due time in force when the unit replied, for the on-time rate.
+    let due_at = result.is_some().then(|| to_db(assignment.due_at()));
     let (contacted_at, method, outcome, no_contact) = match &content.contact {
         Some(ContactRecord::Reached {
             at,
@@ -644,7 +646,7 @@ fn insert_reply(
             replies::id.eq(reply_id.to_string()),
             replies::ticket_id.eq(ticket_id.to_string()),
             replies::assignment_id.eq(assignment_id.to_string()),
-            replies::unit_id.eq(unit_id.to_string()),
+            replies::unit_id.eq(assignment.unit_id.to_string()),
             replies::kind.eq(if result.is_some() { "reply" } else { "opinion" }),
             replies::result.eq(result.map(ReplyResult::as_str)),
             replies::body.eq(&content.text),
@@ -654,6 +656,7 @@ fn insert_reply(
             replies::no_contact_reason.eq(no_contact),
             replies::created_by.eq(actor.user_id.map(|u| u.to_string())),
             replies::created_at.eq(to_db(now)),
+            replies::due_at.eq(due_at),
         ))
         .execute(conn)?;
     if !content.attachment_ids.is_empty() {

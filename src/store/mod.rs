@@ -7,12 +7,14 @@
 //! parameter, and SQLite then re-prepares the statement on every execution (twice the cost of a
 //! primary-key read).
 
+pub mod appeals;
 pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod categories;
 mod error;
 pub mod events;
+pub mod figures;
 pub mod files;
 pub mod idempotency;
 pub mod ladder;
@@ -20,6 +22,7 @@ pub mod lifecycle;
 pub mod migrations;
 pub mod notifications;
 pub mod policy;
+pub mod reports;
 pub mod schema;
 pub mod tickets;
 mod time;

@@ -193,6 +193,7 @@ diesel::table! {
         no_contact_reason -> Nullable<Text>,
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
+        due_at -> Nullable<Timestamp>,
     }
 }
 
@@ -208,6 +209,7 @@ diesel::table! {
         sha256 -> Text,
         uploaded_by -> Nullable<Text>,
         created_at -> Timestamp,
+        appeal_id -> Nullable<Text>,
     }
 }
 
@@ -222,6 +224,7 @@ diesel::table! {
         comment -> Nullable<Text>,
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
+        unit_id -> Nullable<Text>,
     }
 }
 
@@ -300,10 +303,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assessment_rules (effective_from) {
+        effective_from -> Text,
+        body -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assessment_bonuses (month, unit_id) {
+        month -> Text,
+        unit_id -> Text,
+        points -> Double,
+        reason -> Text,
+        set_by -> Nullable<Text>,
+        set_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appeals (id) {
+        id -> Text,
+        ticket_id -> Text,
+        unit_id -> Text,
+        subject -> Text,
+        reason -> Text,
+        status -> Text,
+        filed_by -> Nullable<Text>,
+        filed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    typical_cases (ticket_id) {
+        ticket_id -> Text,
+        polarity -> Text,
+        note -> Text,
+        flagged_by -> Nullable<Text>,
+        flagged_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    published_bulletins (month) {
+        month -> Text,
+        body -> Text,
+        published_by -> Nullable<Text>,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(appeals -> tickets (ticket_id));
 diesel::joinable!(assignments -> tickets (ticket_id));
+diesel::joinable!(typical_cases -> tickets (ticket_id));
 diesel::joinable!(ladder_rungs -> tickets (ticket_id));
 diesel::joinable!(notifications -> tickets (ticket_id));
 diesel::joinable!(supervisions -> tickets (ticket_id));
+diesel::joinable!(ticket_events -> assignments (assignment_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(users -> units (unit_id));
 
@@ -327,4 +388,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     ladder_rungs,
     sla_policies,
     notifications,
+    assessment_rules,
+    assessment_bonuses,
+    appeals,
+    typical_cases,
+    published_bulletins,
 );

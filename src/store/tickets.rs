@@ -152,13 +152,13 @@ pub fn register(
     numbering: Numbering,
     now: DateTime<Utc>,
 ) -> Result<Registration, StoreError> {
-    if let Some(external_ref) = draft.external_ref.as_deref() {
-        if let Some(ticket) = find_by_external_ref(conn, draft.channel, external_ref)? {
-            return Ok(Registration {
-                ticket,
-                created: false,
-            });
-        }
+    if let Some(external_ref) = draft.external_ref.as_deref()
+        && let Some(ticket) = find_by_external_ref(conn, draft.channel, external_ref)?
+    {
+        return Ok(Registration {
+            ticket,
+            created: false,
+        });
     }
     // A savepoint: when a concurrent registration with the same external reference commits
     // first, the unique key refuses this one and the transaction goes on to answer theirs.

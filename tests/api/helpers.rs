@@ -32,12 +32,11 @@ pub enum TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let TestDatabase::Postgres { server_url, name } = self {
-            if let Ok(mut conn) = diesel::PgConnection::establish(server_url) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut conn);
-            }
+        if let TestDatabase::Postgres { server_url, name } = self
+            && let Ok(mut conn) = diesel::PgConnection::establish(server_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn);
         }
     }
 }

@@ -11,6 +11,7 @@ mod idempotency;
 mod lifecycle;
 mod openapi;
 mod operations;
+mod reports;
 mod schema;
 mod sqlite_setup;
 mod tickets;

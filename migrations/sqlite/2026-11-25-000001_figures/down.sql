@@ -1,0 +1,18 @@
+DROP TABLE published_bulletins;
+DROP TABLE typical_cases;
+ALTER TABLE attachments DROP COLUMN appeal_id;
+DROP TABLE appeals;
+DROP TABLE assessment_bonuses;
+DROP TABLE assessment_rules;
+DROP INDEX tickets_closed_idx;
+DROP INDEX supervisions_opened_idx;
+DROP INDEX urges_created_idx;
+DROP INDEX callbacks_created_idx;
+DROP INDEX replies_due_idx;
+DROP INDEX replies_created_idx;
+DROP INDEX assignments_returned_idx;
+DROP INDEX assignments_due_idx;
+DROP INDEX assignments_dispatched_idx;
+DROP INDEX ticket_events_kind_created_idx;
+ALTER TABLE callbacks DROP COLUMN unit_id;
+ALTER TABLE replies DROP COLUMN due_at;

@@ -1,0 +1,373 @@
+//! Figures for any period, and the monthly bulletin in every format, drafted, published
+//! (frozen) and restated.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{AppState, Query, Reply, read, write};
+use crate::auth::Caller;
+use crate::domain::access::{Permission, Role};
+use crate::domain::directory::UnitKind;
+use crate::domain::figures::{self, Figures};
+use crate::domain::period::{Month, Period, local_midnight};
+use crate::error::ApiError;
+use crate::reports::bulletin::{Bulletin, FigureRow, State};
+use crate::reports::{self, csv, html, tables, xlsx};
+use crate::store;
+use crate::store::audit::{self, AuditEntry};
+
+fn parse_month(raw: &str, field: &str) -> Result<Month, ApiError> {
+    Month::parse(raw).map_err(|m| ApiError::invalid_field(field, m))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Format {
+    Json,
+    Csv,
+    Xlsx,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum View {
+    /// The published bulletin when there is one, the draft otherwise.
+    Current,
+    /// Computed now, also for a published month.
+    Restated,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulletinParams {
+    month: Option<String>,
+    format: Option<Format>,
+    table: Option<String>,
+    view: Option<View>,
+}
+
+/// The month's bulletin as the caller may read it: the published one, or a draft (or restated
+/// one) computed now.
+fn bulletin(
+    conn: &mut store::DbConnection,
+    state: &AppState,
+    month: Month,
+    view: View,
+    may_draft: bool,
+) -> Result<Bulletin, ApiError> {
+    let published = store::reports::published(conn, month)?;
+    if let (Some(published), View::Current) = (&published, view) {
+        let mut frozen: Bulletin = serde_json::from_value(published.body.clone())
+            .map_err(|e| ApiError::internal(format!("a published bulletin cannot be read: {e}")))?;
+        frozen.state = State::Published;
+        return Ok(frozen);
+    }
+    if !may_draft {
+        return Err(ApiError::not_found(format!(
+            "no bulletin of {month} has been published"
+        )));
+    }
+    let mut compiled = reports::compile(
+        conn,
+        month,
+        state.numbering.timezone,
+        &state.hotline_name,
+        state.now(),
+    )?;
+    if let Some(published) = published {
+        compiled.state = State::Restated;
+        compiled.published_at = Some(published.published_at);
+    }
+    Ok(compiled)
+}
+
+fn attachment(content_type: &str, file_name: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .body(body)
+}
+
+/// `GET /api/v1/reports/monthly?month=YYYY-MM`.
+pub async fn monthly(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(params): Query<BulletinParams>,
+) -> Result<HttpResponse, ApiError> {
+    let may_draft = caller.role().may(Permission::ReadReports);
+    if !may_draft && caller.role() != Role::UnitHandler {
+        caller.require(Permission::ReadReports)?;
+    }
+    let month = parse_month(
+        params
+            .month
+            .as_deref()
+            .ok_or_else(|| ApiError::invalid_field("month", "is required (YYYY-MM)"))?,
+        "month",
+    )?;
+    let format = params.format.unwrap_or(Format::Json);
+    let view = params.view.unwrap_or(View::Current);
+    if view == View::Restated && !may_draft {
+        caller.require(Permission::ReadReports)?;
+    }
+    if params.table.is_some() && format != Format::Csv {
+        return Err(ApiError::invalid_field(
+            "table",
+            "only goes with format=csv",
+        ));
+    }
+    if let Some(table) = params.table.as_deref()
+        && !tables::NAMES.contains(&table)
+    {
+        return Err(ApiError::invalid_field(
+            "table",
+            format!("is one of: {}", tables::NAMES.join(", ")),
+        ));
+    }
+    let current = Month::of(state.now(), state.numbering.timezone);
+    if month > current {
+        return Err(ApiError::invalid_field(
+            "month",
+            format!("{month} has not begun"),
+        ));
+    }
+    let reading = state.clone();
+    let b = read(&state, move |c| {
+        bulletin(c, &reading, month, view, may_draft)
+    })
+    .await?;
+    let stem = format!("bulletin-{month}");
+    Ok(match format {
+        Format::Json => HttpResponse::Ok().json(&b),
+        Format::Html => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(html::render(&b)),
+        Format::Csv => match params
+            .table
+            .as_deref()
+            .and_then(|name| tables::table(&b, name))
+        {
+            Some(table) => attachment(
+                "text/csv; charset=utf-8",
+                &format!("{stem}-{}.csv", table.name),
+                csv::table(&table),
+            ),
+            None => attachment(
+                "application/zip",
+                &format!("{stem}-csv.zip"),
+                csv::zip(&tables::tables(&b), &stem)
+                    .map_err(|e| ApiError::internal(format!("cannot zip the tables: {e}")))?,
+            ),
+        },
+        Format::Xlsx => attachment(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &format!("{stem}.xlsx"),
+            xlsx::workbook(&b.title, &tables::tables(&b))
+                .map_err(|e| ApiError::internal(format!("cannot write the workbook: {e}")))?,
+        ),
+    })
+}
+
+/// `POST /api/v1/reports/monthly/{month}/publish`: freezes a month that is over.
+pub async fn publish(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::Assess)?;
+    let month = parse_month(&path, "month")?;
+    let by = caller.id();
+    let compiling = state.clone();
+    write(&state, &caller, None, move |conn, now| {
+        if month.period(compiling.numbering.timezone).to > now {
+            return Err(ApiError::conflict(
+                "month_not_over",
+                format!("{month} is not over yet; its bulletin is published after its last day"),
+            ));
+        }
+        if store::reports::published(conn, month)?.is_some() {
+            return Err(ApiError::conflict(
+                "already_published",
+                format!("the bulletin of {month} was published already and never changes"),
+            ));
+        }
+        let mut frozen = reports::compile(
+            conn,
+            month,
+            compiling.numbering.timezone,
+            &compiling.hotline_name,
+            now,
+        )?;
+        frozen.state = State::Published;
+        frozen.published_at = Some(now);
+        let body = serde_json::to_value(&frozen)
+            .map_err(|e| ApiError::internal(format!("cannot freeze the bulletin: {e}")))?;
+        match store::reports::publish(conn, month, &body, by, now) {
+            Err(e) if e.is_duplicate_in("published_bulletins") => {
+                return Err(ApiError::conflict(
+                    "already_published",
+                    format!("the bulletin of {month} was published already and never changes"),
+                ));
+            }
+            other => other?,
+        }
+        audit::record(
+            conn,
+            &AuditEntry {
+                user_id: Some(by),
+                action: "bulletin_published".into(),
+                ticket_id: None,
+                subject_id: None,
+                details: serde_json::json!({"month": month}),
+                at: now,
+            },
+        )?;
+        Reply::created(&frozen, format!("/api/v1/reports/monthly?month={month}"))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FigureParams {
+    month: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    unit_id: Option<Uuid>,
+    unit_kind: Option<UnitKind>,
+}
+
+#[derive(Serialize)]
+struct UnitFigures {
+    unit_id: Uuid,
+    code: String,
+    name: String,
+    kind: UnitKind,
+    #[serde(flatten)]
+    figures: FigureRow,
+}
+
+#[derive(Serialize)]
+struct KindFigures {
+    kind: UnitKind,
+    #[serde(flatten)]
+    figures: FigureRow,
+}
+
+#[derive(Serialize)]
+struct FiguresView {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    as_of: DateTime<Utc>,
+    /// The whole hotline's; absent for a unit handler.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hotline: Option<FigureRow>,
+    units: Vec<UnitFigures>,
+    kinds: Vec<KindFigures>,
+}
+
+/// `GET /api/v1/figures`: the figures of any period (a month, or days `from` to `to`
+/// inclusive), for the hotline, per unit and per kind of unit.
+pub async fn figures(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(params): Query<FigureParams>,
+) -> Result<HttpResponse, ApiError> {
+    let timezone = state.numbering.timezone;
+    let own_unit = match caller.role() {
+        Role::UnitHandler => {
+            let unit = caller.unit_id().ok_or_else(|| {
+                ApiError::forbidden("forbidden", "this account belongs to no unit")
+            })?;
+            if params.unit_id.is_some_and(|u| u != unit) {
+                return Err(ApiError::forbidden(
+                    "forbidden",
+                    "a unit reads its own figures only",
+                ));
+            }
+            Some(unit)
+        }
+        _ => {
+            caller.require(Permission::ReadReports)?;
+            None
+        }
+    };
+    let period = match (params.month.as_deref(), params.from, params.to) {
+        (Some(month), None, None) => parse_month(month, "month")?.period(timezone),
+        (None, Some(from), Some(to)) if from <= to && (to - from).num_days() <= 366 => Period {
+            from: local_midnight(from, timezone),
+            to: local_midnight(to + chrono::Duration::days(1), timezone),
+        },
+        (None, Some(_), Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "to",
+                "must be on or after `from`, within a year of it",
+            ));
+        }
+        _ => {
+            return Err(ApiError::invalid_field(
+                "month",
+                "give `month` (YYYY-MM), or `from` and `to` (YYYY-MM-DD)",
+            ));
+        }
+    };
+    let unit_filter = own_unit.or(params.unit_id);
+    let kind_filter = params.unit_kind;
+    let as_of = state.now();
+    let view = read(&state, move |c| -> Result<FiguresView, ApiError> {
+        let facts = store::figures::facts(c, &period)?;
+        let exempt = store::figures::exemptions(c)?;
+        let computed = figures::compute(&facts, &period, as_of, &exempt);
+        let units = store::units::list(c, &Default::default(), None, i64::MAX)?;
+        let mut kinds: std::collections::BTreeMap<UnitKind, Figures> = Default::default();
+        let mut rows = Vec::new();
+        for unit in &units {
+            // A unit asked for by name has a row even when nothing happened to it.
+            let f = match computed.units.get(&unit.id) {
+                Some(f) => *f,
+                None if unit_filter == Some(unit.id) => Figures::default(),
+                None => continue,
+            };
+            kinds.entry(unit.kind).or_default().add(&f);
+            let wanted = unit_filter.is_none_or(|u| u == unit.id)
+                && kind_filter.is_none_or(|k| k == unit.kind);
+            if wanted {
+                rows.push(UnitFigures {
+                    unit_id: unit.id,
+                    code: unit.code.clone(),
+                    name: unit.name.clone(),
+                    kind: unit.kind,
+                    figures: f.into(),
+                });
+            }
+        }
+        Ok(FiguresView {
+            from: period.from,
+            to: period.to,
+            as_of,
+            hotline: own_unit.is_none().then(|| computed.hotline.into()),
+            units: rows,
+            kinds: if own_unit.is_some() {
+                Vec::new()
+            } else {
+                kinds
+                    .into_iter()
+                    .filter(|(k, _)| kind_filter.is_none_or(|wanted| wanted == *k))
+                    .map(|(kind, f)| KindFigures {
+                        kind,
+                        figures: f.into(),
+                    })
+                    .collect()
+            },
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,764 @@
+//! Assessment (考核): scores, grades and rankings from a unit's figures, by rules the hotline
+//! office keeps as data, versioned by the month they take effect.
+//!
+//! Units are assessed within groups of unit kinds (townships apart from departments), each with
+//! its own scale: points per rate, penalties per count, a bonus (附加分) a supervisor sets per
+//! unit and month up to a cap, grade thresholds, how many to rank and list.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::directory::UnitKind;
+use super::figures::Figures;
+use super::ticket::TicketType;
+use super::validation::ValidationErrors;
+
+text_enum! {
+    /// A figure a rule can weigh.
+    pub enum Figure {
+        ResponseRate = "response_rate",
+        CompletionRate = "completion_rate",
+        OnTimeRate = "on_time_rate",
+        ReworkRate = "rework_rate",
+        CallbackRate = "callback_rate",
+        SatisfactionRate = "satisfaction_rate",
+        ResolutionRate = "resolution_rate",
+        Received = "received",
+        UrgesSystem = "urges_system",
+        UrgesManual = "urges_manual",
+        Overdue = "overdue",
+        Supervisions = "supervisions",
+        Returns = "returns",
+        Reworks = "reworks",
+        Dissatisfied = "dissatisfied",
+    }
+}
+
+impl Figure {
+    pub fn is_rate(self) -> bool {
+        matches!(
+            self,
+            Figure::ResponseRate
+                | Figure::CompletionRate
+                | Figure::OnTimeRate
+                | Figure::ReworkRate
+                | Figure::CallbackRate
+                | Figure::SatisfactionRate
+                | Figure::ResolutionRate
+        )
+    }
+
+    /// A rate's value, where a higher one earns more points (the rework rate counts inverted);
+    /// `None` when nothing was there to count.
+    pub fn merit(self, figures: &Figures) -> Option<f64> {
+        let rates = figures.rates();
+        match self {
+            Figure::ResponseRate => rates.response_rate,
+            Figure::CompletionRate => rates.completion_rate,
+            Figure::OnTimeRate => rates.on_time_rate,
+            Figure::ReworkRate => rates.rework_rate.map(|r| 1.0 - r.min(1.0)),
+            Figure::CallbackRate => rates.callback_rate,
+            Figure::SatisfactionRate => rates.satisfaction_rate,
+            Figure::ResolutionRate => rates.resolution_rate,
+            _ => None,
+        }
+    }
+
+    pub fn count(self, figures: &Figures) -> u64 {
+        match self {
+            Figure::Received => figures.received,
+            Figure::UrgesSystem => figures.urges_system,
+            Figure::UrgesManual => figures.urges_manual,
+            Figure::Overdue => figures.overdue,
+            Figure::Supervisions => figures.supervisions,
+            Figure::Returns => figures.returns,
+            Figure::Reworks => figures.reworks,
+            Figure::Dissatisfied => figures.dissatisfied,
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weight {
+    pub figure: Figure,
+    /// Points for a perfect rate; a rate earns its share of them.
+    pub points: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Penalty {
+    pub figure: Figure,
+    /// Points taken for each one counted …
+    pub points_each: f64,
+    /// … up to this many in all.
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradeThreshold {
+    pub grade: String,
+    /// The lowest total that earns the grade.
+    pub min: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// As the bulletin names it, e.g. 乡镇街道, 县直单位.
+    pub name: String,
+    pub unit_kinds: Vec<UnitKind>,
+    pub weights: Vec<Weight>,
+    #[serde(default)]
+    pub penalties: Vec<Penalty>,
+    /// The most bonus (附加分) a supervisor may give.
+    pub bonus_max: f64,
+    /// Highest first; a total below every threshold gets the last grade.
+    pub grades: Vec<GradeThreshold>,
+    /// How many of the best to name (排名前N位).
+    pub top: usize,
+    /// Units that received fewer are not ranked (e.g. "办理量20件以上").
+    #[serde(default)]
+    pub min_received: u64,
+    /// The red list (红榜, the best) and the black list (黑榜, the worst), by rank.
+    #[serde(default)]
+    pub red_list: usize,
+    #[serde(default)]
+    pub black_list: usize,
+}
+
+/// One row of the bulletin's table of types (诉求类型): a label and the types it counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeRow {
+    pub label: String,
+    pub types: Vec<TicketType>,
+}
+
+/// How hot spots (热点) are found: volume against the average of the months before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HotSpotRules {
+    pub baseline_months: u32,
+    /// At least this many this month to count as a hot spot.
+    pub min_count: u64,
+    /// How many to show of each kind (categories, townships).
+    pub top: usize,
+}
+
+/// The rules of the bulletins from a month on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    pub groups: Vec<Group>,
+    pub type_rows: Vec<TypeRow>,
+    pub hot_spots: HotSpotRules,
+}
+
+impl Default for Rules {
+    /// The county scheme of the seeds: completion 40, response 20, satisfaction 20, a bonus of
+    /// up to 20; townships ranked among themselves (top three), departments and enterprises with
+    /// at least 20 tickets (top five).
+    fn default() -> Self {
+        let weights = vec![
+            Weight {
+                figure: Figure::CompletionRate,
+                points: 40.0,
+            },
+            Weight {
+                figure: Figure::ResponseRate,
+                points: 20.0,
+            },
+            Weight {
+                figure: Figure::SatisfactionRate,
+                points: 20.0,
+            },
+        ];
+        let grades = [("A", 95.0), ("B", 85.0), ("C", 75.0), ("D", 0.0)]
+            .into_iter()
+            .map(|(grade, min)| GradeThreshold {
+                grade: grade.into(),
+                min,
+            })
+            .collect::<Vec<_>>();
+        let group = |name: &str, unit_kinds, top, min_received| Group {
+            name: name.into(),
+            unit_kinds,
+            weights: weights.clone(),
+            penalties: Vec::new(),
+            bonus_max: 20.0,
+            grades: grades.clone(),
+            top,
+            min_received,
+            red_list: 3,
+            black_list: 3,
+        };
+        let row = |label: &str, types: &[TicketType]| TypeRow {
+            label: label.into(),
+            types: types.to_vec(),
+        };
+        Self {
+            groups: vec![
+                group("乡镇街道", vec![UnitKind::Township], 3, 0),
+                group(
+                    "县直单位和部门",
+                    vec![UnitKind::Department, UnitKind::Enterprise, UnitKind::Center],
+                    5,
+                    20,
+                ),
+            ],
+            type_rows: vec![
+                row("咨询", &[TicketType::Consult]),
+                row("求助", &[TicketType::Help]),
+                row("投诉", &[TicketType::Complaint]),
+                row("举报", &[TicketType::Report]),
+                row("建议", &[TicketType::Suggestion]),
+                row("表扬", &[TicketType::Praise]),
+                row("其他", &[TicketType::Other]),
+            ],
+            hot_spots: HotSpotRules {
+                baseline_months: 3,
+                min_count: 5,
+                top: 5,
+            },
+        }
+    }
+}
+
+const POINTS_MAX: f64 = 1_000.0;
+
+fn check_points(errors: &mut ValidationErrors, field: String, value: f64) {
+    if !(0.0..=POINTS_MAX).contains(&value) || !value.is_finite() {
+        errors.add(field, format!("must be between 0 and {POINTS_MAX}"));
+    }
+}
+
+impl Rules {
+    /// Checks a rule set as a whole before it takes effect.
+    pub fn check(self) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if self.groups.is_empty() {
+            errors.add("groups", "needs at least one group");
+        }
+        let mut names = BTreeSet::new();
+        let mut kinds = BTreeSet::new();
+        for (g, group) in self.groups.iter().enumerate() {
+            let at = |field: &str| format!("groups[{g}].{field}");
+            let name = group.name.trim();
+            if name.is_empty() || name.chars().count() > 40 {
+                errors.add(at("name"), "must be 1 to 40 characters");
+            } else if !names.insert(name.to_owned()) {
+                errors.add(at("name"), "names another group already");
+            }
+            if group.unit_kinds.is_empty() {
+                errors.add(at("unit_kinds"), "needs at least one unit kind");
+            }
+            for kind in &group.unit_kinds {
+                if !kinds.insert(*kind) {
+                    errors.add(
+                        at("unit_kinds"),
+                        format!("`{kind}` is in another group already"),
+                    );
+                }
+            }
+            let mut weighed = BTreeSet::new();
+            for (i, weight) in group.weights.iter().enumerate() {
+                if !weight.figure.is_rate() {
+                    errors.add(format!("groups[{g}].weights[{i}].figure"), "must be a rate");
+                } else if !weighed.insert(weight.figure) {
+                    errors.add(
+                        format!("groups[{g}].weights[{i}].figure"),
+                        "is weighed twice",
+                    );
+                }
+                check_points(
+                    &mut errors,
+                    format!("groups[{g}].weights[{i}].points"),
+                    weight.points,
+                );
+            }
+            for (i, penalty) in group.penalties.iter().enumerate() {
+                if penalty.figure.is_rate() {
+                    errors.add(
+                        format!("groups[{g}].penalties[{i}].figure"),
+                        "must be a count",
+                    );
+                }
+                check_points(
+                    &mut errors,
+                    format!("groups[{g}].penalties[{i}].points_each"),
+                    penalty.points_each,
+                );
+                check_points(
+                    &mut errors,
+                    format!("groups[{g}].penalties[{i}].max"),
+                    penalty.max,
+                );
+            }
+            check_points(&mut errors, at("bonus_max"), group.bonus_max);
+            if group.grades.is_empty() {
+                errors.add(at("grades"), "needs at least one grade");
+            }
+            let mut labels = BTreeSet::new();
+            for (i, threshold) in group.grades.iter().enumerate() {
+                let label = threshold.grade.trim();
+                if label.is_empty() || label.chars().count() > 8 {
+                    errors.add(
+                        format!("groups[{g}].grades[{i}].grade"),
+                        "must be 1 to 8 characters",
+                    );
+                } else if !labels.insert(label.to_owned()) {
+                    errors.add(format!("groups[{g}].grades[{i}].grade"), "is given twice");
+                }
+                check_points(
+                    &mut errors,
+                    format!("groups[{g}].grades[{i}].min"),
+                    threshold.min,
+                );
+                if i > 0 && threshold.min >= group.grades[i - 1].min {
+                    errors.add(
+                        format!("groups[{g}].grades[{i}].min"),
+                        "must be lower than the grade before",
+                    );
+                }
+            }
+            for (field, value) in [
+                ("top", group.top),
+                ("red_list", group.red_list),
+                ("black_list", group.black_list),
+            ] {
+                if value > 100 {
+                    errors.add(at(field), "must be at most 100");
+                }
+            }
+        }
+        let mut typed = BTreeSet::new();
+        for (r, row) in self.type_rows.iter().enumerate() {
+            let label = row.label.trim();
+            if label.is_empty() || label.chars().count() > 20 {
+                errors.add(
+                    format!("type_rows[{r}].label"),
+                    "must be 1 to 20 characters",
+                );
+            }
+            if row.types.is_empty() {
+                errors.add(format!("type_rows[{r}].types"), "needs at least one type");
+            }
+            for t in &row.types {
+                if !typed.insert(*t) {
+                    errors.add(
+                        format!("type_rows[{r}].types"),
+                        format!("`{t}` is in another row already"),
+                    );
+                }
+            }
+        }
+        for t in TicketType::ALL {
+            if !typed.contains(t) {
+                errors.add("type_rows", format!("`{t}` is in no row"));
+            }
+        }
+        let spots = &self.hot_spots;
+        if !(1..=12).contains(&spots.baseline_months) {
+            errors.add("hot_spots.baseline_months", "must be between 1 and 12");
+        }
+        if spots.top > 50 {
+            errors.add("hot_spots.top", "must be at most 50");
+        }
+        errors.finish().map(|()| self)
+    }
+
+    /// The group a kind of unit is assessed in, if any.
+    pub fn group_of(&self, kind: UnitKind) -> Option<&Group> {
+        self.groups.iter().find(|g| g.unit_kinds.contains(&kind))
+    }
+}
+
+text_enum! {
+    /// What a unit appeals (申诉) against.
+    pub enum AppealSubject {
+        /// A callback that found the citizen dissatisfied.
+        DissatisfiedCallback = "dissatisfied_callback",
+        /// A reply due time that passed before the unit replied.
+        Overdue = "overdue",
+    }
+}
+
+text_enum! {
+    pub enum AppealStatus {
+        Pending = "pending",
+        /// The ticket no longer counts in the unit's figures (核减).
+        Granted = "granted",
+        Refused = "refused",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Appeal {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub unit_id: Uuid,
+    pub subject: AppealSubject,
+    pub reason: String,
+    pub status: AppealStatus,
+    pub filed_by: Option<Uuid>,
+    pub filed_at: chrono::DateTime<chrono::Utc>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub decision_note: Option<String>,
+    /// The evidence: attachments of the ticket the unit uploaded.
+    pub attachment_ids: Vec<Uuid>,
+}
+
+pub const APPEAL_REASON_MAX: usize = 2_000;
+pub const APPEAL_ATTACHMENTS_MAX: usize = 20;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppealInput {
+    pub subject: AppealSubject,
+    pub reason: String,
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
+}
+
+impl AppealInput {
+    /// The reason, trimmed, and the evidence without repeats.
+    pub fn parse(self) -> Result<(AppealSubject, String, Vec<Uuid>), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let reason = errors.check(
+            "reason",
+            super::validation::required_text(&self.reason, APPEAL_REASON_MAX),
+        );
+        let mut ids = self.attachment_ids;
+        ids.sort();
+        ids.dedup();
+        if ids.len() > APPEAL_ATTACHMENTS_MAX {
+            errors.add(
+                "attachment_ids",
+                format!("at most {APPEAL_ATTACHMENTS_MAX}"),
+            );
+        }
+        errors.finish()?;
+        Ok((self.subject, reason.unwrap_or_default(), ids))
+    }
+}
+
+/// A unit's score: points per weighed rate, penalties, bonus, total and grade.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Score {
+    pub components: Vec<Points>,
+    pub penalties: Vec<Points>,
+    pub bonus: f64,
+    /// Rounded to one decimal, as published; the grade is read from it.
+    pub total: f64,
+    pub grade: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Points {
+    pub figure: Figure,
+    pub points: f64,
+}
+
+/// Rounds to one decimal, as the bulletins print scores.
+pub fn one_decimal(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+/// Scores a unit's figures. A rate with nothing to count earns its full points: the unit had
+/// nothing to fail at.
+pub fn score(group: &Group, figures: &Figures, bonus: f64) -> Score {
+    let components: Vec<Points> = group
+        .weights
+        .iter()
+        .map(|w| Points {
+            figure: w.figure,
+            points: w.points * w.figure.merit(figures).unwrap_or(1.0),
+        })
+        .collect();
+    let penalties: Vec<Points> = group
+        .penalties
+        .iter()
+        .map(|p| Points {
+            figure: p.figure,
+            points: (p.points_each * p.figure.count(figures) as f64).min(p.max),
+        })
+        .filter(|p| p.points > 0.0)
+        .collect();
+    let bonus = bonus.clamp(0.0, group.bonus_max);
+    let total = one_decimal(
+        components.iter().map(|c| c.points).sum::<f64>()
+            - penalties.iter().map(|p| p.points).sum::<f64>()
+            + bonus,
+    );
+    let grade = group
+        .grades
+        .iter()
+        .find(|t| total >= t.min)
+        .or(group.grades.last())
+        .map(|t| t.grade.clone())
+        .unwrap_or_default();
+    Score {
+        components: components
+            .into_iter()
+            .map(|c| Points {
+                points: one_decimal(c.points),
+                ..c
+            })
+            .collect(),
+        penalties: penalties
+            .into_iter()
+            .map(|p| Points {
+                points: one_decimal(p.points),
+                ..p
+            })
+            .collect(),
+        bonus,
+        total,
+        grade,
+    }
+}
+
+/// A unit in its group's ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contender {
+    pub unit_id: Uuid,
+    pub name: String,
+    pub received: u64,
+    pub total: f64,
+}
+
+/// A group's ranking: every contender in order with its rank (shared on equal totals), or
+/// without one when it received too few; and the top, red and black lists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ranking {
+    pub group: String,
+    /// In order: ranked units by total (then volume, then name), then the unranked.
+    pub order: Vec<(Uuid, Option<usize>)>,
+    pub top: Vec<Uuid>,
+    pub red_list: Vec<Uuid>,
+    pub black_list: Vec<Uuid>,
+}
+
+pub fn rank(group: &Group, mut contenders: Vec<Contender>) -> Ranking {
+    contenders.sort_by(|a, b| {
+        let eligible = |c: &Contender| c.received >= group.min_received;
+        eligible(b)
+            .cmp(&eligible(a))
+            .then(b.total.total_cmp(&a.total))
+            .then(b.received.cmp(&a.received))
+            .then(a.name.cmp(&b.name))
+    });
+    let mut order = Vec::with_capacity(contenders.len());
+    let mut ranked: Vec<(Uuid, usize)> = Vec::new();
+    for (i, c) in contenders.iter().enumerate() {
+        if c.received >= group.min_received {
+            let rank = match ranked.last() {
+                Some(&(_, rank)) if contenders[i - 1].total == c.total => rank,
+                _ => i + 1,
+            };
+            ranked.push((c.unit_id, rank));
+            order.push((c.unit_id, Some(rank)));
+        } else {
+            order.push((c.unit_id, None));
+        }
+    }
+    let best = |n: usize| -> Vec<Uuid> {
+        ranked
+            .iter()
+            .filter(|(_, rank)| *rank <= n)
+            .map(|(unit, _)| *unit)
+            .collect()
+    };
+    // The black list counts ranks from the bottom, so that units tied with the last one named
+    // are named too.
+    let distinct_ranks: BTreeSet<usize> = ranked.iter().map(|(_, rank)| *rank).collect();
+    let worst: BTreeSet<usize> = distinct_ranks
+        .into_iter()
+        .rev()
+        .take(group.black_list)
+        .collect();
+    let black_list = ranked
+        .iter()
+        .rev()
+        .filter(|(_, rank)| worst.contains(rank))
+        .map(|(unit, _)| *unit)
+        .collect();
+    Ranking {
+        group: group.name.clone(),
+        order,
+        top: best(group.top),
+        red_list: best(group.red_list),
+        black_list,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(
+        received: u64,
+        responded: u64,
+        completed: u64,
+        reached: u64,
+        satisfied: u64,
+    ) -> Figures {
+        Figures {
+            received,
+            responded,
+            completed,
+            callbacks_reached: reached,
+            satisfied,
+            ..Figures::default()
+        }
+    }
+
+    fn township_group() -> Group {
+        Rules::default().groups[0].clone()
+    }
+
+    #[test]
+    fn the_county_scheme_scores_as_the_seed_prints() {
+        // 纸坊镇 in the Ruzhou bulletin: 办结率 32 (80 %), 响应率 20, 满意率 20, 附加分 11 → 83.
+        let group = Group {
+            bonus_max: 25.0,
+            ..township_group()
+        };
+        let s = score(&group, &figures(10, 10, 8, 10, 10), 11.0);
+        let points: Vec<f64> = s.components.iter().map(|c| c.points).collect();
+        assert_eq!(points, [32.0, 20.0, 20.0]);
+        assert_eq!((s.bonus, s.total), (11.0, 83.0));
+        assert_eq!(s.grade, "C");
+        // 焦村镇: 38 + 20 + 20 + 19 = 97.
+        let s = score(&group, &figures(40, 40, 38, 20, 20), 19.0);
+        assert_eq!(
+            (s.components[0].points, s.total, s.grade.as_str()),
+            (38.0, 97.0, "A")
+        );
+    }
+
+    #[test]
+    fn penalties_are_capped_bonuses_too_and_empty_rates_score_full() {
+        let mut group = township_group();
+        group.penalties = vec![Penalty {
+            figure: Figure::Overdue,
+            points_each: 2.0,
+            max: 5.0,
+        }];
+        let mut f = figures(0, 0, 0, 0, 0);
+        f.overdue = 4;
+        let s = score(&group, &f, 50.0);
+        assert_eq!(s.components.iter().map(|c| c.points).sum::<f64>(), 80.0);
+        assert_eq!(
+            s.penalties,
+            [Points {
+                figure: Figure::Overdue,
+                points: 5.0
+            }]
+        );
+        assert_eq!(s.bonus, 20.0, "capped at the group's bonus_max");
+        assert_eq!(s.total, 95.0);
+        assert_eq!(s.grade, "A");
+    }
+
+    #[test]
+    fn the_rework_rate_counts_against_the_unit() {
+        let mut group = township_group();
+        group.weights = vec![Weight {
+            figure: Figure::ReworkRate,
+            points: 10.0,
+        }];
+        let f = Figures {
+            replies: 4,
+            reworks: 1,
+            ..Figures::default()
+        };
+        assert_eq!(score(&group, &f, 0.0).total, 7.5);
+    }
+
+    fn contender(n: u128, received: u64, total: f64) -> Contender {
+        Contender {
+            unit_id: Uuid::from_u128(n),
+            name: format!("单位{n}"),
+            received,
+            total,
+        }
+    }
+
+    #[test]
+    fn rankings_share_ranks_on_equal_totals_and_skip_small_units() {
+        let group = Group {
+            top: 3,
+            min_received: 20,
+            red_list: 2,
+            black_list: 2,
+            ..township_group()
+        };
+        let ranking = rank(
+            &group,
+            vec![
+                contender(1, 30, 98.3),
+                contender(2, 25, 100.0),
+                contender(3, 5, 101.0),
+                contender(4, 40, 97.9),
+                contender(5, 21, 97.9),
+                contender(6, 60, 90.0),
+            ],
+        );
+        let u = Uuid::from_u128;
+        assert_eq!(
+            ranking.order,
+            [
+                (u(2), Some(1)),
+                (u(1), Some(2)),
+                (u(4), Some(3)),
+                (u(5), Some(3)),
+                (u(6), Some(5)),
+                (u(3), None)
+            ]
+        );
+        assert_eq!(
+            ranking.top,
+            [u(2), u(1), u(4), u(5)],
+            "a tie at third place names both"
+        );
+        assert_eq!(ranking.red_list, [u(2), u(1)]);
+        assert_eq!(
+            ranking.black_list,
+            [u(6), u(5), u(4)],
+            "the two lowest ranks, ties included"
+        );
+    }
+
+    #[test]
+    fn the_default_rules_are_valid_and_bad_rules_name_their_fields() {
+        assert!(Rules::default().check().is_ok());
+        let mut rules = Rules::default();
+        rules.groups[1].unit_kinds.push(UnitKind::Township);
+        rules.groups[0].weights[0].figure = Figure::Overdue;
+        rules.groups[0].grades[1].min = 99.0;
+        rules.groups[1].name = "乡镇街道".into();
+        rules.type_rows.pop();
+        rules.hot_spots.baseline_months = 0;
+        let errors = rules.check().unwrap_err();
+        let fields: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "groups[0].weights[0].figure",
+                "groups[0].grades[1].min",
+                "groups[1].name",
+                "groups[1].unit_kinds",
+                "type_rows",
+                "hot_spots.baseline_months"
+            ]
+        );
+    }
+}

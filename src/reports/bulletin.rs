@@ -1,0 +1,656 @@
+//! The monthly bulletin (月度通报), assembled from what the store read: volume by channel, type,
+//! category, day and place; the figures, scores, grades and rankings of every unit; hot spots;
+//! typical cases; the exemptions granted appeals made. Pure: the same inputs give the same
+//! bulletin, which is what publishing freezes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::labels;
+use crate::domain::assessment::{self, Contender, Rules, Score};
+use crate::domain::directory::{Category, Unit, UnitKind};
+use crate::domain::figures::{Exemption, Figures, PeriodFigures, Rates, TypicalCase, VolumeCount};
+use crate::domain::period::Month;
+use crate::domain::ticket::{Channel, TicketStatus, TicketType};
+
+/// Everything a month's bulletin is made from.
+pub struct Inputs {
+    pub month: Month,
+    pub title: String,
+    pub timezone: chrono_tz::Tz,
+    pub as_of: DateTime<Utc>,
+    pub volume: Vec<VolumeCount>,
+    pub previous_month: Vec<VolumeCount>,
+    pub a_year_earlier: Vec<VolumeCount>,
+    /// The months before, newest first, as many as the rules' hot-spot baseline asks.
+    pub baseline: Vec<Vec<VolumeCount>>,
+    /// When each ticket of the month was registered.
+    pub registered_at: Vec<DateTime<Utc>>,
+    pub figures: PeriodFigures,
+    pub units: Vec<Unit>,
+    pub categories: Vec<Category>,
+    pub rules: Rules,
+    pub rules_effective_from: Option<Month>,
+    pub bonuses: HashMap<Uuid, f64>,
+    pub typical_cases: Vec<TypicalCase>,
+    pub exemptions: Vec<Exemption>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Computed now, not published.
+    Draft,
+    /// As frozen when it was published.
+    Published,
+    /// A published month computed again now, beside what was published.
+    Restated,
+}
+
+/// A count with its share of the whole and its change against last month (环比) and the same
+/// month last year (同比).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Share {
+    pub label: String,
+    pub count: u64,
+    pub share: Option<f64>,
+    pub previous_month: u64,
+    pub month_on_month: Option<f64>,
+    pub a_year_earlier: u64,
+    pub year_on_year: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Volume {
+    /// Every registration of the month.
+    pub total: u64,
+    pub days: u32,
+    pub daily_average: f64,
+    pub previous_month: u64,
+    pub month_on_month: Option<f64>,
+    pub a_year_earlier: u64,
+    pub year_on_year: Option<f64>,
+    pub by_channel: Vec<Share>,
+    /// Of the total: answered on the spot (直办), given to units (转办), still waiting.
+    pub direct: u64,
+    pub dispatched: u64,
+    pub pending: u64,
+    pub duplicates: u64,
+    pub invalid: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayCount {
+    pub day: NaiveDate,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FigureRow {
+    #[serde(flatten)]
+    pub figures: Figures,
+    #[serde(flatten)]
+    pub rates: Rates,
+}
+
+impl From<Figures> for FigureRow {
+    fn from(figures: Figures) -> Self {
+        Self {
+            rates: figures.rates(),
+            figures,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitRow {
+    pub unit_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    pub group: Option<String>,
+    #[serde(flatten)]
+    pub figures: FigureRow,
+    pub score: Option<ScoreView>,
+    /// Within the group; none when the unit received too few to be ranked.
+    pub rank: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreView {
+    pub components: Vec<ScorePart>,
+    pub penalties: Vec<ScorePart>,
+    pub bonus: f64,
+    pub total: f64,
+    pub grade: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScorePart {
+    pub figure: String,
+    pub label: String,
+    pub points: f64,
+}
+
+impl From<Score> for ScoreView {
+    fn from(score: Score) -> Self {
+        let part = |p: assessment::Points| ScorePart {
+            figure: p.figure.as_str().to_owned(),
+            label: labels::figure(p.figure).to_owned(),
+            points: p.points,
+        };
+        Self {
+            components: score.components.into_iter().map(part).collect(),
+            penalties: score.penalties.into_iter().map(part).collect(),
+            bonus: score.bonus,
+            total: score.total,
+            grade: score.grade,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Named {
+    pub unit_id: Uuid,
+    pub name: String,
+    pub total: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub name: String,
+    pub units: usize,
+    pub min_received: u64,
+    #[serde(flatten)]
+    pub figures: FigureRow,
+    /// How many units earned each grade, in the rules' order.
+    pub grades: Vec<(String, usize)>,
+    pub top: Vec<Named>,
+    pub red_list: Vec<Named>,
+    pub black_list: Vec<Named>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KindRow {
+    pub kind: UnitKind,
+    pub label: String,
+    #[serde(flatten)]
+    pub figures: FigureRow,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HotSpot {
+    pub label: String,
+    pub count: u64,
+    /// The average of the months before.
+    pub baseline: f64,
+    pub rise: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HotSpots {
+    pub baseline_months: u32,
+    pub categories: Vec<HotSpot>,
+    pub townships: Vec<HotSpot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopCategories {
+    pub rows: Vec<Share>,
+    pub count: u64,
+    pub share: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bulletin {
+    pub month: Month,
+    pub title: String,
+    pub state: State,
+    pub timezone: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The instant the figures were taken.
+    pub as_of: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub rules_effective_from: Option<Month>,
+    pub volume: Volume,
+    /// The hotline's figures: every primary assignment and callback of the month.
+    pub hotline: FigureRow,
+    pub by_type: Vec<Share>,
+    /// First-level categories.
+    pub by_category: Vec<Share>,
+    /// The ten second-level categories with the most registrations.
+    pub top_categories: TopCategories,
+    pub daily: Vec<DayCount>,
+    pub units: Vec<UnitRow>,
+    pub groups: Vec<GroupSummary>,
+    pub kinds: Vec<KindRow>,
+    pub hot_spots: HotSpots,
+    pub typical_cases: Vec<TypicalCase>,
+    pub exemptions: Vec<Exemption>,
+}
+
+fn ratio(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+fn change(now: u64, before: u64) -> Option<f64> {
+    (before > 0).then(|| (now as f64 - before as f64) / before as f64)
+}
+
+/// Sums counts by a key.
+fn tally<K: Ord>(counts: &[VolumeCount], key: impl Fn(&VolumeCount) -> K) -> BTreeMap<K, u64> {
+    let mut by = BTreeMap::new();
+    for c in counts {
+        *by.entry(key(c)).or_default() += c.count;
+    }
+    by
+}
+
+fn total(counts: &[VolumeCount]) -> u64 {
+    counts.iter().map(|c| c.count).sum()
+}
+
+const UNCATEGORISED: &str = "未分类";
+
+/// Builds shares of `key`'s values, in the order given, from the month and its comparisons.
+fn shares<K: Ord + Clone>(
+    inputs: &Inputs,
+    key: impl Fn(&VolumeCount) -> K,
+    rows: Vec<(K, String)>,
+) -> Vec<Share> {
+    let now = tally(&inputs.volume, &key);
+    let previous = tally(&inputs.previous_month, &key);
+    let earlier = tally(&inputs.a_year_earlier, &key);
+    let whole = total(&inputs.volume);
+    rows.into_iter()
+        .map(|(k, label)| {
+            let count = now.get(&k).copied().unwrap_or(0);
+            let previous_month = previous.get(&k).copied().unwrap_or(0);
+            let a_year_earlier = earlier.get(&k).copied().unwrap_or(0);
+            Share {
+                label,
+                count,
+                share: ratio(count, whole),
+                previous_month,
+                month_on_month: change(count, previous_month),
+                a_year_earlier,
+                year_on_year: change(count, a_year_earlier),
+            }
+        })
+        .collect()
+}
+
+pub fn assemble(inputs: &Inputs) -> Bulletin {
+    let period = inputs.month.period(inputs.timezone);
+    let categories: HashMap<Uuid, &Category> =
+        inputs.categories.iter().map(|c| (c.id, c)).collect();
+    let units: HashMap<Uuid, &Unit> = inputs.units.iter().map(|u| (u.id, u)).collect();
+    // A ticket filed under a first-level category counts for it; under a second level, for
+    // both.
+    let first_level = |id: Option<Uuid>| -> Option<Uuid> {
+        let category = categories.get(&id?)?;
+        Some(category.parent_id.unwrap_or(category.id))
+    };
+    let second_level = |id: Option<Uuid>| -> Option<Uuid> {
+        let category = categories.get(&id?)?;
+        category.parent_id.map(|_| category.id)
+    };
+
+    let total_now = total(&inputs.volume);
+    let days = inputs.month.days().count() as u32;
+    let status_total = |status: TicketStatus| -> u64 {
+        inputs
+            .volume
+            .iter()
+            .filter(|c| c.status == status)
+            .map(|c| c.count)
+            .sum()
+    };
+    let direct: u64 = inputs
+        .volume
+        .iter()
+        .filter(|c| {
+            !c.dispatched
+                && matches!(
+                    c.status,
+                    TicketStatus::AwaitingCallback | TicketStatus::Closed
+                )
+        })
+        .map(|c| c.count)
+        .sum();
+    let dispatched: u64 = inputs
+        .volume
+        .iter()
+        .filter(|c| c.dispatched)
+        .map(|c| c.count)
+        .sum();
+    let duplicates = status_total(TicketStatus::Merged);
+    let invalid = status_total(TicketStatus::Invalid);
+    let channel_rows = Channel::ALL
+        .iter()
+        .map(|c| (*c, labels::channel(*c).to_owned()))
+        .collect();
+    let previous_total = total(&inputs.previous_month);
+    let earlier_total = total(&inputs.a_year_earlier);
+    let volume = Volume {
+        total: total_now,
+        days,
+        daily_average: total_now as f64 / f64::from(days),
+        previous_month: previous_total,
+        month_on_month: change(total_now, previous_total),
+        a_year_earlier: earlier_total,
+        year_on_year: change(total_now, earlier_total),
+        by_channel: shares(inputs, |c| c.channel, channel_rows),
+        direct,
+        dispatched,
+        pending: total_now - direct - dispatched - duplicates - invalid,
+        duplicates,
+        invalid,
+    };
+
+    let type_rows: Vec<(usize, String)> = inputs
+        .rules
+        .type_rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| (i, row.label.clone()))
+        .collect();
+    let row_of_type = |t: TicketType| {
+        inputs
+            .rules
+            .type_rows
+            .iter()
+            .position(|row| row.types.contains(&t))
+            .unwrap_or(usize::MAX)
+    };
+    let by_type = shares(inputs, |c| row_of_type(c.ticket_type), type_rows);
+
+    let category_label = |id: Option<Uuid>| -> String {
+        id.and_then(|id| categories.get(&id))
+            .map_or_else(|| UNCATEGORISED.to_owned(), |c| c.full_name.clone())
+    };
+    let mut first_rows: Vec<(Option<Uuid>, String)> =
+        tally(&inputs.volume, |c| first_level(c.category_id))
+            .into_keys()
+            .map(|id| (id, category_label(id)))
+            .collect();
+    let first_counts = tally(&inputs.volume, |c| first_level(c.category_id));
+    first_rows.sort_by(|a, b| {
+        first_counts[&b.0]
+            .cmp(&first_counts[&a.0])
+            .then(a.1.cmp(&b.1))
+    });
+    let by_category = shares(inputs, |c| first_level(c.category_id), first_rows);
+
+    let second_counts = tally(&inputs.volume, |c| second_level(c.category_id));
+    let mut second: Vec<(Option<Uuid>, u64)> = second_counts
+        .iter()
+        .filter(|(id, _)| id.is_some())
+        .map(|(id, n)| (*id, *n))
+        .collect();
+    second.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(category_label(a.0).cmp(&category_label(b.0)))
+    });
+    second.truncate(10);
+    let top_rows = shares(
+        inputs,
+        |c| second_level(c.category_id),
+        second
+            .iter()
+            .map(|(id, _)| (*id, category_label(*id)))
+            .collect(),
+    );
+    let top_count: u64 = top_rows.iter().map(|r| r.count).sum();
+    let top_categories = TopCategories {
+        share: ratio(top_count, total_now),
+        count: top_count,
+        rows: top_rows,
+    };
+
+    let mut per_day: BTreeMap<NaiveDate, u64> = inputs.month.days().map(|d| (d, 0)).collect();
+    for at in &inputs.registered_at {
+        let day = at.with_timezone(&inputs.timezone).date_naive();
+        if let Some(n) = per_day.get_mut(&day) {
+            *n += 1;
+        }
+    }
+    let daily = per_day
+        .into_iter()
+        .map(|(day, count)| DayCount { day, count })
+        .collect();
+
+    let (unit_rows, groups, kinds) = unit_tables(inputs, &units);
+
+    Bulletin {
+        month: inputs.month,
+        title: inputs.title.clone(),
+        state: State::Draft,
+        timezone: inputs.timezone.name().to_owned(),
+        from: period.from,
+        to: period.to,
+        as_of: inputs.as_of,
+        published_at: None,
+        rules_effective_from: inputs.rules_effective_from,
+        volume,
+        hotline: inputs.figures.hotline.into(),
+        by_type,
+        by_category,
+        top_categories,
+        daily,
+        units: unit_rows,
+        groups,
+        kinds,
+        hot_spots: hot_spots(inputs, &units, &category_label, &second_level),
+        typical_cases: inputs.typical_cases.clone(),
+        exemptions: inputs.exemptions.clone(),
+    }
+}
+
+/// The unit table, the groups' summaries and rankings, and the figures per kind of unit.
+fn unit_tables(
+    inputs: &Inputs,
+    units: &HashMap<Uuid, &Unit>,
+) -> (Vec<UnitRow>, Vec<GroupSummary>, Vec<KindRow>) {
+    let rules = &inputs.rules;
+    // Every active unit in a group has a row, and any other that something happened to.
+    let mut listed: Vec<&Unit> = inputs
+        .units
+        .iter()
+        .filter(|u| {
+            (u.active && rules.group_of(u.kind).is_some())
+                || inputs.figures.units.contains_key(&u.id)
+        })
+        .collect();
+    listed.sort_by(|a, b| a.sort_order.cmp(&b.sort_order).then(a.code.cmp(&b.code)));
+    let figures_of = |id: Uuid| inputs.figures.units.get(&id).copied().unwrap_or_default();
+    let mut rows: Vec<UnitRow> = listed
+        .iter()
+        .map(|u| {
+            let group = rules.group_of(u.kind);
+            let figures = figures_of(u.id);
+            UnitRow {
+                unit_id: u.id,
+                code: u.code.clone(),
+                name: u.name.clone(),
+                kind: u.kind,
+                group: group.map(|g| g.name.clone()),
+                figures: figures.into(),
+                score: group.map(|g| {
+                    assessment::score(
+                        g,
+                        &figures,
+                        inputs.bonuses.get(&u.id).copied().unwrap_or(0.0),
+                    )
+                    .into()
+                }),
+                rank: None,
+            }
+        })
+        .collect();
+    let mut summaries = Vec::new();
+    for group in &rules.groups {
+        let members: Vec<&UnitRow> = rows
+            .iter()
+            .filter(|r| r.group.as_deref() == Some(group.name.as_str()))
+            .collect();
+        let total_of = |r: &UnitRow| r.score.as_ref().map_or(0.0, |s| s.total);
+        let ranking = assessment::rank(
+            group,
+            members
+                .iter()
+                .map(|r| Contender {
+                    unit_id: r.unit_id,
+                    name: r.name.clone(),
+                    received: r.figures.figures.received,
+                    total: total_of(r),
+                })
+                .collect(),
+        );
+        let named = |ids: &[Uuid]| -> Vec<Named> {
+            ids.iter()
+                .filter_map(|id| members.iter().find(|r| r.unit_id == *id))
+                .map(|r| Named {
+                    unit_id: r.unit_id,
+                    name: r.name.clone(),
+                    total: total_of(r),
+                })
+                .collect()
+        };
+        let mut figures = Figures::default();
+        for member in &members {
+            figures.add(&member.figures.figures);
+        }
+        let grades = group
+            .grades
+            .iter()
+            .map(|t| {
+                let n = members
+                    .iter()
+                    .filter(|r| r.score.as_ref().is_some_and(|s| s.grade == t.grade))
+                    .count();
+                (t.grade.clone(), n)
+            })
+            .collect();
+        summaries.push((
+            ranking.order.clone(),
+            GroupSummary {
+                name: group.name.clone(),
+                units: members.len(),
+                min_received: group.min_received,
+                figures: figures.into(),
+                grades,
+                top: named(&ranking.top),
+                red_list: named(&ranking.red_list),
+                black_list: named(&ranking.black_list),
+            },
+        ));
+    }
+    // The table lists each group in rank order, the ungrouped after.
+    let mut ordered = Vec::with_capacity(rows.len());
+    for (order, _) in &summaries {
+        for (unit, rank) in order {
+            if let Some(i) = rows.iter().position(|r| r.unit_id == *unit) {
+                let mut row = rows.swap_remove(i);
+                row.rank = *rank;
+                ordered.push(row);
+            }
+        }
+    }
+    rows.sort_by(|a, b| {
+        let order = |r: &UnitRow| units.get(&r.unit_id).map_or(0, |u| u.sort_order);
+        order(a).cmp(&order(b)).then(a.code.cmp(&b.code))
+    });
+    ordered.extend(rows);
+    let kinds = UnitKind::ALL
+        .iter()
+        .filter_map(|kind| {
+            let mut figures = Figures::default();
+            let mut any = false;
+            for (unit, f) in &inputs.figures.units {
+                if units.get(unit).is_some_and(|u| u.kind == *kind) {
+                    figures.add(f);
+                    any = true;
+                }
+            }
+            any.then(|| KindRow {
+                kind: *kind,
+                label: labels::unit_kind(*kind).to_owned(),
+                figures: figures.into(),
+            })
+        })
+        .collect();
+    (
+        ordered,
+        summaries.into_iter().map(|(_, s)| s).collect(),
+        kinds,
+    )
+}
+
+/// Categories and townships whose volume rose most against the average of the months before.
+fn hot_spots(
+    inputs: &Inputs,
+    units: &HashMap<Uuid, &Unit>,
+    category_label: &dyn Fn(Option<Uuid>) -> String,
+    second_level: &dyn Fn(Option<Uuid>) -> Option<Uuid>,
+) -> HotSpots {
+    let rules = &inputs.rules.hot_spots;
+    let months = inputs.baseline.len().max(1) as f64;
+    let rising = |now: BTreeMap<Option<Uuid>, u64>,
+                  before: Vec<BTreeMap<Option<Uuid>, u64>>,
+                  label: &dyn Fn(Option<Uuid>) -> String| {
+        let mut spots: Vec<HotSpot> = now
+            .into_iter()
+            .filter(|(key, count)| key.is_some() && *count >= rules.min_count)
+            .filter_map(|(key, count)| {
+                let baseline = before
+                    .iter()
+                    .map(|m| m.get(&key).copied().unwrap_or(0))
+                    .sum::<u64>() as f64
+                    / months;
+                let rise = count as f64 - baseline;
+                (rise > 0.0).then(|| HotSpot {
+                    label: label(key),
+                    count,
+                    baseline: assessment::one_decimal(baseline),
+                    rise: assessment::one_decimal(rise),
+                })
+            })
+            .collect();
+        spots.sort_by(|a, b| {
+            b.rise
+                .total_cmp(&a.rise)
+                .then(b.count.cmp(&a.count))
+                .then(a.label.cmp(&b.label))
+        });
+        spots.truncate(rules.top);
+        spots
+    };
+    let by_category =
+        |counts: &[VolumeCount]| tally(counts, |c| second_level(c.category_id).or(c.category_id));
+    let township = |id: Option<Uuid>| {
+        id.filter(|id| units.get(id).is_some_and(|u| u.kind == UnitKind::Township))
+    };
+    let by_township = |counts: &[VolumeCount]| tally(counts, |c| township(c.area_unit_id));
+    let unit_label = |id: Option<Uuid>| {
+        id.and_then(|id| units.get(&id))
+            .map_or_else(String::new, |u| u.name.clone())
+    };
+    HotSpots {
+        baseline_months: inputs.baseline.len() as u32,
+        categories: rising(
+            by_category(&inputs.volume),
+            inputs.baseline.iter().map(|m| by_category(m)).collect(),
+            category_label,
+        ),
+        townships: rising(
+            by_township(&inputs.volume),
+            inputs.baseline.iter().map(|m| by_township(m)).collect(),
+            &unit_label,
+        ),
+    }
+}

@@ -1,0 +1,475 @@
+//! The printable bulletin: one self-contained HTML page in Chinese, laid out like the
+//! bulletins hotline offices publish, with SVG charts where theirs have charts (图一: this
+//! month against last by channel; 图二: by category; 图三: the daily volume).
+
+use std::fmt::Write;
+
+use super::bulletin::{Bulletin, Named, State};
+use super::labels;
+use super::tables::{self, Table};
+
+/// Escapes text for HTML and SVG.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn table_html(out: &mut String, table: &Table) {
+    let _ = write!(
+        out,
+        "<table class=\"{}\"><caption>{}</caption><thead><tr>",
+        table.name,
+        esc(&table.title)
+    );
+    for h in &table.header {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in &table.rows {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let class = if i == 0 { "" } else { " class=\"n\"" };
+            let _ = write!(out, "<td{class}>{}</td>", esc(&cell.text()));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+/// One series of a bar chart.
+struct Series<'a> {
+    label: &'a str,
+    values: Vec<u64>,
+    color: &'a str,
+}
+
+/// A grouped bar chart: one group of bars per category, one bar per series.
+fn bar_chart(title: &str, categories: &[String], series: &[Series<'_>]) -> String {
+    let (width, height) = (720.0_f64, 300.0_f64);
+    let (left, right, top, bottom) = (48.0, 12.0, 36.0, 64.0);
+    let plot_w = width - left - right;
+    let plot_h = height - top - bottom;
+    let max = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let step = nice_step(max);
+    let ceiling = max.div_ceil(step) * step;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{t}\"><title>{t}</title>",
+        t = esc(title)
+    );
+    let _ = write!(
+        svg,
+        "<text x=\"{}\" y=\"20\" text-anchor=\"middle\" class=\"ct\">{}</text>",
+        width / 2.0,
+        esc(title)
+    );
+    let mut tick = 0;
+    while tick <= ceiling {
+        let y = top + plot_h - plot_h * tick as f64 / ceiling as f64;
+        let _ = write!(
+            svg,
+            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\" class=\"grid\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" class=\"ax\">{tick}</text>",
+            width - right,
+            left - 4.0,
+            y + 4.0
+        );
+        tick += step;
+    }
+    let group_w = plot_w / categories.len().max(1) as f64;
+    let bar_w = (group_w * 0.8 / series.len().max(1) as f64).min(28.0);
+    for (i, category) in categories.iter().enumerate() {
+        let group_x = left + group_w * i as f64 + (group_w - bar_w * series.len() as f64) / 2.0;
+        for (k, s) in series.iter().enumerate() {
+            let value = s.values.get(i).copied().unwrap_or(0);
+            let h = plot_h * value as f64 / ceiling as f64;
+            let x = group_x + bar_w * k as f64;
+            let y = top + plot_h - h;
+            let _ = write!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\"><title>{} {}: {value}</title></rect>",
+                (bar_w - 2.0).max(1.0),
+                s.color,
+                esc(category),
+                esc(s.label)
+            );
+        }
+        // Long or many labels turn to stay readable.
+        let cx = left + group_w * (i as f64 + 0.5);
+        let ly = top + plot_h + 14.0;
+        if categories.len() > 12 || category.chars().count() > 6 {
+            let _ = write!(
+                svg,
+                "<text x=\"{cx:.1}\" y=\"{ly:.1}\" text-anchor=\"end\" transform=\"rotate(-40 {cx:.1} {ly:.1})\" class=\"ax\">{}</text>",
+                esc(category)
+            );
+        } else {
+            let _ = write!(
+                svg,
+                "<text x=\"{cx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\" class=\"ax\">{}</text>",
+                esc(category)
+            );
+        }
+    }
+    for (k, s) in series.iter().enumerate() {
+        let x = width - right - 150.0 + 75.0 * k as f64;
+        let _ = write!(
+            svg,
+            "<rect x=\"{x}\" y=\"28\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"37\" class=\"ax\">{}</text>",
+            s.color,
+            x + 14.0,
+            esc(s.label)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A round step for an axis reaching `max`: 1, 2 or 5 times a power of ten, about five ticks.
+fn nice_step(max: u64) -> u64 {
+    let rough = (max as f64 / 5.0).max(1.0);
+    let magnitude = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= rough)
+        .unwrap_or(10.0 * magnitude);
+    step.max(1.0) as u64
+}
+
+fn names(list: &[Named]) -> String {
+    list.iter()
+        .map(|n| format!("{}({}分)", n.name, labels::points(n.total)))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+const STYLE: &str = r#"
+body { font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", "Source Han Serif SC", serif; color: #111; max-width: 960px; margin: 24px auto; padding: 0 24px; line-height: 1.75; }
+h1 { font-size: 26px; text-align: center; color: #c00; letter-spacing: 2px; margin-bottom: 4px; }
+.meta { text-align: center; font-size: 14px; color: #333; border-bottom: 2px solid #c00; padding-bottom: 8px; }
+.state { color: #c00; font-weight: bold; }
+h2 { font-size: 19px; font-family: "SimHei", "Heiti SC", "Noto Sans CJK SC", sans-serif; margin-top: 28px; }
+p { text-indent: 2em; margin: 8px 0; }
+table { border-collapse: collapse; width: 100%; margin: 12px 0 20px; font-size: 13px; page-break-inside: auto; }
+caption { font-weight: bold; font-size: 15px; padding: 6px; }
+th, td { border: 1px solid #444; padding: 3px 6px; }
+th { background: #f2f2f2; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+tr { page-break-inside: avoid; }
+figure { margin: 16px 0; text-align: center; page-break-inside: avoid; }
+figcaption { font-size: 14px; }
+svg { width: 100%; height: auto; }
+svg text { font-size: 11px; fill: #222; }
+svg .ct { font-size: 14px; font-weight: bold; }
+svg .grid { stroke: #ddd; stroke-width: 1; }
+ol li { margin: 4px 0; }
+@media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } }
+"#;
+
+pub fn render(b: &Bulletin) -> String {
+    let all = tables::tables(b);
+    let find = |name: &str| all.iter().find(|t| t.name == name);
+    let v = &b.volume;
+    let h = &b.hotline.rates;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body>\n<h1>{t}</h1>\n",
+        t = esc(&b.title)
+    );
+    let local = |at: chrono::DateTime<chrono::Utc>| {
+        b.timezone
+            .parse::<chrono_tz::Tz>()
+            .map(|tz| {
+                at.with_timezone(&tz)
+                    .format("%Y年%m月%d日 %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| at.to_rfc3339())
+    };
+    let state = match b.state {
+        State::Draft => "草稿，未发布".to_owned(),
+        State::Published => format!("已于{}发布", b.published_at.map(local).unwrap_or_default()),
+        State::Restated => "按现有数据重新计算（与已发布数据并列参阅）".to_owned(),
+    };
+    let last_day = b
+        .daily
+        .last()
+        .map(|d| d.day.format("%m月%d日").to_string())
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "<div class=\"meta\">统计期间：{}年{}月1日至{last_day}　数据截至{}　<span class=\"state\">{}</span></div>",
+        b.month.year(),
+        b.month.month(),
+        local(b.as_of),
+        esc(&state)
+    );
+
+    out.push_str("<h2>一、受理情况</h2>\n");
+    let share = |n: u64| labels::percent((v.total > 0).then(|| n as f64 / v.total as f64));
+    let _ = writeln!(
+        out,
+        "<p>{}月份共受理群众诉求{}件，日均{:.1}件，环比{}，同比{}。其中直接答复办结（直办）{}件，占{}；转交承办单位办理（转办）{}件，占{}。转办事项办结率{}，按期办结率{}，回访率{}，满意率{}，解决率{}。</p>",
+        b.month.month(),
+        v.total,
+        v.daily_average,
+        labels::change(v.month_on_month),
+        labels::change(v.year_on_year),
+        v.direct,
+        share(v.direct),
+        v.dispatched,
+        share(v.dispatched),
+        labels::percent(h.completion_rate),
+        labels::percent(h.on_time_rate),
+        labels::percent(h.callback_rate),
+        labels::percent(h.satisfaction_rate),
+        labels::percent(h.resolution_rate),
+    );
+    let channels: Vec<_> = v
+        .by_channel
+        .iter()
+        .filter(|s| s.count > 0 || s.previous_month > 0)
+        .collect();
+    let chart = bar_chart(
+        &format!(
+            "图一：{}月与{}月受理量对比（按渠道）",
+            b.month.previous().month(),
+            b.month.month()
+        ),
+        &channels.iter().map(|s| s.label.clone()).collect::<Vec<_>>(),
+        &[
+            Series {
+                label: "上月",
+                values: channels.iter().map(|s| s.previous_month).collect(),
+                color: "#9bb7d4",
+            },
+            Series {
+                label: "本月",
+                values: channels.iter().map(|s| s.count).collect(),
+                color: "#c0392b",
+            },
+        ],
+    );
+    let _ = writeln!(
+        out,
+        "<figure>{chart}<figcaption>图一 本月与上月受理量对比</figcaption></figure>"
+    );
+    if let Some(t) = find("channels") {
+        table_html(&mut out, t);
+    }
+
+    out.push_str("<h2>二、诉求分布</h2>\n");
+    if let Some(t) = find("types") {
+        table_html(&mut out, t);
+    }
+    let categories: Vec<_> = b.by_category.iter().take(12).collect();
+    let chart = bar_chart(
+        "图二：本月与上月诉求对比（按事项归口）",
+        &categories
+            .iter()
+            .map(|s| s.label.clone())
+            .collect::<Vec<_>>(),
+        &[
+            Series {
+                label: "上月",
+                values: categories.iter().map(|s| s.previous_month).collect(),
+                color: "#9bb7d4",
+            },
+            Series {
+                label: "本月",
+                values: categories.iter().map(|s| s.count).collect(),
+                color: "#c0392b",
+            },
+        ],
+    );
+    let _ = writeln!(
+        out,
+        "<figure>{chart}<figcaption>图二 本月与上月诉求对比</figcaption></figure>"
+    );
+    if let Some(t) = find("categories") {
+        table_html(&mut out, t);
+    }
+    if let Some(t) = find("top_categories") {
+        table_html(&mut out, t);
+    }
+    let chart = bar_chart(
+        "图三：每日受理量",
+        &b.daily
+            .iter()
+            .map(|d| d.day.format("%d").to_string())
+            .collect::<Vec<_>>(),
+        &[Series {
+            label: "受理量",
+            values: b.daily.iter().map(|d| d.count).collect(),
+            color: "#c0392b",
+        }],
+    );
+    let _ = writeln!(
+        out,
+        "<figure>{chart}<figcaption>图三 每日受理量</figcaption></figure>"
+    );
+
+    out.push_str("<h2>三、热点问题</h2>\n");
+    if b.hot_spots.categories.is_empty() && b.hot_spots.townships.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>本月没有较前{}个月明显增多的诉求。</p>",
+            b.hot_spots.baseline_months
+        );
+    } else {
+        out.push_str("<ol>");
+        for spot in &b.hot_spots.categories {
+            let _ = write!(
+                out,
+                "<li>{}：本月{}件，较前{}个月月均{:.1}件增加{:.1}件。</li>",
+                esc(&spot.label),
+                spot.count,
+                b.hot_spots.baseline_months,
+                spot.baseline,
+                spot.rise
+            );
+        }
+        for spot in &b.hot_spots.townships {
+            let _ = write!(
+                out,
+                "<li>{}：本月反映{}件，较前{}个月月均{:.1}件增加{:.1}件。</li>",
+                esc(&spot.label),
+                spot.count,
+                b.hot_spots.baseline_months,
+                spot.baseline,
+                spot.rise
+            );
+        }
+        out.push_str("</ol>\n");
+    }
+
+    out.push_str("<h2>四、承办单位办理及考核情况</h2>\n");
+    for g in &b.groups {
+        let grades = g
+            .grades
+            .iter()
+            .map(|(grade, n)| format!("{grade}类{n}家"))
+            .collect::<Vec<_>>()
+            .join("、");
+        let threshold = if g.min_received > 0 {
+            format!("承办量{}件以上的", g.min_received)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "<p>{}共{}家，考核等级{}。{}{}综合考核得分排名前列的是：{}。</p>",
+            esc(&g.name),
+            g.units,
+            esc(&grades),
+            esc(&threshold),
+            esc(&g.name),
+            esc(&names(&g.top))
+        );
+        if !g.red_list.is_empty() || !g.black_list.is_empty() {
+            let _ = writeln!(
+                out,
+                "<p>红榜：{}；黑榜：{}。</p>",
+                esc(&names(&g.red_list)),
+                esc(&names(&g.black_list))
+            );
+        }
+    }
+    if let Some(t) = find("units") {
+        table_html(&mut out, t);
+    }
+
+    out.push_str("<h2>五、典型案例</h2>\n");
+    for (positive, caption) in [(true, "正面典型案例"), (false, "反面典型案例")] {
+        let cases: Vec<_> = b
+            .typical_cases
+            .iter()
+            .filter(|c| c.positive == positive)
+            .collect();
+        if cases.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "<p><b>{caption}</b></p><ol>");
+        for c in cases {
+            let _ = write!(
+                out,
+                "<li>{}承办的“{}”问题（工单{}）：{}</li>",
+                esc(c.unit.as_deref().unwrap_or("热线")),
+                esc(&c.title),
+                esc(&c.number),
+                esc(&c.note)
+            );
+        }
+        out.push_str("</ol>\n");
+    }
+    if b.typical_cases.is_empty() {
+        out.push_str("<p>本月未选报典型案例。</p>\n");
+    }
+
+    if !b.exemptions.is_empty() {
+        out.push_str(
+            "<h2>六、核减说明</h2>\n<p>以下工单经申诉审核，不计入相应单位本月考核数据：</p>\n",
+        );
+        if let Some(t) = find("exemptions") {
+            table_html(&mut out, t);
+        }
+    }
+    out.push_str("<h2>附：按单位类别统计</h2>\n");
+    if let Some(t) = find("kinds") {
+        table_html(&mut out, t);
+    }
+    if let Some(t) = find("groups") {
+        table_html(&mut out, t);
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_step_in_round_numbers() {
+        assert_eq!(nice_step(4), 1);
+        assert_eq!(nice_step(9), 2);
+        assert_eq!(nice_step(23), 5);
+        assert_eq!(nice_step(505), 200);
+        assert_eq!(nice_step(2_114), 500);
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(
+            esc("<b>\"甲\" & '乙'</b>"),
+            "&lt;b&gt;&quot;甲&quot; &amp; &#39;乙&#39;&lt;/b&gt;"
+        );
+        let svg = bar_chart(
+            "图<一>",
+            &["a&b".into()],
+            &[Series {
+                label: "本月",
+                values: vec![3],
+                color: "#000",
+            }],
+        );
+        assert!(svg.contains("图&lt;一&gt;") && svg.contains("a&amp;b") && !svg.contains("a&b"));
+    }
+}

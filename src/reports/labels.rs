@@ -1,0 +1,104 @@
+//! How the bulletins name things, in Chinese.
+
+use crate::domain::assessment::Figure;
+use crate::domain::directory::UnitKind;
+use crate::domain::ticket::{Channel, TicketType};
+
+pub fn channel(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Phone => "12345电话",
+        Channel::Web => "网站留言",
+        Channel::Wechat => "微信",
+        Channel::App => "手机APP",
+        Channel::Mailbox => "领导信箱",
+        Channel::UpperPlatform => "上级交办",
+        Channel::Open311 => "开放接口",
+        Channel::Other => "其他渠道",
+    }
+}
+
+pub fn ticket_type(ticket_type: TicketType) -> &'static str {
+    match ticket_type {
+        TicketType::Consult => "咨询",
+        TicketType::Help => "求助",
+        TicketType::Complaint => "投诉",
+        TicketType::Report => "举报",
+        TicketType::Suggestion => "建议",
+        TicketType::Praise => "表扬",
+        TicketType::Other => "其他",
+    }
+}
+
+pub fn unit_kind(kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::Department => "部门",
+        UnitKind::Township => "乡镇街道",
+        UnitKind::Enterprise => "企事业单位",
+        UnitKind::Center => "热线中心",
+    }
+}
+
+pub fn figure(figure: Figure) -> &'static str {
+    match figure {
+        Figure::ResponseRate => "响应率",
+        Figure::CompletionRate => "办结率",
+        Figure::OnTimeRate => "按期办结率",
+        Figure::ReworkRate => "返工率",
+        Figure::CallbackRate => "回访率",
+        Figure::SatisfactionRate => "满意率",
+        Figure::ResolutionRate => "解决率",
+        Figure::Received => "承办量",
+        Figure::UrgesSystem => "系统催办",
+        Figure::UrgesManual => "人工催办",
+        Figure::Overdue => "逾期",
+        Figure::Supervisions => "督办",
+        Figure::Returns => "退单",
+        Figure::Reworks => "返工",
+        Figure::Dissatisfied => "不满意",
+    }
+}
+
+/// A ratio as the bulletins print it: one decimal and a percent sign; a dash when there was
+/// nothing to count.
+pub fn percent(ratio: Option<f64>) -> String {
+    match ratio {
+        Some(r) => format!("{:.1}%", r * 100.0),
+        None => "—".to_owned(),
+    }
+}
+
+/// A change against an earlier count (环比, 同比): `+12.5%`, `-3.0%`, or a dash when there was
+/// nothing to compare with.
+pub fn change(ratio: Option<f64>) -> String {
+    match ratio {
+        Some(r) if r >= 0.0 => format!("+{:.1}%", r * 100.0),
+        Some(r) => format!("{:.1}%", r * 100.0),
+        None => "—".to_owned(),
+    }
+}
+
+/// A score: no decimals when whole, as the bulletins print them.
+pub fn points(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_as_the_bulletins_print_them() {
+        assert_eq!(percent(Some(1318.0 / 4480.0)), "29.4%");
+        assert_eq!(percent(Some(21.0 / 4480.0)), "0.5%");
+        assert_eq!(percent(Some(1345.0 / 4480.0)), "30.0%");
+        assert_eq!(percent(None), "—");
+        assert_eq!(change(Some(0.3934)), "+39.3%");
+        assert_eq!(change(Some(-0.1073)), "-10.7%");
+        assert_eq!(points(105.0), "105");
+        assert_eq!(points(98.3), "98.3");
+    }
+}

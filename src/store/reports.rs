@@ -1,0 +1,414 @@
+//! What bulletins are made of beyond the figures: registrations counted by what they are broken
+//! down by, the assessment rules in force, bonuses, typical cases, and published bulletins.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::{
+    appeals, assessment_bonuses, assessment_rules, published_bulletins, tickets, typical_cases,
+    units,
+};
+use super::{DbConnection, StoreError, from_db, parse_opt_uuid, parse_text, parse_uuid, to_db};
+use crate::domain::assessment::Rules;
+use crate::domain::figures::{Exemption, TypicalCase, VolumeCount};
+use crate::domain::period::{Month, Period};
+
+type VolumeRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i32,
+    i64,
+);
+
+/// The tickets registered in `period`, counted by channel, type, category, place, status and
+/// whether they were ever dispatched.
+pub fn volume(conn: &mut DbConnection, period: &Period) -> Result<Vec<VolumeCount>, StoreError> {
+    let rows: Vec<VolumeRow> = tickets::table
+        .filter(tickets::created_at.ge(to_db(period.from)))
+        .filter(tickets::created_at.lt(to_db(period.to)))
+        .group_by((
+            tickets::channel,
+            tickets::ticket_type,
+            tickets::category_id,
+            tickets::area_unit_id,
+            tickets::status,
+            tickets::current_round,
+        ))
+        .select((
+            tickets::channel,
+            tickets::ticket_type,
+            tickets::category_id,
+            tickets::area_unit_id,
+            tickets::status,
+            tickets::current_round,
+            count_star(),
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(
+            |(channel, ticket_type, category, area, status, round, count)| {
+                Ok(VolumeCount {
+                    channel: parse_text(&channel)?,
+                    ticket_type: parse_text(&ticket_type)?,
+                    category_id: parse_opt_uuid(category.as_deref())?,
+                    area_unit_id: parse_opt_uuid(area.as_deref())?,
+                    status: parse_text(&status)?,
+                    dispatched: round > 0,
+                    count: count as u64,
+                })
+            },
+        )
+        .collect()
+}
+
+/// When each ticket of `period` was registered.
+pub fn registered_at(
+    conn: &mut DbConnection,
+    period: &Period,
+) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    let rows: Vec<NaiveDateTime> = tickets::table
+        .filter(tickets::created_at.ge(to_db(period.from)))
+        .filter(tickets::created_at.lt(to_db(period.to)))
+        .select(tickets::created_at)
+        .load(conn)?;
+    Ok(rows.into_iter().map(from_db).collect())
+}
+
+/// A version of the assessment rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulesVersion {
+    /// `None` for the built-in rules, in force until the first version is stored.
+    pub effective_from: Option<Month>,
+    pub rules: Rules,
+    pub created_by: Option<Uuid>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+fn rules_version(
+    (effective_from, body, created_by, created_at): (String, String, Option<String>, NaiveDateTime),
+) -> Result<RulesVersion, StoreError> {
+    Ok(RulesVersion {
+        effective_from: Some(Month::parse(&effective_from).map_err(StoreError::corrupt)?),
+        rules: serde_json::from_str(&body).map_err(StoreError::corrupt)?,
+        created_by: parse_opt_uuid(created_by.as_deref())?,
+        created_at: Some(from_db(created_at)),
+    })
+}
+
+/// The rules in force for `month`: the latest version taking effect in or before it.
+pub fn rules_for(conn: &mut DbConnection, month: Month) -> Result<RulesVersion, StoreError> {
+    let row = assessment_rules::table
+        .filter(assessment_rules::effective_from.le(month.to_string()))
+        .order(assessment_rules::effective_from.desc())
+        .select((
+            assessment_rules::effective_from,
+            assessment_rules::body,
+            assessment_rules::created_by,
+            assessment_rules::created_at,
+        ))
+        .limit(1)
+        .get_result(conn)
+        .optional()?;
+    match row {
+        Some(row) => rules_version(row),
+        None => Ok(RulesVersion {
+            effective_from: None,
+            rules: Rules::default(),
+            created_by: None,
+            created_at: None,
+        }),
+    }
+}
+
+/// Every stored version, oldest first.
+pub fn rules_versions(conn: &mut DbConnection) -> Result<Vec<RulesVersion>, StoreError> {
+    assessment_rules::table
+        .order(assessment_rules::effective_from.asc())
+        .select((
+            assessment_rules::effective_from,
+            assessment_rules::body,
+            assessment_rules::created_by,
+            assessment_rules::created_at,
+        ))
+        .load(conn)?
+        .into_iter()
+        .map(rules_version)
+        .collect()
+}
+
+/// Stores the rules in force from `month` on, replacing a version of that same month.
+pub fn put_rules(
+    conn: &mut DbConnection,
+    month: Month,
+    rules: &Rules,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<RulesVersion, StoreError> {
+    let body = serde_json::to_string(rules).map_err(StoreError::corrupt)?;
+    diesel::delete(
+        assessment_rules::table.filter(assessment_rules::effective_from.eq(month.to_string())),
+    )
+    .execute(conn)?;
+    diesel::insert_into(assessment_rules::table)
+        .values((
+            assessment_rules::effective_from.eq(month.to_string()),
+            assessment_rules::body.eq(body),
+            assessment_rules::created_by.eq(Some(by.to_string())),
+            assessment_rules::created_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(RulesVersion {
+        effective_from: Some(month),
+        rules: rules.clone(),
+        created_by: Some(by),
+        created_at: Some(now),
+    })
+}
+
+/// A unit's bonus (附加分) for a month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bonus {
+    pub unit_id: Uuid,
+    pub points: f64,
+    pub reason: String,
+    pub set_by: Option<Uuid>,
+    pub set_at: DateTime<Utc>,
+}
+
+pub fn bonuses(conn: &mut DbConnection, month: Month) -> Result<Vec<Bonus>, StoreError> {
+    let rows: Vec<(String, f64, String, Option<String>, NaiveDateTime)> = assessment_bonuses::table
+        .filter(assessment_bonuses::month.eq(month.to_string()))
+        .order(assessment_bonuses::unit_id.asc())
+        .select((
+            assessment_bonuses::unit_id,
+            assessment_bonuses::points,
+            assessment_bonuses::reason,
+            assessment_bonuses::set_by,
+            assessment_bonuses::set_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(unit, points, reason, set_by, set_at)| {
+            Ok(Bonus {
+                unit_id: parse_uuid(&unit)?,
+                points,
+                reason,
+                set_by: parse_opt_uuid(set_by.as_deref())?,
+                set_at: from_db(set_at),
+            })
+        })
+        .collect()
+}
+
+pub fn bonus_points(
+    conn: &mut DbConnection,
+    month: Month,
+) -> Result<HashMap<Uuid, f64>, StoreError> {
+    Ok(bonuses(conn, month)?
+        .into_iter()
+        .map(|b| (b.unit_id, b.points))
+        .collect())
+}
+
+/// Sets (or replaces) a unit's bonus for a month.
+pub fn set_bonus(conn: &mut DbConnection, month: Month, bonus: &Bonus) -> Result<(), StoreError> {
+    let key = (month.to_string(), bonus.unit_id.to_string());
+    diesel::delete(
+        assessment_bonuses::table
+            .filter(assessment_bonuses::month.eq(&key.0))
+            .filter(assessment_bonuses::unit_id.eq(&key.1)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(assessment_bonuses::table)
+        .values((
+            assessment_bonuses::month.eq(key.0),
+            assessment_bonuses::unit_id.eq(key.1),
+            assessment_bonuses::points.eq(bonus.points),
+            assessment_bonuses::reason.eq(&bonus.reason),
+            assessment_bonuses::set_by.eq(bonus.set_by.map(|u| u.to_string())),
+            assessment_bonuses::set_at.eq(to_db(bonus.set_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Flags a ticket as a typical case, or changes its flag.
+pub fn flag_typical(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    positive: bool,
+    note: &str,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    unflag_typical(conn, ticket_id)?;
+    diesel::insert_into(typical_cases::table)
+        .values((
+            typical_cases::ticket_id.eq(ticket_id.to_string()),
+            typical_cases::polarity.eq(if positive { "positive" } else { "negative" }),
+            typical_cases::note.eq(note),
+            typical_cases::flagged_by.eq(Some(by.to_string())),
+            typical_cases::flagged_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// `true` when the ticket was flagged.
+pub fn unflag_typical(conn: &mut DbConnection, ticket_id: Uuid) -> Result<bool, StoreError> {
+    Ok(diesel::delete(typical_cases::table.find(ticket_id.to_string())).execute(conn)? > 0)
+}
+
+/// The cases flagged in `period`, oldest first.
+pub fn typical_cases(
+    conn: &mut DbConnection,
+    period: &Period,
+) -> Result<Vec<TypicalCase>, StoreError> {
+    let rows: Vec<(String, String, String, String, Option<String>, String)> = typical_cases::table
+        .inner_join(
+            tickets::table
+                .left_join(units::table.on(units::id.nullable().eq(tickets::primary_unit_id))),
+        )
+        .filter(typical_cases::flagged_at.ge(to_db(period.from)))
+        .filter(typical_cases::flagged_at.lt(to_db(period.to)))
+        .order((
+            typical_cases::flagged_at.asc(),
+            typical_cases::ticket_id.asc(),
+        ))
+        .select((
+            typical_cases::ticket_id,
+            tickets::number,
+            tickets::title,
+            typical_cases::polarity,
+            units::name.nullable(),
+            typical_cases::note,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(ticket, number, title, polarity, unit, note)| {
+            Ok(TypicalCase {
+                ticket_id: parse_uuid(&ticket)?,
+                number,
+                title,
+                unit,
+                positive: polarity == "positive",
+                note,
+            })
+        })
+        .collect()
+}
+
+/// Every granted appeal, with what the bulletin's notes show of it.
+pub fn granted_appeals(conn: &mut DbConnection) -> Result<Vec<Exemption>, StoreError> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+    );
+    let rows: Vec<Row> = appeals::table
+        .inner_join(tickets::table)
+        .inner_join(units::table.on(units::id.eq(appeals::unit_id)))
+        .filter(appeals::status.eq("granted"))
+        .order(appeals::decided_at.asc())
+        .select((
+            appeals::ticket_id,
+            tickets::number,
+            appeals::unit_id,
+            units::name,
+            appeals::subject,
+            appeals::reason,
+            appeals::decision_note,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(ticket, number, unit, name, subject, reason, note)| {
+            Ok(Exemption {
+                ticket_id: parse_uuid(&ticket)?,
+                number,
+                unit_id: parse_uuid(&unit)?,
+                unit: name,
+                subject,
+                reason,
+                decision_note: note,
+            })
+        })
+        .collect()
+}
+
+/// A published bulletin as frozen, with who published it and when.
+pub struct Published {
+    pub body: serde_json::Value,
+    pub published_by: Option<Uuid>,
+    pub published_at: DateTime<Utc>,
+}
+
+pub fn published(conn: &mut DbConnection, month: Month) -> Result<Option<Published>, StoreError> {
+    let row: Option<(String, Option<String>, NaiveDateTime)> = published_bulletins::table
+        .find(month.to_string())
+        .select((
+            published_bulletins::body,
+            published_bulletins::published_by,
+            published_bulletins::published_at,
+        ))
+        .get_result(conn)
+        .optional()?;
+    row.map(|(body, by, at)| {
+        Ok(Published {
+            body: serde_json::from_str(&body).map_err(StoreError::corrupt)?,
+            published_by: parse_opt_uuid(by.as_deref())?,
+            published_at: from_db(at),
+        })
+    })
+    .transpose()
+}
+
+/// Freezes a month's bulletin; `Duplicate` when the month was published already.
+pub fn publish(
+    conn: &mut DbConnection,
+    month: Month,
+    body: &serde_json::Value,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::insert_into(published_bulletins::table)
+        .values((
+            published_bulletins::month.eq(month.to_string()),
+            published_bulletins::body.eq(body.to_string()),
+            published_bulletins::published_by.eq(Some(by.to_string())),
+            published_bulletins::published_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The months published, newest first.
+pub fn published_months(
+    conn: &mut DbConnection,
+) -> Result<Vec<(Month, DateTime<Utc>)>, StoreError> {
+    let rows: Vec<(String, NaiveDateTime)> = published_bulletins::table
+        .order(published_bulletins::month.desc())
+        .select((
+            published_bulletins::month,
+            published_bulletins::published_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(month, at)| {
+            Ok((
+                Month::parse(&month).map_err(StoreError::corrupt)?,
+                from_db(at),
+            ))
+        })
+        .collect()
+}
