@@ -4,6 +4,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod generate;
+pub mod import;
 pub mod jobs;
 pub mod metrics;
 pub mod reports;

@@ -1,3 +1,5 @@
+use std::io::BufRead;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -7,10 +9,11 @@ use hotline::config::Settings;
 use hotline::domain::access::Role;
 use hotline::domain::clock::{Clock, SystemClock};
 use hotline::domain::directory::{self, Attachment, UserDraft, UserInput};
+use hotline::domain::period::Month;
 use hotline::domain::ticket::Channel;
 use hotline::startup::{self, Application};
 use hotline::store::users::{NewUser, UserChanges};
-use hotline::{auth, demo, store, telemetry};
+use hotline::{auth, demo, generate, import, reports, store, telemetry};
 
 /// Ticket dispatch and tracking for a 12345 government service hotline.
 #[derive(Parser)]
@@ -65,6 +68,57 @@ enum Command {
     /// Run one pass of the urge ladder now (the server runs one every
     /// HOTLINE_LADDER_INTERVAL_SECONDS on its own).
     Tick,
+    /// Write a month's bulletin: the published one, or a draft computed now.
+    Report {
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: String,
+        #[arg(long, value_enum, default_value = "html")]
+        format: reports::Format,
+        /// With `--format csv`, one table (a zip of all of them otherwise).
+        #[arg(long)]
+        table: Option<String>,
+        /// Compute a published month again now, beside what was published.
+        #[arg(long)]
+        restated: bool,
+        /// The file to write; the bulletin's own file name in the working directory when
+        /// not given.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Import historical tickets from JSON Lines or CSV (by the file's extension, or --format).
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<ImportFormat>,
+    },
+    /// Generate a realistic synthetic hotline on the units and categories of the database.
+    Generate {
+        /// A JSON profile (every field optional; see the README); the options below override it.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// The first month, YYYY-MM.
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        months: Option<u32>,
+        #[arg(long)]
+        per_month: Option<u64>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// A day of surges, e.g. 2026-08-11:4 for four times the volume (a typhoon); repeatable.
+        #[arg(long)]
+        surge: Vec<String>,
+        /// Write the records as JSON Lines here instead of importing them.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ImportFormat {
+    Csv,
+    Jsonl,
 }
 
 fn main() -> ExitCode {
@@ -100,6 +154,34 @@ fn main() -> ExitCode {
         Command::MintToken { username, days } => mint_token(&settings, &username, days),
         Command::RevokeTokens { username } => revoke_tokens(&settings, &username),
         Command::Tick => tick(&settings),
+        Command::Report {
+            month,
+            format,
+            table,
+            restated,
+            out,
+        } => report(&settings, &month, format, table.as_deref(), restated, out),
+        Command::Import { file, format } => import(&settings, &file, format),
+        Command::Generate {
+            profile,
+            from,
+            months,
+            per_month,
+            seed,
+            surge,
+            out,
+        } => generate(
+            &settings,
+            GenerateOptions {
+                profile,
+                from,
+                months,
+                per_month,
+                seed,
+                surge,
+                out,
+            },
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -281,5 +363,196 @@ fn tick(settings: &Settings) -> Result<(), String> {
             report.failed
         ));
     }
+    Ok(())
+}
+
+fn report(
+    settings: &Settings,
+    month: &str,
+    format: reports::Format,
+    table: Option<&str>,
+    restated: bool,
+    out: Option<PathBuf>,
+) -> Result<(), String> {
+    let month = Month::parse(month).map_err(|m| format!("--month: {m}"))?;
+    let db = startup::open_database(settings).map_err(|e| e.to_string())?;
+    let bulletin = db
+        .read(|c| {
+            reports::monthly(
+                c,
+                month,
+                settings.timezone,
+                &settings.hotline_name,
+                SystemClock.now(),
+                restated,
+            )
+        })
+        .map_err(|e| e.to_string())?;
+    let rendered = reports::render(&bulletin, format, table)?;
+    let path = out.unwrap_or_else(|| PathBuf::from(&rendered.file_name));
+    std::fs::write(&path, &rendered.bytes)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!(
+        "{} ({:?}, {} bytes) written to {}",
+        bulletin.title,
+        bulletin.state,
+        rendered.bytes.len(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn print_import_report(report: &import::Report) {
+    println!(
+        "{} records read: {} imported, {} imported before, {} left out",
+        report.read,
+        report.imported,
+        report.already,
+        report.bad.len()
+    );
+    for (line, message) in report.bad.iter().take(50) {
+        println!("  line {line}: {message}");
+    }
+    if report.bad.len() > 50 {
+        println!("  … and {} more", report.bad.len() - 50);
+    }
+}
+
+fn import(settings: &Settings, file: &PathBuf, format: Option<ImportFormat>) -> Result<(), String> {
+    let format = match (format, file.extension().and_then(|e| e.to_str())) {
+        (Some(format), _) => format,
+        (None, Some("csv")) => ImportFormat::Csv,
+        (None, Some("jsonl" | "ndjson" | "json")) => ImportFormat::Jsonl,
+        _ => return Err("give --format csv or --format jsonl".into()),
+    };
+    let open =
+        || std::fs::File::open(file).map_err(|e| format!("cannot open {}: {e}", file.display()));
+    let db = startup::open_database(settings).map_err(|e| e.to_string())?;
+    let mut importer = import::Importer::new(
+        &db,
+        settings.timezone,
+        settings.ticket_number_digits,
+        SystemClock.now(),
+        true,
+    )
+    .map_err(|e| e.to_string())?;
+    let report = match format {
+        ImportFormat::Csv => {
+            let lines = import::csv_rows(std::io::BufReader::new(open()?))?;
+            let total = lines.len();
+            importer.run(lines, Some(total))
+        }
+        ImportFormat::Jsonl => {
+            let total = std::io::BufReader::new(open()?)
+                .lines()
+                .map_while(Result::ok)
+                .filter(|l| !l.trim().is_empty())
+                .count();
+            importer.run(
+                import::json_lines(std::io::BufReader::new(open()?)),
+                Some(total),
+            )
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    print_import_report(&report);
+    if report.bad.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} records were left out", report.bad.len()))
+    }
+}
+
+struct GenerateOptions {
+    profile: Option<PathBuf>,
+    from: Option<String>,
+    months: Option<u32>,
+    per_month: Option<u64>,
+    seed: Option<u64>,
+    surge: Vec<String>,
+    out: Option<PathBuf>,
+}
+
+fn generate(settings: &Settings, options: GenerateOptions) -> Result<(), String> {
+    let mut profile: generate::Profile = match &options.profile {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => generate::Profile {
+            from: Month::of(SystemClock.now(), settings.timezone),
+            ..generate::Profile::default()
+        },
+    };
+    if let Some(from) = options.from {
+        profile.from = Month::parse(&from).map_err(|m| format!("--from: {m}"))?;
+    }
+    profile.months = options.months.unwrap_or(profile.months);
+    profile.per_month = options.per_month.unwrap_or(profile.per_month);
+    profile.seed = options.seed.unwrap_or(profile.seed);
+    for surge in &options.surge {
+        let (day, factor) = surge
+            .split_once(':')
+            .ok_or_else(|| format!("--surge {surge}: write DAY:FACTOR, e.g. 2026-08-11:4"))?;
+        let day = day
+            .parse()
+            .map_err(|_| format!("--surge {surge}: `{day}` is not a date"))?;
+        let factor: f64 = factor
+            .parse()
+            .ok()
+            .filter(|f: &f64| *f > 0.0 && *f <= 50.0)
+            .ok_or_else(|| format!("--surge {surge}: the factor is a number from 0 to 50"))?;
+        profile.surges.push((day, factor));
+    }
+    let db = startup::open_database(settings).map_err(|e| e.to_string())?;
+    let (units, categories, policy, calendar) = db
+        .read(|c| -> Result<_, store::StoreError> {
+            Ok((
+                store::units::list(c, &Default::default(), None, i64::MAX)?,
+                store::categories::list(c, &Default::default(), None, i64::MAX)?,
+                store::policy::current(c)?.policy,
+                store::calendar::load(c, settings.timezone)?,
+            ))
+        })
+        .map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    let records = generate::records(
+        &profile,
+        &generate::Hotline {
+            units: &units,
+            categories: &categories,
+            policy: &policy,
+            calendar: &calendar,
+            timezone: settings.timezone,
+        },
+        now,
+    )?;
+    if let Some(path) = options.out {
+        let mut text = String::new();
+        for record in &records {
+            text.push_str(&serde_json::to_string(record).map_err(|e| e.to_string())?);
+            text.push('\n');
+        }
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("{} records written to {}", records.len(), path.display());
+        return Ok(());
+    }
+    let total = records.len();
+    let mut importer = import::Importer::new(
+        &db,
+        settings.timezone,
+        settings.ticket_number_digits,
+        now,
+        true,
+    )
+    .map_err(|e| e.to_string())?;
+    let report = importer
+        .run(
+            records.into_iter().enumerate().map(|(i, r)| (i + 1, Ok(r))),
+            Some(total),
+        )
+        .map_err(|e| e.to_string())?;
+    print_import_report(&report);
     Ok(())
 }

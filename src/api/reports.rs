@@ -14,22 +14,14 @@ use crate::domain::directory::UnitKind;
 use crate::domain::figures::{self, Figures};
 use crate::domain::period::{Month, Period, local_midnight};
 use crate::error::ApiError;
-use crate::reports::bulletin::{Bulletin, FigureRow, State};
-use crate::reports::{self, csv, html, tables, xlsx};
+use crate::reports::Format;
+use crate::reports::bulletin::{FigureRow, State};
+use crate::reports::{self, tables};
 use crate::store;
 use crate::store::audit::{self, AuditEntry};
 
 fn parse_month(raw: &str, field: &str) -> Result<Month, ApiError> {
     Month::parse(raw).map_err(|m| ApiError::invalid_field(field, m))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Format {
-    Json,
-    Csv,
-    Xlsx,
-    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -48,51 +40,6 @@ pub struct BulletinParams {
     format: Option<Format>,
     table: Option<String>,
     view: Option<View>,
-}
-
-/// The month's bulletin as the caller may read it: the published one, or a draft (or restated
-/// one) computed now.
-fn bulletin(
-    conn: &mut store::DbConnection,
-    state: &AppState,
-    month: Month,
-    view: View,
-    may_draft: bool,
-) -> Result<Bulletin, ApiError> {
-    let published = store::reports::published(conn, month)?;
-    if let (Some(published), View::Current) = (&published, view) {
-        let mut frozen: Bulletin = serde_json::from_value(published.body.clone())
-            .map_err(|e| ApiError::internal(format!("a published bulletin cannot be read: {e}")))?;
-        frozen.state = State::Published;
-        return Ok(frozen);
-    }
-    if !may_draft {
-        return Err(ApiError::not_found(format!(
-            "no bulletin of {month} has been published"
-        )));
-    }
-    let mut compiled = reports::compile(
-        conn,
-        month,
-        state.numbering.timezone,
-        &state.hotline_name,
-        state.now(),
-    )?;
-    if let Some(published) = published {
-        compiled.state = State::Restated;
-        compiled.published_at = Some(published.published_at);
-    }
-    Ok(compiled)
-}
-
-fn attachment(content_type: &str, file_name: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file_name}\""),
-        ))
-        .body(body)
 }
 
 /// `GET /api/v1/reports/monthly?month=YYYY-MM`.
@@ -138,41 +85,39 @@ pub async fn monthly(
             format!("{month} has not begun"),
         ));
     }
-    let reading = state.clone();
+    let (timezone, name, now) = (
+        state.numbering.timezone,
+        state.hotline_name.clone(),
+        state.now(),
+    );
     let b = read(&state, move |c| {
-        bulletin(c, &reading, month, view, may_draft)
+        if may_draft {
+            Ok(reports::monthly(
+                c,
+                month,
+                timezone,
+                &name,
+                now,
+                view == View::Restated,
+            )?)
+        } else {
+            reports::published(c, month)?.ok_or_else(|| {
+                ApiError::not_found(format!("no bulletin of {month} has been published"))
+            })
+        }
     })
     .await?;
-    let stem = format!("bulletin-{month}");
-    Ok(match format {
-        Format::Json => HttpResponse::Ok().json(&b),
-        Format::Html => HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(html::render(&b)),
-        Format::Csv => match params
-            .table
-            .as_deref()
-            .and_then(|name| tables::table(&b, name))
-        {
-            Some(table) => attachment(
-                "text/csv; charset=utf-8",
-                &format!("{stem}-{}.csv", table.name),
-                csv::table(&table),
-            ),
-            None => attachment(
-                "application/zip",
-                &format!("{stem}-csv.zip"),
-                csv::zip(&tables::tables(&b), &stem)
-                    .map_err(|e| ApiError::internal(format!("cannot zip the tables: {e}")))?,
-            ),
-        },
-        Format::Xlsx => attachment(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            &format!("{stem}.xlsx"),
-            xlsx::workbook(&b.title, &tables::tables(&b))
-                .map_err(|e| ApiError::internal(format!("cannot write the workbook: {e}")))?,
-        ),
-    })
+    let rendered =
+        reports::render(&b, format, params.table.as_deref()).map_err(ApiError::internal)?;
+    let mut response = HttpResponse::Ok();
+    response.content_type(rendered.content_type);
+    if !matches!(format, Format::Json | Format::Html) {
+        response.insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", rendered.file_name),
+        ));
+    }
+    Ok(response.body(rendered.bytes))
 }
 
 /// `POST /api/v1/reports/monthly/{month}/publish`: freezes a month that is over.

@@ -116,8 +116,11 @@ pub struct Group {
     pub weights: Vec<Weight>,
     #[serde(default)]
     pub penalties: Vec<Penalty>,
-    /// The most bonus (附加分) a supervisor may give.
+    /// The most bonus (附加分) a supervisor may give …
     pub bonus_max: f64,
+    /// … and what a unit gets unless one sets another (the seeds give most units 20 of 25).
+    #[serde(default)]
+    pub bonus_default: f64,
     /// Highest first; a total below every threshold gets the last grade.
     pub grades: Vec<GradeThreshold>,
     /// How many of the best to name (排名前N位).
@@ -162,8 +165,8 @@ pub struct Rules {
 
 impl Default for Rules {
     /// The county scheme of the seeds: completion 40, response 20, satisfaction 20, a bonus of
-    /// up to 20; townships ranked among themselves (top three), departments and enterprises with
-    /// at least 20 tickets (top five).
+    /// 20 (up to 25); townships ranked among themselves (top three), departments and enterprises
+    /// with at least 20 tickets (top five).
     fn default() -> Self {
         let weights = vec![
             Weight {
@@ -191,7 +194,8 @@ impl Default for Rules {
             unit_kinds,
             weights: weights.clone(),
             penalties: Vec::new(),
-            bonus_max: 20.0,
+            bonus_max: 25.0,
+            bonus_default: 20.0,
             grades: grades.clone(),
             top,
             min_received,
@@ -301,6 +305,9 @@ impl Rules {
                 );
             }
             check_points(&mut errors, at("bonus_max"), group.bonus_max);
+            if group.bonus_default > group.bonus_max || group.bonus_default < 0.0 {
+                errors.add(at("bonus_default"), "must be between 0 and bonus_max");
+            }
             if group.grades.is_empty() {
                 errors.add(at("grades"), "needs at least one grade");
             }
@@ -471,9 +478,10 @@ pub fn one_decimal(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
 
-/// Scores a unit's figures. A rate with nothing to count earns its full points: the unit had
-/// nothing to fail at.
-pub fn score(group: &Group, figures: &Figures, bonus: f64) -> Score {
+/// Scores a unit's figures, with the bonus a supervisor set (or the group's default). A rate
+/// with nothing to count earns its full points: the unit had nothing to fail at.
+pub fn score(group: &Group, figures: &Figures, bonus: Option<f64>) -> Score {
+    let bonus = bonus.unwrap_or(group.bonus_default);
     let components: Vec<Points> = group
         .weights
         .iter()
@@ -631,13 +639,13 @@ mod tests {
             bonus_max: 25.0,
             ..township_group()
         };
-        let s = score(&group, &figures(10, 10, 8, 10, 10), 11.0);
+        let s = score(&group, &figures(10, 10, 8, 10, 10), Some(11.0));
         let points: Vec<f64> = s.components.iter().map(|c| c.points).collect();
         assert_eq!(points, [32.0, 20.0, 20.0]);
         assert_eq!((s.bonus, s.total), (11.0, 83.0));
         assert_eq!(s.grade, "C");
         // 焦村镇: 38 + 20 + 20 + 19 = 97.
-        let s = score(&group, &figures(40, 40, 38, 20, 20), 19.0);
+        let s = score(&group, &figures(40, 40, 38, 20, 20), Some(19.0));
         assert_eq!(
             (s.components[0].points, s.total, s.grade.as_str()),
             (38.0, 97.0, "A")
@@ -654,7 +662,7 @@ mod tests {
         }];
         let mut f = figures(0, 0, 0, 0, 0);
         f.overdue = 4;
-        let s = score(&group, &f, 50.0);
+        let s = score(&group, &f, Some(50.0));
         assert_eq!(s.components.iter().map(|c| c.points).sum::<f64>(), 80.0);
         assert_eq!(
             s.penalties,
@@ -663,9 +671,15 @@ mod tests {
                 points: 5.0
             }]
         );
-        assert_eq!(s.bonus, 20.0, "capped at the group's bonus_max");
-        assert_eq!(s.total, 95.0);
+        assert_eq!(s.bonus, 25.0, "capped at the group's bonus_max");
+        assert_eq!(s.total, 100.0);
         assert_eq!(s.grade, "A");
+        let unset = score(&group, &f, None);
+        assert_eq!(
+            (unset.bonus, unset.total),
+            (20.0, 95.0),
+            "the group's default bonus"
+        );
     }
 
     #[test]
@@ -680,7 +694,7 @@ mod tests {
             reworks: 1,
             ..Figures::default()
         };
-        assert_eq!(score(&group, &f, 0.0).total, 7.5);
+        assert_eq!(score(&group, &f, Some(0.0)).total, 7.5);
     }
 
     fn contender(n: u128, received: u64, total: f64) -> Contender {

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod directory;
 pub mod evidence;
 pub mod figures;
+pub mod history;
 pub mod ladder;
 pub mod lifecycle;
 pub mod masking;

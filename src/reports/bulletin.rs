@@ -481,12 +481,7 @@ fn unit_tables(
                 group: group.map(|g| g.name.clone()),
                 figures: figures.into(),
                 score: group.map(|g| {
-                    assessment::score(
-                        g,
-                        &figures,
-                        inputs.bonuses.get(&u.id).copied().unwrap_or(0.0),
-                    )
-                    .into()
+                    assessment::score(g, &figures, inputs.bonuses.get(&u.id).copied()).into()
                 }),
                 rank: None,
             }
@@ -599,6 +594,14 @@ fn hot_spots(
     second_level: &dyn Fn(Option<Uuid>) -> Option<Uuid>,
 ) -> HotSpots {
     let rules = &inputs.rules.hot_spots;
+    // Without months before to compare with, nothing stands out.
+    if inputs.baseline.iter().all(|month| total(month) == 0) {
+        return HotSpots {
+            baseline_months: inputs.baseline.len() as u32,
+            categories: Vec::new(),
+            townships: Vec::new(),
+        };
+    }
     let months = inputs.baseline.len().max(1) as f64;
     let rising = |now: BTreeMap<Option<Uuid>, u64>,
                   before: Vec<BTreeMap<Option<Uuid>, u64>>,

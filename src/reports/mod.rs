@@ -97,3 +97,97 @@ pub fn compile(
     };
     Ok(bulletin::assemble(&inputs))
 }
+
+/// The month's published bulletin, as frozen.
+pub fn published(conn: &mut DbConnection, month: Month) -> Result<Option<Bulletin>, StoreError> {
+    store::reports::published(conn, month)?
+        .map(|p| {
+            let mut frozen: Bulletin =
+                serde_json::from_value(p.body).map_err(StoreError::corrupt)?;
+            frozen.state = bulletin::State::Published;
+            Ok(frozen)
+        })
+        .transpose()
+}
+
+/// The month's bulletin: the published one, or (`restated`, or when none was published) one
+/// computed now, marked restated beside a published one.
+pub fn monthly(
+    conn: &mut DbConnection,
+    month: Month,
+    timezone: Tz,
+    hotline_name: &str,
+    now: DateTime<Utc>,
+    restated: bool,
+) -> Result<Bulletin, StoreError> {
+    let published = published(conn, month)?;
+    if let (Some(frozen), false) = (&published, restated) {
+        return Ok(frozen.clone());
+    }
+    let mut compiled = compile(conn, month, timezone, hotline_name, now)?;
+    if let Some(frozen) = published {
+        compiled.state = bulletin::State::Restated;
+        compiled.published_at = frozen.published_at;
+    }
+    Ok(compiled)
+}
+
+/// The formats a bulletin is rendered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+    Xlsx,
+    Html,
+}
+
+/// A rendered bulletin: what it is, what to call the file, its bytes.
+pub struct Rendered {
+    pub content_type: &'static str,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Renders a bulletin; CSV is one table when `table` names one, a zip of all of them
+/// otherwise.
+pub fn render(b: &Bulletin, format: Format, table: Option<&str>) -> Result<Rendered, String> {
+    let stem = format!("bulletin-{}", b.month);
+    Ok(match format {
+        Format::Json => Rendered {
+            content_type: "application/json",
+            file_name: format!("{stem}.json"),
+            bytes: serde_json::to_vec(b).map_err(|e| e.to_string())?,
+        },
+        Format::Html => Rendered {
+            content_type: "text/html; charset=utf-8",
+            file_name: format!("{stem}.html"),
+            bytes: html::render(b).into_bytes(),
+        },
+        Format::Csv => match table {
+            Some(name) => {
+                let table = tables::table(b, name).ok_or_else(|| {
+                    format!(
+                        "no table `{name}`; the tables are: {}",
+                        tables::NAMES.join(", ")
+                    )
+                })?;
+                Rendered {
+                    content_type: "text/csv; charset=utf-8",
+                    file_name: format!("{stem}-{name}.csv"),
+                    bytes: csv::table(&table),
+                }
+            }
+            None => Rendered {
+                content_type: "application/zip",
+                file_name: format!("{stem}-csv.zip"),
+                bytes: csv::zip(&tables::tables(b), &stem).map_err(|e| e.to_string())?,
+            },
+        },
+        Format::Xlsx => Rendered {
+            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            file_name: format!("{stem}.xlsx"),
+            bytes: xlsx::workbook(&b.title, &tables::tables(b)).map_err(|e| e.to_string())?,
+        },
+    })
+}

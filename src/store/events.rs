@@ -52,19 +52,40 @@ pub struct NewEvent<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// An event as its row is written, alone or with many others.
+#[derive(Insertable)]
+#[diesel(table_name = ticket_events, treat_none_as_null = true)]
+pub struct EventInsert {
+    ticket_id: String,
+    ticket_version: i64,
+    kind: &'static str,
+    actor_user_id: Option<String>,
+    actor_role: Option<&'static str>,
+    actor_unit_id: Option<String>,
+    assignment_id: Option<String>,
+    details: String,
+    created_at: NaiveDateTime,
+}
+
+impl EventInsert {
+    pub fn new(event: &NewEvent<'_>) -> Self {
+        Self {
+            ticket_id: event.ticket_id.to_string(),
+            ticket_version: event.ticket_version,
+            kind: event.kind.as_str(),
+            actor_user_id: event.actor.user_id.map(|u| u.to_string()),
+            actor_role: event.actor.role.map(|r| r.as_str()),
+            actor_unit_id: event.actor.unit_id.map(|u| u.to_string()),
+            assignment_id: event.assignment_id.map(|a| a.to_string()),
+            details: event.details.to_string(),
+            created_at: to_db(event.at),
+        }
+    }
+}
+
 pub fn append(conn: &mut DbConnection, event: &NewEvent<'_>) -> Result<(), StoreError> {
     diesel::insert_into(ticket_events::table)
-        .values((
-            ticket_events::ticket_id.eq(event.ticket_id.to_string()),
-            ticket_events::ticket_version.eq(event.ticket_version),
-            ticket_events::kind.eq(event.kind.as_str()),
-            ticket_events::actor_user_id.eq(event.actor.user_id.map(|u| u.to_string())),
-            ticket_events::actor_role.eq(event.actor.role.map(|r| r.as_str())),
-            ticket_events::actor_unit_id.eq(event.actor.unit_id.map(|u| u.to_string())),
-            ticket_events::assignment_id.eq(event.assignment_id.map(|a| a.to_string())),
-            ticket_events::details.eq(event.details.to_string()),
-            ticket_events::created_at.eq(to_db(event.at)),
-        ))
+        .values(EventInsert::new(event))
         .execute(conn)?;
     Ok(())
 }

@@ -16,8 +16,8 @@ use crate::domain::access::Actor;
 use crate::domain::calendar::Due;
 use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
-    Change, ContactMethod, ContactRecord, Decision, ExtensionRequest, Lifecycle, ReplyResult,
-    Satisfaction, Supervision, SupervisionStatus, UrgeKind,
+    Change, ContactRecord, Decision, ExtensionRequest, Lifecycle, ReplyResult, Satisfaction,
+    Supervision, SupervisionStatus, UrgeKind,
 };
 use crate::domain::ticket::{Assignment, EventKind, Ticket};
 
@@ -377,7 +377,9 @@ pub fn save(
         }
     }
     for change in &decision.changes {
-        record(conn, ticket.id, change, decision, actor, now)?;
+        if let Some(row) = record(ticket.id, change, decision, actor, now)? {
+            write_record(conn, ticket.id, row)?;
+        }
         let notices = crate::domain::notify::notices(change, &decision.next);
         super::notifications::insert(conn, ticket.id, &notices, &change.details(), now)?;
         let kind: EventKind = parse_text(change.kind())?;
@@ -397,23 +399,58 @@ pub fn save(
     Ok(saved)
 }
 
+/// An assignment as its row is written.
+#[derive(Insertable)]
+#[diesel(table_name = assignments, treat_none_as_null = true)]
+pub struct AssignmentInsert {
+    id: String,
+    ticket_id: String,
+    unit_id: String,
+    round: i32,
+    role: &'static str,
+    status: &'static str,
+    forced: bool,
+    dispatched_by: String,
+    dispatched_at: NaiveDateTime,
+    sign_due_at: NaiveDateTime,
+    due_at: NaiveDateTime,
+    original_due_at: NaiveDateTime,
+    signed_at: Option<NaiveDateTime>,
+    returned_at: Option<NaiveDateTime>,
+    return_reason: Option<String>,
+    replied_at: Option<NaiveDateTime>,
+    closed_at: Option<NaiveDateTime>,
+    deadlines: String,
+}
+
+impl AssignmentInsert {
+    pub fn new(a: &Assignment) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: a.id.to_string(),
+            ticket_id: a.ticket_id.to_string(),
+            unit_id: a.unit_id.to_string(),
+            round: a.round,
+            role: a.role.as_str(),
+            status: a.status.as_str(),
+            forced: a.forced,
+            dispatched_by: a.dispatched_by.to_string(),
+            dispatched_at: to_db(a.dispatched_at),
+            sign_due_at: to_db(a.sign_due_at()),
+            due_at: to_db(a.due_at()),
+            original_due_at: to_db(a.original_due_at),
+            signed_at: a.signed_at.map(to_db),
+            returned_at: a.returned_at.map(to_db),
+            return_reason: a.return_reason.clone(),
+            replied_at: a.replied_at.map(to_db),
+            closed_at: a.closed_at.map(to_db),
+            deadlines: deadlines_json(a)?,
+        })
+    }
+}
+
 pub fn insert_assignment(conn: &mut DbConnection, a: &Assignment) -> Result<(), StoreError> {
     diesel::insert_into(assignments::table)
-        .values((
-            assignments::id.eq(a.id.to_string()),
-            assignments::ticket_id.eq(a.ticket_id.to_string()),
-            assignments::unit_id.eq(a.unit_id.to_string()),
-            assignments::round.eq(a.round),
-            assignments::role.eq(a.role.as_str()),
-            assignments::status.eq(a.status.as_str()),
-            assignments::forced.eq(a.forced),
-            assignments::dispatched_by.eq(a.dispatched_by.to_string()),
-            assignments::dispatched_at.eq(to_db(a.dispatched_at)),
-            assignments::sign_due_at.eq(to_db(a.sign_due_at())),
-            assignments::due_at.eq(to_db(a.due_at())),
-            assignments::original_due_at.eq(to_db(a.original_due_at)),
-            assignments::deadlines.eq(deadlines_json(a)?),
-        ))
+        .values(AssignmentInsert::new(a)?)
         .execute(conn)?;
     Ok(())
 }
@@ -435,26 +472,50 @@ fn update_assignment(conn: &mut DbConnection, a: &Assignment) -> Result<(), Stor
     Ok(())
 }
 
+/// An extension request as its row is written.
+#[derive(Insertable)]
+#[diesel(table_name = extension_requests, treat_none_as_null = true)]
+pub struct ExtensionInsert {
+    id: String,
+    ticket_id: String,
+    assignment_id: String,
+    unit_id: String,
+    requested_due_at: NaiveDateTime,
+    reason: String,
+    status: &'static str,
+    requested_by: Option<String>,
+    requested_at: NaiveDateTime,
+    decided_by: Option<String>,
+    decided_at: Option<NaiveDateTime>,
+    note: Option<String>,
+}
+
+impl ExtensionInsert {
+    pub fn new(ticket_id: Uuid, e: &ExtensionRequest) -> Self {
+        Self {
+            id: e.id.to_string(),
+            ticket_id: ticket_id.to_string(),
+            assignment_id: e.assignment_id.to_string(),
+            unit_id: e.unit_id.to_string(),
+            requested_due_at: to_db(e.requested_due_at),
+            reason: e.reason.clone(),
+            status: e.status.as_str(),
+            requested_by: e.requested_by.map(|u| u.to_string()),
+            requested_at: to_db(e.requested_at),
+            decided_by: e.decided_by.map(|u| u.to_string()),
+            decided_at: e.decided_at.map(to_db),
+            note: e.note.clone(),
+        }
+    }
+}
+
 fn insert_extension(
     conn: &mut DbConnection,
     ticket_id: Uuid,
     e: &ExtensionRequest,
 ) -> Result<(), StoreError> {
     diesel::insert_into(extension_requests::table)
-        .values((
-            extension_requests::id.eq(e.id.to_string()),
-            extension_requests::ticket_id.eq(ticket_id.to_string()),
-            extension_requests::assignment_id.eq(e.assignment_id.to_string()),
-            extension_requests::unit_id.eq(e.unit_id.to_string()),
-            extension_requests::requested_due_at.eq(to_db(e.requested_due_at)),
-            extension_requests::reason.eq(&e.reason),
-            extension_requests::status.eq(e.status.as_str()),
-            extension_requests::requested_by.eq(e.requested_by.map(|u| u.to_string())),
-            extension_requests::requested_at.eq(to_db(e.requested_at)),
-            extension_requests::decided_by.eq(e.decided_by.map(|u| u.to_string())),
-            extension_requests::decided_at.eq(e.decided_at.map(to_db)),
-            extension_requests::note.eq(e.note.as_deref()),
-        ))
+        .values(ExtensionInsert::new(ticket_id, e))
         .execute(conn)?;
     Ok(())
 }
@@ -471,26 +532,50 @@ fn update_extension(conn: &mut DbConnection, e: &ExtensionRequest) -> Result<(),
     Ok(())
 }
 
+/// A supervision as its row is written.
+#[derive(Insertable)]
+#[diesel(table_name = supervisions, treat_none_as_null = true)]
+pub struct SupervisionInsert {
+    id: String,
+    ticket_id: String,
+    unit_id: String,
+    reason: String,
+    deadline: NaiveDateTime,
+    automatic: bool,
+    status: &'static str,
+    opened_by: Option<String>,
+    opened_at: NaiveDateTime,
+    outcome: Option<String>,
+    closed_by: Option<String>,
+    closed_at: Option<NaiveDateTime>,
+}
+
+impl SupervisionInsert {
+    pub fn new(ticket_id: Uuid, s: &Supervision) -> Self {
+        Self {
+            id: s.id.to_string(),
+            ticket_id: ticket_id.to_string(),
+            unit_id: s.unit_id.to_string(),
+            reason: s.reason.clone(),
+            deadline: to_db(s.deadline),
+            automatic: s.automatic,
+            status: s.status.as_str(),
+            opened_by: s.opened_by.map(|u| u.to_string()),
+            opened_at: to_db(s.opened_at),
+            outcome: s.outcome.clone(),
+            closed_by: s.closed_by.map(|u| u.to_string()),
+            closed_at: s.closed_at.map(to_db),
+        }
+    }
+}
+
 fn insert_supervision(
     conn: &mut DbConnection,
     ticket_id: Uuid,
     s: &Supervision,
 ) -> Result<(), StoreError> {
     diesel::insert_into(supervisions::table)
-        .values((
-            supervisions::id.eq(s.id.to_string()),
-            supervisions::ticket_id.eq(ticket_id.to_string()),
-            supervisions::unit_id.eq(s.unit_id.to_string()),
-            supervisions::reason.eq(&s.reason),
-            supervisions::deadline.eq(to_db(s.deadline)),
-            supervisions::automatic.eq(s.automatic),
-            supervisions::status.eq(s.status.as_str()),
-            supervisions::opened_by.eq(s.opened_by.map(|u| u.to_string())),
-            supervisions::opened_at.eq(to_db(s.opened_at)),
-            supervisions::outcome.eq(s.outcome.as_deref()),
-            supervisions::closed_by.eq(s.closed_by.map(|u| u.to_string())),
-            supervisions::closed_at.eq(s.closed_at.map(to_db)),
-        ))
+        .values(SupervisionInsert::new(ticket_id, s))
         .execute(conn)?;
     Ok(())
 }
@@ -507,18 +592,75 @@ fn update_supervision(conn: &mut DbConnection, s: &Supervision) -> Result<(), St
     Ok(())
 }
 
-/// The rows a change carries beside the timeline: urges, callbacks, and the text and evidence
-/// of replies and opinions.
-fn record(
-    conn: &mut DbConnection,
+#[derive(Insertable)]
+#[diesel(table_name = urges, treat_none_as_null = true)]
+pub struct UrgeInsert {
+    id: String,
+    ticket_id: String,
+    assignment_id: String,
+    unit_id: String,
+    kind: &'static str,
+    note: Option<String>,
+    created_by: Option<String>,
+    created_at: NaiveDateTime,
+    rung: Option<&'static str>,
+    timer: Option<&'static str>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = callbacks, treat_none_as_null = true)]
+pub struct CallbackInsert {
+    id: String,
+    ticket_id: String,
+    attempt: i32,
+    reached: bool,
+    satisfaction: Option<&'static str>,
+    resolved: Option<bool>,
+    comment: Option<String>,
+    created_by: Option<String>,
+    created_at: NaiveDateTime,
+    unit_id: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = replies, treat_none_as_null = true)]
+pub struct ReplyInsert {
+    id: String,
+    ticket_id: String,
+    assignment_id: String,
+    unit_id: String,
+    kind: &'static str,
+    result: Option<&'static str>,
+    body: String,
+    contacted_at: Option<NaiveDateTime>,
+    contact_method: Option<&'static str>,
+    contact_outcome: Option<String>,
+    no_contact_reason: Option<String>,
+    created_by: Option<String>,
+    created_at: NaiveDateTime,
+    /// The due time in force when a primary unit replied, for the on-time rate.
+    due_at: Option<NaiveDateTime>,
+}
+
+/// A row a change carries beside the timeline.
+pub enum Record {
+    Urge(UrgeInsert),
+    Callback(CallbackInsert),
+    /// A reply or an opinion, with the evidence to link to it.
+    Reply(ReplyInsert, Vec<Uuid>),
+}
+
+/// The row a change carries beside the timeline, if any: an urge, a callback, or the text of a
+/// reply or an opinion.
+pub fn record(
     ticket_id: Uuid,
     change: &Change,
     decision: &Decision,
     actor: Actor,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Option<Record>, StoreError> {
     let by = actor.user_id.map(|u| u.to_string());
-    match change {
+    Ok(match change {
         Change::Urged {
             urge_id,
             assignment_id,
@@ -527,22 +669,18 @@ fn record(
             note,
             rung,
             timer,
-        } => {
-            diesel::insert_into(urges::table)
-                .values((
-                    urges::id.eq(urge_id.to_string()),
-                    urges::ticket_id.eq(ticket_id.to_string()),
-                    urges::assignment_id.eq(assignment_id.to_string()),
-                    urges::unit_id.eq(unit_id.to_string()),
-                    urges::kind.eq(kind.as_str()),
-                    urges::note.eq(note.as_deref()),
-                    urges::created_by.eq(by),
-                    urges::created_at.eq(to_db(now)),
-                    urges::rung.eq(rung.map(|r| r.as_str())),
-                    urges::timer.eq(timer.map(|t| t.as_str())),
-                ))
-                .execute(conn)?;
-        }
+        } => Some(Record::Urge(UrgeInsert {
+            id: urge_id.to_string(),
+            ticket_id: ticket_id.to_string(),
+            assignment_id: assignment_id.to_string(),
+            unit_id: unit_id.to_string(),
+            kind: kind.as_str(),
+            note: note.clone(),
+            created_by: by,
+            created_at: to_db(now),
+            rung: rung.map(|r| r.as_str()),
+            timer: timer.map(|t| t.as_str()),
+        })),
         Change::CallbackRecorded {
             callback_id,
             attempt,
@@ -550,62 +688,50 @@ fn record(
             satisfaction,
             resolved,
             comment,
-        } => {
-            diesel::insert_into(callbacks::table)
-                .values((
-                    callbacks::id.eq(callback_id.to_string()),
-                    callbacks::ticket_id.eq(ticket_id.to_string()),
-                    callbacks::attempt.eq(*attempt),
-                    callbacks::reached.eq(*reached),
-                    callbacks::satisfaction.eq(satisfaction.map(Satisfaction::as_str)),
-                    callbacks::resolved.eq(*resolved),
-                    callbacks::comment.eq(comment.as_deref()),
-                    callbacks::created_by.eq(by),
-                    callbacks::created_at.eq(to_db(now)),
-                    callbacks::unit_id.eq(decision.next.primary_unit_id().map(|u| u.to_string())),
-                ))
-                .execute(conn)?;
-        }
+        } => Some(Record::Callback(CallbackInsert {
+            id: callback_id.to_string(),
+            ticket_id: ticket_id.to_string(),
+            attempt: *attempt,
+            reached: *reached,
+            satisfaction: satisfaction.map(Satisfaction::as_str),
+            resolved: *resolved,
+            comment: comment.clone(),
+            created_by: by,
+            created_at: to_db(now),
+            unit_id: decision.next.primary_unit_id().map(|u| u.to_string()),
+        })),
         Change::Replied {
             assignment_id,
             reply_id,
             result,
             ..
-        } => {
-            insert_reply(
-                conn,
-                ticket_id,
-                *assignment_id,
-                *reply_id,
-                Some(*result),
-                decision,
-                actor,
-                now,
-            )?;
-        }
+        } => Some(reply(
+            ticket_id,
+            *assignment_id,
+            *reply_id,
+            Some(*result),
+            decision,
+            actor,
+            now,
+        )?),
         Change::OpinionAdded {
             assignment_id,
             reply_id,
-        } => {
-            insert_reply(
-                conn,
-                ticket_id,
-                *assignment_id,
-                *reply_id,
-                None,
-                decision,
-                actor,
-                now,
-            )?;
-        }
-        _ => {}
-    }
-    Ok(())
+        } => Some(reply(
+            ticket_id,
+            *assignment_id,
+            *reply_id,
+            None,
+            decision,
+            actor,
+            now,
+        )?),
+        _ => None,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
-fn insert_reply(
-    conn: &mut DbConnection,
+fn reply(
     ticket_id: Uuid,
     assignment_id: Uuid,
     reply_id: Uuid,
@@ -613,7 +739,7 @@ fn insert_reply(
     decision: &Decision,
     actor: Actor,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Record, StoreError> {
     let (_, content) = decision
         .content
         .as_ref()
@@ -625,8 +751,6 @@ fn insert_reply(
         .iter()
         .find(|a| a.id == assignment_id)
         .ok_or_else(|| StoreError::corrupt("a reply to an unknown assignment"))?;
-    // The due time in force when the unit replied, for the on-time rate.
-    let due_at = result.is_some().then(|| to_db(assignment.due_at()));
     let (contacted_at, method, outcome, no_contact) = match &content.contact {
         Some(ContactRecord::Reached {
             at,
@@ -634,45 +758,72 @@ fn insert_reply(
             outcome,
         }) => (
             Some(to_db(*at)),
-            Some(*method),
-            Some(outcome.as_str()),
+            Some(method.as_str()),
+            Some(outcome.clone()),
             None,
         ),
-        Some(ContactRecord::Impossible { reason }) => (None, None, None, Some(reason.as_str())),
+        Some(ContactRecord::Impossible { reason }) => (None, None, None, Some(reason.clone())),
         None => (None, None, None, None),
     };
-    diesel::insert_into(replies::table)
-        .values((
-            replies::id.eq(reply_id.to_string()),
-            replies::ticket_id.eq(ticket_id.to_string()),
-            replies::assignment_id.eq(assignment_id.to_string()),
-            replies::unit_id.eq(assignment.unit_id.to_string()),
-            replies::kind.eq(if result.is_some() { "reply" } else { "opinion" }),
-            replies::result.eq(result.map(ReplyResult::as_str)),
-            replies::body.eq(&content.text),
-            replies::contacted_at.eq(contacted_at),
-            replies::contact_method.eq(method.map(ContactMethod::as_str)),
-            replies::contact_outcome.eq(outcome),
-            replies::no_contact_reason.eq(no_contact),
-            replies::created_by.eq(actor.user_id.map(|u| u.to_string())),
-            replies::created_at.eq(to_db(now)),
-            replies::due_at.eq(due_at),
-        ))
-        .execute(conn)?;
-    if !content.attachment_ids.is_empty() {
-        let ids: Vec<String> = content.attachment_ids.iter().map(Uuid::to_string).collect();
-        let linked = diesel::update(
-            attachments::table
-                .filter(attachments::id.eq_any(&ids))
-                .filter(attachments::ticket_id.eq(ticket_id.to_string()))
-                .filter(attachments::reply_id.is_null()),
-        )
-        .set(attachments::reply_id.eq(reply_id.to_string()))
-        .execute(conn)?;
-        if linked != ids.len() {
-            return Err(StoreError::corrupt(
-                "attachments were checked but could not be linked",
-            ));
+    Ok(Record::Reply(
+        ReplyInsert {
+            id: reply_id.to_string(),
+            ticket_id: ticket_id.to_string(),
+            assignment_id: assignment_id.to_string(),
+            unit_id: assignment.unit_id.to_string(),
+            kind: if result.is_some() { "reply" } else { "opinion" },
+            result: result.map(ReplyResult::as_str),
+            body: content.text.clone(),
+            contacted_at,
+            contact_method: method,
+            contact_outcome: outcome,
+            no_contact_reason: no_contact,
+            created_by: actor.user_id.map(|u| u.to_string()),
+            created_at: to_db(now),
+            due_at: result.is_some().then(|| to_db(assignment.due_at())),
+        },
+        content.attachment_ids.clone(),
+    ))
+}
+
+/// Writes a change's record, linking a reply's evidence to it.
+fn write_record(
+    conn: &mut DbConnection,
+    ticket_id: Uuid,
+    record: Record,
+) -> Result<(), StoreError> {
+    match record {
+        Record::Urge(row) => {
+            diesel::insert_into(urges::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        Record::Callback(row) => {
+            diesel::insert_into(callbacks::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        Record::Reply(row, attachment_ids) => {
+            let reply_id = row.id.clone();
+            diesel::insert_into(replies::table)
+                .values(row)
+                .execute(conn)?;
+            if !attachment_ids.is_empty() {
+                let ids: Vec<String> = attachment_ids.iter().map(Uuid::to_string).collect();
+                let linked = diesel::update(
+                    attachments::table
+                        .filter(attachments::id.eq_any(&ids))
+                        .filter(attachments::ticket_id.eq(ticket_id.to_string()))
+                        .filter(attachments::reply_id.is_null()),
+                )
+                .set(attachments::reply_id.eq(reply_id))
+                .execute(conn)?;
+                if linked != ids.len() {
+                    return Err(StoreError::corrupt(
+                        "attachments were checked but could not be linked",
+                    ));
+                }
+            }
         }
     }
     Ok(())

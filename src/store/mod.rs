@@ -16,6 +16,7 @@ mod error;
 pub mod events;
 pub mod figures;
 pub mod files;
+pub mod history;
 pub mod idempotency;
 pub mod ladder;
 pub mod lifecycle;

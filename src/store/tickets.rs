@@ -110,6 +110,109 @@ impl TicketRow {
     }
 }
 
+/// A ticket as its row is written: on registration, or whole with its history.
+#[derive(Insertable)]
+#[diesel(table_name = tickets, treat_none_as_null = true)]
+pub struct TicketInsert {
+    id: String,
+    number: String,
+    channel: &'static str,
+    external_ref: Option<String>,
+    ticket_type: &'static str,
+    category_id: Option<String>,
+    title: String,
+    content: String,
+    caller_name: Option<String>,
+    caller_phone: Option<String>,
+    confidential: bool,
+    address: Option<String>,
+    area_unit_id: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    priority: &'static str,
+    status: &'static str,
+    current_round: i32,
+    primary_unit_id: Option<String>,
+    sign_due_at: Option<NaiveDateTime>,
+    due_at: Option<NaiveDateTime>,
+    overdue: bool,
+    supervised: bool,
+    return_count: i32,
+    rework_count: i32,
+    urge_count: i32,
+    merged_into_id: Option<String>,
+    close_reason: Option<String>,
+    created_by: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    closed_at: Option<NaiveDateTime>,
+    callback_attempts: i32,
+    callback_due_at: Option<NaiveDateTime>,
+    paused_at: Option<NaiveDateTime>,
+    pause_reason: Option<String>,
+}
+
+impl TicketInsert {
+    pub fn new(t: &Ticket) -> Self {
+        let d = &t.details;
+        Self {
+            id: t.id.to_string(),
+            number: t.number.clone(),
+            channel: t.channel.as_str(),
+            external_ref: t.external_ref.clone(),
+            ticket_type: d.ticket_type.as_str(),
+            category_id: d.category_id.map(|c| c.to_string()),
+            title: d.title.clone(),
+            content: d.content.clone(),
+            caller_name: d.caller_name.clone(),
+            caller_phone: d.caller_phone.clone(),
+            confidential: d.confidential,
+            address: d.address.clone(),
+            area_unit_id: d.area_unit_id.map(|a| a.to_string()),
+            latitude: d.location.map(|l| l.latitude),
+            longitude: d.location.map(|l| l.longitude),
+            priority: d.priority.as_str(),
+            status: t.status.as_str(),
+            current_round: t.current_round,
+            primary_unit_id: t.primary_unit_id.map(|u| u.to_string()),
+            sign_due_at: t.sign_due_at.map(to_db),
+            due_at: t.due_at.map(to_db),
+            overdue: t.overdue,
+            supervised: t.supervised,
+            return_count: t.return_count,
+            rework_count: t.rework_count,
+            urge_count: t.urge_count,
+            merged_into_id: t.merged_into_id.map(|u| u.to_string()),
+            close_reason: t.close_reason.clone(),
+            created_by: t.created_by.to_string(),
+            version: t.version,
+            created_at: to_db(t.created_at),
+            updated_at: to_db(t.updated_at),
+            closed_at: t.closed_at.map(to_db),
+            callback_attempts: t.callback_attempts,
+            callback_due_at: t.callback_due_at.map(to_db),
+            paused_at: t.paused_at.map(to_db),
+            pause_reason: t.pause_reason.clone(),
+        }
+    }
+}
+
+/// What the `registered` event of a ticket records.
+pub fn registered_details(ticket: &Ticket) -> serde_json::Value {
+    let d = &ticket.details;
+    serde_json::json!({
+        "number": ticket.number,
+        "channel": ticket.channel,
+        "external_ref": ticket.external_ref,
+        "type": d.ticket_type,
+        "category_id": d.category_id,
+        "priority": d.priority,
+        "confidential": d.confidential,
+        "area_unit_id": d.area_unit_id,
+    })
+}
+
 /// How ticket numbers are made: the day is the hotline's local day.
 #[derive(Debug, Clone, Copy)]
 pub struct Numbering {
@@ -142,6 +245,23 @@ fn next_sequence(conn: &mut DbConnection, day: NaiveDate) -> Result<i64, StoreEr
     .bind::<Text, _>(day.format("%Y-%m-%d").to_string())
     .get_result(conn)?;
     Ok(row.last_value)
+}
+
+/// Reserves `count` numbers of `day` at once: the first of them.
+pub fn reserve_sequence(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+    count: i64,
+) -> Result<i64, StoreError> {
+    let row: Sequence = diesel::sql_query(
+        "INSERT INTO ticket_number_days (day, last_value) VALUES ($1, $2) \
+         ON CONFLICT (day) DO UPDATE SET last_value = ticket_number_days.last_value + excluded.last_value \
+         RETURNING last_value",
+    )
+    .bind::<Text, _>(day.format("%Y-%m-%d").to_string())
+    .bind::<diesel::sql_types::BigInt, _>(count)
+    .get_result(conn)?;
+    Ok(row.last_value - count + 1)
 }
 
 /// Registers a ticket and its `registered` event.
@@ -219,46 +339,10 @@ fn insert_registration(
         paused_at: None,
         pause_reason: None,
     };
-    let d = &ticket.details;
     diesel::insert_into(tickets::table)
-        .values((
-            (
-                tickets::id.eq(ticket.id.to_string()),
-                tickets::number.eq(&ticket.number),
-                tickets::channel.eq(ticket.channel.as_str()),
-                tickets::external_ref.eq(ticket.external_ref.as_deref()),
-                tickets::ticket_type.eq(d.ticket_type.as_str()),
-                tickets::category_id.eq(d.category_id.map(|c| c.to_string())),
-                tickets::title.eq(&d.title),
-                tickets::content.eq(&d.content),
-                tickets::caller_name.eq(d.caller_name.as_deref()),
-                tickets::caller_phone.eq(d.caller_phone.as_deref()),
-                tickets::confidential.eq(d.confidential),
-                tickets::address.eq(d.address.as_deref()),
-                tickets::area_unit_id.eq(d.area_unit_id.map(|a| a.to_string())),
-                tickets::latitude.eq(d.location.map(|l| l.latitude)),
-                tickets::longitude.eq(d.location.map(|l| l.longitude)),
-            ),
-            (
-                tickets::priority.eq(d.priority.as_str()),
-                tickets::status.eq(ticket.status.as_str()),
-                tickets::created_by.eq(created_by.to_string()),
-                tickets::version.eq(ticket.version),
-                tickets::created_at.eq(to_db(now)),
-                tickets::updated_at.eq(to_db(now)),
-            ),
-        ))
+        .values(TicketInsert::new(&ticket))
         .execute(conn)?;
-    let details = serde_json::json!({
-        "number": ticket.number,
-        "channel": ticket.channel,
-        "external_ref": ticket.external_ref,
-        "type": d.ticket_type,
-        "category_id": d.category_id,
-        "priority": d.priority,
-        "confidential": d.confidential,
-        "area_unit_id": d.area_unit_id,
-    });
+    let details = registered_details(&ticket);
     events::append(
         conn,
         &NewEvent {
@@ -272,6 +356,28 @@ fn insert_registration(
         },
     )?;
     Ok(ticket)
+}
+
+/// Which of these `(channel, external reference)` pairs are registered already.
+pub fn existing_refs(
+    conn: &mut DbConnection,
+    keys: &[(Channel, String)],
+) -> Result<std::collections::HashSet<(Channel, String)>, StoreError> {
+    let mut found = std::collections::HashSet::new();
+    // Well below SQLite's limit on bound values per statement.
+    for chunk in keys.chunks(5_000) {
+        let refs: Vec<&str> = chunk.iter().map(|(_, r)| r.as_str()).collect();
+        let rows: Vec<(String, Option<String>)> = tickets::table
+            .filter(tickets::external_ref.eq_any(refs))
+            .select((tickets::channel, tickets::external_ref))
+            .load(conn)?;
+        for (channel, external_ref) in rows {
+            if let Some(external_ref) = external_ref {
+                found.insert((parse_text(&channel)?, external_ref));
+            }
+        }
+    }
+    Ok(found)
 }
 
 pub fn find_by_external_ref(

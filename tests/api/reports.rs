@@ -517,7 +517,7 @@ async fn the_bulletin_counts_scores_ranks_and_renders_the_month() {
     let b_row = unit(&b["units"], &w.unit_b.id.to_string());
     assert_eq!(
         (b_row["score"]["total"].as_f64(), b_row["rank"].as_u64()),
-        (Some(20.0), Some(2))
+        (Some(40.0), Some(2))
     );
     let township = unit(&b["units"], &m.township);
     assert_eq!(
@@ -525,8 +525,8 @@ async fn the_bulletin_counts_scores_ranks_and_renders_the_month() {
             township["received"].as_u64(),
             township["score"]["total"].as_f64()
         ),
-        (Some(0), Some(80.0)),
-        "nothing to fail at earns full points"
+        (Some(0), Some(100.0)),
+        "nothing to fail at earns full points, and the default bonus"
     );
     let departments = &b["groups"][1];
     assert_eq!(departments["top"][0]["name"], w_unit_name(w, &a));
