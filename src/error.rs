@@ -166,7 +166,7 @@ impl ApiError {
     pub fn invalid_transition(state: &str, action: &str) -> Self {
         Self::conflict(
             "invalid_transition",
-            format!("a ticket in state `{state}` cannot be {action}"),
+            crate::domain::lifecycle::transition_refused(state, action),
         )
         .with_field("ticket_status", state)
     }

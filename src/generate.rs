@@ -14,10 +14,9 @@ use crate::domain::calendar::WorkCalendar;
 use crate::domain::directory::{Category, Unit, UnitKind};
 use crate::domain::lifecycle::{ContactMethod, ReplyResult, Satisfaction};
 use crate::domain::period::Month;
-use crate::domain::policy::Policy;
 use crate::domain::ticket::{Channel, Priority, TicketType};
 use crate::import::{
-    AnswerRecord, AssignmentRecord, CallbackRecord, Record, ReplyRecord, ReviewRecord,
+    AnswerRecord, AssignmentRecord, CallbackRecord, Hotline, Record, ReplyRecord, ReviewRecord,
 };
 
 /// What to generate. Every share is a probability between 0 and 1.
@@ -58,6 +57,9 @@ pub struct ExactMonth {
     pub types: Vec<(TicketType, u64)>,
     #[serde(default)]
     pub categories: Vec<(String, u64)>,
+    /// How many are answered on the spot (直办); the rest are dispatched.
+    #[serde(default)]
+    pub direct: Option<u64>,
 }
 
 impl Default for Profile {
@@ -130,9 +132,13 @@ impl Profile {
         if let Some(exact) = &self.exact {
             let typed: u64 = exact.types.iter().map(|(_, n)| n).sum();
             let categorised: u64 = exact.categories.iter().map(|(_, n)| n).sum();
-            if typed != exact.total || categorised > exact.total {
+            if typed != exact.total
+                || categorised > exact.total
+                || exact.direct.is_some_and(|d| d > exact.total)
+            {
                 return Err(format!(
-                    "the exact month's types add up to {typed} and its categories to {categorised}, for a total of {}",
+                    "the exact month's types add up to {typed}, its categories to {categorised} and its direct answers to {}, for a total of {}",
+                    exact.direct.unwrap_or(0),
                     exact.total
                 ));
             }
@@ -194,15 +200,6 @@ impl Random {
     }
 }
 
-/// The hotline the tickets go to: its units and categories, policy and calendar.
-pub struct Hotline<'a> {
-    pub units: &'a [Unit],
-    pub categories: &'a [Category],
-    pub policy: &'a Policy,
-    pub calendar: &'a WorkCalendar,
-    pub timezone: chrono_tz::Tz,
-}
-
 const SURNAMES: [&str; 20] = [
     "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
     "何", "郭", "马", "罗",
@@ -212,7 +209,7 @@ const SURNAMES: [&str; 20] = [
 /// `until` have not happened yet.
 pub fn records(
     profile: &Profile,
-    hotline: &Hotline<'_>,
+    hotline: &Hotline,
     until: DateTime<Utc>,
 ) -> Result<Vec<Record>, String> {
     profile.check()?;
@@ -245,7 +242,7 @@ pub fn records(
                 None => (profile.per_month as f64 * profile.seasons[month.month() as usize - 1])
                     .round() as u64,
             };
-        let days = day_weights(month, profile, hotline.calendar);
+        let days = day_weights(month, profile, &hotline.calendar);
         let types = match exact {
             Some(e) => {
                 let mut list: Vec<TicketType> = e
@@ -261,6 +258,16 @@ pub fn records(
                 .collect(),
         };
         let categories = category_list(exact, &second_level, total, &mut random)?;
+        let direct: Vec<bool> = match exact.and_then(|e| e.direct) {
+            Some(direct) => {
+                let mut list: Vec<bool> = (0..total).map(|n| n < direct).collect();
+                random.shuffle(&mut list);
+                list
+            }
+            None => (0..total)
+                .map(|_| random.chance(profile.direct_share))
+                .collect(),
+        };
         for n in 0..total as usize {
             let day = random.weighted(&days);
             let registered_at = local(hotline.timezone, day, 8 * 60) + random.minutes(0, 13 * 60);
@@ -276,6 +283,7 @@ pub fn records(
                     external_ref: format!("GEN-{}-{month}-{n:06}", profile.seed),
                     ticket_type: types[n],
                     category,
+                    direct: direct[n],
                     registered_at,
                     handling: &handling,
                     townships: &townships,
@@ -361,6 +369,8 @@ struct Ticket<'a> {
     external_ref: String,
     ticket_type: TicketType,
     category: Option<&'a Category>,
+    /// Answered on the spot rather than dispatched.
+    direct: bool,
     registered_at: DateTime<Utc>,
     handling: &'a [&'a Unit],
     townships: &'a [&'a Unit],
@@ -369,7 +379,7 @@ struct Ticket<'a> {
 /// One ticket's record: registered, answered or dispatched, and handled as far as `until`.
 fn ticket(
     profile: &Profile,
-    hotline: &Hotline<'_>,
+    hotline: &Hotline,
     random: &mut Random,
     t: Ticket<'_>,
     until: DateTime<Utc>,
@@ -417,7 +427,7 @@ fn ticket(
     };
     let happened = |at: DateTime<Utc>| at < until;
     let (limits, _) = hotline.policy.limits_for(t.ticket_type, priority);
-    if random.chance(profile.direct_share) {
+    if t.direct {
         let at = t.registered_at + random.minutes(2, 15);
         if happened(at) {
             record.answer = Some(AnswerRecord {
@@ -635,6 +645,7 @@ mod tests {
                 total: 10,
                 types: vec![(TicketType::Consult, 9)],
                 categories: vec![],
+                direct: None,
             }),
             ..Profile::default()
         };

@@ -19,7 +19,7 @@ use crate::domain::calendar::WorkCalendar;
 use crate::domain::directory::{Attachment, Category, Unit};
 use crate::domain::history::{self, Step};
 use crate::domain::lifecycle::{
-    CallbackInput, Command, DispatchInput, ReasonInput, Refusal, ReplyInput, ReviewInput,
+    CallbackInput, Command, DispatchInput, ReasonInput, ReplyInput, ReviewInput,
 };
 use crate::domain::policy::Policy;
 use crate::domain::ticket::{
@@ -321,6 +321,30 @@ pub struct Report {
     pub bad: Vec<(usize, String)>,
 }
 
+/// The hotline records are read against: its directory, SLA policy, working calendar and time
+/// zone.
+pub struct Hotline {
+    pub units: Vec<Unit>,
+    pub categories: Vec<Category>,
+    pub policy: Policy,
+    pub calendar: WorkCalendar,
+    pub timezone: chrono_tz::Tz,
+}
+
+impl Hotline {
+    pub fn load(db: &Db, timezone: chrono_tz::Tz) -> Result<Self, StoreError> {
+        db.read(|c| {
+            Ok(Self {
+                units: store::units::list(c, &Default::default(), None, i64::MAX)?,
+                categories: store::categories::list(c, &Default::default(), None, i64::MAX)?,
+                policy: store::policy::current(c)?.policy,
+                calendar: store::calendar::load(c, timezone)?,
+                timezone,
+            })
+        })
+    }
+}
+
 /// The names the records use, resolved once.
 struct Directory {
     units: HashMap<String, Unit>,
@@ -342,8 +366,8 @@ pub struct Importer<'a> {
 const BATCH: usize = 500;
 
 impl<'a> Importer<'a> {
-    /// Reads the directory, policy and calendar, and finds (or makes) the account imported
-    /// tickets are registered by: `import`, which cannot sign in.
+    /// Reads the hotline, and finds (or makes) the account imported tickets are registered by:
+    /// `import`, which cannot sign in. Ticket numbers get `digits` digits after the day.
     pub fn new(
         db: &'a Db,
         timezone: chrono_tz::Tz,
@@ -351,14 +375,13 @@ impl<'a> Importer<'a> {
         now: DateTime<Utc>,
         show_progress: bool,
     ) -> Result<Self, StoreError> {
-        let (units, categories, policy, calendar) = db.read(|c| -> Result<_, StoreError> {
-            Ok((
-                store::units::list(c, &Default::default(), None, i64::MAX)?,
-                store::categories::list(c, &Default::default(), None, i64::MAX)?,
-                store::policy::current(c)?.policy,
-                store::calendar::load(c, timezone)?,
-            ))
-        })?;
+        let Hotline {
+            units,
+            categories,
+            policy,
+            calendar,
+            ..
+        } = Hotline::load(db, timezone)?;
         let account = db.write(|c| import_account(c, now))?;
         Ok(Self {
             db,
@@ -656,10 +679,9 @@ impl<'a> Importer<'a> {
             ));
         }
         steps.sort_by_key(|(at, order, _, _)| (*at, *order));
-        if let Some((at, _, _, name)) = steps.first().filter(|(at, ..)| *at < record.registered_at)
-        {
+        if let Some((_, _, _, name)) = steps.first().filter(|(at, ..)| *at < record.registered_at) {
             return Err(format!(
-                "{name} is before the registration at {} ({at})",
+                "{name} is before the registration at {}",
                 record.registered_at
             ));
         }
@@ -677,13 +699,7 @@ impl<'a> Importer<'a> {
             &rules,
             &mut Uuid::now_v7,
         )
-        .map_err(|refused| {
-            format!(
-                "{}: {}",
-                names[refused.step],
-                refusal_text(&refused.refusal)
-            )
-        })?;
+        .map_err(|refused| format!("{}: {}", names[refused.step], refused.refusal))?;
         Ok(Past {
             registered_by: as_role(Role::Agent, None),
             ticket,
@@ -721,17 +737,6 @@ fn registered(draft: TicketDraft, by: Uuid, at: DateTime<Utc>) -> Ticket {
         callback_due_at: None,
         paused_at: None,
         pause_reason: None,
-    }
-}
-
-fn refusal_text(refusal: &Refusal) -> String {
-    match refusal {
-        Refusal::Forbidden(m) | Refusal::NotFound(m) => m.clone(),
-        Refusal::InvalidTransition { status, action } => {
-            format!("cannot {action} a ticket that is {status}")
-        }
-        Refusal::Conflict { detail, .. } => detail.clone(),
-        Refusal::Invalid(errors) => errors.to_string(),
     }
 }
 

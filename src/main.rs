@@ -506,28 +506,9 @@ fn generate(settings: &Settings, options: GenerateOptions) -> Result<(), String>
         profile.surges.push((day, factor));
     }
     let db = startup::open_database(settings).map_err(|e| e.to_string())?;
-    let (units, categories, policy, calendar) = db
-        .read(|c| -> Result<_, store::StoreError> {
-            Ok((
-                store::units::list(c, &Default::default(), None, i64::MAX)?,
-                store::categories::list(c, &Default::default(), None, i64::MAX)?,
-                store::policy::current(c)?.policy,
-                store::calendar::load(c, settings.timezone)?,
-            ))
-        })
-        .map_err(|e| e.to_string())?;
+    let hotline = import::Hotline::load(&db, settings.timezone).map_err(|e| e.to_string())?;
     let now = SystemClock.now();
-    let records = generate::records(
-        &profile,
-        &generate::Hotline {
-            units: &units,
-            categories: &categories,
-            policy: &policy,
-            calendar: &calendar,
-            timezone: settings.timezone,
-        },
-        now,
-    )?;
+    let records = generate::records(&profile, &hotline, now)?;
     if let Some(path) = options.out {
         let mut text = String::new();
         for record in &records {

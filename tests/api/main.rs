@@ -8,6 +8,7 @@ mod deadlines;
 mod directory;
 mod errors;
 mod idempotency;
+mod import;
 mod lifecycle;
 mod openapi;
 mod operations;

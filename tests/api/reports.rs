@@ -34,7 +34,7 @@ struct Month {
 }
 
 impl World {
-    async fn category(&self, parent: &str, child: &str) -> String {
+    pub async fn category(&self, parent: &str, child: &str) -> String {
         let first = self
             .app
             .post("/api/v1/categories", &self.admin, &json!({"name": parent}))
@@ -62,7 +62,7 @@ impl World {
         self.clock.set(instant);
     }
 
-    async fn get_json(&self, path: &str, token: &str) -> Value {
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
         let answer = self.app.get(path, token).await;
         assert_eq!(answer.status, 200, "{path}: {}", answer.text);
         answer.body

@@ -44,6 +44,24 @@ pub enum Refusal {
     Invalid(ValidationErrors),
 }
 
+/// Why a ticket's state does not allow an action, in the words every interface uses.
+pub fn transition_refused(status: &str, action: &str) -> String {
+    format!("a ticket in state `{status}` cannot be {action}")
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Forbidden(m) | Refusal::NotFound(m) => f.write_str(m),
+            Refusal::InvalidTransition { status, action } => {
+                f.write_str(&transition_refused(status.as_str(), action))
+            }
+            Refusal::Conflict { detail, .. } => f.write_str(detail),
+            Refusal::Invalid(errors) => write!(f, "{errors}"),
+        }
+    }
+}
+
 /// How far ahead of the service's clock a contact time may be and still count as now.
 const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 

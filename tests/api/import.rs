@@ -1,0 +1,500 @@
+//! Historical tickets in (JSON Lines and CSV) and synthetic hotlines out of the generator: every
+//! record checked and played through the lifecycle, bad lines reported by number without stopping
+//! the good ones, nothing imported twice, and a generated month that prints the Ruzhou bulletin's
+//! July tables.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use hotline::domain::clock::Clock;
+use hotline::domain::directory::UnitKind;
+use hotline::domain::period::Month;
+use hotline::domain::ticket::TicketType;
+use hotline::generate::{self, ExactMonth, Profile};
+use hotline::import::{self, Hotline, Importer, Report};
+use serde_json::{Value, json};
+
+use crate::lifecycle::{World, world_at};
+
+fn shanghai(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// A working-day morning of October 2026, as written in a file.
+fn oct(day: u32, hour: u32, minute: u32) -> String {
+    shanghai(2026, 10, day, hour, minute).to_rfc3339()
+}
+
+impl World {
+    /// Imports on a thread of its own, as the command does, while the server goes on answering.
+    async fn import(&self, lines: Vec<import::Line>) -> Report {
+        let db = self.app.db().clone();
+        let now = self.clock.now();
+        actix_web::rt::task::spawn_blocking(move || {
+            Importer::new(&db, chrono_tz::Asia::Shanghai, 4, now, false)
+                .and_then(|mut importer| importer.run(lines, None))
+                .expect("the import runs")
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Second-level categories by full name, their parents made once.
+    async fn categories(&self, names: &[&str]) {
+        let mut parents: HashMap<String, Value> = HashMap::new();
+        for full in names {
+            let (parent, child) = full.split_once('—').expect("a two-level name");
+            if !parents.contains_key(parent) {
+                let made = self
+                    .app
+                    .post("/api/v1/categories", &self.admin, &json!({"name": parent}))
+                    .await;
+                assert_eq!(made.status, 201, "{}", made.text);
+                parents.insert(parent.to_owned(), made.body["id"].clone());
+            }
+            let made = self
+                .app
+                .post(
+                    "/api/v1/categories",
+                    &self.admin,
+                    &json!({"name": child, "parent_id": parents[parent]}),
+                )
+                .await;
+            assert_eq!(made.status, 201, "{}", made.text);
+        }
+    }
+
+    /// Every ticket, by its external reference.
+    async fn tickets_by_ref(&self) -> HashMap<String, Value> {
+        let listed = self
+            .get_json("/api/v1/tickets?limit=100", &self.supervisor)
+            .await;
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["external_ref"].as_str().unwrap().to_owned(), t.clone()))
+            .collect()
+    }
+}
+
+fn numbered(records: &[import::Record]) -> Vec<import::Line> {
+    records
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, r)| (i + 1, Ok(r)))
+        .collect()
+}
+
+fn bad_lines(report: &Report) -> Vec<usize> {
+    report.bad.iter().map(|(line, _)| *line).collect()
+}
+
+fn reason(report: &Report, line: usize) -> &str {
+    report
+        .bad
+        .iter()
+        .find(|(l, _)| *l == line)
+        .map(|(_, m)| m.as_str())
+        .unwrap_or_else(|| panic!("line {line} is not reported: {report:?}"))
+}
+
+/// A complaint taken from dispatch to closure in the old system.
+fn closed_complaint(external_ref: &str, unit: &str) -> Value {
+    json!({
+        "external_ref": external_ref,
+        "channel": "phone",
+        "type": "complaint",
+        "category": "城市管理—市容市政",
+        "title": "夜间施工噪音",
+        "content": "工地夜间施工，影响休息",
+        "caller_name": "王先生",
+        "caller_phone": "13800001111",
+        "registered_at": oct(12, 9, 0),
+        "assignments": [{"unit": unit, "dispatched_at": oct(12, 9, 30), "signed_at": oct(12, 10, 0)}],
+        "replies": [{
+            "at": oct(14, 10, 0), "result": "resolved", "text": "已责令施工方停止夜间作业",
+            "contacted_at": oct(13, 16, 0), "contact_method": "phone", "contact_outcome": "已告知处理结果"
+        }],
+        "reviews": [{"at": oct(14, 15, 0), "accept": true}],
+        "callbacks": [{"at": oct(15, 10, 0), "reached": true, "satisfaction": "satisfied", "resolved": true}]
+    })
+}
+
+#[actix_web::test]
+async fn json_lines_import_with_their_history_and_bad_lines_are_reported_by_number() {
+    let w = world_at(shanghai(2026, 11, 2, 9, 0)).await;
+    w.categories(&["城市管理—市容市政"]).await;
+    let unit = w.unit_a.code.clone();
+    let answered = json!({
+        "external_ref": "OLD-2", "type": "consult", "title": "社保缴费基数", "content": "咨询缴费基数",
+        "registered_at": oct(13, 9, 0),
+        "answer": {"at": oct(13, 9, 5), "text": "已告知缴费基数的核定办法"}
+    });
+    let mut unknown_unit = closed_complaint("OLD-4", "nope");
+    unknown_unit["category"] = json!("城市管理—市容市政");
+    let mut reply_first = closed_complaint("OLD-5", &unit);
+    reply_first["assignments"] = json!([]);
+    let mut signed_before_dispatch = closed_complaint("OLD-7", &unit);
+    signed_before_dispatch["assignments"][0]["signed_at"] = json!(oct(12, 9, 10));
+    let mut dispatched_before_registration = closed_complaint("OLD-8", &unit);
+    dispatched_before_registration["assignments"][0]["dispatched_at"] = json!(oct(11, 9, 0));
+    let lines = [
+        closed_complaint("OLD-1", &unit).to_string(),
+        answered.to_string(),
+        "{\"external_ref\": \"OLD-3\", ".to_owned(),
+        unknown_unit.to_string(),
+        reply_first.to_string(),
+        String::new(),
+        signed_before_dispatch.to_string(),
+        dispatched_before_registration.to_string(),
+        closed_complaint("OLD-1", &unit).to_string(),
+    ]
+    .join("\n");
+
+    let report = w
+        .import(import::json_lines(lines.as_bytes()).collect())
+        .await;
+    assert_eq!((report.read, report.imported, report.already), (8, 2, 0));
+    assert_eq!(bad_lines(&report), [3, 4, 5, 7, 8, 9]);
+    assert!(reason(&report, 3).contains("EOF"), "{report:?}");
+    assert_eq!(
+        reason(&report, 4),
+        "assignments[0].unit: no unit has the code `nope`"
+    );
+    assert_eq!(reason(&report, 5), "replies[0]: no dispatch came before it");
+    assert!(
+        reason(&report, 7).starts_with("the signature at ")
+            && reason(&report, 7).ends_with("a ticket in state `registered` cannot be signed"),
+        "{report:?}"
+    );
+    assert!(
+        reason(&report, 8).contains("is before the registration"),
+        "{report:?}"
+    );
+    assert!(reason(&report, 9).contains("repeats the external reference `OLD-1`"));
+
+    let tickets = w.tickets_by_ref().await;
+    assert_eq!(tickets.len(), 2);
+    let closed = &tickets["OLD-1"];
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["number"], "2610120001", "numbered on its own day");
+    assert_eq!(closed["created_at"], "2026-10-12T01:00:00Z");
+    assert_eq!(tickets["OLD-2"]["number"], "2610130001");
+    for ticket in tickets.values() {
+        w.assert_timeline_replays(ticket["id"].as_str().unwrap());
+    }
+    let timeline = w
+        .get_json(
+            &format!(
+                "/api/v1/tickets/{}/events?limit=200",
+                closed["id"].as_str().unwrap()
+            ),
+            &w.supervisor,
+        )
+        .await;
+    let kinds: Vec<&str> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "registered",
+            "dispatched",
+            "signed",
+            "replied",
+            "review_accepted",
+            "callback_recorded",
+            "closed"
+        ]
+    );
+
+    // Again: nothing new, the same lines refused.
+    let again = w
+        .import(import::json_lines(lines.as_bytes()).collect())
+        .await;
+    assert_eq!((again.read, again.imported, again.already), (8, 0, 3));
+    assert_eq!(bad_lines(&again), [3, 4, 5, 7, 8]);
+    assert_eq!(w.app.count("tickets"), 2);
+}
+
+#[actix_web::test]
+async fn csv_rows_import_one_round_each_and_name_their_lines() {
+    let w = world_at(shanghai(2026, 11, 2, 9, 0)).await;
+    w.categories(&["城市管理—市容市政"]).await;
+    let unit = &w.unit_a.code;
+    let assisting = &w.unit_b.code;
+    let csv = format!(
+        "\u{feff}external_ref,type,category,title,content,registered_at,unit,assisting,dispatched_at,signed_at,replied_at,reply_result,reply_text,contacted_at,contact_method,contact_outcome,reviewed_at,review_accepted,callback_at,callback_reached,satisfaction,resolved\n\
+         C-1,complaint,城市管理—市容市政,夜间施工噪音,\"工地夜间施工，\n影响休息\",{r},{unit},{assisting},{d},{s},{rep},resolved,已责令停止夜间作业,{c},phone,已告知,{rev},是,{cb},true,basically_satisfied,true\n\
+         C-2,complaint,,路灯不亮,小区路灯损坏,{r},{unit},,{d},,,,,,,,{rev},maybe,,,,\n\
+         C-3,complaint,城市管理—井盖,井盖缺失,路口井盖缺失,{r},,,,,,,,,,,,,,,,\n\
+         C-4,help,,下水道堵塞,污水外溢,{r},,,,,,,,,,,,,,,,\n",
+        r = oct(12, 9, 0),
+        d = oct(12, 9, 30),
+        s = oct(12, 10, 0),
+        c = oct(13, 16, 0),
+        rep = oct(14, 10, 0),
+        rev = oct(14, 15, 0),
+        cb = oct(15, 10, 0),
+    );
+    let rows = import::csv_rows(csv.as_bytes()).unwrap();
+    let report = w.import(rows).await;
+    assert_eq!((report.read, report.imported), (4, 2), "{report:?}");
+    // The first record spans lines 2 and 3.
+    assert_eq!(bad_lines(&report), [4, 5]);
+    assert_eq!(
+        reason(&report, 4),
+        "review_accepted: `maybe` is not true or false"
+    );
+    assert_eq!(
+        reason(&report, 5),
+        "category: no category is named `城市管理—井盖`"
+    );
+    let tickets = w.tickets_by_ref().await;
+    assert_eq!(tickets["C-1"]["status"], "closed");
+    assert_eq!(tickets["C-4"]["status"], "registered");
+    let ticket = w
+        .get_json(
+            &format!("/api/v1/tickets/{}", tickets["C-1"]["id"].as_str().unwrap()),
+            &w.supervisor,
+        )
+        .await;
+    assert_eq!(ticket["content"], "工地夜间施工，\n影响休息");
+    let roles: Vec<(&str, &str)> = ticket["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["unit_id"].as_str().unwrap(), a["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            (w.unit_a.id.to_string().as_str(), "primary"),
+            (w.unit_b.id.to_string().as_str(), "assisting")
+        ]
+    );
+    w.assert_timeline_replays(tickets["C-1"]["id"].as_str().unwrap());
+
+    let unknown = import::csv_rows("external_ref,colour\nX,red\n".as_bytes()).unwrap_err();
+    assert!(
+        unknown.starts_with("line 1: unknown column `colour`"),
+        "{unknown}"
+    );
+}
+
+#[actix_web::test]
+async fn the_generator_gives_the_same_hotline_for_a_seed_and_imports_it_once() {
+    let w = world_at(shanghai(2026, 11, 20, 9, 0)).await;
+    w.categories(&["城市管理—市容市政", "社会保障—工资薪金"])
+        .await;
+    w.app.add_unit("xz01", UnitKind::Township);
+    let hotline = Hotline::load(w.app.db(), chrono_tz::Asia::Shanghai).unwrap();
+    let surge_day = chrono::NaiveDate::from_ymd_opt(2026, 9, 15).unwrap();
+    let profile = Profile {
+        seed: 42,
+        from: Month::new(2026, 9).unwrap(),
+        months: 2,
+        per_month: 400,
+        surges: vec![(surge_day, 6.0)],
+        ..Profile::default()
+    };
+    let now = w.clock.now();
+    let records = generate::records(&profile, &hotline, now).unwrap();
+    let again = generate::records(&profile, &hotline, now).unwrap();
+    assert_eq!(
+        serde_json::to_string(&records).unwrap(),
+        serde_json::to_string(&again).unwrap()
+    );
+    // September is a summer month (×1.05), October an autumn one (×0.95).
+    let in_month = |m: u32| {
+        records
+            .iter()
+            .filter(|r| r.registered_at >= shanghai(2026, m, 1, 0, 0))
+            .filter(|r| r.registered_at < shanghai(2026, m + 1, 1, 0, 0))
+            .count()
+    };
+    assert_eq!((in_month(9), in_month(10)), (420, 380));
+    let on_day = |day: u32| {
+        records
+            .iter()
+            .filter(|r| r.registered_at >= shanghai(2026, 9, day, 0, 0))
+            .filter(|r| r.registered_at < shanghai(2026, 9, day + 1, 0, 0))
+            .count()
+    };
+    assert!(
+        on_day(15) > 3 * on_day(16),
+        "the typhoon day: {} against {}",
+        on_day(15),
+        on_day(16)
+    );
+    let dispatched = records.iter().filter(|r| !r.assignments.is_empty()).count();
+    let returned = records
+        .iter()
+        .filter(|r| r.assignments.iter().any(|a| a.returned_at.is_some()))
+        .count();
+    let reworked = records
+        .iter()
+        .filter(|r| r.reviews.iter().any(|v| !v.accept))
+        .count();
+    assert!(dispatched > 250 && returned > 5 && reworked > 5);
+    let surge_count = on_day(15);
+
+    let total = records.len();
+    let report = w.import(numbered(&records)).await;
+    assert_eq!(report.bad, []);
+    assert_eq!(report.imported, total);
+    let report = w.import(numbered(&records)).await;
+    assert_eq!((report.imported, report.already), (0, total));
+    let bulletin = w
+        .get_json("/api/v1/reports/monthly?month=2026-09", &w.supervisor)
+        .await;
+    assert_eq!(bulletin["volume"]["total"], 420);
+    let surge = bulletin["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["day"] == "2026-09-15")
+        .unwrap();
+    assert_eq!(surge["count"], surge_count);
+}
+
+/// 汝州市12345民呼必应热线, 2022年第7期 (`seeds/002_*.txt`): 4,480 registrations, 3,267 handled
+/// on the spot and 1,213 dispatched; the type table and the top ten as printed.
+#[actix_web::test]
+async fn a_generated_july_prints_the_ruzhou_bulletin_tables() {
+    let w = world_at(shanghai(2022, 8, 2, 9, 0)).await;
+    let top_ten: [(&str, u64); 10] = [
+        ("疾病控制—疫情防控", 505),
+        ("文体科教—教育管理", 182),
+        ("社会保障—工资薪金", 152),
+        ("社会保险—养老保险", 135),
+        ("城市管理—市容市政", 124),
+        ("农村建设—村容村貌", 103),
+        ("水利水电—用水困难", 88),
+        ("优抚救助—低保资金", 87),
+        ("农村管理—耕地保护", 69),
+        ("城市管理—物业管理", 66),
+    ];
+    // The other 2,969 spread over 60 categories stay below the tenth's 66.
+    let others: Vec<String> = (1..=60).map(|n| format!("其他事项—事项{n:02}")).collect();
+    let mut names: Vec<&str> = top_ten.iter().map(|(name, _)| *name).collect();
+    names.extend(others.iter().map(String::as_str));
+    w.categories(&names).await;
+    for code in ["fzz", "qlx", "ltz"] {
+        w.app.add_unit(code, UnitKind::Township);
+    }
+
+    // Ruzhou groups the types in five rows.
+    let mut rules = w
+        .get_json("/api/v1/assessment/rules?month=2022-07", &w.supervisor)
+        .await;
+    for field in ["effective_from", "created_by", "created_at"] {
+        rules.as_object_mut().unwrap().remove(field);
+    }
+    rules["type_rows"] = json!([
+        {"label": "咨询类", "types": ["consult"]},
+        {"label": "问题处理类", "types": ["help"]},
+        {"label": "投诉举报类", "types": ["complaint", "report"]},
+        {"label": "建议类", "types": ["suggestion"]},
+        {"label": "其它", "types": ["praise", "other"]},
+    ]);
+    let stored = w
+        .app
+        .send(
+            awc::http::Method::PUT,
+            "/api/v1/assessment/rules/2022-07",
+            Some(&w.supervisor),
+            &[],
+            Some(&rules),
+        )
+        .await;
+    assert_eq!(stored.status, 200, "{}", stored.text);
+
+    let july = Month::new(2022, 7).unwrap();
+    let profile = Profile {
+        seed: 262,
+        from: july,
+        months: 1,
+        exact: Some(ExactMonth {
+            month: july,
+            total: 4_480,
+            types: vec![
+                (TicketType::Consult, 1_318),
+                (TicketType::Help, 955),
+                (TicketType::Complaint, 800),
+                (TicketType::Report, 41),
+                (TicketType::Suggestion, 21),
+                (TicketType::Praise, 12),
+                (TicketType::Other, 1_333),
+            ],
+            categories: top_ten.iter().map(|(n, c)| (n.to_string(), *c)).collect(),
+            direct: Some(3_267),
+        }),
+        ..Profile::default()
+    };
+    let hotline = Hotline::load(w.app.db(), chrono_tz::Asia::Shanghai).unwrap();
+    let records = generate::records(&profile, &hotline, w.clock.now()).unwrap();
+    assert_eq!(records.len(), 4_480);
+    let report = w.import(numbered(&records)).await;
+    assert_eq!((report.imported, report.bad.len()), (4_480, 0));
+
+    let bulletin = w
+        .get_json("/api/v1/reports/monthly?month=2022-07", &w.supervisor)
+        .await;
+    let volume = &bulletin["volume"];
+    assert_eq!(
+        (&volume["total"], &volume["direct"], &volume["dispatched"]),
+        (&json!(4_480), &json!(3_267), &json!(1_213))
+    );
+    let csv = |table: &str| {
+        let path = format!("/api/v1/reports/monthly?month=2022-07&format=csv&table={table}");
+        let w = &w;
+        async move {
+            let answer = w.app.get(&path, &w.supervisor).await;
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            answer
+                .text
+                .trim_start_matches('\u{feff}')
+                .lines()
+                .skip(1)
+                .map(|line| line.split(',').take(3).collect::<Vec<_>>().join(","))
+                .collect::<Vec<String>>()
+        }
+    };
+    assert_eq!(
+        csv("types").await,
+        [
+            "咨询类,1318,29.4%",
+            "问题处理类,955,21.3%",
+            "投诉举报类,841,18.8%",
+            "建议类,21,0.5%",
+            "其它,1345,30.0%",
+            "合计,4480,100.0%",
+        ]
+    );
+    assert_eq!(
+        csv("top_categories").await,
+        [
+            "疾病控制—疫情防控,505,11.3%",
+            "文体科教—教育管理,182,4.1%",
+            "社会保障—工资薪金,152,3.4%",
+            "社会保险—养老保险,135,3.0%",
+            "城市管理—市容市政,124,2.8%",
+            "农村建设—村容村貌,103,2.3%",
+            "水利水电—用水困难,88,2.0%",
+            "优抚救助—低保资金,87,1.9%",
+            "农村管理—耕地保护,69,1.5%",
+            "城市管理—物业管理,66,1.5%",
+            // The seed prints 33.8%, the sum of its rounded rows; 1,511 of 4,480 is 33.7%.
+            "合计,1511,33.7%",
+        ]
+    );
+}
