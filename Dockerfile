@@ -11,6 +11,7 @@ RUN mkdir -p src benches \
  && echo '' > src/lib.rs \
  && echo 'fn main() {}' > benches/throughput.rs \
  && echo 'fn main() {}' > benches/ladder.rs \
+ && echo 'fn main() {}' > benches/bulletin.rs \
  && mkdir -p migrations/postgres migrations/sqlite \
  && touch openapi.yaml \
  && cargo build --release --locked --features "$FEATURES" \

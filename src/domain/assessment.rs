@@ -150,8 +150,17 @@ pub struct HotSpotRules {
     pub baseline_months: u32,
     /// At least this many this month to count as a hot spot.
     pub min_count: u64,
+    /// And this much above the baseline, as a share of it (0.2: a fifth more than usual).
+    #[serde(default = "HotSpotRules::default_min_rise")]
+    pub min_rise: f64,
     /// How many to show of each kind (categories, townships).
     pub top: usize,
+}
+
+impl HotSpotRules {
+    fn default_min_rise() -> f64 {
+        0.2
+    }
 }
 
 /// The rules of the bulletins from a month on.
@@ -228,6 +237,7 @@ impl Default for Rules {
             hot_spots: HotSpotRules {
                 baseline_months: 3,
                 min_count: 5,
+                min_rise: HotSpotRules::default_min_rise(),
                 top: 5,
             },
         }
@@ -373,6 +383,9 @@ impl Rules {
         let spots = &self.hot_spots;
         if !(1..=12).contains(&spots.baseline_months) {
             errors.add("hot_spots.baseline_months", "must be between 1 and 12");
+        }
+        if !(0.0..=100.0).contains(&spots.min_rise) {
+            errors.add("hot_spots.min_rise", "must be between 0 and 100");
         }
         if spots.top > 50 {
             errors.add("hot_spots.top", "must be at most 50");

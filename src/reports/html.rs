@@ -37,13 +37,24 @@ fn table_html(out: &mut String, table: &Table) {
     out.push_str("</tr></thead><tbody>");
     for row in &table.rows {
         out.push_str("<tr>");
-        for (i, cell) in row.iter().enumerate() {
-            let class = if i == 0 { "" } else { " class=\"n\"" };
+        for cell in row {
+            let class = match cell {
+                tables::Cell::Text(_) => "",
+                _ => " class=\"n\"",
+            };
             let _ = write!(out, "<td{class}>{}</td>", esc(&cell.text()));
         }
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>\n");
+}
+
+fn figure(out: &mut String, title: &str, svg: &str) {
+    let _ = writeln!(
+        out,
+        "<figure>{svg}<figcaption>{}</figcaption></figure>",
+        esc(title)
+    );
 }
 
 /// One series of a bar chart.
@@ -53,12 +64,20 @@ struct Series<'a> {
     color: &'a str,
 }
 
-/// A grouped bar chart: one group of bars per category, one bar per series.
+/// A grouped bar chart: one group of bars per category, one bar per series. The title names
+/// it for screen readers; the figure's caption prints it.
 fn bar_chart(title: &str, categories: &[String], series: &[Series<'_>]) -> String {
-    let (width, height) = (720.0_f64, 300.0_f64);
-    let (left, right, top, bottom) = (48.0, 12.0, 36.0, 64.0);
+    // Long or many labels turn, all of them, to stay readable.
+    let longest = categories
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(0);
+    let turned = longest > 6 || (categories.len() > 12 && longest > 2);
+    let (left, right, top, bottom) = (48.0, 12.0, 28.0, if turned { 64.0 } else { 24.0 });
+    let (width, plot_h) = (720.0_f64, 220.0_f64);
+    let height = top + plot_h + bottom;
     let plot_w = width - left - right;
-    let plot_h = height - top - bottom;
     let max = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
@@ -72,12 +91,6 @@ fn bar_chart(title: &str, categories: &[String], series: &[Series<'_>]) -> Strin
         svg,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{t}\"><title>{t}</title>",
         t = esc(title)
-    );
-    let _ = write!(
-        svg,
-        "<text x=\"{}\" y=\"20\" text-anchor=\"middle\" class=\"ct\">{}</text>",
-        width / 2.0,
-        esc(title)
     );
     let mut tick = 0;
     while tick <= ceiling {
@@ -109,10 +122,9 @@ fn bar_chart(title: &str, categories: &[String], series: &[Series<'_>]) -> Strin
                 esc(s.label)
             );
         }
-        // Long or many labels turn to stay readable.
         let cx = left + group_w * (i as f64 + 0.5);
         let ly = top + plot_h + 14.0;
-        if categories.len() > 12 || category.chars().count() > 6 {
+        if turned {
             let _ = write!(
                 svg,
                 "<text x=\"{cx:.1}\" y=\"{ly:.1}\" text-anchor=\"end\" transform=\"rotate(-40 {cx:.1} {ly:.1})\" class=\"ax\">{}</text>",
@@ -130,7 +142,7 @@ fn bar_chart(title: &str, categories: &[String], series: &[Series<'_>]) -> Strin
         let x = width - right - 150.0 + 75.0 * k as f64;
         let _ = write!(
             svg,
-            "<rect x=\"{x}\" y=\"28\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"37\" class=\"ax\">{}</text>",
+            "<rect x=\"{x}\" y=\"6\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"15\" class=\"ax\">{}</text>",
             s.color,
             x + 14.0,
             esc(s.label)
@@ -171,12 +183,14 @@ caption { font-weight: bold; font-size: 15px; padding: 6px; }
 th, td { border: 1px solid #444; padding: 3px 6px; }
 th { background: #f2f2f2; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+table.units { font-size: 11px; }
+table.units th, table.units td { padding: 2px 3px; }
+table.units td { white-space: nowrap; }
 tr { page-break-inside: avoid; }
 figure { margin: 16px 0; text-align: center; page-break-inside: avoid; }
-figcaption { font-size: 14px; }
+figcaption { font-size: 14px; font-weight: bold; }
 svg { width: 100%; height: auto; }
 svg text { font-size: 11px; fill: #222; }
-svg .ct { font-size: 14px; font-weight: bold; }
 svg .grid { stroke: #ddd; stroke-width: 1; }
 ol li { margin: 4px 0; }
 @media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } }
@@ -247,12 +261,13 @@ pub fn render(b: &Bulletin) -> String {
         .iter()
         .filter(|s| s.count > 0 || s.previous_month > 0)
         .collect();
+    let title = format!(
+        "图一：{}月与{}月受理量对比（按渠道）",
+        b.month.previous().month(),
+        b.month.month()
+    );
     let chart = bar_chart(
-        &format!(
-            "图一：{}月与{}月受理量对比（按渠道）",
-            b.month.previous().month(),
-            b.month.month()
-        ),
+        &title,
         &channels.iter().map(|s| s.label.clone()).collect::<Vec<_>>(),
         &[
             Series {
@@ -267,10 +282,7 @@ pub fn render(b: &Bulletin) -> String {
             },
         ],
     );
-    let _ = writeln!(
-        out,
-        "<figure>{chart}<figcaption>图一 本月与上月受理量对比</figcaption></figure>"
-    );
+    figure(&mut out, &title, &chart);
     if let Some(t) = find("channels") {
         table_html(&mut out, t);
     }
@@ -280,8 +292,9 @@ pub fn render(b: &Bulletin) -> String {
         table_html(&mut out, t);
     }
     let categories: Vec<_> = b.by_category.iter().take(12).collect();
+    let title = "图二：本月与上月诉求对比（按事项归口）";
     let chart = bar_chart(
-        "图二：本月与上月诉求对比（按事项归口）",
+        title,
         &categories
             .iter()
             .map(|s| s.label.clone())
@@ -299,18 +312,16 @@ pub fn render(b: &Bulletin) -> String {
             },
         ],
     );
-    let _ = writeln!(
-        out,
-        "<figure>{chart}<figcaption>图二 本月与上月诉求对比</figcaption></figure>"
-    );
+    figure(&mut out, title, &chart);
     if let Some(t) = find("categories") {
         table_html(&mut out, t);
     }
     if let Some(t) = find("top_categories") {
         table_html(&mut out, t);
     }
+    let title = "图三：每日受理量";
     let chart = bar_chart(
-        "图三：每日受理量",
+        title,
         &b.daily
             .iter()
             .map(|d| d.day.format("%d").to_string())
@@ -321,10 +332,7 @@ pub fn render(b: &Bulletin) -> String {
             color: "#c0392b",
         }],
     );
-    let _ = writeln!(
-        out,
-        "<figure>{chart}<figcaption>图三 每日受理量</figcaption></figure>"
-    );
+    figure(&mut out, title, &chart);
 
     out.push_str("<h2>三、热点问题</h2>\n");
     if b.hot_spots.categories.is_empty() && b.hot_spots.townships.is_empty() {

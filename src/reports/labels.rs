@@ -79,6 +79,8 @@ pub fn change(ratio: Option<f64>) -> String {
 
 /// A score: no decimals when whole, as the bulletins print them.
 pub fn points(value: f64) -> String {
+    // Rounded first, so that nothing prints as `-0` or `98.0`; `+ 0.0` turns -0 into 0.
+    let value = (value * 10.0).round() / 10.0 + 0.0;
     if value.fract() == 0.0 {
         format!("{value:.0}")
     } else {
@@ -100,5 +102,9 @@ mod tests {
         assert_eq!(change(Some(-0.1073)), "-10.7%");
         assert_eq!(points(105.0), "105");
         assert_eq!(points(98.3), "98.3");
+        assert_eq!(points(-0.0), "0");
+        assert_eq!(points(-0.04), "0");
+        assert_eq!(points(97.96), "98");
+        assert_eq!(points(-2.5), "-2.5");
     }
 }

@@ -367,7 +367,12 @@ pub fn existing_refs(
     // Well below SQLite's limit on bound values per statement.
     for chunk in keys.chunks(5_000) {
         let refs: Vec<&str> = chunk.iter().map(|(_, r)| r.as_str()).collect();
+        // Both columns, so that the unique index on (channel, external_ref) is searched rather
+        // than the whole table scanned.
+        let channels: std::collections::BTreeSet<&str> =
+            chunk.iter().map(|(c, _)| c.as_str()).collect();
         let rows: Vec<(String, Option<String>)> = tickets::table
+            .filter(tickets::channel.eq_any(channels))
             .filter(tickets::external_ref.eq_any(refs))
             .select((tickets::channel, tickets::external_ref))
             .load(conn)?;
@@ -377,6 +382,9 @@ pub fn existing_refs(
             }
         }
     }
+    // A reference asked for under one channel and found under another is not the same record.
+    let asked: std::collections::HashSet<&(Channel, String)> = keys.iter().collect();
+    found.retain(|key| asked.contains(key));
     Ok(found)
 }
 
