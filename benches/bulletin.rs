@@ -127,10 +127,7 @@ fn fill(db: &Db, options: &Options, backend: &str) -> Month {
         let records =
             generate::records(&profile(current, options.per_month), &hotline, now).unwrap();
         let report = importer
-            .run(
-                records.into_iter().enumerate().map(|(i, r)| (i + 1, Ok(r))),
-                None,
-            )
+            .run(hotline::import::numbered(records), None)
             .unwrap();
         assert!(
             report.bad.is_empty(),

@@ -139,6 +139,14 @@ pub struct CallbackRecord {
 /// A record read from a file, or why its line could not be read.
 pub type Line = (usize, Result<Record, String>);
 
+/// Records made in memory (by the generator), numbered from 1 as lines of a file would be.
+pub fn numbered(records: impl IntoIterator<Item = Record>) -> impl Iterator<Item = Line> {
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| (i + 1, Ok(record)))
+}
+
 /// JSON Lines: one record per line; blank lines are skipped.
 pub fn json_lines(reader: impl BufRead) -> impl Iterator<Item = Line> {
     reader

@@ -529,10 +529,7 @@ fn generate(settings: &Settings, options: GenerateOptions) -> Result<(), String>
     )
     .map_err(|e| e.to_string())?;
     let report = importer
-        .run(
-            records.into_iter().enumerate().map(|(i, r)| (i + 1, Ok(r))),
-            Some(total),
-        )
+        .run(import::numbered(records), Some(total))
         .map_err(|e| e.to_string())?;
     print_import_report(&report);
     Ok(())

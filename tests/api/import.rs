@@ -82,12 +82,7 @@ impl World {
 }
 
 fn numbered(records: &[import::Record]) -> Vec<import::Line> {
-    records
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, r)| (i + 1, Ok(r)))
-        .collect()
+    import::numbered(records.to_vec()).collect()
 }
 
 fn bad_lines(report: &Report) -> Vec<usize> {
