@@ -742,6 +742,7 @@ fn registered(draft: TicketDraft, by: Uuid, at: DateTime<Utc>) -> Ticket {
         updated_at: at,
         closed_at: None,
         callback_attempts: 0,
+        called_back: false,
         callback_due_at: None,
         paused_at: None,
         pause_reason: None,

@@ -376,18 +376,15 @@ fn report(
 ) -> Result<(), String> {
     let month = Month::parse(month).map_err(|m| format!("--month: {m}"))?;
     let db = startup::open_database(settings).map_err(|e| e.to_string())?;
-    let bulletin = db
-        .read(|c| {
-            reports::monthly(
-                c,
-                month,
-                settings.timezone,
-                &settings.hotline_name,
-                SystemClock.now(),
-                restated,
-            )
-        })
-        .map_err(|e| e.to_string())?;
+    let bulletin = reports::monthly(
+        &db,
+        month,
+        settings.timezone,
+        &settings.hotline_name,
+        SystemClock.now(),
+        restated,
+    )
+    .map_err(|e| e.to_string())?;
     let rendered = reports::render(&bulletin, format, table)?;
     let path = out.unwrap_or_else(|| PathBuf::from(&rendered.file_name));
     std::fs::write(&path, &rendered.bytes)

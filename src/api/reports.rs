@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AppState, Query, Reply, read, write};
+use super::{AppState, Query, Reply, blocking, read, write};
 use crate::auth::Caller;
 use crate::domain::access::{Permission, Role};
 use crate::domain::directory::UnitKind;
@@ -90,10 +90,12 @@ pub async fn monthly(
         state.hotline_name.clone(),
         state.now(),
     );
-    let b = read(&state, move |c| {
+    let reading = state.clone();
+    let b = blocking(move || {
+        let db = &reading.db;
         if may_draft {
             Ok(reports::monthly(
-                c,
+                db,
                 month,
                 timezone,
                 &name,
@@ -101,7 +103,7 @@ pub async fn monthly(
                 view == View::Restated,
             )?)
         } else {
-            reports::published(c, month)?.ok_or_else(|| {
+            db.read(|c| reports::published(c, month))?.ok_or_else(|| {
                 ApiError::not_found(format!("no bulletin of {month} has been published"))
             })
         }

@@ -585,6 +585,8 @@ pub struct Ticket {
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub callback_attempts: i32,
+    /// Called back at least once, in any round.
+    pub called_back: bool,
     pub callback_due_at: Option<DateTime<Utc>>,
     /// Since when the deadlines are stopped (挂起), and why.
     pub paused_at: Option<DateTime<Utc>>,

@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::figures;
-use crate::domain::period::Month;
-use crate::store::{self, DbConnection, StoreError};
+use crate::domain::period::{Month, Period};
+use crate::store::{self, Db, DbConnection, StoreError};
 use bulletin::{Bulletin, Inputs};
 
 /// The bulletin's title: the hotline's name and the month.
@@ -27,21 +27,83 @@ pub fn title(hotline_name: &str, month: Month) -> String {
     )
 }
 
-/// Reads everything a month's bulletin is made of and assembles it, with the figures taken at
-/// `as_of`.
-pub fn compile(
+/// What the figures are computed from: the period's facts and the appeals granted.
+struct FigureReads {
+    facts: figures::Facts,
+    exempt: figures::Exemptions,
+    granted: Vec<figures::Exemption>,
+}
+
+/// The facts but the closures: what one connection reads while the other reads the closures
+/// and the [`Context`]; the two halves take about as long.
+fn read_figures(conn: &mut DbConnection, period: &Period) -> Result<FigureReads, StoreError> {
+    Ok(FigureReads {
+        facts: store::figures::work(conn, period)?,
+        exempt: store::figures::exemptions(conn)?,
+        granted: store::reports::granted_appeals(conn)?,
+    })
+}
+
+/// Everything else a bulletin prints: registrations of the month and of the months it is
+/// compared with, the rules in force, the units and categories, bonuses and typical cases.
+struct Context {
+    rules: store::reports::RulesVersion,
+    volume: Vec<figures::VolumeCount>,
+    previous_month: Vec<figures::VolumeCount>,
+    a_year_earlier: Vec<figures::VolumeCount>,
+    baseline: Vec<Vec<figures::VolumeCount>>,
+    registered_at: Vec<DateTime<Utc>>,
+    units: Vec<crate::domain::directory::Unit>,
+    categories: Vec<crate::domain::directory::Category>,
+    bonuses: std::collections::HashMap<uuid::Uuid, f64>,
+    typical_cases: Vec<figures::TypicalCase>,
+}
+
+fn read_context(
     conn: &mut DbConnection,
+    month: Month,
+    timezone: Tz,
+) -> Result<Context, StoreError> {
+    let period = month.period(timezone);
+    let rules = store::reports::rules_for(conn, month)?;
+    let mut earlier = month;
+    let mut baseline = Vec::new();
+    for _ in 0..rules.rules.hot_spots.baseline_months.max(1) {
+        earlier = earlier.previous();
+        baseline.push(store::reports::volume(conn, &earlier.period(timezone))?);
+    }
+    let previous_month = baseline[0].clone();
+    if rules.rules.hot_spots.baseline_months == 0 {
+        baseline.clear();
+    }
+    let everything = store::units::UnitFilter::default();
+    Ok(Context {
+        volume: store::reports::volume(conn, &period)?,
+        previous_month,
+        a_year_earlier: store::reports::volume(conn, &month.a_year_earlier().period(timezone))?,
+        baseline,
+        registered_at: store::reports::registered_at(conn, &period)?,
+        units: store::units::list(conn, &everything, None, i64::MAX)?,
+        categories: store::categories::list(conn, &Default::default(), None, i64::MAX)?,
+        bonuses: store::reports::bonus_points(conn, month)?,
+        typical_cases: store::reports::typical_cases(conn, &period)?,
+        rules,
+    })
+}
+
+/// Computes the figures and assembles the bulletin from what was read.
+fn assemble(
     month: Month,
     timezone: Tz,
     hotline_name: &str,
     as_of: DateTime<Utc>,
-) -> Result<Bulletin, StoreError> {
+    read: FigureReads,
+    context: Context,
+) -> Bulletin {
     let period = month.period(timezone);
-    let rules = store::reports::rules_for(conn, month)?;
-    let facts = store::figures::facts(conn, &period)?;
-    let exempt = store::figures::exemptions(conn)?;
-    let figures = figures::compute(&facts, &period, as_of, &exempt);
+    let figures = figures::compute(&read.facts, &period, as_of, &read.exempt);
     // The notes name the exemptions that changed this month's figures.
+    let facts = &read.facts;
     let touched: HashSet<(uuid::Uuid, uuid::Uuid)> = facts
         .assignments
         .iter()
@@ -61,41 +123,84 @@ pub fn compile(
                 .filter_map(|s| Some((s.unit_id?, s.ticket_id))),
         )
         .collect();
-    let exemptions = store::reports::granted_appeals(conn)?
+    let exemptions = read
+        .granted
         .into_iter()
         .filter(|e| touched.contains(&(e.unit_id, e.ticket_id)))
         .collect();
-    let mut earlier = month;
-    let mut baseline = Vec::new();
-    for _ in 0..rules.rules.hot_spots.baseline_months.max(1) {
-        earlier = earlier.previous();
-        baseline.push(store::reports::volume(conn, &earlier.period(timezone))?);
-    }
-    let previous_month = baseline[0].clone();
-    if rules.rules.hot_spots.baseline_months == 0 {
-        baseline.clear();
-    }
-    let everything = store::units::UnitFilter::default();
     let inputs = Inputs {
         month,
         title: title(hotline_name, month),
         timezone,
         as_of,
-        volume: store::reports::volume(conn, &period)?,
-        previous_month,
-        a_year_earlier: store::reports::volume(conn, &month.a_year_earlier().period(timezone))?,
-        baseline,
-        registered_at: store::reports::registered_at(conn, &period)?,
+        volume: context.volume,
+        previous_month: context.previous_month,
+        a_year_earlier: context.a_year_earlier,
+        baseline: context.baseline,
+        registered_at: context.registered_at,
         figures,
-        units: store::units::list(conn, &everything, None, i64::MAX)?,
-        categories: store::categories::list(conn, &Default::default(), None, i64::MAX)?,
-        rules_effective_from: rules.effective_from,
-        rules: rules.rules,
-        bonuses: store::reports::bonus_points(conn, month)?,
-        typical_cases: store::reports::typical_cases(conn, &period)?,
+        units: context.units,
+        categories: context.categories,
+        rules_effective_from: context.rules.effective_from,
+        rules: context.rules.rules,
+        bonuses: context.bonuses,
+        typical_cases: context.typical_cases,
         exemptions,
     };
-    Ok(bulletin::assemble(&inputs))
+    bulletin::assemble(&inputs)
+}
+
+/// Reads everything a month's bulletin is made of on `conn` and assembles it, with the figures
+/// taken at `as_of`: inside a transaction that must see its own writes (publishing).
+pub fn compile(
+    conn: &mut DbConnection,
+    month: Month,
+    timezone: Tz,
+    hotline_name: &str,
+    as_of: DateTime<Utc>,
+) -> Result<Bulletin, StoreError> {
+    let period = month.period(timezone);
+    let mut read = read_figures(conn, &period)?;
+    read.facts.closures = store::figures::closures(conn, &period)?;
+    let context = read_context(conn, month, timezone)?;
+    Ok(assemble(
+        month,
+        timezone,
+        hotline_name,
+        as_of,
+        read,
+        context,
+    ))
+}
+
+/// The same bulletin as [`compile`], read on two connections at once that see one state of the
+/// database: the facts on one; the closures, the volume and everything else on the other.
+pub fn compile_at_once(
+    db: &Db,
+    month: Month,
+    timezone: Tz,
+    hotline_name: &str,
+    as_of: DateTime<Utc>,
+) -> Result<Bulletin, StoreError> {
+    let period = month.period(timezone);
+    let (mut read, (context, closures)) = db.read_consistent(
+        |conn| read_figures(conn, &period),
+        |conn| {
+            Ok::<_, StoreError>((
+                read_context(conn, month, timezone)?,
+                store::figures::closures(conn, &period)?,
+            ))
+        },
+    )?;
+    read.facts.closures = closures;
+    Ok(assemble(
+        month,
+        timezone,
+        hotline_name,
+        as_of,
+        read,
+        context,
+    ))
 }
 
 /// The month's published bulletin, as frozen.
@@ -113,18 +218,19 @@ pub fn published(conn: &mut DbConnection, month: Month) -> Result<Option<Bulleti
 /// The month's bulletin: the published one, or (`restated`, or when none was published) one
 /// computed now, marked restated beside a published one.
 pub fn monthly(
-    conn: &mut DbConnection,
+    db: &Db,
     month: Month,
     timezone: Tz,
     hotline_name: &str,
     now: DateTime<Utc>,
     restated: bool,
 ) -> Result<Bulletin, StoreError> {
-    let published = published(conn, month)?;
-    if let (Some(frozen), false) = (&published, restated) {
-        return Ok(frozen.clone());
-    }
-    let mut compiled = compile(conn, month, timezone, hotline_name, now)?;
+    let published = db.read(|conn| published(conn, month))?;
+    let published = match (published, restated) {
+        (Some(frozen), false) => return Ok(frozen),
+        (published, _) => published,
+    };
+    let mut compiled = compile_at_once(db, month, timezone, hotline_name, now)?;
     if let Some(frozen) = published {
         compiled.state = bulletin::State::Restated;
         compiled.published_at = frozen.published_at;

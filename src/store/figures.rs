@@ -29,6 +29,14 @@ type AssignmentRow = (
 
 /// Every fact that may count in `period`.
 pub fn facts(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreError> {
+    Ok(Facts {
+        closures: closures(conn, period)?,
+        ..work(conn, period)?
+    })
+}
+
+/// Every fact but the closures, which a long read takes on another connection at once.
+pub fn work(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreError> {
     let (from, to) = (to_db(period.from), to_db(period.to));
     let rows: Vec<AssignmentRow> = assignments::table
         .inner_join(tickets::table)
@@ -175,30 +183,6 @@ pub fn facts(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreErr
         })
         .collect::<Result<_, StoreError>>()?;
 
-    let closure_rows: Vec<(String, Option<String>, Option<NaiveDateTime>, bool)> = tickets::table
-        .filter(tickets::status.eq(closed))
-        .filter(tickets::closed_at.ge(from))
-        .filter(tickets::closed_at.lt(to))
-        .select((
-            tickets::id,
-            tickets::primary_unit_id,
-            tickets::closed_at,
-            diesel::dsl::exists(callbacks::table.filter(callbacks::ticket_id.eq(tickets::id))),
-        ))
-        .load(conn)?;
-    let closures = closure_rows
-        .into_iter()
-        .filter_map(|(ticket, unit, at, called_back)| at.map(|at| (ticket, unit, at, called_back)))
-        .map(|(ticket, unit, at, called_back)| {
-            Ok(ClosureFact {
-                ticket_id: parse_uuid(&ticket)?,
-                unit_id: parse_opt_uuid(unit.as_deref())?,
-                at: from_db(at),
-                called_back,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-
     let urge_rows: Vec<(String, String, NaiveDateTime, String)> = urges::table
         .filter(urges::created_at.ge(from))
         .filter(urges::created_at.lt(to))
@@ -246,10 +230,39 @@ pub fn facts(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreErr
         replies,
         reworks,
         callbacks,
-        closures,
+        closures: Vec::new(),
         urges,
         supervisions,
     })
+}
+
+/// The tickets closed in `period`, and whether each was called back.
+pub fn closures(conn: &mut DbConnection, period: &Period) -> Result<Vec<ClosureFact>, StoreError> {
+    let (from, to) = (to_db(period.from), to_db(period.to));
+    let closed = TicketStatus::Closed.as_str();
+    let closure_rows: Vec<(String, Option<String>, Option<NaiveDateTime>, bool)> = tickets::table
+        .filter(tickets::status.eq(closed))
+        .filter(tickets::closed_at.ge(from))
+        .filter(tickets::closed_at.lt(to))
+        .select((
+            tickets::id,
+            tickets::primary_unit_id,
+            tickets::closed_at,
+            tickets::called_back,
+        ))
+        .load(conn)?;
+    closure_rows
+        .into_iter()
+        .filter_map(|(ticket, unit, at, called_back)| at.map(|at| (ticket, unit, at, called_back)))
+        .map(|(ticket, unit, at, called_back)| {
+            Ok(ClosureFact {
+                ticket_id: parse_uuid(&ticket)?,
+                unit_id: parse_opt_uuid(unit.as_deref())?,
+                at: from_db(at),
+                called_back,
+            })
+        })
+        .collect()
 }
 
 /// The (unit, ticket) pairs granted appeals take out of units' figures.

@@ -95,6 +95,7 @@ diesel::table! {
         callback_due_at -> Nullable<Timestamp>,
         paused_at -> Nullable<Timestamp>,
         pause_reason -> Nullable<Text>,
+        called_back -> Bool,
     }
 }
 

@@ -673,6 +673,16 @@ async fn a_published_bulletin_never_changes_and_appeals_restate_it() {
         )
         .await;
     assert_eq!((again.status, again.code()), (409, "already_published"));
+    // Read on two connections at once, the month compiles to what was frozen from one.
+    let mut at_once = w
+        .get_json(
+            "/api/v1/reports/monthly?month=2026-11&view=restated",
+            &w.supervisor,
+        )
+        .await;
+    assert_eq!(at_once["state"], "restated");
+    at_once["state"] = json!("published");
+    assert_eq!(at_once, published.body);
 
     // A appeals the dissatisfied callback of T3, with evidence; a supervisor grants it.
     w.at(dec(1, 10));
@@ -863,4 +873,46 @@ async fn a_published_bulletin_never_changes_and_appeals_restate_it() {
             .status,
         403
     );
+}
+
+/// The two connections a bulletin is read on see one state of the database: a row committed
+/// after both began is in neither half, however the halves interleave with it.
+#[test]
+fn a_read_on_two_connections_sees_one_state() {
+    use diesel::prelude::*;
+    use hotline::store::schema::ticket_number_days;
+    use hotline::store::{DbConnection, StoreError};
+
+    let (url, _database) = crate::helpers::fresh_database();
+    let db = crate::helpers::open_db(&url);
+    db.read(hotline::store::migrations::run).unwrap();
+    let days = |c: &mut DbConnection| -> Result<i64, StoreError> {
+        Ok(hotline::per_backend!(c, |c| ticket_number_days::table
+            .count()
+            .get_result(c))?)
+    };
+    let (written, seen_written) = std::sync::mpsc::channel();
+    let (first, second) = db
+        .read_consistent(
+            |c| {
+                db.write(|w| {
+                    hotline::per_backend!(w, |w| diesel::insert_into(ticket_number_days::table)
+                        .values((
+                            ticket_number_days::day.eq("2026-11-30"),
+                            ticket_number_days::last_value.eq(1_i64),
+                        ))
+                        .execute(w))
+                    .map_err(StoreError::from)
+                })?;
+                written.send(()).unwrap();
+                days(c)
+            },
+            move |c| {
+                seen_written.recv().unwrap();
+                days(c)
+            },
+        )
+        .unwrap();
+    assert_eq!((first, second), (0, 0));
+    assert_eq!(db.read(days).unwrap(), 1);
 }

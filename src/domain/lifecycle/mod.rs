@@ -350,6 +350,8 @@ pub struct Lifecycle {
     pub urge_count: i32,
     /// Callback attempts since the ticket last became due for a callback.
     pub callback_attempts: i32,
+    /// The citizen was called back at least once, in any round (what the callback rate counts).
+    pub called_back: bool,
     pub callback_due_at: Option<DateTime<Utc>>,
     pub merged_into: Option<Uuid>,
     pub close_reason: Option<CloseReason>,
@@ -375,6 +377,7 @@ impl Lifecycle {
             rework_count: 0,
             urge_count: 0,
             callback_attempts: 0,
+            called_back: false,
             callback_due_at: None,
             merged_into: None,
             close_reason: None,
@@ -622,6 +625,7 @@ impl Lifecycle {
             }
             Change::CallbackRecorded { .. } => {
                 self.callback_attempts += 1;
+                self.called_back = true;
             }
             Change::Reopened { assignment_id, due } => {
                 self.rework(*assignment_id, due.as_ref());
