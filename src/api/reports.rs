@@ -139,7 +139,7 @@ pub async fn publish(
                 format!("{month} is not over yet; its bulletin is published after its last day"),
             ));
         }
-        if store::reports::published(conn, month)?.is_some() {
+        if store::reports::is_published(conn, month)? {
             return Err(ApiError::conflict(
                 "already_published",
                 format!("the bulletin of {month} was published already and never changes"),
@@ -154,7 +154,7 @@ pub async fn publish(
         )?;
         frozen.state = State::Published;
         frozen.published_at = Some(now);
-        let body = serde_json::to_value(&frozen)
+        let body = serde_json::to_string(&frozen)
             .map_err(|e| ApiError::internal(format!("cannot freeze the bulletin: {e}")))?;
         match store::reports::publish(conn, month, &body, by, now) {
             Err(e) if e.is_duplicate_in("published_bulletins") => {
@@ -273,16 +273,21 @@ pub async fn figures(
         let exempt = store::figures::exemptions(c)?;
         let computed = figures::compute(&facts, &period, as_of, &exempt);
         let units = store::units::list(c, &Default::default(), None, i64::MAX)?;
-        let mut kinds: std::collections::BTreeMap<UnitKind, Figures> = Default::default();
+        let kind_of: std::collections::HashMap<Uuid, UnitKind> =
+            units.iter().map(|u| (u.id, u.kind)).collect();
+        let mut kinds = computed.by_kind(|unit| kind_of.get(&unit).copied());
         let mut rows = Vec::new();
         for unit in &units {
-            // A unit asked for by name has a row even when nothing happened to it.
+            // A unit asked for by name has a row (and its kind one) even when nothing happened
+            // to it.
             let f = match computed.units.get(&unit.id) {
                 Some(f) => *f,
-                None if unit_filter == Some(unit.id) => Figures::default(),
+                None if unit_filter == Some(unit.id) => {
+                    kinds.entry(unit.kind).or_default();
+                    Figures::default()
+                }
                 None => continue,
             };
-            kinds.entry(unit.kind).or_default().add(&f);
             let wanted = unit_filter.is_none_or(|u| u == unit.id)
                 && kind_filter.is_none_or(|k| k == unit.kind);
             if wanted {

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::directory::UnitKind;
 use super::lifecycle::Satisfaction;
 use super::period::Period;
 use super::ticket::{Channel, TicketStatus, TicketType};
@@ -247,6 +248,22 @@ impl Figures {
 pub struct PeriodFigures {
     pub hotline: Figures,
     pub units: BTreeMap<Uuid, Figures>,
+}
+
+impl PeriodFigures {
+    /// The units' figures summed by kind, over the units whose kind `kind_of` knows.
+    pub fn by_kind(
+        &self,
+        kind_of: impl Fn(Uuid) -> Option<UnitKind>,
+    ) -> BTreeMap<UnitKind, Figures> {
+        let mut kinds: BTreeMap<UnitKind, Figures> = BTreeMap::new();
+        for (unit, figures) in &self.units {
+            if let Some(kind) = kind_of(*unit) {
+                kinds.entry(kind).or_default().add(figures);
+            }
+        }
+        kinds
+    }
 }
 
 /// Counts one fact for the hotline and, unless exempt, for its unit.

@@ -561,22 +561,14 @@ fn unit_tables(
         order(a).cmp(&order(b)).then(a.code.cmp(&b.code))
     });
     ordered.extend(rows);
-    let kinds = UnitKind::ALL
-        .iter()
-        .filter_map(|kind| {
-            let mut figures = Figures::default();
-            let mut any = false;
-            for (unit, f) in &inputs.figures.units {
-                if units.get(unit).is_some_and(|u| u.kind == *kind) {
-                    figures.add(f);
-                    any = true;
-                }
-            }
-            any.then(|| KindRow {
-                kind: *kind,
-                label: labels::unit_kind(*kind).to_owned(),
-                figures: figures.into(),
-            })
+    let kinds = inputs
+        .figures
+        .by_kind(|unit| units.get(&unit).map(|u| u.kind))
+        .into_iter()
+        .map(|(kind, figures)| KindRow {
+            kind,
+            label: labels::unit_kind(kind).to_owned(),
+            figures: figures.into(),
         })
         .collect();
     (

@@ -30,7 +30,6 @@ pub fn title(hotline_name: &str, month: Month) -> String {
 /// What the figures are computed from: the period's facts and the appeals granted.
 struct FigureReads {
     facts: figures::Facts,
-    exempt: figures::Exemptions,
     granted: Vec<figures::Exemption>,
 }
 
@@ -39,7 +38,6 @@ struct FigureReads {
 fn read_figures(conn: &mut DbConnection, period: &Period) -> Result<FigureReads, StoreError> {
     Ok(FigureReads {
         facts: store::figures::work(conn, period)?,
-        exempt: store::figures::exemptions(conn)?,
         granted: store::reports::granted_appeals(conn)?,
     })
 }
@@ -101,7 +99,12 @@ fn assemble(
     context: Context,
 ) -> Bulletin {
     let period = month.period(timezone);
-    let figures = figures::compute(&read.facts, &period, as_of, &read.exempt);
+    let exempt: figures::Exemptions = read
+        .granted
+        .iter()
+        .map(|e| (e.unit_id, e.ticket_id))
+        .collect();
+    let figures = figures::compute(&read.facts, &period, as_of, &exempt);
     // The notes name the exemptions that changed this month's figures.
     let facts = &read.facts;
     let touched: HashSet<(uuid::Uuid, uuid::Uuid)> = facts
@@ -206,9 +209,8 @@ pub fn compile_at_once(
 /// The month's published bulletin, as frozen.
 pub fn published(conn: &mut DbConnection, month: Month) -> Result<Option<Bulletin>, StoreError> {
     store::reports::published(conn, month)?
-        .map(|p| {
-            let mut frozen: Bulletin =
-                serde_json::from_value(p.body).map_err(StoreError::corrupt)?;
+        .map(|body| {
+            let mut frozen: Bulletin = serde_json::from_str(&body).map_err(StoreError::corrupt)?;
             frozen.state = bulletin::State::Published;
             Ok(frozen)
         })
@@ -225,17 +227,17 @@ pub fn monthly(
     now: DateTime<Utc>,
     restated: bool,
 ) -> Result<Bulletin, StoreError> {
-    let published = db.read(|conn| published(conn, month))?;
-    let published = match (published, restated) {
-        (Some(frozen), false) => return Ok(frozen),
-        (published, _) => published,
-    };
-    let mut compiled = compile_at_once(db, month, timezone, hotline_name, now)?;
-    if let Some(frozen) = published {
-        compiled.state = bulletin::State::Restated;
-        compiled.published_at = frozen.published_at;
+    match db.read(|conn| published(conn, month))? {
+        Some(frozen) if !restated => Ok(frozen),
+        published => {
+            let mut compiled = compile_at_once(db, month, timezone, hotline_name, now)?;
+            if let Some(frozen) = published {
+                compiled.state = bulletin::State::Restated;
+                compiled.published_at = frozen.published_at;
+            }
+            Ok(compiled)
+        }
     }
-    Ok(compiled)
 }
 
 /// The formats a bulletin is rendered in.

@@ -310,13 +310,14 @@ impl Db {
     {
         let mut one = self.conn()?;
         let mut two = self.conn()?;
-        match self.backend() {
-            Backend::Sqlite => {
+        match (&mut *one, &mut *two) {
+            (DbConnection::Sqlite(one), DbConnection::Sqlite(two)) => {
                 let _queue = self.writers.lock().unwrap_or_else(|e| e.into_inner());
-                begin_sqlite_snapshot(&mut one)?;
-                begin_sqlite_snapshot(&mut two)?;
+                begin_sqlite_snapshot(one)?;
+                begin_sqlite_snapshot(two)?;
             }
-            Backend::Postgres => share_pg_snapshot(&mut one, &mut two)?,
+            (DbConnection::Pg(one), DbConnection::Pg(two)) => share_pg_snapshot(one, two)?,
+            _ => unreachable!("one pool connects to one backend"),
         }
         let (a, b) = std::thread::scope(|scope| {
             let other = scope.spawn(|| second(&mut two));
@@ -351,11 +352,9 @@ impl Db {
 }
 
 /// A read transaction whose snapshot is taken now: in WAL mode it is fixed by the first read.
-fn begin_sqlite_snapshot(conn: &mut DbConnection) -> Result<(), StoreError> {
-    if let DbConnection::Sqlite(c) = conn {
-        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?;
-        c.batch_execute("SELECT count(*) FROM sqlite_master")?;
-    }
+fn begin_sqlite_snapshot(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN DEFERRED")?;
+    conn.batch_execute("SELECT count(*) FROM sqlite_master")?;
     Ok(())
 }
 
@@ -363,14 +362,9 @@ diesel::define_sql_function!(fn pg_export_snapshot() -> diesel::sql_types::Text)
 
 /// Both connections in read-only repeatable-read transactions on one snapshot, each with
 /// memory enough to group a month of tickets without spilling to disk.
-fn share_pg_snapshot(one: &mut DbConnection, two: &mut DbConnection) -> Result<(), StoreError> {
+fn share_pg_snapshot(one: &mut PgConnection, two: &mut PgConnection) -> Result<(), StoreError> {
     const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     const MEMORY: &str = "SET LOCAL work_mem = '64MB'";
-    let (DbConnection::Pg(one), DbConnection::Pg(two)) = (one, two) else {
-        return Err(StoreError::Config(
-            "both connections must be PostgreSQL".into(),
-        ));
-    };
     AnsiTransactionManager::begin_transaction_sql(one, BEGIN)?;
     let snapshot: String = diesel::select(pg_export_snapshot()).get_result(one)?;
     // `SET TRANSACTION SNAPSHOT` takes no parameters; the identifier comes from the server and

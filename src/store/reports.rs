@@ -346,45 +346,35 @@ pub fn granted_appeals(conn: &mut DbConnection) -> Result<Vec<Exemption>, StoreE
         .collect()
 }
 
-/// A published bulletin as frozen, with who published it and when.
-pub struct Published {
-    pub body: serde_json::Value,
-    pub published_by: Option<Uuid>,
-    pub published_at: DateTime<Utc>,
-}
-
-pub fn published(conn: &mut DbConnection, month: Month) -> Result<Option<Published>, StoreError> {
-    let row: Option<(String, Option<String>, NaiveDateTime)> = published_bulletins::table
+/// The JSON body of the month's published bulletin, as frozen.
+pub fn published(conn: &mut DbConnection, month: Month) -> Result<Option<String>, StoreError> {
+    Ok(published_bulletins::table
         .find(month.to_string())
-        .select((
-            published_bulletins::body,
-            published_bulletins::published_by,
-            published_bulletins::published_at,
-        ))
+        .select(published_bulletins::body)
         .get_result(conn)
-        .optional()?;
-    row.map(|(body, by, at)| {
-        Ok(Published {
-            body: serde_json::from_str(&body).map_err(StoreError::corrupt)?,
-            published_by: parse_opt_uuid(by.as_deref())?,
-            published_at: from_db(at),
-        })
-    })
-    .transpose()
+        .optional()?)
 }
 
-/// Freezes a month's bulletin; `Duplicate` when the month was published already.
+/// Whether the month's bulletin was published, without reading it.
+pub fn is_published(conn: &mut DbConnection, month: Month) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        published_bulletins::table.find(month.to_string()),
+    ))
+    .get_result(conn)?)
+}
+
+/// Freezes a month's bulletin (its JSON body); `Duplicate` when the month was published already.
 pub fn publish(
     conn: &mut DbConnection,
     month: Month,
-    body: &serde_json::Value,
+    body: &str,
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     diesel::insert_into(published_bulletins::table)
         .values((
             published_bulletins::month.eq(month.to_string()),
-            published_bulletins::body.eq(body.to_string()),
+            published_bulletins::body.eq(body),
             published_bulletins::published_by.eq(Some(by.to_string())),
             published_bulletins::published_at.eq(to_db(now)),
         ))
