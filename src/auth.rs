@@ -6,15 +6,13 @@
 //! permission table and ticket scopes live in `domain::access`.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -46,6 +44,9 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// Not valid before; this service does not set it, but honours it when a token has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     /// The account's token generation at issue.
     pub generation: i64,
 }
@@ -70,8 +71,10 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
-        // Expiry is checked against the service's clock (see `verify`), not the library's.
+        // Expiry and `nbf` are checked against the service's clock (see `verify`), not the
+        // library's.
         validation.validate_exp = false;
+        validation.validate_nbf = false;
         Ok(Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
@@ -92,6 +95,7 @@ impl TokenKeys {
             aud: AUDIENCE.into(),
             iat: issued_at.timestamp(),
             exp: issued_at.timestamp() + ttl.as_secs() as i64,
+            nbf: None,
             generation: user.token_generation,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -121,6 +125,15 @@ impl TokenKeys {
             return Err(ApiError::unauthorized(
                 "invalid_token",
                 "the token has expired",
+            ));
+        }
+        if claims
+            .nbf
+            .is_some_and(|nbf| nbf - EXPIRY_LEEWAY_SECONDS > now.timestamp())
+        {
+            return Err(ApiError::unauthorized(
+                "invalid_token",
+                "the token is not valid yet",
             ));
         }
         Ok(claims)
@@ -234,60 +247,6 @@ pub fn generate_password(length: usize) -> String {
         .collect()
 }
 
-/// Too many wrong passwords for one username within a window: further attempts wait.
-pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-    max_failures: u32,
-    window: Duration,
-}
-
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        Self {
-            failures: Mutex::new(HashMap::new()),
-            max_failures: 5,
-            window: Duration::from_secs(15 * 60),
-        }
-    }
-}
-
-impl LoginThrottle {
-    /// `Err(seconds to wait)` while the username is locked out.
-    pub fn check(&self, username: &str) -> Result<(), u64> {
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        match failures.get(username) {
-            Some((count, since))
-                if *count >= self.max_failures && since.elapsed() < self.window =>
-            {
-                Err((self.window - since.elapsed()).as_secs().max(1))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    pub fn failed(&self, username: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() > 10_000 {
-            let window = self.window;
-            failures.retain(|_, (_, since)| since.elapsed() < window);
-        }
-        let entry = failures
-            .entry(username.to_owned())
-            .or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= self.window {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-    }
-
-    pub fn succeeded(&self, username: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(username);
-    }
-}
-
 /// Accounts as last read, so that most requests need no database round trip to authenticate.
 pub struct UserGate {
     ttl: Duration,
@@ -334,7 +293,6 @@ impl UserGate {
 pub struct AuthState {
     pub keys: TokenKeys,
     pub gate: UserGate,
-    pub throttle: LoginThrottle,
     pub token_ttl: Duration,
 }
 
@@ -400,8 +358,8 @@ impl Caller {
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized("missing_token", "send Authorization: Bearer <token>")
     })?;
     let text = value.to_str().map_err(|_| {
@@ -411,7 +369,7 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
-            Ok(token.trim().to_owned())
+            Ok(token.trim())
         }
         _ => Err(ApiError::unauthorized(
             "invalid_token",
@@ -420,13 +378,17 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
-async fn authenticate(req: HttpRequest) -> Result<Authenticated, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("the application state is not configured"))?
-        .clone();
-    let token = bearer_token(&req)?;
-    let claims = state.auth.keys.verify(&token, state.now())?;
+/// The account a request's bearer token stands for, as it is now: 401 for a token this service
+/// did not sign, one that expired or is not valid yet, and one of an account that is gone,
+/// deactivated, or whose password or access changed since.
+pub async fn authenticate(
+    state: &web::Data<AppState>,
+    headers: &HeaderMap,
+) -> Result<User, ApiError> {
+    let claims = state
+        .auth
+        .keys
+        .verify(bearer_token(headers)?, state.now())?;
     let id = Uuid::parse_str(&claims.sub).map_err(|_| {
         ApiError::unauthorized("invalid_token", "the token's subject is not a user id")
     })?;
@@ -434,10 +396,13 @@ async fn authenticate(req: HttpRequest) -> Result<Authenticated, ApiError> {
         Some(user) => user,
         None => {
             let db = state.db.clone();
-            let found = crate::api::blocking(move || match db.read(|c| store::users::get(c, id)) {
-                Ok(user) => Ok(Some(user)),
-                Err(StoreError::NotFound) => Ok(None),
-                Err(e) => Err(ApiError::from(e)),
+            let budget = state.request_budget();
+            let found = crate::api::blocking(budget, move || {
+                match db.read(|c| store::users::get(c, id)) {
+                    Ok(user) => Ok(Some(user)),
+                    Err(StoreError::NotFound) => Ok(None),
+                    Err(e) => Err(ApiError::from(e)),
+                }
             })
             .await?;
             let user = found.ok_or_else(|| {
@@ -459,34 +424,56 @@ async fn authenticate(req: HttpRequest) -> Result<Authenticated, ApiError> {
             "the account's password or access changed after this token was issued",
         ));
     }
-    Ok(Authenticated { user })
+    Ok(user)
+}
+
+/// The account the route gate let through, kept with the request for the handler.
+#[derive(Debug, Clone)]
+pub struct Admitted(pub User);
+
+fn admitted(req: &HttpRequest) -> Result<User, ApiError> {
+    req.extensions()
+        .get::<Admitted>()
+        .map(|a| a.0.clone())
+        .ok_or_else(|| {
+            ApiError::internal(format!(
+                "{} {} takes a signed-in caller but its route is public",
+                req.method(),
+                req.path()
+            ))
+        })
+}
+
+/// 403 while the account's one-time password has not been changed.
+pub fn refuse_pending_password_change(user: &User) -> Result<(), ApiError> {
+    if user.must_change_password {
+        Err(ApiError::forbidden(
+            "password_change_required",
+            "change the password first: POST /api/v1/auth/password",
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 impl FromRequest for Authenticated {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        std::future::ready(admitted(req).map(|user| Authenticated { user }))
     }
 }
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let Authenticated { user } = authenticate(req).await?;
-            if user.must_change_password {
-                return Err(ApiError::forbidden(
-                    "password_change_required",
-                    "change the password first: POST /api/v1/auth/password",
-                ));
-            }
+        std::future::ready(admitted(req).and_then(|user| {
+            refuse_pending_password_change(&user)?;
             Ok(Caller { user })
-        })
+        }))
     }
 }
 
@@ -551,6 +538,36 @@ mod tests {
     }
 
     #[test]
+    fn a_token_is_not_valid_before_its_nbf() {
+        let keys = keys();
+        let user = user();
+        let now = Utc::now();
+        let sign = |nbf: i64| {
+            let claims = Claims {
+                sub: user.id.to_string(),
+                role: "agent".into(),
+                iss: ISSUER.into(),
+                aud: AUDIENCE.into(),
+                iat: now.timestamp(),
+                exp: now.timestamp() + 3600,
+                nbf: Some(nbf),
+                generation: 0,
+            };
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
+        };
+        let later = sign(now.timestamp() + 600);
+        assert_eq!(
+            keys.verify(&later, now).unwrap_err().to_string(),
+            "401 invalid_token: the token is not valid yet"
+        );
+        assert!(
+            keys.verify(&later, now + chrono::Duration::seconds(600))
+                .is_ok()
+        );
+        assert!(keys.verify(&sign(now.timestamp() - 5), now).is_ok());
+    }
+
+    #[test]
     fn another_key_does_not_verify() {
         let other = TokenKeys::new(&Secret::new("fedcba9876543210fedcba9876543210")).unwrap();
         let token = other
@@ -575,20 +592,6 @@ mod tests {
         assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
         assert!(!password.contains(['0', 'O', 'l', '1', 'I']));
         assert_ne!(generate_password(16), password);
-    }
-
-    #[test]
-    fn the_throttle_locks_after_repeated_failures() {
-        let throttle = LoginThrottle::default();
-        for _ in 0..4 {
-            throttle.failed("agent");
-            assert!(throttle.check("agent").is_ok());
-        }
-        throttle.failed("agent");
-        assert!(throttle.check("agent").unwrap_err() > 0);
-        assert!(throttle.check("other").is_ok());
-        throttle.succeeded("agent");
-        assert!(throttle.check("agent").is_ok());
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub struct Settings {
     pub ladder_interval: Option<Duration>,
     /// The hotline's name as its bulletins print it.
     pub hotline_name: String,
+    /// Reverse proxies whose `X-Forwarded-For` tells the client's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +93,16 @@ impl Settings {
                     .map_err(|_| invalid(variable, format!("`{text}` is not a whole number"))),
             }
         };
+        let milliseconds =
+            |variable: &'static str, default: u64| -> Result<Duration, ConfigError> {
+                match number(variable, default)? {
+                    ms @ 100..=86_400_000 => Ok(Duration::from_millis(ms)),
+                    _ => Err(invalid(
+                        variable,
+                        "must be between 100 and 86400000 milliseconds",
+                    )),
+                }
+            };
         let database_url = DatabaseUrl::parse(
             &lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
         )
@@ -150,6 +162,8 @@ impl Settings {
             pool: PoolOptions {
                 max_size: pool_size as u32,
                 checkout_timeout: Duration::from_millis(number("HOTLINE_DB_TIMEOUT_MS", 3_000)?),
+                statement_timeout: milliseconds("HOTLINE_DB_STATEMENT_TIMEOUT_MS", 5_000)?,
+                report_timeout: milliseconds("HOTLINE_DB_REPORT_TIMEOUT_MS", 120_000)?,
             },
             body_limit: number("HOTLINE_BODY_LIMIT_BYTES", 256 * 1024)? as usize,
             log_format,
@@ -164,6 +178,22 @@ impl Settings {
             ladder_interval: match number("HOTLINE_LADDER_INTERVAL_SECONDS", 60)? {
                 0 => None,
                 seconds => Some(Duration::from_secs(seconds)),
+            },
+            trusted_proxies: match lookup("HOTLINE_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| {
+                        a.parse().map_err(|_| {
+                            invalid(
+                                "HOTLINE_TRUSTED_PROXIES",
+                                format!("`{a}` is not an IP address"),
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
             },
             hotline_name: match lookup("HOTLINE_NAME") {
                 Some(name) if name.trim().chars().count() > 60 => {
@@ -200,6 +230,20 @@ mod tests {
         assert!(s.jwt_secret.is_none());
         assert_eq!(s.ladder_interval, Some(Duration::from_secs(60)));
         assert_eq!(s.hotline_name, "12345政务服务便民热线");
+        assert_eq!(s.pool.statement_timeout, Duration::from_secs(5));
+        assert_eq!(s.pool.report_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn timeouts_are_bounded() {
+        let s = settings(&[("HOTLINE_DB_STATEMENT_TIMEOUT_MS", "1500")]).unwrap();
+        assert_eq!(s.pool.statement_timeout, Duration::from_millis(1500));
+        assert_eq!(
+            settings(&[("HOTLINE_DB_STATEMENT_TIMEOUT_MS", "0")])
+                .unwrap_err()
+                .variable,
+            "HOTLINE_DB_STATEMENT_TIMEOUT_MS"
+        );
     }
 
     #[test]

@@ -223,6 +223,48 @@ impl ApiError {
         error
     }
 
+    /// 503: the database did not answer within the request's time.
+    pub fn database_timeout(reason: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_timeout",
+            "Service unavailable",
+            "the database did not answer in time; whether a change was made is unknown: \
+             retry with the same Idempotency-Key",
+        )
+        .with_header(header::RETRY_AFTER, "2");
+        error.0.internal = Some(reason.into());
+        error
+    }
+
+    /// 507: the disk under the database or the evidence files is full; nothing was written.
+    pub fn storage_full(reason: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "Insufficient storage",
+            "the service's storage is full; nothing was written, reads still work: retry once \
+             space has been freed",
+        )
+        .with_header(header::RETRY_AFTER, "60");
+        error.0.internal = Some(reason.into());
+        error
+    }
+
+    /// 503: the storage refuses writes for now; reads still work.
+    pub fn storage_read_only(reason: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_read_only",
+            "Service unavailable",
+            "the service's storage accepts no writes right now; nothing was written, reads \
+             still work: retry later",
+        )
+        .with_header(header::RETRY_AFTER, "60");
+        error.0.internal = Some(reason.into());
+        error
+    }
+
     pub fn internal(reason: impl Into<String>) -> Self {
         let mut error = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -255,8 +297,13 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let this = &self.0;
         match (&this.internal, this.status.is_server_error()) {
-            (Some(reason), true) if this.status == StatusCode::SERVICE_UNAVAILABLE => {
-                tracing::warn!(code = this.code, reason = %reason, "answering 503");
+            (Some(reason), true)
+                if matches!(
+                    this.status,
+                    StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE
+                ) =>
+            {
+                tracing::warn!(code = this.code, reason = %reason, status = this.status.as_u16(), "answering");
             }
             (Some(reason), true) => {
                 tracing::error!(code = this.code, reason = %reason, "request failed")
@@ -295,6 +342,9 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(reason) => Self::unavailable(reason),
+            StoreError::Timeout(reason) => Self::database_timeout(reason),
+            StoreError::StorageFull(reason) => Self::storage_full(reason),
+            StoreError::ReadOnly(reason) => Self::storage_read_only(reason),
             StoreError::NotFound => Self::not_found("no such resource"),
             StoreError::Duplicate { table } => Self::conflict(
                 "already_exists",

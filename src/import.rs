@@ -499,7 +499,12 @@ impl<'a> Importer<'a> {
         let area_unit_id = record
             .area
             .as_deref()
-            .map(|code| unit(code, "area").map(|u| u.id))
+            .map(|code| {
+                unit(code, "area").and_then(|u| match u.kind.area_problem() {
+                    Some(problem) => Err(format!("area: `{code}` {problem}")),
+                    None => Ok(u.id),
+                })
+            })
             .transpose()?;
         let input = RegistrationInput {
             channel: record.channel,

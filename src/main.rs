@@ -220,7 +220,7 @@ fn serve(settings: Settings) -> Result<(), String> {
 
 fn migrate(settings: &Settings) -> Result<(), String> {
     let db = store::Db::open(&settings.database_url, &settings.pool).map_err(|e| e.to_string())?;
-    let applied = db.read(store::migrations::run).map_err(|e| e.to_string())?;
+    let applied = db.migrate().map_err(|e| e.to_string())?;
     if applied.is_empty() {
         println!("the database is up to date");
     }

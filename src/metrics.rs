@@ -25,11 +25,23 @@ pub struct Metrics {
     pub tickets_registered: AtomicU64,
     pub logins_succeeded: AtomicU64,
     pub logins_failed: AtomicU64,
+    pub logins_throttled: AtomicU64,
     pub ladder_passes: AtomicU64,
     /// Tickets overdue as of the last ladder pass.
     pub tickets_overdue: std::sync::atomic::AtomicI64,
     rungs: Mutex<BTreeMap<(String, String), u64>>,
+    failures: Mutex<BTreeMap<&'static str, u64>>,
 }
+
+/// The problem codes of what the environment did to a request, always listed (at 0 until they
+/// happen) so that alerts can be written before the first failure.
+pub const FAILURE_CODES: [&str; 5] = [
+    "unavailable",
+    "database_timeout",
+    "storage_full",
+    "storage_read_only",
+    "internal",
+];
 
 /// Gauges read when `/metrics` is scraped.
 pub struct Snapshot {
@@ -60,6 +72,17 @@ impl Metrics {
         }
         histogram.sum += seconds;
         histogram.count += 1;
+    }
+
+    /// A request answered 5xx, by its problem code: the database unavailable or too slow, the
+    /// storage full or read-only, or a failure of the service itself.
+    pub fn count_failure(&self, code: &'static str) {
+        *self
+            .failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(code)
+            .or_default() += 1;
     }
 
     /// Rungs the ladder fired, by deadline (sign, reply, callback) and rung.
@@ -138,6 +161,11 @@ impl Metrics {
                 &self.logins_failed,
             ),
             (
+                "hotline_logins_throttled_total",
+                "Sign-ins refused with 429 before any password was checked.",
+                &self.logins_throttled,
+            ),
+            (
                 "hotline_ladder_passes_total",
                 "Passes of the urge ladder this instance ran.",
                 &self.ladder_passes,
@@ -158,6 +186,16 @@ impl Metrics {
                 "hotline_ladder_rungs_total{{timer=\"{timer}\",rung=\"{rung}\"}} {count}"
             );
         }
+        out.push_str("# HELP hotline_failures_total Requests answered 5xx, by problem code (unavailable: the database could not be reached; database_timeout: it did not answer in time; storage_full, storage_read_only: the disk refused a write).\n");
+        out.push_str("# TYPE hotline_failures_total counter\n");
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut codes: Vec<&str> = FAILURE_CODES.to_vec();
+        codes.extend(failures.keys().filter(|c| !FAILURE_CODES.contains(c)));
+        for code in codes {
+            let count = failures.get(code).copied().unwrap_or(0);
+            let _ = writeln!(out, "hotline_failures_total{{code=\"{code}\"}} {count}");
+        }
+        drop(failures);
         let _ = writeln!(
             out,
             "# HELP hotline_tickets_overdue Tickets overdue as of the last ladder pass.\n# TYPE hotline_tickets_overdue gauge\nhotline_tickets_overdue {}",
@@ -221,5 +259,15 @@ mod tests {
         assert!(text.contains("le=\"0.05\"} 2"));
         assert!(text.contains("hotline_tickets_registered_total 2"));
         assert!(text.contains("hotline_db_max_connections 8"));
+        assert!(text.contains("hotline_failures_total{code=\"storage_full\"} 0"));
+        metrics.count_failure("storage_full");
+        metrics.count_failure("database_timeout");
+        let text = metrics.render(&Snapshot {
+            db_connections: 3,
+            db_idle_connections: 2,
+            db_max_connections: 8,
+        });
+        assert!(text.contains("hotline_failures_total{code=\"storage_full\"} 1"));
+        assert!(text.contains("hotline_failures_total{code=\"database_timeout\"} 1"));
     }
 }

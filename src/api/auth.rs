@@ -2,14 +2,16 @@
 
 use std::sync::atomic::Ordering;
 
-use actix_web::{HttpResponse, web};
+use std::net::IpAddr;
+
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::users::UserView;
 use super::{AppState, JsonBody, blocking};
 use crate::auth::{self, Authenticated, Caller};
-use crate::domain::directory;
 use crate::domain::validation::ValidationErrors;
+use crate::domain::{directory, throttle};
 use crate::error::ApiError;
 use crate::store::{self, users::UserChanges};
 
@@ -45,32 +47,77 @@ fn token_answer(state: &AppState, user: &directory::User) -> Result<HttpResponse
         }))
 }
 
-/// `POST /api/v1/auth/token`: a short-lived token for a username and password.
+/// Where a request comes from: the peer, or behind one of the trusted proxies the address it
+/// forwarded for (the last one in `X-Forwarded-For` that is not a trusted proxy itself; a client
+/// can write anything before that).
+pub fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    if !trusted_proxies.contains(&peer) {
+        return peer.to_string();
+    }
+    req.headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .rev()
+        .find(|a| !trusted_proxies.contains(a))
+        .unwrap_or(peer)
+        .to_string()
+}
+
+/// Keys are bounded: a username of any length must not make a counter of any size.
+fn throttle_keys(address: &str, username: &str) -> (String, String) {
+    let name: String = username
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect();
+    (
+        format!("address {address}"),
+        format!("pair {address} {name}"),
+    )
+}
+
+/// `POST /api/v1/auth/token`: a short-lived token for a username and password. Wrong
+/// attempts slow down the address they come from (`domain::throttle`); while it must wait,
+/// the answer is 429 before any password is checked.
 pub async fn issue_token(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: JsonBody<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
-    let credentials = body.into_inner();
+    // Text with control characters is nobody's username or password: refused like any wrong
+    // one, without asking the database about it.
+    let garbled = body.has_control_characters();
+    let credentials = if garbled {
+        let (credentials, _) = body.into_parts();
+        credentials
+    } else {
+        body.into_inner()?
+    };
     let username = credentials.username.trim().to_lowercase();
-    if let Err(wait) = state.auth.throttle.check(&username) {
-        return Err(ApiError::rate_limited(
-            wait,
-            "too many wrong passwords for this username; wait before trying again",
-        ));
-    }
+    let (by_address, by_pair) =
+        throttle_keys(&client_address(&req, &state.trusted_proxies), &username);
     let checked = state.clone();
-    let name = username.clone();
-    let user = blocking(move || {
-        let found = checked
-            .db
-            .read(|c| store::users::find_credentials(c, &name))?;
-        Ok(match found {
+    let outcome = blocking(state.request_budget(), move || {
+        let db = &checked.db;
+        let now = checked.now();
+        let counters = db.read(|c| store::throttle::counters(c, &[&by_address, &by_pair]))?;
+        if let Some(wait) = throttle::wait(&counters, now) {
+            return Ok(SignIn::Wait(throttle::retry_after_seconds(wait)));
+        }
+        let found = if garbled {
+            None
+        } else {
+            db.read(|c| store::users::find_credentials(c, &username))?
+        };
+        let user = match found {
             Some((user, hash))
                 if auth::verify_password(&credentials.password, &hash) && user.active =>
             {
-                checked
-                    .db
-                    .write(|c| store::users::record_login(c, user.id, checked.now()))?;
                 Some(user)
             }
             Some(_) => None,
@@ -78,24 +125,57 @@ pub async fn issue_token(
                 auth::verify_nothing(&credentials.password);
                 None
             }
-        })
+        };
+        match user {
+            Some(user) => {
+                db.write(|c| -> Result<(), ApiError> {
+                    store::users::record_login(c, user.id, now)?;
+                    Ok(store::throttle::clear(c, &by_pair)?)
+                })?;
+                Ok(SignIn::Welcome(user))
+            }
+            None => {
+                db.write(|c| {
+                    store::throttle::fail(
+                        c,
+                        &[(&by_address, throttle::ADDRESS), (&by_pair, throttle::PAIR)],
+                        now,
+                    )
+                })?;
+                Ok(SignIn::Refused)
+            }
+        }
     })
     .await?;
-    match user {
-        Some(user) => {
-            state.auth.throttle.succeeded(&username);
+    match outcome {
+        SignIn::Welcome(user) => {
             state
                 .metrics
                 .logins_succeeded
                 .fetch_add(1, Ordering::Relaxed);
             token_answer(&state, &user)
         }
-        None => {
-            state.auth.throttle.failed(&username);
+        SignIn::Refused => {
             state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
             Err(invalid_credentials())
         }
+        SignIn::Wait(seconds) => {
+            state
+                .metrics
+                .logins_throttled
+                .fetch_add(1, Ordering::Relaxed);
+            Err(ApiError::rate_limited(
+                seconds,
+                "too many wrong sign-ins from this address; wait before trying again",
+            ))
+        }
     }
+}
+
+enum SignIn {
+    Welcome(directory::User),
+    Refused,
+    Wait(u64),
 }
 
 #[derive(Deserialize)]
@@ -112,7 +192,7 @@ pub async fn change_password(
     caller: Authenticated,
     body: JsonBody<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let change = body.into_inner();
+    let change = body.into_inner()?;
     let new_password = directory::password(&change.new_password)
         .map_err(|m| ApiError::validation(ValidationErrors::single("new_password", m)))?;
     if new_password == change.current_password {
@@ -123,7 +203,7 @@ pub async fn change_password(
     }
     let id = caller.user.id;
     let writer = state.clone();
-    let user = blocking(move || {
+    let user = blocking(state.request_budget(), move || {
         let hash = writer.db.read(|c| store::users::password_hash(c, id))?;
         if !auth::verify_password(&change.current_password, &hash) {
             return Err(ApiError::invalid_field("current_password", "is wrong"));

@@ -10,7 +10,6 @@ use super::{
     read, write,
 };
 use crate::auth::Caller;
-use crate::domain::access::Permission;
 use crate::domain::directory::{
     Category, CategoryDraft, CategoryInput, CategoryPatch, CategoryPatchInput,
 };
@@ -64,10 +63,8 @@ pub struct ListParams {
 
 pub async fn list(
     state: web::Data<AppState>,
-    caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ReadDirectory)?;
     if params.level.is_some_and(|l| !(1..=2).contains(&l)) {
         return Err(ApiError::invalid_field(
             "level",
@@ -101,10 +98,8 @@ pub async fn list(
 
 pub async fn get(
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ReadDirectory)?;
     let id = parse_id(&path, "category")?;
     let category = read(&state, move |c| {
         found(store::categories::get(c, id), "category", id)
@@ -151,9 +146,8 @@ pub async fn create(
     idempotency: IdempotencyKey,
     body: JsonBody<CategoryInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::ManageDirectory)?;
     let idempotency = idempotency.with_fingerprint(body.fingerprint());
-    let draft = CategoryDraft::parse(body.into_inner())?;
+    let draft = body.validate(CategoryDraft::parse)?;
     let by = caller.id();
     write(&state, &caller, idempotency, move |conn, now| {
         let mut errors = ValidationErrors::new();
@@ -216,9 +210,8 @@ pub async fn update(
     path: web::Path<String>,
     body: JsonBody<CategoryPatchInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::ManageDirectory)?;
     let id = parse_id(&path, "category")?;
-    let patch = CategoryPatch::parse(body.into_inner())?;
+    let patch = body.validate(CategoryPatch::parse)?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
         let current = found(store::categories::get(conn, id), "category", id)?;
@@ -256,7 +249,6 @@ pub async fn delete(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ManageDirectory)?;
     let id = parse_id(&path, "category")?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {

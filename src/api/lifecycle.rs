@@ -102,7 +102,7 @@ pub async fn answer(
     body: ActionBody<AnswerInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.into_inner().command()?;
+    let command = body.validate(|input| input.command())?;
     act(&state, &caller, &path, version, idempotency, ready(command)).await
 }
 
@@ -116,7 +116,7 @@ pub async fn dispatch(
     body: ActionBody<DispatchInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.into_inner().command()?;
+    let command = body.validate(|input| input.command())?;
     act(
         &state,
         &caller,
@@ -165,6 +165,7 @@ pub async fn sign(
     body: ActionBody<EmptyInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
+    body.into_inner()?;
     act(
         &state,
         &caller,
@@ -186,7 +187,7 @@ pub async fn return_ticket(
     body: ActionBody<ReasonInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let reason = body.into_inner().reason()?;
+    let reason = body.validate(|input| input.reason())?;
     act(
         &state,
         &caller,
@@ -208,7 +209,7 @@ pub async fn request_extension(
     body: ActionBody<ExtensionInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.into_inner().command()?;
+    let command = body.validate(|input| input.command())?;
     act(&state, &caller, &path, version, idempotency, ready(command)).await
 }
 
@@ -229,7 +230,7 @@ pub async fn approve_extension(
     let (ticket, request) = path.into_inner();
     let command = Command::ApproveExtension {
         request_id: request_id(&request)?,
-        note: body.into_inner().note()?,
+        note: body.validate(|input| input.note())?,
     };
     act(
         &state,
@@ -255,7 +256,7 @@ pub async fn reject_extension(
     let (ticket, request) = path.into_inner();
     let command = Command::RejectExtension {
         request_id: request_id(&request)?,
-        note: body.into_inner().note()?,
+        note: body.validate(|input| input.note())?,
     };
     act(
         &state,
@@ -306,7 +307,7 @@ pub async fn reply(
     body: ActionBody<ReplyInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.into_inner().command()?;
+    let command = body.validate(|input| input.command())?;
     let unit = caller.unit_id();
     act(
         &state,
@@ -334,7 +335,7 @@ pub async fn add_opinion(
     body: ActionBody<OpinionInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.into_inner().command()?;
+    let command = body.validate(|input| input.command())?;
     let unit = caller.unit_id();
     act(
         &state,
@@ -362,7 +363,7 @@ pub async fn review(
     body: ActionBody<ReviewInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.into_inner().command()?;
+    let command = body.validate(|input| input.command())?;
     act(&state, &caller, &path, version, idempotency, ready(command)).await
 }
 
@@ -376,7 +377,7 @@ pub async fn callback(
     body: ActionBody<CallbackInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.into_inner().command()?;
+    let command = body.validate(|input| input.command())?;
     act(&state, &caller, &path, version, idempotency, ready(command)).await
 }
 
@@ -390,7 +391,7 @@ pub async fn merge(
     body: ActionBody<MergeInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let target = body.into_inner().target()?;
+    let target = body.validate(|input| input.target())?;
     let scope = caller.ticket_scope()?;
     act(
         &state,
@@ -424,7 +425,7 @@ pub async fn invalidate(
     body: ActionBody<ReasonInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let reason = body.into_inner().reason()?;
+    let reason = body.validate(|input| input.reason())?;
     act(
         &state,
         &caller,
@@ -446,7 +447,7 @@ pub async fn urge(
     body: ActionBody<UrgeInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.into_inner().command()?;
+    let command = body.validate(|input| input.command())?;
     act(&state, &caller, &path, version, idempotency, ready(command)).await
 }
 
@@ -460,7 +461,7 @@ pub async fn pause(
     body: ActionBody<ReasonInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let reason = body.into_inner().reason()?;
+    let reason = body.validate(|input| input.reason())?;
     act(
         &state,
         &caller,
@@ -482,6 +483,7 @@ pub async fn resume(
     body: ActionBody<EmptyInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
+    body.into_inner()?;
     act(
         &state,
         &caller,
@@ -503,7 +505,7 @@ pub async fn supervise(
     body: ActionBody<SuperviseInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.into_inner().command()?;
+    let command = body.validate(|input| input.command())?;
     act(&state, &caller, &path, version, idempotency, ready(command)).await
 }
 
@@ -520,7 +522,7 @@ pub async fn close_supervision(
     let (ticket, supervision) = path.into_inner();
     let command = Command::CloseSupervision {
         supervision_id: parse_id(&supervision, "supervision")?,
-        outcome: body.into_inner().outcome()?,
+        outcome: body.validate(|input| input.outcome())?,
     };
     act(
         &state,

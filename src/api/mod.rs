@@ -8,6 +8,7 @@ pub mod auth;
 pub mod categories;
 mod deadlines;
 mod extract;
+pub mod gate;
 mod lifecycle;
 mod notifications;
 pub mod ops;
@@ -18,9 +19,12 @@ pub mod units;
 pub mod users;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -30,12 +34,14 @@ pub use extract::{ActionBody, IdempotencyKey, IfMatch, JsonBody, Query, parse_id
 pub use pagination::{Page, PageParams, decode_cursor, encode_cursor};
 
 use crate::auth::{AuthState, Caller};
+use crate::domain::access::{Access, Permission};
 use crate::domain::clock::Clock;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::store::idempotency::StoredResponse;
 use crate::store::tickets::Numbering;
 use crate::store::{self, Db, DbConnection, StoreError};
+pub use gate::Rule;
 
 /// Everything a handler may need, shared by all workers.
 pub struct AppState {
@@ -48,36 +54,89 @@ pub struct AppState {
     pub files: crate::store::files::FileStore,
     pub attachment_max_bytes: usize,
     pub hotline_name: String,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl AppState {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+
+    /// How long a request's database work may take before it is answered 503.
+    pub fn request_budget(&self) -> Duration {
+        self.db.options().statement_timeout
+    }
+
+    /// The same for reports, which read a whole month.
+    pub fn report_budget(&self) -> Duration {
+        self.db.options().report_timeout
+    }
 }
 
-/// One route of the table: what `openapi.yaml` must describe.
+/// One route of the table: what `openapi.yaml` must describe, and who may call it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
+    pub rule: Rule,
 }
 
 /// The route pattern a request matched, for logs and metrics (the raw path would carry ids).
 #[derive(Debug, Clone, Copy)]
 pub struct RoutePattern(pub &'static str);
 
-/// Declares THE route table. Routes under one prefix share a scope, so that routing a request
-/// compares only the patterns of its own scope.
+/// A rule's access from its name in the table: `Public`, `Account`, `SignedIn`, or the
+/// permission a caller's role must grant.
+macro_rules! access {
+    (Public) => {
+        Access::Public
+    };
+    (Account) => {
+        Access::Account
+    };
+    (SignedIn) => {
+        Access::SignedIn
+    };
+    ($permission:ident) => {
+        Access::Granted(Permission::$permission)
+    };
+}
+
+macro_rules! rule {
+    ($access:ident) => {
+        Rule {
+            access: access!($access),
+            query: false,
+        }
+    };
+    ($access:ident, query) => {
+        Rule {
+            access: access!($access),
+            query: true,
+        }
+    };
+}
+
+/// The route wrapped in the gate of its rule.
+fn guarded(route: actix_web::Route, rule: Rule) -> actix_web::Route {
+    route.wrap(from_fn(
+        move |req: actix_web::dev::ServiceRequest, next: Next<BoxBody>| gate::gate(rule, req, next),
+    ))
+}
+
+/// Declares THE route table: each route with who may call it (`[Permission]`, or `Public`,
+/// `Account`, `SignedIn`) and whether it reads query parameters (`, query`). Routes under one
+/// prefix share a scope, so that routing a request compares only the patterns of its own scope.
 macro_rules! route_table {
     (
-        $($root:literal => { $($root_method:ident : $root_handler:path),+ $(,)? }),* ;
-        $($scope:literal { $($path:literal => { $($method:ident : $handler:path),+ $(,)? }),* $(,)? })*
+        $($root:literal => { $($root_method:ident [$($root_rule:tt)+] : $root_handler:path),+ $(,)? }),* ;
+        $($scope:literal { $($path:literal => { $($method:ident [$($rule:tt)+] : $handler:path),+ $(,)? }),* $(,)? })*
     ) => {
         /// Every route the service answers, by path and method.
         pub const ROUTES: &[Route] = &[
-            $($(Route { method: stringify!($root_method), path: $root }),+,)*
-            $($($(Route { method: stringify!($method), path: concat!($scope, $path) }),+,)*)*
+            $($(Route { method: stringify!($root_method), path: $root, rule: rule!($($root_rule)+) }),+,)*
+            $($($(Route { method: stringify!($method), path: concat!($scope, $path), rule: rule!($($rule)+) }),+,)*)*
         ];
 
         pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -85,7 +144,7 @@ macro_rules! route_table {
                 cfg.service(
                     web::resource($root)
                         .app_data(RoutePattern($root))
-                        $(.route(web::$root_method().to($root_handler)))+
+                        $(.route(guarded(web::$root_method().to($root_handler), rule!($($root_rule)+))))+
                         .default_service(web::to(method_not_allowed)),
                 );
             )*
@@ -96,7 +155,7 @@ macro_rules! route_table {
                             .service(
                                 web::resource($path)
                                     .app_data(RoutePattern(concat!($scope, $path)))
-                                    $(.route(web::$method().to($handler)))+
+                                    $(.route(guarded(web::$method().to($handler), rule!($($rule)+))))+
                                     .default_service(web::to(method_not_allowed)),
                             )
                         )*
@@ -109,94 +168,123 @@ macro_rules! route_table {
 }
 
 route_table! {
-    "/healthz" => { get: ops::healthz },
-    "/readyz" => { get: ops::readyz },
-    "/metrics" => { get: ops::metrics },
-    "/openapi.yaml" => { get: ops::openapi };
+    "/healthz" => { get[Public]: ops::healthz },
+    "/readyz" => { get[Public]: ops::readyz },
+    "/metrics" => { get[Public]: ops::metrics },
+    "/openapi.yaml" => { get[Public]: ops::openapi };
 
     "/api/v1/auth" {
-        "/token" => { post: auth::issue_token },
-        "/password" => { post: auth::change_password },
-        "/me" => { get: auth::me },
+        "/token" => { post[Public]: auth::issue_token },
+        "/password" => { post[Account]: auth::change_password },
+        "/me" => { get[SignedIn]: auth::me },
     }
     "/api/v1/users" {
-        "" => { get: users::list, post: users::create },
-        "/{id}" => { get: users::get, patch: users::update },
+        "" => { get[ManageUsers, query]: users::list, post[ManageUsers]: users::create },
+        "/{id}" => { get[ManageUsers]: users::get, patch[ManageUsers]: users::update },
     }
     "/api/v1/units" {
-        "" => { get: units::list, post: units::create },
-        "/{id}" => { get: units::get, patch: units::update, delete: units::delete },
+        "" => { get[ReadDirectory, query]: units::list, post[ManageDirectory]: units::create },
+        "/{id}" => {
+            get[ReadDirectory]: units::get,
+            patch[ManageDirectory]: units::update,
+            delete[ManageDirectory]: units::delete,
+        },
     }
     "/api/v1/categories" {
-        "" => { get: categories::list, post: categories::create },
-        "/{id}" => { get: categories::get, patch: categories::update, delete: categories::delete },
+        "" => {
+            get[ReadDirectory, query]: categories::list,
+            post[ManageDirectory]: categories::create,
+        },
+        "/{id}" => {
+            get[ReadDirectory]: categories::get,
+            patch[ManageDirectory]: categories::update,
+            delete[ManageDirectory]: categories::delete,
+        },
     }
     "/api/v1/tickets" {
-        "" => { get: tickets::list, post: tickets::register },
-        "/by-number/{number}" => { get: tickets::get_by_number },
-        "/{id}" => { get: tickets::get, patch: tickets::edit },
-        "/{id}/events" => { get: tickets::events },
-        "/{id}/caller" => { get: tickets::reveal_caller },
-        "/{id}/answer" => { post: lifecycle::answer },
-        "/{id}/dispatch" => { post: lifecycle::dispatch },
-        "/{id}/sign" => { post: lifecycle::sign },
-        "/{id}/return" => { post: lifecycle::return_ticket },
+        "" => { get[ReadTickets, query]: tickets::list, post[RegisterTicket]: tickets::register },
+        "/by-number/{number}" => { get[ReadTickets]: tickets::get_by_number },
+        "/{id}" => { get[ReadTickets]: tickets::get, patch[EditTicket]: tickets::edit },
+        "/{id}/events" => { get[ReadTickets, query]: tickets::events },
+        "/{id}/caller" => { get[RevealCaller]: tickets::reveal_caller },
+        "/{id}/answer" => { post[FrontDesk]: lifecycle::answer },
+        "/{id}/dispatch" => { post[FrontDesk]: lifecycle::dispatch },
+        "/{id}/sign" => { post[HandleAssignment]: lifecycle::sign },
+        "/{id}/return" => { post[HandleAssignment]: lifecycle::return_ticket },
         "/{id}/extension-requests" => {
-            get: lifecycle::list_extension_requests,
-            post: lifecycle::request_extension,
+            get[ReadTickets]: lifecycle::list_extension_requests,
+            post[HandleAssignment]: lifecycle::request_extension,
         },
-        "/{id}/extension-requests/{request_id}/approve" => { post: lifecycle::approve_extension },
-        "/{id}/extension-requests/{request_id}/reject" => { post: lifecycle::reject_extension },
-        "/{id}/attachments" => { get: attachments::list, post: attachments::upload },
-        "/{id}/attachments/{attachment_id}" => { get: attachments::download },
-        "/{id}/reply" => { post: lifecycle::reply },
-        "/{id}/opinions" => { post: lifecycle::add_opinion },
-        "/{id}/replies" => { get: lifecycle::list_replies },
-        "/{id}/review" => { post: lifecycle::review },
-        "/{id}/callbacks" => { get: lifecycle::list_callbacks, post: lifecycle::callback },
-        "/{id}/merge" => { post: lifecycle::merge },
-        "/{id}/invalidate" => { post: lifecycle::invalidate },
-        "/{id}/urges" => { get: lifecycle::list_urges, post: lifecycle::urge },
-        "/{id}/supervisions" => { get: lifecycle::list_supervisions, post: lifecycle::supervise },
-        "/{id}/supervisions/{supervision_id}/close" => { post: lifecycle::close_supervision },
-        "/{id}/pause" => { post: lifecycle::pause },
-        "/{id}/resume" => { post: lifecycle::resume },
-        "/{id}/typical" => { put: assessment::flag_typical, delete: assessment::unflag_typical },
-        "/{id}/appeals" => { post: assessment::file_appeal },
+        "/{id}/extension-requests/{request_id}/approve" => {
+            post[Review]: lifecycle::approve_extension,
+        },
+        "/{id}/extension-requests/{request_id}/reject" => {
+            post[Review]: lifecycle::reject_extension,
+        },
+        "/{id}/attachments" => {
+            get[ReadTickets]: attachments::list,
+            post[AttachEvidence]: attachments::upload,
+        },
+        "/{id}/attachments/{attachment_id}" => { get[ReadTickets]: attachments::download },
+        "/{id}/reply" => { post[HandleAssignment]: lifecycle::reply },
+        "/{id}/opinions" => { post[HandleAssignment]: lifecycle::add_opinion },
+        "/{id}/replies" => { get[ReadTickets]: lifecycle::list_replies },
+        "/{id}/review" => { post[Review]: lifecycle::review },
+        "/{id}/callbacks" => {
+            get[ReadTickets]: lifecycle::list_callbacks,
+            post[FrontDesk]: lifecycle::callback,
+        },
+        "/{id}/merge" => { post[FrontDesk]: lifecycle::merge },
+        "/{id}/invalidate" => { post[FrontDesk]: lifecycle::invalidate },
+        "/{id}/urges" => { get[ReadTickets]: lifecycle::list_urges, post[FrontDesk]: lifecycle::urge },
+        "/{id}/supervisions" => {
+            get[ReadTickets]: lifecycle::list_supervisions,
+            post[Supervise]: lifecycle::supervise,
+        },
+        "/{id}/supervisions/{supervision_id}/close" => {
+            post[Supervise]: lifecycle::close_supervision,
+        },
+        "/{id}/pause" => { post[Review]: lifecycle::pause },
+        "/{id}/resume" => { post[Review]: lifecycle::resume },
+        "/{id}/typical" => {
+            put[Assess]: assessment::flag_typical,
+            delete[Assess]: assessment::unflag_typical,
+        },
+        "/{id}/appeals" => { post[Appeal]: assessment::file_appeal },
     }
     "/api/v1/supervisions" {
-        "" => { get: lifecycle::index },
+        "" => { get[ReadSupervisions, query]: lifecycle::index },
     }
     "/api/v1/notifications" {
-        "" => { get: notifications::list },
-        "/read-all" => { post: notifications::mark_all_read },
-        "/{id}/read" => { post: notifications::mark_read },
+        "" => { get[ReadNotifications, query]: notifications::list },
+        "/read-all" => { post[ReadNotifications]: notifications::mark_all_read },
+        "/{id}/read" => { post[ReadNotifications]: notifications::mark_read },
     }
     "/api/v1/calendar" {
-        "/{year}" => { get: deadlines::get_year, put: deadlines::put_year },
+        "/{year}" => { get[ReadDirectory]: deadlines::get_year, put[ManageDeadlines]: deadlines::put_year },
     }
     "/api/v1/sla-policies" {
-        "" => { get: deadlines::get_policy, put: deadlines::put_policy },
+        "" => { get[ReadDirectory]: deadlines::get_policy, put[ManageDeadlines]: deadlines::put_policy },
     }
     "/api/v1/figures" {
-        "" => { get: reports::figures },
+        "" => { get[ReadAssessment, query]: reports::figures },
     }
     "/api/v1/assessment" {
-        "/rules" => { get: assessment::get_rules },
-        "/rules/versions" => { get: assessment::rule_versions },
-        "/rules/{month}" => { put: assessment::put_rules },
-        "/bonuses" => { get: assessment::list_bonuses },
-        "/bonuses/{month}/{unit_id}" => { put: assessment::put_bonus },
+        "/rules" => { get[ReadReports, query]: assessment::get_rules },
+        "/rules/versions" => { get[ReadReports]: assessment::rule_versions },
+        "/rules/{month}" => { put[Assess]: assessment::put_rules },
+        "/bonuses" => { get[ReadReports, query]: assessment::list_bonuses },
+        "/bonuses/{month}/{unit_id}" => { put[Assess]: assessment::put_bonus },
     }
     "/api/v1/appeals" {
-        "" => { get: assessment::list_appeals },
-        "/{id}" => { get: assessment::get_appeal },
-        "/{id}/grant" => { post: assessment::grant },
-        "/{id}/refuse" => { post: assessment::refuse },
+        "" => { get[ReadAssessment, query]: assessment::list_appeals },
+        "/{id}" => { get[ReadAssessment]: assessment::get_appeal },
+        "/{id}/grant" => { post[Assess]: assessment::grant },
+        "/{id}/refuse" => { post[Assess]: assessment::refuse },
     }
     "/api/v1/reports" {
-        "/monthly" => { get: reports::monthly },
-        "/monthly/{month}/publish" => { post: reports::publish },
+        "/monthly" => { get[ReadAssessment, query]: reports::monthly },
+        "/monthly/{month}/publish" => { post[Assess]: reports::publish },
     }
 }
 
@@ -218,16 +306,24 @@ async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 }
 
 /// Runs blocking work (Diesel, password hashing) off the async workers, inside the request's
-/// tracing span so that its log lines keep the request id.
-pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+/// tracing span so that its log lines keep the request id, and answers 503 once `budget` has
+/// passed without a result: a database that stops answering (a frozen network path, a disk
+/// that hangs) must not hold the client for as long as it lasts. The work itself runs on until
+/// the database answers or the connection's own timeouts end it.
+pub async fn blocking<T, F>(budget: Duration, f: F) -> Result<T, ApiError>
 where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     let span = tracing::Span::current();
-    web::block(move || span.in_scope(f))
-        .await
-        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    match actix_web::rt::time::timeout(budget, web::block(move || span.in_scope(f))).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(ApiError::internal(format!("blocking task failed: {e}"))),
+        Err(_) => Err(ApiError::database_timeout(format!(
+            "no answer within {} ms",
+            budget.as_millis()
+        ))),
+    }
 }
 
 /// A JSON answer with its status and the headers a write may carry.
@@ -394,7 +490,7 @@ where
 {
     let state = state.clone();
     let user = caller.id();
-    blocking(move || {
+    blocking(state.request_budget(), move || {
         let now = state.now();
         let not_before = now - IDEMPOTENCY_WINDOW;
         let outcome = state.db.write(|conn| -> Result<Reply, WriteError> {
@@ -437,7 +533,7 @@ where
     T: Send + 'static,
 {
     let state = state.clone();
-    blocking(move || state.db.read(f)).await
+    blocking(state.request_budget(), move || state.db.read(f)).await
 }
 
 /// Maps "not found" to a 404 that names what was looked for.

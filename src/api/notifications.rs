@@ -8,13 +8,12 @@ use uuid::Uuid;
 
 use super::{AppState, PageParams, Query, Reply, found, parse_id, read, write};
 use crate::auth::Caller;
-use crate::domain::access::{Permission, Role};
+use crate::domain::access::Role;
 use crate::domain::notify::Audience;
 use crate::error::ApiError;
 use crate::store::{self, notifications::Notification};
 
 fn audience(caller: &Caller) -> Result<Audience, ApiError> {
-    caller.require(Permission::ReadNotifications)?;
     match (caller.role(), caller.unit_id()) {
         (Role::UnitHandler, Some(unit)) => Ok(Audience::Unit(unit)),
         (Role::UnitHandler, None) => Err(ApiError::forbidden(

@@ -1,5 +1,7 @@
 //! Operations: liveness, readiness, metrics and the contract.
 
+use std::time::Duration;
+
 use actix_web::{HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
@@ -15,13 +17,18 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
+/// How long a probe waits for a pooled connection, and for the whole answer: load balancers
+/// give up on a probe after a couple of seconds, and a late "ready" is worth nothing.
+const READY_CHECKOUT: Duration = Duration::from_millis(1_000);
+const READY_BUDGET: Duration = Duration::from_millis(1_500);
+
 /// The database answers a query.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
-    blocking(move || {
-        let mut conn = db.conn()?;
+    blocking(READY_BUDGET, move || {
+        let mut conn = db.conn_within(READY_CHECKOUT)?;
         conn.batch_execute("SELECT 1")
-            .map_err(|e| ApiError::unavailable(e.to_string()))
+            .map_err(|e| ApiError::from(crate::store::StoreError::from(e)))
     })
     .await?;
     let backend = match state.db.backend() {

@@ -12,7 +12,7 @@ use super::{
     found, parse_id, read, write,
 };
 use crate::auth::Caller;
-use crate::domain::access::{Actor, CallerVisibility, Permission, Role, TicketScope};
+use crate::domain::access::{Actor, CallerVisibility, Role, TicketScope};
 use crate::domain::calendar::Due;
 use crate::domain::lifecycle::{ExtensionRequest, Supervision};
 use crate::domain::masking::{mask_name, mask_phone};
@@ -244,9 +244,16 @@ fn check_references(
     let area = details
         .area_unit_id
         .filter(|a| before.is_none_or(|b| b.area_unit_id != Some(*a)));
-    check_active(&mut errors, "area_unit_id", "unit", area, |id| {
-        store::units::is_active(conn, id)
-    })?;
+    if let Some(area) = area {
+        match store::units::active_kind(conn, area)? {
+            None => errors.add("area_unit_id", format!("no active unit has the id {area}")),
+            Some(kind) => {
+                if let Some(problem) = kind.area_problem() {
+                    errors.add("area_unit_id", problem);
+                }
+            }
+        }
+    }
     Ok(errors.finish()?)
 }
 
@@ -258,10 +265,10 @@ pub async fn register(
     idempotency: IdempotencyKey,
     body: JsonBody<RegistrationInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::RegisterTicket)?;
     let scope = caller.ticket_scope()?;
     let idempotency = idempotency.with_fingerprint(body.fingerprint());
-    let draft = TicketDraft::parse(body.into_inner(), caller.registrant())?;
+    let registrant = caller.registrant();
+    let draft = body.validate(|input| TicketDraft::parse(input, registrant))?;
     let actor = caller.actor();
     let numbering = state.numbering;
     let reply = write(&state, &caller, idempotency, move |conn, now| {
@@ -532,10 +539,9 @@ pub async fn edit(
     IfMatch(expected): IfMatch,
     body: JsonBody<EditInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::EditTicket)?;
     let scope = caller.ticket_scope()?;
     let id = parse_id(&path, "ticket")?;
-    let input = body.into_inner();
+    let (input, shape) = body.into_parts();
     let actor = caller.actor();
     write(&state, &caller, None, move |conn, now| {
         let ticket = found(store::tickets::lock(conn, id, scope), "ticket", id)?;
@@ -548,7 +554,7 @@ pub async fn edit(
                 "edited",
             ));
         }
-        let Some(edited) = ticket.details.edit(input)? else {
+        let Some(edited) = shape.answer(ticket.details.edit(input))? else {
             return ticket_reply(conn, &ticket, scope);
         };
         check_references(conn, &edited.details, Some(&ticket.details))?;
@@ -650,7 +656,6 @@ pub async fn reveal_caller(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::RevealCaller)?;
     let scope = caller.ticket_scope()?;
     let id = parse_id(&path, "ticket")?;
     let viewer = caller.id();

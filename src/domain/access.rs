@@ -51,6 +51,37 @@ pub enum Permission {
     Assess,
     /// Appeal (申诉) a dissatisfied callback or an overdue mark of one's own unit.
     Appeal,
+    /// Attach evidence (photos, call recordings, documents) to a ticket one works on.
+    AttachEvidence,
+    /// Read figures, bulletins and appeals: the whole hotline's with [`Permission::ReadReports`],
+    /// one's own unit's (and published bulletins) as a unit handler.
+    ReadAssessment,
+    /// Follow supervisions across tickets: the office all of them, a unit its own.
+    ReadSupervisions,
+}
+
+/// Who may call a route at all; what they may then see or change is narrowed by the handler
+/// (a unit's own tickets, a unit's own figures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No account needed: sign-in, probes, metrics, the contract.
+    Public,
+    /// Any signed-in, active account, also one that must still change its password.
+    Account,
+    /// Any signed-in, active account with nothing pending.
+    SignedIn,
+    /// An account whose role grants the permission.
+    Granted(Permission),
+}
+
+impl Access {
+    /// Whether a signed-in user of `role` passes, when nothing is pending on the account.
+    pub fn admits(self, role: Role) -> bool {
+        match self {
+            Access::Public | Access::Account | Access::SignedIn => true,
+            Access::Granted(permission) => role.may(permission),
+        }
+    }
 }
 
 impl Role {
@@ -69,6 +100,10 @@ impl Role {
             Supervise | Assess => self == Supervisor,
             ReadReports => matches!(self, Agent | Dispatcher | Supervisor | Admin),
             Appeal => self == UnitHandler,
+            AttachEvidence | ReadSupervisions => {
+                matches!(self, Agent | Dispatcher | Supervisor | UnitHandler)
+            }
+            ReadAssessment => matches!(self, Agent | Dispatcher | Supervisor | Admin | UnitHandler),
         }
     }
 
@@ -206,6 +241,27 @@ mod tests {
             holders(ReadReports),
             [Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin]
         );
+    }
+
+    #[test]
+    fn integrations_register_and_read_but_attach_nothing() {
+        use Permission::*;
+        let integration = Role::Integration;
+        assert!(integration.may(RegisterTicket));
+        assert!(integration.may(ReadTickets));
+        for denied in [
+            AttachEvidence,
+            FrontDesk,
+            HandleAssignment,
+            ReadAssessment,
+            ReadSupervisions,
+            ReadNotifications,
+        ] {
+            assert!(!integration.may(denied), "{denied:?}");
+        }
+        assert!(Access::Granted(AttachEvidence).admits(Role::UnitHandler));
+        assert!(!Access::Granted(AttachEvidence).admits(Role::Integration));
+        assert!(Access::SignedIn.admits(Role::Integration));
     }
 
     #[test]

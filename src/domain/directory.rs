@@ -22,6 +22,21 @@ text_enum! {
     }
 }
 
+impl UnitKind {
+    /// Whether a ticket's area (where it happened) may be a unit of this kind: the township or
+    /// street office of the place, never a department or an enterprise.
+    pub fn is_area(self) -> bool {
+        self == UnitKind::Township
+    }
+
+    /// The problem with naming a unit of this kind as a ticket's area, if any.
+    pub fn area_problem(self) -> Option<String> {
+        (!self.is_area()).then(|| {
+            format!("must be a township or street office (乡镇/街道), not a unit of kind `{self}`")
+        })
+    }
+}
+
 pub const UNIT_NAME_MAX: usize = 64;
 pub const CATEGORY_NAME_MAX: usize = 32;
 pub const DISPLAY_NAME_MAX: usize = 64;

@@ -18,6 +18,7 @@ pub mod masking;
 pub mod notify;
 pub mod period;
 pub mod policy;
+pub mod throttle;
 pub mod ticket;
 pub mod validation;
 

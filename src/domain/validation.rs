@@ -101,13 +101,19 @@ fn bounded_text(text: &str, max_chars: usize) -> Result<String, String> {
             "must be at most {max_chars} characters, got {count}"
         ));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err("must not contain control characters".into());
+    if has_control_characters(text) {
+        return Err(CONTROL_CHARACTERS.into());
     }
     Ok(text.to_owned())
+}
+
+pub const CONTROL_CHARACTERS: &str = "must not contain control characters";
+
+/// Whether text holds a control character other than a tab or a line break: nothing a person
+/// types, and a NUL that PostgreSQL cannot even store.
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
 /// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value

@@ -6,6 +6,15 @@ pub enum StoreError {
     /// The database cannot be reached or is too busy right now: worth retrying.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A statement, or the request's whole database work, ran past its time: worth retrying.
+    #[error("database timed out: {0}")]
+    Timeout(String),
+    /// The disk under the database or the file store is full: nothing was written.
+    #[error("storage full: {0}")]
+    StorageFull(String),
+    /// The database refuses writes (a read-only disk, a standby after failover).
+    #[error("storage read-only: {0}")]
+    ReadOnly(String),
     #[error("not found")]
     NotFound,
     /// A unique constraint refused the row; `table` tells which.
@@ -47,17 +56,80 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 StoreError::MissingReference(info.message().to_owned())
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                StoreError::Unavailable(info.message().to_owned())
-            }
-            DieselError::DatabaseError(_, info) if is_busy(info.message()) => {
-                StoreError::Unavailable(info.message().to_owned())
-            }
             DieselError::BrokenTransactionManager => {
                 StoreError::Unavailable("the connection's transaction state was lost".into())
             }
+            DieselError::DatabaseError(_, info) => match outage(&error) {
+                Some(Outage::ConnectionLost | Outage::Busy) => {
+                    StoreError::Unavailable(info.message().to_owned())
+                }
+                Some(Outage::Timeout) => StoreError::Timeout(info.message().to_owned()),
+                Some(Outage::StorageFull) => StoreError::StorageFull(info.message().to_owned()),
+                Some(Outage::ReadOnly) => StoreError::ReadOnly(info.message().to_owned()),
+                None => StoreError::Query(error),
+            },
             _ => StoreError::Query(error),
         }
+    }
+}
+
+/// Why the database could not do what was asked, when the reason lies in the environment and
+/// not in the request: the caller should retry later rather than change anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// The connection is gone (server restart, `pg_terminate_backend`, a broken network): the
+    /// connection must leave the pool.
+    ConnectionLost,
+    /// Locked by another writer, or a transaction the server chose to abort; the connection is
+    /// fine.
+    Busy,
+    Timeout,
+    StorageFull,
+    ReadOnly,
+}
+
+/// Sorts a database error into the outages the service answers 503 or 507 to.
+///
+/// PostgreSQL's error codes do not reach us through Diesel, only its kinds and messages;
+/// SQLite's messages are fixed English texts. PostgreSQL words its messages in the server's
+/// `lc_messages`, so the timeout and disk texts below are recognised for English servers
+/// (the default of initdb and the official images).
+pub fn outage(error: &DieselError) -> Option<Outage> {
+    let DieselError::DatabaseError(kind, info) = error else {
+        return None;
+    };
+    match kind {
+        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+            return Some(Outage::ConnectionLost);
+        }
+        DatabaseErrorKind::SerializationFailure => return Some(Outage::Busy),
+        DatabaseErrorKind::ReadOnlyTransaction => return Some(Outage::ReadOnly),
+        _ => {}
+    }
+    let message = info.message();
+    let has = |needle: &str| message.contains(needle);
+    if has("database is locked") || has("database is busy") || has("deadlock detected") {
+        Some(Outage::Busy)
+    } else if has("statement timeout") || has("canceling statement due to user request") {
+        Some(Outage::Timeout)
+    } else if has("database or disk is full")
+        || has("No space left on device")
+        || has("could not extend file")
+    {
+        Some(Outage::StorageFull)
+    } else if has("readonly database") || has("read-only") {
+        Some(Outage::ReadOnly)
+    } else if has("disk I/O error")
+        || has("server closed the connection")
+        || has("terminating connection")
+        || has("no connection to the server")
+        || has("could not receive data from server")
+        || has("could not send data to server")
+        || has("SSL connection has been closed")
+    {
+        Some(Outage::ConnectionLost)
+    } else {
+        None
     }
 }
 
@@ -71,10 +143,6 @@ fn violated_table(table: Option<&str>, message: &str) -> String {
         .and_then(|columns| columns.split('.').next())
         .unwrap_or_default()
         .to_owned()
-}
-
-fn is_busy(message: &str) -> bool {
-    message.contains("database is locked") || message.contains("database is busy")
 }
 
 #[cfg(test)]

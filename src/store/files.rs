@@ -16,7 +16,14 @@ pub struct FileStore {
 }
 
 fn io(what: &str, path: &Path, error: std::io::Error) -> StoreError {
-    StoreError::Unavailable(format!("cannot {what} {}: {error}", path.display()))
+    let message = format!("cannot {what} {}: {error}", path.display());
+    match error.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            StoreError::StorageFull(message)
+        }
+        std::io::ErrorKind::ReadOnlyFilesystem => StoreError::ReadOnly(message),
+        _ => StoreError::Unavailable(message),
+    }
 }
 
 impl FileStore {
@@ -41,7 +48,7 @@ impl FileStore {
             .map(|b| format!("{b:02x}"))
             .collect();
         let target = self.path(&sha256)?;
-        if target.exists() {
+        if target.is_file() {
             return Ok(sha256);
         }
         let dir = target.parent().unwrap_or(&self.root).to_path_buf();
@@ -50,15 +57,38 @@ impl FileStore {
             .root
             .join("tmp")
             .join(format!("{}.part", uuid::Uuid::now_v7().simple()));
-        let mut file = fs::File::create(&temporary).map_err(|e| io("create", &temporary, e))?;
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| io("write", &temporary, e))?;
-        fs::rename(&temporary, &target).map_err(|e| io("store", &target, e))?;
+        let written = write_durably(&temporary, bytes)
+            .and_then(|()| fs::rename(&temporary, &target).map_err(|e| io("store", &target, e)));
+        if let Err(error) = written {
+            // A partial file would keep the space it took, and a full disk would stay full.
+            let _ = fs::remove_file(&temporary);
+            return Err(error);
+        }
         fs::File::open(&dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| io("sync", &dir, e))?;
         Ok(sha256)
+    }
+
+    /// Removes what a process that died while writing left in the temporary folder. Another
+    /// instance sharing the folder may be writing its own file right now, so only files
+    /// untouched for `older_than` go.
+    pub fn remove_leftovers(&self, older_than: std::time::Duration) -> usize {
+        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
+            return 0;
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "part"))
+            .filter(|e| {
+                e.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|at| at.elapsed().ok())
+                    .is_some_and(|age| age >= older_than)
+            })
+            .filter(|e| fs::remove_file(e.path()).is_ok())
+            .count()
     }
 
     pub fn get(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
@@ -70,6 +100,13 @@ impl FileStore {
             _ => io("read", &path, e),
         })
     }
+}
+
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let mut file = fs::File::create(path).map_err(|e| io("create", path, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io("write", path, e))
 }
 
 #[cfg(test)]
@@ -90,5 +127,31 @@ mod tests {
             0,
             "no temporary files left"
         );
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
+        let sha: String = Sha256::digest(b"photo")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        // A directory where the file should go makes the final rename fail.
+        fs::create_dir_all(dir.path().join(&sha[..2]).join(&sha).join("occupied")).unwrap();
+        assert!(store.put(b"photo").is_err());
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn only_old_leftovers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
+        fs::write(dir.path().join("tmp").join("a.part"), b"half").unwrap();
+        assert_eq!(
+            store.remove_leftovers(std::time::Duration::from_secs(3600)),
+            0
+        );
+        assert_eq!(store.remove_leftovers(std::time::Duration::ZERO), 1);
     }
 }

@@ -16,6 +16,7 @@ mod error;
 pub mod events;
 pub mod figures;
 pub mod files;
+mod health;
 pub mod history;
 pub mod idempotency;
 pub mod ladder;
@@ -25,6 +26,7 @@ pub mod notifications;
 pub mod policy;
 pub mod reports;
 pub mod schema;
+pub mod throttle;
 pub mod tickets;
 mod time;
 pub mod units;
@@ -40,7 +42,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, CustomizeConnection, ManageConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 
-pub use error::StoreError;
+pub use error::{Outage, StoreError, outage};
 pub use time::{from_db, to_db};
 
 #[derive(diesel::MultiConnection)]
@@ -147,10 +149,81 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The libpq settings that bound every wait on the network, unless the URL sets its own:
+/// connecting gives up after `connect_timeout`; a peer that stops answering is noticed by TCP
+/// keepalives on an idle connection, and by `tcp_user_timeout` while data we sent goes
+/// unacknowledged, so that a partition ends the connection instead of blocking a thread for
+/// as long as it lasts.
+fn with_network_bounds(url: &str, connect_timeout: Duration) -> String {
+    let connect_seconds = connect_timeout.as_secs().max(2).to_string();
+    let bounds = [
+        ("connect_timeout", connect_seconds.as_str()),
+        ("keepalives", "1"),
+        ("keepalives_idle", "10"),
+        ("keepalives_interval", "3"),
+        ("keepalives_count", "3"),
+        ("tcp_user_timeout", "10000"),
+    ];
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let given: Vec<&str> = query
+        .split('&')
+        .filter_map(|pair| pair.split('=').next())
+        .collect();
+    let mut bounded = url.to_owned();
+    for (key, value) in bounds {
+        if !given.contains(&key) {
+            bounded.push(if bounded.contains('?') { '&' } else { '?' });
+            bounded.push_str(&format!("{key}={value}"));
+        }
+    }
+    bounded
+}
+
 /// Connects to the backend the URL names and reports the backend's own error when it cannot.
 #[derive(Debug)]
 pub struct DbManager {
     url: DatabaseUrl,
+    /// The PostgreSQL URL with the network bounds added.
+    pg_url: Option<String>,
+    losses: health::LossCounter,
+}
+
+impl DbManager {
+    fn new(url: &DatabaseUrl, options: &PoolOptions) -> Self {
+        Self {
+            pg_url: match url {
+                DatabaseUrl::Postgres(url) => {
+                    Some(with_network_bounds(url, options.checkout_timeout))
+                }
+                DatabaseUrl::Sqlite { .. } => None,
+            },
+            url: url.clone(),
+            losses: health::LossCounter::default(),
+        }
+    }
+
+    /// A new connection outside the pool, watched like the pool's own.
+    fn establish(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        let mut conn: DbConnection = match (&self.url, &self.pg_url) {
+            (DatabaseUrl::Postgres(_), Some(url)) => PgConnection::establish(url)?.into(),
+            (DatabaseUrl::Postgres(url), None) => PgConnection::establish(url)?.into(),
+            (DatabaseUrl::Sqlite { open, .. }, _) => SqliteConnection::establish(open)?.into(),
+        };
+        conn.set_instrumentation(health::Health::new(self.losses.clone()));
+        Ok(conn)
+    }
+}
+
+impl From<PgConnection> for DbConnection {
+    fn from(conn: PgConnection) -> Self {
+        DbConnection::Pg(conn)
+    }
+}
+
+impl From<SqliteConnection> for DbConnection {
+    fn from(conn: SqliteConnection) -> Self {
+        DbConnection::Sqlite(conn)
+    }
 }
 
 impl ManageConnection for DbManager {
@@ -158,13 +231,7 @@ impl ManageConnection for DbManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
-            DatabaseUrl::Sqlite { open, .. } => {
-                SqliteConnection::establish(open).map(DbConnection::Sqlite)
-            }
-        }
-        .map_err(r2d2::Error::ConnectionError)
+        self.establish().map_err(r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
@@ -172,9 +239,11 @@ impl ManageConnection for DbManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    /// A connection left inside a transaction (or dropped by the server) is discarded.
+    /// A connection left inside a transaction, or whose server went away, is discarded.
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
+        std::thread::panicking()
+            || diesel::r2d2::R2D2Connection::is_broken(conn)
+            || health::is_lost(conn)
     }
 }
 
@@ -182,9 +251,12 @@ impl ManageConnection for DbManager {
 /// pool opens, because setting it from several new connections at once makes them fail with
 /// `database is locked`. PostgreSQL's JIT is off: every query here is index-driven and done in
 /// milliseconds, and compiling one (which the planner chooses for a month's report) costs
-/// 100–200 ms more than it saves.
+/// 100–200 ms more than it saves. PostgreSQL ends any statement that runs past the statement
+/// timeout, so that a runaway query gives its connection back.
 #[derive(Debug)]
-struct SessionSettings;
+struct SessionSettings {
+    statement_timeout: Duration,
+}
 
 impl CustomizeConnection<DbConnection, r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
@@ -192,7 +264,10 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for SessionSettings {
             DbConnection::Sqlite(c) => c.batch_execute(
                 "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
             ),
-            DbConnection::Pg(c) => c.batch_execute("SET jit = off"),
+            DbConnection::Pg(c) => c.batch_execute(&format!(
+                "SET jit = off; SET statement_timeout = {}",
+                self.statement_timeout.as_millis()
+            )),
         }
         .map_err(r2d2::Error::QueryError)
     }
@@ -203,6 +278,10 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a connection before it is answered 503.
     pub checkout_timeout: Duration,
+    /// How long one statement may run; also the bound of a request's whole database work.
+    pub statement_timeout: Duration,
+    /// The same for the long reads and writes of reports and imports.
+    pub report_timeout: Duration,
 }
 
 impl Default for PoolOptions {
@@ -210,6 +289,8 @@ impl Default for PoolOptions {
         Self {
             max_size: 8,
             checkout_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(5),
+            report_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -222,11 +303,15 @@ pub struct Db {
     pool: Pool<DbManager>,
     url: DatabaseUrl,
     writers: Arc<Mutex<()>>,
+    options: PoolOptions,
 }
 
 impl Db {
     /// Opens the pool. PostgreSQL must be reachable now; a SQLite file is created if missing.
     pub fn open(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, StoreError> {
+        if let DatabaseUrl::Postgres(address) = url {
+            ensure_pg_database(address, options)?;
+        }
         if let DatabaseUrl::Sqlite { open, path } = url {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
@@ -246,14 +331,41 @@ impl Db {
             // No `SELECT 1` before every checkout: a connection the server dropped fails its
             // next query, which answers 503 and is discarded; the retry gets a fresh one.
             .test_on_check_out(false)
-            .connection_customizer(Box::new(SessionSettings))
-            .build(DbManager { url: url.clone() })
+            .connection_customizer(Box::new(SessionSettings {
+                statement_timeout: options.statement_timeout,
+            }))
+            .build(DbManager::new(url, options))
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {
             pool,
             url: url.clone(),
             writers: Arc::new(Mutex::new(())),
+            options: options.clone(),
         })
+    }
+
+    pub fn options(&self) -> &PoolOptions {
+        &self.options
+    }
+
+    /// Applies pending migrations on a connection of their own, without the statement timeout
+    /// that bounds requests: building an index over a large table may take minutes.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        if let DbConnection::Pg(c) = &mut *conn {
+            c.batch_execute("SET statement_timeout = 0")?;
+        }
+        let applied = migrations::run(&mut conn);
+        if let DbConnection::Pg(c) = &mut *conn {
+            c.batch_execute(&format!(
+                "SET statement_timeout = {}",
+                self.options.statement_timeout.as_millis()
+            ))?;
+        }
+        applied
     }
 
     pub fn backend(&self) -> Backend {
@@ -266,9 +378,26 @@ impl Db {
 
     /// A connection from the pool, or `Unavailable` once the checkout timeout has passed.
     pub fn conn(&self) -> Result<Conn, StoreError> {
-        self.pool
-            .get()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.conn_within(self.options.checkout_timeout)
+    }
+
+    /// A connection from the pool within `wait`. After a connection was found lost, the others
+    /// are each checked once before they are handed out, and the dead ones dropped, so that the
+    /// request after a database restart already gets a live connection.
+    pub fn conn_within(&self, wait: Duration) -> Result<Conn, StoreError> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let mut conn = self
+                .pool
+                .get_timeout(left)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            if !health::needs_check(&mut conn) || conn.batch_execute("SELECT 1").is_ok() {
+                health::checked(&mut conn);
+                return Ok(conn);
+            }
+            // Dropped here; the pool sees it is lost and discards it.
+        }
     }
 
     /// Connections open and idle, for `/metrics`.
@@ -316,7 +445,9 @@ impl Db {
                 begin_sqlite_snapshot(one)?;
                 begin_sqlite_snapshot(two)?;
             }
-            (DbConnection::Pg(one), DbConnection::Pg(two)) => share_pg_snapshot(one, two)?,
+            (DbConnection::Pg(one), DbConnection::Pg(two)) => {
+                share_pg_snapshot(one, two, self.options.report_timeout)?
+            }
             _ => unreachable!("one pool connects to one backend"),
         }
         let (a, b) = std::thread::scope(|scope| {
@@ -351,6 +482,83 @@ impl Db {
     }
 }
 
+/// Connects once before the pool is built, so that an unreachable server is reported with its
+/// own words at once; a database that does not exist yet is created when the account may, and
+/// otherwise the error says what to run.
+fn ensure_pg_database(address: &str, options: &PoolOptions) -> Result<(), StoreError> {
+    let bounded = with_network_bounds(address, options.checkout_timeout);
+    let error = match PgConnection::establish(&bounded) {
+        Ok(_) => return Ok(()),
+        Err(error) => error.to_string(),
+    };
+    let Some(name) = missing_database(&error) else {
+        return Err(StoreError::Unavailable(format!(
+            "cannot connect to {}: {}",
+            redact_url(address),
+            error.trim()
+        )));
+    };
+    let maintenance = with_database_name(&bounded, "postgres");
+    let created = PgConnection::establish(&maintenance)
+        .map_err(|e| e.to_string())
+        .and_then(|mut c| {
+            c.batch_execute(&format!(
+                "CREATE DATABASE \"{}\"",
+                name.replace('"', "\"\"")
+            ))
+            .map_err(|e| e.to_string())
+        });
+    match created {
+        Ok(()) => {
+            tracing::info!(database = %name, "created the database");
+            Ok(())
+        }
+        // Another instance starting at the same moment created it first.
+        Err(e) if e.contains("already exists") => Ok(()),
+        Err(e) => Err(StoreError::Config(format!(
+            "the database `{name}` does not exist on the server of {} and could not be created ({e}); \
+             create it with `createdb {name}` or `CREATE DATABASE \"{name}\";` as a user who may, then start again",
+            redact_url(address)
+        ))),
+    }
+}
+
+/// The name in PostgreSQL's `database "x" does not exist`.
+fn missing_database(message: &str) -> Option<String> {
+    let start = message.find("database \"")? + "database \"".len();
+    let rest = &message[start..];
+    let end = rest.find("\" does not exist")?;
+    Some(rest[..end].to_owned())
+}
+
+/// `postgres://u@h:5432/hotline?x=y` with another database name.
+fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority..].find('/') {
+        Some(slash) => &base[..authority + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Inside a transaction, lets its statements run as long as a report or an import needs.
+/// SQLite has no statement timeout.
+pub fn allow_long_statements(conn: &mut DbConnection, timeout: Duration) -> Result<(), StoreError> {
+    if let DbConnection::Pg(c) = conn {
+        c.batch_execute(&format!(
+            "SET LOCAL statement_timeout = {}",
+            timeout.as_millis()
+        ))?;
+    }
+    Ok(())
+}
+
 /// A read transaction whose snapshot is taken now: in WAL mode it is fixed by the first read.
 fn begin_sqlite_snapshot(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN DEFERRED")?;
@@ -362,9 +570,16 @@ diesel::define_sql_function!(fn pg_export_snapshot() -> diesel::sql_types::Text)
 
 /// Both connections in read-only repeatable-read transactions on one snapshot, each with
 /// memory enough to group a month of tickets without spilling to disk.
-fn share_pg_snapshot(one: &mut PgConnection, two: &mut PgConnection) -> Result<(), StoreError> {
+fn share_pg_snapshot(
+    one: &mut PgConnection,
+    two: &mut PgConnection,
+    report_timeout: Duration,
+) -> Result<(), StoreError> {
     const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    const MEMORY: &str = "SET LOCAL work_mem = '64MB'";
+    let memory = format!(
+        "SET LOCAL work_mem = '64MB'; SET LOCAL statement_timeout = {}",
+        report_timeout.as_millis()
+    );
     AnsiTransactionManager::begin_transaction_sql(one, BEGIN)?;
     let snapshot: String = diesel::select(pg_export_snapshot()).get_result(one)?;
     // `SET TRANSACTION SNAPSHOT` takes no parameters; the identifier comes from the server and
@@ -375,8 +590,8 @@ fn share_pg_snapshot(one: &mut PgConnection, two: &mut PgConnection) -> Result<(
         )));
     }
     AnsiTransactionManager::begin_transaction_sql(two, BEGIN)?;
-    two.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'; {MEMORY}"))?;
-    one.batch_execute(MEMORY)?;
+    two.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'; {memory}"))?;
+    one.batch_execute(&memory)?;
     Ok(())
 }
 
@@ -450,6 +665,48 @@ mod tests {
         assert!(DatabaseUrl::parse("mysql://h/db").is_err());
         assert!(DatabaseUrl::parse("").is_err());
         assert!(DatabaseUrl::parse(":memory:").is_err());
+    }
+
+    #[test]
+    fn network_bounds_are_added_unless_given() {
+        assert_eq!(
+            with_network_bounds("postgres://u@h/db", Duration::from_secs(3)),
+            "postgres://u@h/db?connect_timeout=3&keepalives=1&keepalives_idle=10\
+             &keepalives_interval=3&keepalives_count=3&tcp_user_timeout=10000"
+        );
+        let given = with_network_bounds(
+            "postgres://u@h/db?sslmode=disable&connect_timeout=9&keepalives=0",
+            Duration::from_millis(200),
+        );
+        assert!(given.starts_with(
+            "postgres://u@h/db?sslmode=disable&connect_timeout=9&keepalives=0&keepalives_idle=10"
+        ));
+        assert_eq!(given.matches("connect_timeout").count(), 1);
+    }
+
+    #[test]
+    fn a_missing_database_is_recognised_and_named() {
+        assert_eq!(
+            missing_database(
+                "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"hotline\" does not exist\n"
+            ),
+            Some("hotline".into())
+        );
+        assert_eq!(
+            missing_database("FATAL:  password authentication failed"),
+            None
+        );
+        assert_eq!(
+            with_database_name(
+                "postgres://u:p@h:5432/hotline?connect_timeout=3",
+                "postgres"
+            ),
+            "postgres://u:p@h:5432/postgres?connect_timeout=3"
+        );
+        assert_eq!(
+            with_database_name("postgres://h", "postgres"),
+            "postgres://h/postgres"
+        );
     }
 
     #[test]

@@ -369,6 +369,15 @@ diesel::joinable!(ticket_events -> assignments (assignment_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(users -> units (unit_id));
 
+diesel::table! {
+    sign_in_throttle (throttle_key) {
+        throttle_key -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        blocked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,

@@ -98,6 +98,18 @@ pub fn is_active(conn: &mut DbConnection, id: Uuid) -> Result<bool, StoreError> 
     Ok(active == Some(true))
 }
 
+/// The kind of an active unit; `None` when there is no such unit or it is deactivated.
+pub fn active_kind(conn: &mut DbConnection, id: Uuid) -> Result<Option<UnitKind>, StoreError> {
+    let row: Option<(String, bool)> = units::table
+        .find(id.to_string())
+        .select((units::kind, units::active))
+        .get_result(conn)
+        .optional()?;
+    row.filter(|(_, active)| *active)
+        .map(|(kind, _)| super::parse_text(&kind))
+        .transpose()
+}
+
 /// Units ordered by code, after the code `after`, at most `limit` of them.
 pub fn list(
     conn: &mut DbConnection,

@@ -170,7 +170,14 @@ async fn the_unit_tree_stays_a_tree() {
             &json!({"code": "has space", "name": "", "kind": "village"}),
         )
         .await;
-    assert_eq!((bad.status, bad.fields()), (422, vec!["kind".to_owned()]));
+    // Every problem at once: the kind no unit has, and the code and name the rules refuse.
+    assert_eq!(
+        (bad.status, bad.fields()),
+        (
+            422,
+            vec!["kind".to_owned(), "code".to_owned(), "name".to_owned()]
+        )
+    );
 }
 
 #[actix_web::test]

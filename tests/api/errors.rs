@@ -55,7 +55,7 @@ async fn wrong_types_unknown_and_missing_fields_are_422_naming_the_field() {
             "confidential",
         ),
         (
-            json!({"type": "help", "title": "t", "content": "c", "latitude": "north"}),
+            json!({"type": "help", "title": "t", "content": "c", "latitude": "north", "longitude": 113.5}),
             "latitude",
         ),
         (

@@ -557,9 +557,15 @@ pub fn decide(
             }]
         }
     };
+    let mut changes = changes;
     let mut next = state.clone();
     for change in &changes {
         next.apply(change, ctx.now, ctx.actor);
+    }
+    // Whatever ends a pause (a reply, a return) says so on the timeline, as a resume does.
+    let resumed = |c: &Change| matches!(c, Change::Resumed { .. });
+    if state.paused_at.is_some() && next.paused_at.is_none() && !changes.iter().any(resumed) {
+        changes.insert(0, Change::Resumed { moved: Vec::new() });
     }
     Ok(Decision {
         changes,

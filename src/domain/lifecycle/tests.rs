@@ -562,6 +562,42 @@ fn a_full_walk_with_return_extension_rework_and_reopen() {
 }
 
 #[test]
+fn what_ends_a_pause_puts_its_resumption_on_the_timeline() {
+    for (status, command) in [
+        (TicketStatus::Handling, reply()),
+        (
+            TicketStatus::Handling,
+            Command::Return {
+                reason: "不属于本单位职责".into(),
+            },
+        ),
+    ] {
+        let mut run = brought_to(status);
+        run.ok(
+            staff(Role::Dispatcher),
+            Command::Pause {
+                reason: "等待司法鉴定".into(),
+            },
+        );
+        let decision = run.attempt(handler(PRIMARY), command.clone()).unwrap();
+        assert!(
+            matches!(decision.changes.first(), Some(Change::Resumed { moved }) if moved.is_empty()),
+            "{command:?}: {:?}",
+            decision.changes
+        );
+        assert_eq!(decision.next.paused_at, None);
+        assert_eq!(
+            decision
+                .changes
+                .iter()
+                .filter(|c| matches!(c, Change::Resumed { .. }))
+                .count(),
+            1
+        );
+    }
+}
+
+#[test]
 fn a_pause_moves_the_deadlines_by_the_working_time_it_lasted() {
     let mut run = brought_to(TicketStatus::Handling);
     let dispatcher = staff(Role::Dispatcher);
