@@ -66,8 +66,13 @@ enum Command {
         username: String,
     },
     /// Run one pass of the urge ladder now (the server runs one every
-    /// HOTLINE_LADDER_INTERVAL_SECONDS on its own).
-    Tick,
+    /// HOTLINE_LADDER_INTERVAL_SECONDS on its own), or at a chosen instant.
+    Tick {
+        /// The instant the pass runs at, RFC 3339 (e.g. 2026-10-09T09:00:00+08:00): what the
+        /// ladder fires then is recorded as fired then.
+        #[arg(long, value_parser = parse_instant)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Write a month's bulletin: the published one, or a draft computed now.
     Report {
         /// The month, YYYY-MM.
@@ -131,7 +136,13 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(settings.log_format);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    let mut settings = settings;
+    if !matches!(command, Command::Serve) {
+        // Imports, reports and generated months run statements far longer than a request's.
+        settings.pool.statement_timeout = settings.pool.report_timeout;
+    }
+    let result = match command {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::Demo { password } => load_demo(&settings, password.as_deref()),
@@ -153,7 +164,7 @@ fn main() -> ExitCode {
         ),
         Command::MintToken { username, days } => mint_token(&settings, &username, days),
         Command::RevokeTokens { username } => revoke_tokens(&settings, &username),
-        Command::Tick => tick(&settings),
+        Command::Tick { at } => tick(&settings, at.unwrap_or_else(|| SystemClock.now())),
         Command::Report {
             month,
             format,
@@ -346,10 +357,22 @@ fn revoke_tokens(settings: &Settings, username: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn tick(settings: &Settings) -> Result<(), String> {
+fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| hotline::domain::clock::micros(t.with_timezone(&chrono::Utc)))
+        .map_err(|e| {
+            format!("`{text}` is not an RFC 3339 instant ({e}), e.g. 2026-10-09T09:00:00+08:00")
+        })
+}
+
+fn tick(settings: &Settings, at: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
     let db = startup::open_database(settings).map_err(|e| e.to_string())?;
-    let report = hotline::jobs::ladder::run_pass(&db, settings.timezone, SystemClock.now())
-        .map_err(|e| e.to_string())?;
+    let report =
+        hotline::jobs::ladder::run_pass(&db, settings.timezone, at).map_err(|e| e.to_string())?;
+    println!(
+        "ladder pass at {}",
+        at.with_timezone(&settings.timezone).to_rfc3339()
+    );
     println!(
         "watched {} deadlines; {} tickets had rungs due; {} overdue now",
         report.watched, report.tickets, report.overdue_now

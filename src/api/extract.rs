@@ -174,6 +174,7 @@ fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, Shape), ApiError>
     if !value.is_object() {
         return Err(ApiError::invalid_field("body", "must be a JSON object"));
     }
+    integral_numbers_as_integers(&mut value);
     let mut shape = Shape::default();
     mark_control_characters(&value, String::new(), &mut shape);
     shape.control_characters = !shape.errors.is_empty();
@@ -196,6 +197,24 @@ fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, Shape), ApiError>
         }
     }
     Err(ApiError::validation(shape.errors))
+}
+
+/// JSON does not tell `1.0` from `1`, and neither does the contract's `type: integer`; serde
+/// does, so a whole number written with a fraction is read as the integer it is.
+fn integral_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// Notes every string with control characters (which PostgreSQL may not even store) as a
@@ -606,6 +625,21 @@ mod tests {
         assert!(shape.errors.is_empty());
         assert_eq!(value.title, "路灯\t不亮");
         assert_eq!(value.content, "第一行\n第二行");
+    }
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        #[derive(Debug, Deserialize)]
+        struct Limits {
+            amount: u32,
+            share: f64,
+        }
+        let (value, shape) =
+            parse_body::<Limits>(r#"{"amount": 15.0, "share": 2.0}"#.as_bytes()).unwrap();
+        assert!(shape.errors.is_empty());
+        assert_eq!((value.amount, value.share), (15, 2.0));
+        let (_, shape) = parse_body::<Limits>(r#"{"amount": 1.5, "share": 2}"#.as_bytes()).unwrap();
+        assert_eq!(shape.errors.errors()[0].field, "amount");
     }
 
     #[test]

@@ -360,6 +360,18 @@ impl Reply {
         Ok(reply)
     }
 
+    /// A 201 whose body is JSON text already serialized (and stored) elsewhere.
+    pub fn created_from_text(body: String, location: String) -> Self {
+        Self {
+            status: StatusCode::CREATED,
+            body,
+            location: Some(location),
+            etag: None,
+            replayed: false,
+            not_cached: false,
+        }
+    }
+
     /// Marks the answer with a ticket's version, which `If-Match` later quotes back.
     pub fn with_version(mut self, version: i64) -> Self {
         self.etag = Some(etag(version));
@@ -488,9 +500,23 @@ pub async fn write<F>(
 where
     F: FnOnce(&mut DbConnection, DateTime<Utc>) -> Result<Reply, ApiError> + Send + 'static,
 {
+    write_within(state, caller, idempotency, state.request_budget(), f).await
+}
+
+/// [`write`] for the few writes that take as long as a report (publishing a month).
+pub async fn write_within<F>(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    idempotency: Option<Idempotency>,
+    budget: Duration,
+    f: F,
+) -> Result<Reply, ApiError>
+where
+    F: FnOnce(&mut DbConnection, DateTime<Utc>) -> Result<Reply, ApiError> + Send + 'static,
+{
     let state = state.clone();
     let user = caller.id();
-    blocking(state.request_budget(), move || {
+    blocking(budget, move || {
         let now = state.now();
         let not_before = now - IDEMPOTENCY_WINDOW;
         let outcome = state.db.write(|conn| -> Result<Reply, WriteError> {

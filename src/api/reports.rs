@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AppState, Query, Reply, blocking, read, write};
+use super::{AppState, Query, Reply, blocking, read, write_within};
 use crate::auth::Caller;
 use crate::domain::access::{Permission, Role};
 use crate::domain::directory::UnitKind;
@@ -128,7 +128,9 @@ pub async fn publish(
     let month = parse_month(&path, "month")?;
     let by = caller.id();
     let compiling = state.clone();
-    write(&state, &caller, None, move |conn, now| {
+    let budget = state.report_budget();
+    write_within(&state, &caller, None, budget, move |conn, now| {
+        store::allow_long_statements(conn, budget)?;
         if month.period(compiling.numbering.timezone).to > now {
             return Err(ApiError::conflict(
                 "month_not_over",
@@ -172,7 +174,11 @@ pub async fn publish(
                 at: now,
             },
         )?;
-        Reply::created(&frozen, format!("/api/v1/reports/monthly?month={month}"))
+        // The answer is the stored text itself: what was published, byte for byte.
+        Ok(Reply::created_from_text(
+            body,
+            format!("/api/v1/reports/monthly?month={month}"),
+        ))
     })
     .await
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::access::Role;
 use super::ticket::Channel;
-use super::validation::{ValidationErrors, nullable, required_text};
+use super::validation::{ValidationErrors, not_null, nullable, required_text};
 
 text_enum! {
     /// What sort of body a unit is; bulletins rank units within their kind.
@@ -226,11 +226,15 @@ impl UnitDraft {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnitPatchInput {
+    #[serde(default, deserialize_with = "not_null")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     pub kind: Option<UnitKind>,
     #[serde(default, deserialize_with = "nullable")]
     pub parent_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "not_null")]
     pub sort_order: Option<i32>,
+    #[serde(default, deserialize_with = "not_null")]
     pub active: Option<bool>,
 }
 
@@ -296,10 +300,13 @@ impl CategoryDraft {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryPatchInput {
+    #[serde(default, deserialize_with = "not_null")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub default_unit_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "not_null")]
     pub sort_order: Option<i32>,
+    #[serde(default, deserialize_with = "not_null")]
     pub active: Option<bool>,
 }
 
@@ -414,14 +421,19 @@ impl UserDraft {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatchInput {
+    #[serde(default, deserialize_with = "not_null")]
     pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     pub role: Option<Role>,
     #[serde(default, deserialize_with = "nullable")]
     pub unit_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "nullable")]
     pub channel: Option<Option<Channel>>,
+    #[serde(default, deserialize_with = "not_null")]
     pub active: Option<bool>,
+    #[serde(default, deserialize_with = "not_null")]
     pub password: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     pub must_change_password: Option<bool>,
 }
 

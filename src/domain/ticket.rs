@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::access::{Actor, Role};
 use super::calendar::Due;
-use super::validation::{ValidationErrors, nullable, optional_text, required_text};
+use super::validation::{ValidationErrors, not_null, nullable, optional_text, required_text};
 
 text_enum! {
     /// Where a request came in.
@@ -217,14 +217,17 @@ impl GeoPoint {
         match (latitude, longitude) {
             (None, None) => Ok(None),
             (Some(latitude), Some(longitude)) => Self::new(latitude, longitude).map(Some),
-            (Some(_), None) => Err(ValidationErrors::single(
-                "longitude",
-                "latitude and longitude are given together",
-            )),
-            (None, Some(_)) => Err(ValidationErrors::single(
-                "latitude",
-                "latitude and longitude are given together",
-            )),
+            // The one given is checked too, so that every problem is named at once.
+            (Some(latitude), None) => {
+                let mut errors = Self::new(latitude, 0.0).err().unwrap_or_default();
+                errors.add("longitude", "latitude and longitude are given together");
+                Err(errors)
+            }
+            (None, Some(longitude)) => {
+                let mut errors = Self::new(0.0, longitude).err().unwrap_or_default();
+                errors.add("latitude", "latitude and longitude are given together");
+                Err(errors)
+            }
         }
     }
 }
@@ -406,16 +409,19 @@ impl TicketDraft {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EditInput {
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default, deserialize_with = "not_null")]
     pub ticket_type: Option<TicketType>,
     #[serde(default, deserialize_with = "nullable")]
     pub category_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "not_null")]
     pub title: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     pub content: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub caller_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub caller_phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "not_null")]
     pub confidential: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
     pub address: Option<Option<String>>,
@@ -425,6 +431,7 @@ pub struct EditInput {
     pub latitude: Option<Option<f64>>,
     #[serde(default, deserialize_with = "nullable")]
     pub longitude: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "not_null")]
     pub priority: Option<Priority>,
 }
 

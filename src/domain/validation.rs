@@ -127,6 +127,17 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// Deserializes a field that may be left out (`None`) or given a value (`Some(v)`), but not set
+/// to `null`: an edit of something that cannot be empty must not read `null` as "leave it".
+/// Use with `#[serde(default, deserialize_with = "not_null")]`.
+pub fn not_null<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +176,23 @@ mod tests {
         assert_eq!(fields, ["b", "c"]);
         assert!(errors.finish().is_err());
         assert!(ValidationErrors::new().finish().is_ok());
+    }
+
+    #[test]
+    fn not_null_refuses_null_and_keeps_absent() {
+        #[derive(Debug, Deserialize)]
+        struct Edit {
+            #[serde(default, deserialize_with = "not_null")]
+            title: Option<String>,
+        }
+        assert_eq!(serde_json::from_str::<Edit>("{}").unwrap().title, None);
+        assert_eq!(
+            serde_json::from_str::<Edit>(r#"{"title":"x"}"#)
+                .unwrap()
+                .title,
+            Some("x".into())
+        );
+        assert!(serde_json::from_str::<Edit>(r#"{"title":null}"#).is_err());
     }
 
     #[test]

@@ -416,6 +416,38 @@ async fn pausing_stops_the_ladder_and_resuming_moves_the_deadlines() {
 }
 
 #[actix_web::test]
+async fn a_reply_during_a_pause_records_that_the_clock_runs_again() {
+    let w = world().await;
+    let id = w.dispatched_consultation(false).await;
+    w.later(30);
+    w.ok(&w.handler_a, &id, "sign", json!({})).await;
+    w.later(30);
+    w.ok(
+        &w.dispatcher,
+        &id,
+        "pause",
+        json!({"reason": "等待现场勘验"}),
+    )
+    .await;
+    w.later(60);
+    let reply = w.reply_body();
+    let replied = w.ok(&w.handler_a, &id, "reply", reply).await;
+    assert_eq!(replied["paused_at"], Value::Null);
+    assert_eq!(
+        w.event_kinds(&id).await,
+        [
+            "registered",
+            "dispatched",
+            "signed",
+            "paused",
+            "resumed",
+            "replied"
+        ]
+    );
+    w.assert_timeline_replays(&id);
+}
+
+#[actix_web::test]
 async fn the_ladder_urges_marks_and_escalates_across_the_holiday_week() {
     let w = world_at(at(9, 30, 9)).await;
     let put = w

@@ -134,3 +134,65 @@ async fn a_short_signing_secret_stops_the_start() {
         "{refused}"
     );
 }
+
+/// `hotline tick --at` runs one pass of the ladder as of a chosen instant, so an office can see
+/// on its own data what the ladder will do.
+#[actix_web::test]
+async fn tick_runs_a_pass_at_a_chosen_instant() {
+    use chrono::TimeZone;
+    let clock = std::sync::Arc::new(hotline::domain::clock::ManualClock::new(
+        chrono::Utc.with_ymd_and_hms(2026, 10, 8, 1, 0, 0).unwrap(),
+    ));
+    let app = spawn_app_with(Options {
+        clock: Some(clock),
+        ..Options::default()
+    })
+    .await;
+    let (_, agent) = app.login(Role::Agent);
+    let unit = app.add_unit("cgj", hotline::domain::directory::UnitKind::Department);
+    let ticket = app.ticket(&agent, "路灯不亮").await;
+    app.dispatch(&agent, ticket["id"].as_str().unwrap(), unit.id)
+        .await;
+    let tick = |at: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .args(["tick", "--at", at])
+            .env("DATABASE_URL", &app.database_url)
+            .env("HOTLINE_LOG_FORMAT", "json")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    // The signature was due Friday 9 October at 09:00; an hour later it is late.
+    let late = tick("2026-10-09T10:00:00+08:00");
+    let out = String::from_utf8_lossy(&late.stdout);
+    assert!(
+        late.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&late.stderr)
+    );
+    assert!(
+        out.contains("ladder pass at 2026-10-09T10:00:00+08:00"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["sign", "red", "1"]),
+        "{out}"
+    );
+    let events = app
+        .get(
+            &format!("/api/v1/tickets/{}/events", ticket["id"].as_str().unwrap()),
+            &agent,
+        )
+        .await;
+    let urged = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "urged")
+        .expect("an urge");
+    assert_eq!(urged["created_at"], "2026-10-09T02:00:00Z");
+    let wrong = tick("tomorrow");
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("RFC 3339"));
+}

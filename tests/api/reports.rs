@@ -673,6 +673,21 @@ async fn a_published_bulletin_never_changes_and_appeals_restate_it() {
         )
         .await;
     assert_eq!((again.status, again.code()), (409, "already_published"));
+    // What publishing answered is what every later read serves, byte for byte (rates keep
+    // every digit they were stored with).
+    for reader in [&w.supervisor, &w.handler_a] {
+        let read = w
+            .app
+            .get("/api/v1/reports/monthly?month=2026-11", reader)
+            .await;
+        assert_eq!(read.status, 200, "{}", read.text);
+        assert_eq!(read.text, published.text);
+    }
+    assert!(
+        published.text.contains("0.") && published.text.len() > 1_000,
+        "the bulletin has rates: {}",
+        published.text
+    );
     // Read on two connections at once, the month compiles to what was frozen from one.
     let mut at_once = w
         .get_json(
