@@ -458,7 +458,13 @@ impl FromRequest for IdempotencyKey {
         let key = match req.headers().get("idempotency-key") {
             None => Ok(None),
             Some(value) => match value.to_str().map(str::trim) {
-                Ok(key) if !key.is_empty() && key.len() <= 255 => Ok(Some(key.to_owned())),
+                Ok(key)
+                    if !key.is_empty()
+                        && key.len() <= 255
+                        && key.bytes().all(|b| (0x20..=0x7E).contains(&b)) =>
+                {
+                    Ok(Some(key.to_owned()))
+                }
                 _ => Err(ApiError::bad_request(
                     "invalid_idempotency_key",
                     "Idempotency-Key must be 1 to 255 visible ASCII characters",
@@ -481,22 +487,33 @@ impl FromRequest for IfMatch {
         let parsed = match req.headers().get(header::IF_MATCH) {
             None => Ok(None),
             Some(value) => {
-                let text = value.to_str().unwrap_or_default().trim();
-                let text = text.strip_prefix("W/").unwrap_or(text);
-                if text == "*" {
-                    Ok(None)
-                } else {
-                    text.trim_matches('"').parse::<i64>().map(Some).map_err(|_| {
-                        ApiError::bad_request(
-                            "invalid_if_match",
-                            "If-Match must quote a version this service sent as ETag, e.g. \"3\"",
-                        )
-                    })
-                }
+                version_asked(value.to_str().unwrap_or_default().trim()).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_if_match",
+                        "If-Match must quote a version this service sent as ETag, e.g. \"3\"",
+                    )
+                })
             }
         };
         std::future::ready(parsed.map(IfMatch))
     }
+}
+
+/// What `If-Match` asks for: `*` (any version, `Some(None)`), or one version written `"3"`,
+/// `W/"3"` or `3`; `None` for anything else.
+fn version_asked(text: &str) -> Option<Option<i64>> {
+    if text == "*" {
+        return Some(None);
+    }
+    let tag = text.strip_prefix("W/").unwrap_or(text);
+    let digits = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(tag);
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().map(Some)
 }
 
 /// An id from the path; anything that is not a UUID names nothing, hence 404.
@@ -701,6 +718,28 @@ mod tests {
         );
         assert_eq!(field_of("inner", "missing field `flag`"), "inner.flag");
         assert_eq!(field_of(".", "invalid type: sequence"), "body");
+    }
+
+    #[test]
+    fn if_match_takes_what_etag_sends_and_nothing_else() {
+        assert_eq!(version_asked("\"3\""), Some(Some(3)));
+        assert_eq!(version_asked("W/\"12\""), Some(Some(12)));
+        assert_eq!(version_asked("7"), Some(Some(7)));
+        assert_eq!(version_asked("*"), Some(None));
+        for wrong in [
+            "",
+            "\"\"",
+            "\"\"3\"",
+            "+3",
+            "-3",
+            "3.0",
+            "W/3x",
+            "abc",
+            "\"3",
+            &"9".repeat(19),
+        ] {
+            assert_eq!(version_asked(wrong), None, "{wrong}");
+        }
     }
 
     #[test]

@@ -125,7 +125,8 @@ pub async fn publish(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<Reply, ApiError> {
-    let month = parse_month(&path, "month")?;
+    let month =
+        Month::parse(&path).map_err(|m| ApiError::not_found(format!("no month {path}: {m}")))?;
     let by = caller.id();
     let compiling = state.clone();
     let budget = state.report_budget();

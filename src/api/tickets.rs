@@ -380,8 +380,6 @@ where
     };
     value
         .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
         .filter_map(|v| match v.parse::<T>() {
             Ok(parsed) => Some(parsed),
             Err(e) => {
@@ -399,7 +397,7 @@ fn instant(
     value: Option<&str>,
     tz: chrono_tz::Tz,
 ) -> Option<DateTime<Utc>> {
-    let value = value?.trim();
+    let value = value?;
     if let Ok(instant) = DateTime::parse_from_rfc3339(value) {
         return Some(instant.with_timezone(&Utc));
     }
@@ -430,8 +428,8 @@ fn filter_from(
     tz: chrono_tz::Tz,
 ) -> Result<TicketFilter, ApiError> {
     let mut errors = ValidationErrors::new();
-    let unit_id = match params.unit_id.as_deref().map(str::trim) {
-        None | Some("") => None,
+    let unit_id = match params.unit_id.as_deref() {
+        None => None,
         Some("me") => match caller.unit_id() {
             Some(unit) => Some(unit),
             None => {

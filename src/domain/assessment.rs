@@ -264,7 +264,7 @@ impl Rules {
         for (g, group) in self.groups.iter().enumerate() {
             let at = |field: &str| format!("groups[{g}].{field}");
             let name = group.name.trim();
-            if name.is_empty() || name.chars().count() > 40 {
+            if name.is_empty() || group.name.chars().count() > 40 {
                 errors.add(at("name"), "must be 1 to 40 characters");
             } else if !names.insert(name.to_owned()) {
                 errors.add(at("name"), "names another group already");
@@ -324,7 +324,7 @@ impl Rules {
             let mut labels = BTreeSet::new();
             for (i, threshold) in group.grades.iter().enumerate() {
                 let label = threshold.grade.trim();
-                if label.is_empty() || label.chars().count() > 8 {
+                if label.is_empty() || threshold.grade.chars().count() > 8 {
                     errors.add(
                         format!("groups[{g}].grades[{i}].grade"),
                         "must be 1 to 8 characters",
@@ -357,7 +357,7 @@ impl Rules {
         let mut typed = BTreeSet::new();
         for (r, row) in self.type_rows.iter().enumerate() {
             let label = row.label.trim();
-            if label.is_empty() || label.chars().count() > 20 {
+            if label.is_empty() || row.label.chars().count() > 20 {
                 errors.add(
                     format!("type_rows[{r}].label"),
                     "must be 1 to 20 characters",

@@ -75,13 +75,17 @@ pub fn parse_year(
             {
                 errors.add(&field, "is a weekday, which is a working day already");
             }
+            let too_long = entry
+                .name
+                .as_deref()
+                .is_some_and(|n| n.chars().count() > 32);
             let name = match entry
                 .name
                 .as_deref()
                 .map(str::trim)
                 .filter(|n| !n.is_empty())
             {
-                Some(name) if name.chars().count() > 32 => {
+                Some(_) if too_long => {
                     errors.add(format!("{list}[{i}].name"), "must be at most 32 characters");
                     None
                 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::access::Role;
 use super::ticket::Channel;
-use super::validation::{ValidationErrors, not_null, nullable, required_text};
+use super::validation::{ValidationErrors, not_null, nullable, single_line};
 
 text_enum! {
     /// What sort of body a unit is; bulletins rank units within their kind.
@@ -93,21 +93,11 @@ pub fn password(value: &str) -> Result<String, String> {
 }
 
 fn category_name(value: &str) -> Result<String, String> {
-    let name = required_text(value, CATEGORY_NAME_MAX)?;
-    if name.contains(CATEGORY_SEPARATOR) || name.contains('\n') {
-        return Err(format!(
-            "must not contain '{CATEGORY_SEPARATOR}' or line breaks"
-        ));
+    let name = single_line(value, CATEGORY_NAME_MAX)?;
+    if name.contains(CATEGORY_SEPARATOR) {
+        return Err(format!("must not contain '{CATEGORY_SEPARATOR}'"));
     }
     Ok(name)
-}
-
-fn single_line(value: &str, max_chars: usize) -> Result<String, String> {
-    let text = required_text(value, max_chars)?;
-    if text.contains(['\n', '\r', '\t']) {
-        return Err("must be a single line".into());
-    }
-    Ok(text)
 }
 
 /// A category's name as bulletins print it.

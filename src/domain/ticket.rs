@@ -6,7 +6,9 @@ use uuid::Uuid;
 
 use super::access::{Actor, Role};
 use super::calendar::Due;
-use super::validation::{ValidationErrors, not_null, nullable, optional_text, required_text};
+use super::validation::{
+    ValidationErrors, not_null, nullable, optional_single_line, required_text, single_line,
+};
 
 text_enum! {
     /// Where a request came in.
@@ -256,14 +258,6 @@ pub fn phone_number(value: &str) -> Result<String, String> {
     Ok(normalized)
 }
 
-fn single_line_optional(value: Option<&str>, max_chars: usize) -> Result<Option<String>, String> {
-    let text = optional_text(value, max_chars)?;
-    if text.as_deref().is_some_and(|t| t.contains(['\n', '\r'])) {
-        return Err("must be a single line".into());
-    }
-    Ok(text)
-}
-
 /// The registration data of a ticket: what the agent wrote down and may still correct.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketDetails {
@@ -344,21 +338,14 @@ impl TicketDraft {
         let external_ref = errors
             .check(
                 "external_ref",
-                single_line_optional(input.external_ref.as_deref(), EXTERNAL_REF_MAX),
+                optional_single_line(input.external_ref.as_deref(), EXTERNAL_REF_MAX),
             )
             .flatten();
-        let title = errors.check("title", required_text(&input.title, TITLE_MAX));
-        let title = match title {
-            Some(t) if t.contains(['\n', '\r']) => {
-                errors.add("title", "must be a single line");
-                None
-            }
-            other => other,
-        };
+        let title = errors.check("title", single_line(&input.title, TITLE_MAX));
         let content = errors.check("content", required_text(&input.content, CONTENT_MAX));
         let caller_name = errors.check(
             "caller_name",
-            single_line_optional(input.caller_name.as_deref(), NAME_MAX),
+            optional_single_line(input.caller_name.as_deref(), NAME_MAX),
         );
         let caller_phone = errors.check(
             "caller_phone",
@@ -369,7 +356,7 @@ impl TicketDraft {
         );
         let address = errors.check(
             "address",
-            single_line_optional(input.address.as_deref(), ADDRESS_MAX),
+            optional_single_line(input.address.as_deref(), ADDRESS_MAX),
         );
         let location = match GeoPoint::from_parts(input.latitude, input.longitude) {
             Ok(location) => location,
@@ -459,10 +446,8 @@ impl TicketDetails {
             next.category_id = c;
         }
         if let Some(title) = input.title {
-            match required_text(&title, TITLE_MAX) {
-                Ok(t) if t.contains(['\n', '\r']) => errors.add("title", "must be a single line"),
-                Ok(t) => next.title = t,
-                Err(m) => errors.add("title", m),
+            if let Some(t) = errors.check("title", single_line(&title, TITLE_MAX)) {
+                next.title = t;
             }
         }
         if let Some(content) = input.content
@@ -473,7 +458,7 @@ impl TicketDetails {
         if let Some(name) = input.caller_name
             && let Some(n) = errors.check(
                 "caller_name",
-                single_line_optional(name.as_deref(), NAME_MAX),
+                optional_single_line(name.as_deref(), NAME_MAX),
             )
         {
             next.caller_name = n;
@@ -493,7 +478,7 @@ impl TicketDetails {
         if let Some(address) = input.address
             && let Some(a) = errors.check(
                 "address",
-                single_line_optional(address.as_deref(), ADDRESS_MAX),
+                optional_single_line(address.as_deref(), ADDRESS_MAX),
             )
         {
             next.address = a;

@@ -79,6 +79,8 @@ impl std::error::Error for ValidationErrors {}
 /// Trimmed text of 1..=`max_chars` characters, without control characters other than line breaks
 /// and tabs.
 pub fn required_text(value: &str, max_chars: usize) -> Result<String, String> {
+    // The limit counts what was sent, spaces around it included, as the contract's maxLength does.
+    within(value, max_chars)?;
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err("must not be empty".into());
@@ -86,21 +88,55 @@ pub fn required_text(value: &str, max_chars: usize) -> Result<String, String> {
     bounded_text(trimmed, max_chars)
 }
 
+fn within(value: &str, max_chars: usize) -> Result<(), String> {
+    let count = value.chars().count();
+    if count > max_chars {
+        return Err(format!(
+            "must be at most {max_chars} characters, got {count}"
+        ));
+    }
+    Ok(())
+}
+
 /// Like [`required_text`], but blank text means "not given".
 pub fn optional_text(value: Option<&str>, max_chars: usize) -> Result<Option<String>, String> {
+    if let Some(value) = value {
+        within(value, max_chars)?;
+    }
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) => bounded_text(text, max_chars).map(Some),
     }
 }
 
-fn bounded_text(text: &str, max_chars: usize) -> Result<String, String> {
-    let count = text.chars().count();
-    if count > max_chars {
-        return Err(format!(
-            "must be at most {max_chars} characters, got {count}"
-        ));
+/// Like [`required_text`], on one line: no line breaks and no tabs (names, titles, addresses).
+pub fn single_line(value: &str, max_chars: usize) -> Result<String, String> {
+    let text = required_text(value, max_chars)?;
+    one_line(&text)?;
+    Ok(text)
+}
+
+/// Like [`optional_text`], on one line.
+pub fn optional_single_line(
+    value: Option<&str>,
+    max_chars: usize,
+) -> Result<Option<String>, String> {
+    let text = optional_text(value, max_chars)?;
+    if let Some(text) = &text {
+        one_line(text)?;
     }
+    Ok(text)
+}
+
+fn one_line(text: &str) -> Result<(), String> {
+    if text.contains(['\n', '\r', '\t']) {
+        return Err("must be a single line".into());
+    }
+    Ok(())
+}
+
+fn bounded_text(text: &str, max_chars: usize) -> Result<String, String> {
+    within(text, max_chars)?;
     if has_control_characters(text) {
         return Err(CONTROL_CHARACTERS.into());
     }
@@ -164,6 +200,10 @@ mod tests {
         assert_eq!(optional_text(Some("  "), 5).unwrap(), None);
         assert_eq!(optional_text(Some(" x "), 5).unwrap(), Some("x".into()));
         assert!(optional_text(Some("toolong"), 3).is_err());
+        assert!(
+            required_text(" ab ", 3).is_err(),
+            "the spaces around count towards the limit"
+        );
     }
 
     #[test]

@@ -129,6 +129,58 @@ fn every_reference_resolves_and_every_operation_is_complete() {
     }
 }
 
+/// The contract states what the route table enforces: which routes are public, which take
+/// query parameters (every other refuses any with 422), and that writes may meet a full disk.
+#[test]
+fn the_contract_states_what_each_route_enforces() {
+    let spec = spec();
+    for route in ROUTES {
+        let item = &spec["paths"][route.path];
+        let operation = &item[route.method];
+        let what = format!("{} {}", route.method, route.path);
+        let parameters: Vec<Value> = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .chain(operation.get("parameters").and_then(Value::as_array))
+            .flatten()
+            .map(|p| match p.get("$ref").and_then(Value::as_str) {
+                Some(reference) => resolve(&spec, reference).unwrap().clone(),
+                None => p.clone(),
+            })
+            .collect();
+        let queries = parameters.iter().filter(|p| p["in"] == "query").count();
+        assert_eq!(
+            queries > 0,
+            route.rule.query,
+            "{what}: the route table and the contract disagree on query parameters"
+        );
+        let public = operation
+            .get("security")
+            .is_some_and(|s| s.as_array().is_some_and(|a| a.is_empty()));
+        assert_eq!(
+            public,
+            route.rule.access == hotline::domain::access::Access::Public,
+            "{what}: public in one and not the other"
+        );
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(
+            responses.contains_key("422"),
+            "{what}: every route refuses query parameters it does not take with 422"
+        );
+        if route.path.starts_with("/api/") && route.method != "get" {
+            assert!(responses.contains_key("507"), "{what} writes: document 507");
+        }
+        // Refused roles, and accounts that must change their password first.
+        if !matches!(
+            route.rule.access,
+            hotline::domain::access::Access::Public | hotline::domain::access::Access::Account
+        ) {
+            assert!(responses.contains_key("403"), "{what}: document 403");
+        }
+    }
+}
+
 #[actix_web::test]
 async fn every_documented_operation_is_served() {
     let app = spawn_app().await;
