@@ -445,10 +445,10 @@ impl TicketDetails {
         if let Some(c) = input.category_id {
             next.category_id = c;
         }
-        if let Some(title) = input.title {
-            if let Some(t) = errors.check("title", single_line(&title, TITLE_MAX)) {
-                next.title = t;
-            }
+        if let Some(title) = input.title
+            && let Some(t) = errors.check("title", single_line(&title, TITLE_MAX))
+        {
+            next.title = t;
         }
         if let Some(content) = input.content
             && let Some(c) = errors.check("content", required_text(&content, CONTENT_MAX))
