@@ -431,10 +431,11 @@ pub async fn authenticate(
 #[derive(Debug, Clone)]
 pub struct Admitted(pub User);
 
+/// The account the gate admitted, taken from the request (a handler has one caller).
 fn admitted(req: &HttpRequest) -> Result<User, ApiError> {
-    req.extensions()
-        .get::<Admitted>()
-        .map(|a| a.0.clone())
+    req.extensions_mut()
+        .remove::<Admitted>()
+        .map(|a| a.0)
         .ok_or_else(|| {
             ApiError::internal(format!(
                 "{} {} takes a signed-in caller but its route is public",
