@@ -157,22 +157,62 @@ mod tests {
     fn outages_are_told_from_the_errors_of_both_databases() {
         use DatabaseErrorKind::*;
         let cases = [
-            (ClosedConnection, "server closed the connection unexpectedly", Some(Outage::ConnectionLost)),
-            (UnableToSendCommand, "no connection to the server", Some(Outage::ConnectionLost)),
-            (Unknown, "terminating connection due to administrator command", Some(Outage::ConnectionLost)),
-            (Unknown, "canceling statement due to statement timeout", Some(Outage::Timeout)),
-            (Unknown, "database or disk is full", Some(Outage::StorageFull)),
-            (Unknown, "could not extend file \"base/16384/2619\": No space left on device", Some(Outage::StorageFull)),
-            (Unknown, "attempt to write a readonly database", Some(Outage::ReadOnly)),
-            (ReadOnlyTransaction, "cannot execute INSERT in a read-only transaction", Some(Outage::ReadOnly)),
+            (
+                ClosedConnection,
+                "server closed the connection unexpectedly",
+                Some(Outage::ConnectionLost),
+            ),
+            (
+                UnableToSendCommand,
+                "no connection to the server",
+                Some(Outage::ConnectionLost),
+            ),
+            (
+                Unknown,
+                "terminating connection due to administrator command",
+                Some(Outage::ConnectionLost),
+            ),
+            (
+                Unknown,
+                "canceling statement due to statement timeout",
+                Some(Outage::Timeout),
+            ),
+            (
+                Unknown,
+                "database or disk is full",
+                Some(Outage::StorageFull),
+            ),
+            (
+                Unknown,
+                "could not extend file \"base/16384/2619\": No space left on device",
+                Some(Outage::StorageFull),
+            ),
+            (
+                Unknown,
+                "attempt to write a readonly database",
+                Some(Outage::ReadOnly),
+            ),
+            (
+                ReadOnlyTransaction,
+                "cannot execute INSERT in a read-only transaction",
+                Some(Outage::ReadOnly),
+            ),
             (Unknown, "database is locked", Some(Outage::Busy)),
-            (SerializationFailure, "could not serialize access", Some(Outage::Busy)),
+            (
+                SerializationFailure,
+                "could not serialize access",
+                Some(Outage::Busy),
+            ),
             (Unknown, "deadlock detected", Some(Outage::Busy)),
             (CheckViolation, "CHECK constraint failed: status", None),
             (Unknown, "no such column: x", None),
         ];
         for (kind, message, expected) in cases {
-            assert_eq!(outage(&database_error(kind, message)), expected, "{message}");
+            assert_eq!(
+                outage(&database_error(kind, message)),
+                expected,
+                "{message}"
+            );
         }
         assert_eq!(outage(&DieselError::NotFound), None);
         assert!(matches!(
@@ -180,7 +220,10 @@ mod tests {
             StoreError::StorageFull(_)
         ));
         assert!(matches!(
-            StoreError::from(database_error(Unknown, "canceling statement due to statement timeout")),
+            StoreError::from(database_error(
+                Unknown,
+                "canceling statement due to statement timeout"
+            )),
             StoreError::Timeout(_)
         ));
     }

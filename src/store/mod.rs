@@ -532,7 +532,7 @@ fn missing_database(message: &str) -> Option<String> {
 }
 
 /// `postgres://u@h:5432/hotline?x=y` with another database name.
-fn with_database_name(url: &str, name: &str) -> String {
+pub fn with_database_name(url: &str, name: &str) -> String {
     let (base, query) = url
         .split_once('?')
         .map_or((url, None), |(b, q)| (b, Some(q)));

@@ -54,7 +54,7 @@ pub fn fresh_database() -> (String, TestDatabase) {
             diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
                 .execute(&mut conn)
                 .expect("create a test database");
-            let url = with_database(&server_url, &name);
+            let url = store::with_database_name(&server_url, &name);
             (url, TestDatabase::Postgres { server_url, name })
         }
         Some(other) => panic!("TEST_DATABASE_URL must be a postgres:// URL, got {other}"),
@@ -63,23 +63,6 @@ pub fn fresh_database() -> (String, TestDatabase) {
             let url = dir.path().join("hotline.db").display().to_string();
             (url, TestDatabase::Sqlite(dir))
         }
-    }
-}
-
-/// `postgres://u@h:5432/postgres?x=y` with the database replaced.
-fn with_database(server_url: &str, name: &str) -> String {
-    let (base, query) = match server_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (server_url, None),
-    };
-    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
     }
 }
 

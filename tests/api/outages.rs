@@ -490,7 +490,7 @@ fn a_missing_postgres_database_is_created_or_named() {
         return;
     };
     let name = format!("hotline_new_{}", uuid::Uuid::now_v7().simple());
-    let url = with_database_name(&server, &name);
+    let url = hotline::store::with_database_name(&server, &name);
     let db = hotline::store::Db::open(
         &hotline::store::DatabaseUrl::parse(&url).unwrap(),
         &hotline::store::PoolOptions::default(),
@@ -522,21 +522,6 @@ fn a_missing_postgres_database_is_created_or_named() {
         refused.contains(&format!("createdb {name}")) && refused.contains("does not exist"),
         "{refused}"
     );
-}
-
-fn with_database_name(server: &str, name: &str) -> String {
-    let (base, query) = server
-        .split_once('?')
-        .map_or((server, None), |(b, q)| (b, Some(q)));
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority..].find('/') {
-        Some(slash) => &base[..authority + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
 }
 
 fn with_user(url: &str, user: &str) -> String {
