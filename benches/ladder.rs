@@ -27,8 +27,9 @@ use hotline::domain::ticket::{Assignment, AssignmentRole, AssignmentStatus};
 use hotline::jobs::ladder::{PassReport, run_pass};
 use hotline::startup;
 use hotline::store::schema::tickets;
+use hotline::store::sql::{At, Id};
 use hotline::store::users::NewUser;
-use hotline::store::{self, Db, StoreError, to_db};
+use hotline::store::{self, Db, StoreError};
 use uuid::Uuid;
 
 #[path = "support/scratch.rs"]
@@ -171,7 +172,7 @@ fn backlog(db: &Db, calendar: &WorkCalendar, count: usize, now: DateTime<Utc>) {
                 closed_at: None,
             };
             ticket_rows.push((
-                tickets::id.eq(ticket_id.to_string()),
+                tickets::id.eq(Id(ticket_id)),
                 tickets::number.eq(format!("B{i:09}")),
                 tickets::channel.eq("phone"),
                 tickets::ticket_type.eq(ticket_type),
@@ -180,13 +181,13 @@ fn backlog(db: &Db, calendar: &WorkCalendar, count: usize, now: DateTime<Utc>) {
                 tickets::priority.eq(if urgent { "urgent" } else { "normal" }),
                 tickets::status.eq(if signed { "handling" } else { "dispatched" }),
                 tickets::current_round.eq(1),
-                tickets::primary_unit_id.eq(Some(assignment.unit_id.to_string())),
-                tickets::sign_due_at.eq(Some(to_db(assignment.sign_due_at()))),
-                tickets::due_at.eq(Some(to_db(assignment.due_at()))),
-                tickets::created_by.eq(dispatcher.to_string()),
+                tickets::primary_unit_id.eq(Some(Id(assignment.unit_id))),
+                tickets::sign_due_at.eq(Some(At(assignment.sign_due_at()))),
+                tickets::due_at.eq(Some(At(assignment.due_at()))),
+                tickets::created_by.eq(Id(dispatcher)),
                 tickets::version.eq(2i64),
-                tickets::created_at.eq(to_db(dispatched_at)),
-                tickets::updated_at.eq(to_db(dispatched_at)),
+                tickets::created_at.eq(At(dispatched_at)),
+                tickets::updated_at.eq(At(dispatched_at)),
             ));
             assignment_rows.push(assignment);
         }

@@ -330,10 +330,7 @@ fn note_on_timeline(
     store::notifications::insert(
         conn,
         appeal.ticket_id,
-        &[Notice {
-            audience,
-            kind: kind.as_str(),
-        }],
+        &[Notice { audience, kind }],
         &details,
         now,
     )

@@ -473,7 +473,7 @@ mod tests {
             &ladder,
             &mut ids,
         );
-        let kinds: Vec<&str> = changes.iter().map(Change::kind).collect();
+        let kinds: Vec<&str> = changes.iter().map(|c| c.kind().as_str()).collect();
         assert_eq!(kinds, ["urged", "marked_overdue", "supervision_opened"]);
         let mut next = state.clone();
         for change in &changes {

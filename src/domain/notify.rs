@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::lifecycle::{Change, Lifecycle};
+use super::ticket::EventKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
@@ -16,7 +17,7 @@ pub enum Audience {
 pub struct Notice {
     pub audience: Audience,
     /// What happened, as the timeline names it.
-    pub kind: &'static str,
+    pub kind: EventKind,
 }
 
 /// The notices a change sends; `after` is the ticket's state once it is applied.
@@ -128,7 +129,7 @@ mod tests {
             notices(&returned, &state),
             [Notice {
                 audience: Audience::Office,
-                kind: "returned"
+                kind: EventKind::Returned
             }]
         );
         let overdue = Change::MarkedOverdue {

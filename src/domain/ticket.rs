@@ -570,7 +570,7 @@ pub struct Ticket {
     pub rework_count: i32,
     pub urge_count: i32,
     pub merged_into_id: Option<Uuid>,
-    pub close_reason: Option<String>,
+    pub close_reason: Option<super::lifecycle::CloseReason>,
     pub created_by: Uuid,
     pub version: i64,
     pub created_at: DateTime<Utc>,

@@ -1,11 +1,12 @@
 //! Evidence files: metadata and checksum here, the bytes in the file store.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::attachments;
-use super::{DbConnection, StoreError, from_db, parse_opt_uuid, parse_uuid, to_db};
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {
@@ -24,31 +25,31 @@ pub struct Attachment {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = attachments)]
 struct AttachmentRow {
-    id: String,
-    ticket_id: String,
-    reply_id: Option<String>,
-    unit_id: Option<String>,
+    id: Uuid,
+    ticket_id: Uuid,
+    reply_id: Option<Uuid>,
+    unit_id: Option<Uuid>,
     file_name: String,
     content_type: String,
     size_bytes: i64,
     sha256: String,
-    uploaded_by: Option<String>,
-    created_at: NaiveDateTime,
+    uploaded_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
 }
 
 impl AttachmentRow {
     fn into_attachment(self) -> Result<Attachment, StoreError> {
         Ok(Attachment {
-            id: parse_uuid(&self.id)?,
-            ticket_id: parse_uuid(&self.ticket_id)?,
-            reply_id: parse_opt_uuid(self.reply_id.as_deref())?,
-            unit_id: parse_opt_uuid(self.unit_id.as_deref())?,
+            id: self.id,
+            ticket_id: self.ticket_id,
+            reply_id: self.reply_id,
+            unit_id: self.unit_id,
             file_name: self.file_name,
             content_type: self.content_type,
             size_bytes: self.size_bytes,
             sha256: self.sha256,
-            uploaded_by: parse_opt_uuid(self.uploaded_by.as_deref())?,
-            created_at: from_db(self.created_at),
+            uploaded_by: self.uploaded_by,
+            created_at: self.created_at,
         })
     }
 }
@@ -56,16 +57,16 @@ impl AttachmentRow {
 pub fn insert(conn: &mut DbConnection, a: &Attachment) -> Result<(), StoreError> {
     diesel::insert_into(attachments::table)
         .values((
-            attachments::id.eq(a.id.to_string()),
-            attachments::ticket_id.eq(a.ticket_id.to_string()),
-            attachments::reply_id.eq(a.reply_id.map(|r| r.to_string())),
-            attachments::unit_id.eq(a.unit_id.map(|u| u.to_string())),
+            attachments::id.eq(Id(a.id)),
+            attachments::ticket_id.eq(Id(a.ticket_id)),
+            attachments::reply_id.eq(a.reply_id.map(Id)),
+            attachments::unit_id.eq(a.unit_id.map(Id)),
             attachments::file_name.eq(&a.file_name),
             attachments::content_type.eq(&a.content_type),
             attachments::size_bytes.eq(a.size_bytes),
             attachments::sha256.eq(&a.sha256),
-            attachments::uploaded_by.eq(a.uploaded_by.map(|u| u.to_string())),
-            attachments::created_at.eq(to_db(a.created_at)),
+            attachments::uploaded_by.eq(a.uploaded_by.map(Id)),
+            attachments::created_at.eq(At(a.created_at)),
         ))
         .execute(conn)?;
     Ok(())
@@ -73,7 +74,7 @@ pub fn insert(conn: &mut DbConnection, a: &Attachment) -> Result<(), StoreError>
 
 pub fn for_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<Attachment>, StoreError> {
     attachments::table
-        .filter(attachments::ticket_id.eq(ticket_id.to_string()))
+        .filter(attachments::ticket_id.eq(Id(ticket_id)))
         .order((attachments::created_at.asc(), attachments::id.asc()))
         .select(AttachmentRow::as_select())
         .load(conn)?
@@ -84,8 +85,8 @@ pub fn for_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<Attach
 
 pub fn get(conn: &mut DbConnection, ticket_id: Uuid, id: Uuid) -> Result<Attachment, StoreError> {
     attachments::table
-        .find(id.to_string())
-        .filter(attachments::ticket_id.eq(ticket_id.to_string()))
+        .find(Id(id))
+        .filter(attachments::ticket_id.eq(Id(ticket_id)))
         .select(AttachmentRow::as_select())
         .get_result(conn)?
         .into_attachment()

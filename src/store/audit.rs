@@ -1,12 +1,13 @@
 //! Who saw personal information whole, and who changed the directory: kept apart from the
 //! ticket timeline because reading is not a change to the ticket.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::audit_log;
-use super::{DbConnection, StoreError, from_db, parse_opt_uuid, to_db};
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
@@ -21,12 +22,12 @@ pub struct AuditEntry {
 pub fn record(conn: &mut DbConnection, entry: &AuditEntry) -> Result<(), StoreError> {
     diesel::insert_into(audit_log::table)
         .values((
-            audit_log::user_id.eq(entry.user_id.map(|u| u.to_string())),
+            audit_log::user_id.eq(entry.user_id.map(Id)),
             audit_log::action.eq(&entry.action),
-            audit_log::ticket_id.eq(entry.ticket_id.map(|t| t.to_string())),
-            audit_log::subject_id.eq(entry.subject_id.map(|s| s.to_string())),
+            audit_log::ticket_id.eq(entry.ticket_id.map(Id)),
+            audit_log::subject_id.eq(entry.subject_id.map(Id)),
             audit_log::details.eq(entry.details.to_string()),
-            audit_log::created_at.eq(to_db(entry.at)),
+            audit_log::created_at.eq(At(entry.at)),
         ))
         .execute(conn)?;
     Ok(())
@@ -34,17 +35,17 @@ pub fn record(conn: &mut DbConnection, entry: &AuditEntry) -> Result<(), StoreEr
 
 #[derive(Queryable)]
 struct AuditRow {
-    user_id: Option<String>,
+    user_id: Option<Uuid>,
     action: String,
-    subject_id: Option<String>,
+    subject_id: Option<Uuid>,
     details: String,
-    created_at: NaiveDateTime,
+    created_at: DateTime<Utc>,
 }
 
 /// The entries about one ticket, oldest first.
 pub fn for_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<AuditEntry>, StoreError> {
     let rows: Vec<AuditRow> = audit_log::table
-        .filter(audit_log::ticket_id.eq(ticket_id.to_string()))
+        .filter(audit_log::ticket_id.eq(Id(ticket_id)))
         .order(audit_log::id.asc())
         .select((
             audit_log::user_id,
@@ -57,12 +58,12 @@ pub fn for_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<AuditE
     rows.into_iter()
         .map(|row| {
             Ok(AuditEntry {
-                user_id: parse_opt_uuid(row.user_id.as_deref())?,
+                user_id: row.user_id,
                 action: row.action,
                 ticket_id: Some(ticket_id),
-                subject_id: parse_opt_uuid(row.subject_id.as_deref())?,
+                subject_id: row.subject_id,
                 details: serde_json::from_str(&row.details).map_err(StoreError::corrupt)?,
-                at: from_db(row.created_at),
+                at: row.created_at,
             })
         })
         .collect()

@@ -5,19 +5,19 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use super::schema::calendar_days;
-use super::{DbConnection, StoreError, parse_text};
+use super::{DbConnection, StoreError};
 use crate::domain::calendar::{DayKind, SpecialDay, WorkCalendar};
 
 /// The calendar as stored, in the hotline's time zone. The table holds a few dozen rows a year.
 pub fn load(conn: &mut DbConnection, timezone: Tz) -> Result<WorkCalendar, StoreError> {
-    let rows: Vec<(String, String)> = calendar_days::table
+    let rows: Vec<(String, DayKind)> = calendar_days::table
         .select((calendar_days::day, calendar_days::kind))
         .load(conn)?;
     let days = rows
         .into_iter()
         .map(|(day, kind)| {
             let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(StoreError::corrupt)?;
-            Ok((day, parse_text::<DayKind>(&kind)?))
+            Ok((day, kind))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(WorkCalendar::new(timezone, days))
@@ -25,7 +25,7 @@ pub fn load(conn: &mut DbConnection, timezone: Tz) -> Result<WorkCalendar, Store
 
 /// A year's special days, in date order.
 pub fn year(conn: &mut DbConnection, year: i32) -> Result<Vec<SpecialDay>, StoreError> {
-    let rows: Vec<(String, String, Option<String>)> = calendar_days::table
+    let rows: Vec<(String, DayKind, Option<String>)> = calendar_days::table
         .filter(calendar_days::day.like(format!("{year:04}-%")))
         .order(calendar_days::day.asc())
         .select((calendar_days::day, calendar_days::kind, calendar_days::name))
@@ -34,7 +34,7 @@ pub fn year(conn: &mut DbConnection, year: i32) -> Result<Vec<SpecialDay>, Store
         .map(|(day, kind, name)| {
             Ok(SpecialDay {
                 day: NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(StoreError::corrupt)?,
-                kind: parse_text(&kind)?,
+                kind,
                 name,
             })
         })
@@ -53,7 +53,7 @@ pub fn replace_year(
         diesel::insert_into(calendar_days::table)
             .values((
                 calendar_days::day.eq(day.day.format("%Y-%m-%d").to_string()),
-                calendar_days::kind.eq(day.kind.as_str()),
+                calendar_days::kind.eq(day.kind),
                 calendar_days::name.eq(day.name.as_deref()),
             ))
             .execute(conn)?;

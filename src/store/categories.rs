@@ -1,41 +1,40 @@
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::categories;
-use super::{
-    DbConnection, StoreError, contains_pattern, from_db, lower, parse_opt_uuid, parse_uuid, to_db,
-};
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError, contains_pattern, lower};
 use crate::domain::directory::{Category, CategoryPatch, category_full_name};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = categories)]
 struct CategoryRow {
-    id: String,
-    parent_id: Option<String>,
+    id: Uuid,
+    parent_id: Option<Uuid>,
     name: String,
     full_name: String,
     level: i32,
-    default_unit_id: Option<String>,
+    default_unit_id: Option<Uuid>,
     sort_order: i32,
     active: bool,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 impl CategoryRow {
     fn into_category(self) -> Result<Category, StoreError> {
         Ok(Category {
-            id: parse_uuid(&self.id)?,
-            parent_id: parse_opt_uuid(self.parent_id.as_deref())?,
+            id: self.id,
+            parent_id: self.parent_id,
             name: self.name,
             full_name: self.full_name,
             level: self.level,
-            default_unit_id: parse_opt_uuid(self.default_unit_id.as_deref())?,
+            default_unit_id: self.default_unit_id,
             sort_order: self.sort_order,
             active: self.active,
-            created_at: from_db(self.created_at),
-            updated_at: from_db(self.updated_at),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         })
     }
 }
@@ -66,16 +65,16 @@ pub fn insert(
     let full_name = category_full_name(new.parent.map(|p| p.full_name.as_str()), new.name);
     diesel::insert_into(categories::table)
         .values((
-            categories::id.eq(id.to_string()),
-            categories::parent_id.eq(new.parent.map(|p| p.id.to_string())),
+            categories::id.eq(Id(id)),
+            categories::parent_id.eq(new.parent.map(|p| Id(p.id))),
             categories::name.eq(new.name),
             categories::full_name.eq(full_name),
             categories::level.eq(if new.parent.is_some() { 2 } else { 1 }),
-            categories::default_unit_id.eq(new.default_unit_id.map(|u| u.to_string())),
+            categories::default_unit_id.eq(new.default_unit_id.map(Id)),
             categories::sort_order.eq(new.sort_order),
             categories::active.eq(true),
-            categories::created_at.eq(to_db(now)),
-            categories::updated_at.eq(to_db(now)),
+            categories::created_at.eq(At(now)),
+            categories::updated_at.eq(At(now)),
         ))
         .execute(conn)?;
     get(conn, id)
@@ -83,7 +82,7 @@ pub fn insert(
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Category, StoreError> {
     categories::table
-        .find(id.to_string())
+        .find(Id(id))
         .select(CategoryRow::as_select())
         .get_result(conn)?
         .into_category()
@@ -105,7 +104,7 @@ pub fn find_by_full_name(
 /// Whether a category exists and is active (what a ticket needs to be filed under it).
 pub fn is_active(conn: &mut DbConnection, id: Uuid) -> Result<bool, StoreError> {
     let active: Option<bool> = categories::table
-        .find(id.to_string())
+        .find(Id(id))
         .select(categories::active)
         .get_result(conn)
         .optional()?;
@@ -113,10 +112,9 @@ pub fn is_active(conn: &mut DbConnection, id: Uuid) -> Result<bool, StoreError> 
 }
 
 /// A category and, for a first-level one, its children: what "filed under it" means.
-pub fn with_children(conn: &mut DbConnection, id: Uuid) -> Result<Vec<String>, StoreError> {
-    let id = id.to_string();
-    let mut ids: Vec<String> = categories::table
-        .filter(categories::parent_id.eq(&id))
+pub fn with_children(conn: &mut DbConnection, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    let mut ids: Vec<Uuid> = categories::table
+        .filter(categories::parent_id.eq(Id(id)))
         .select(categories::id)
         .load(conn)?;
     ids.push(id);
@@ -134,7 +132,7 @@ pub fn list(
         .select(CategoryRow::as_select())
         .into_boxed();
     if let Some(parent) = filter.parent_id {
-        query = query.filter(categories::parent_id.eq(parent.to_string()));
+        query = query.filter(categories::parent_id.eq(Id(parent)));
     }
     if let Some(level) = filter.level {
         query = query.filter(categories::level.eq(level));
@@ -174,10 +172,10 @@ pub fn update(
     struct Changes<'a> {
         name: Option<&'a str>,
         full_name: Option<String>,
-        default_unit_id: Option<Option<String>>,
+        default_unit_id: Option<Option<Id>>,
         sort_order: Option<i32>,
         active: Option<bool>,
-        updated_at: NaiveDateTime,
+        updated_at: At,
     }
     let full_name = patch
         .name
@@ -186,24 +184,24 @@ pub fn update(
     let changes = Changes {
         name: patch.name.as_deref(),
         full_name: full_name.clone(),
-        default_unit_id: patch.default_unit_id.map(|u| u.map(|id| id.to_string())),
+        default_unit_id: patch.default_unit_id.map(|u| u.map(Id)),
         sort_order: patch.sort_order,
         active: patch.active,
-        updated_at: to_db(now),
+        updated_at: At(now),
     };
-    diesel::update(categories::table.find(current.id.to_string()))
+    diesel::update(categories::table.find(Id(current.id)))
         .set(&changes)
         .execute(conn)?;
     if let (Some(new_full_name), 1) = (full_name, current.level) {
-        let children: Vec<(String, String)> = categories::table
-            .filter(categories::parent_id.eq(current.id.to_string()))
+        let children: Vec<(Uuid, String)> = categories::table
+            .filter(categories::parent_id.eq(Id(current.id)))
             .select((categories::id, categories::name))
             .load(conn)?;
         for (child_id, child_name) in children {
-            diesel::update(categories::table.find(child_id))
+            diesel::update(categories::table.find(Id(child_id)))
                 .set((
                     categories::full_name.eq(category_full_name(Some(&new_full_name), &child_name)),
-                    categories::updated_at.eq(to_db(now)),
+                    categories::updated_at.eq(At(now)),
                 ))
                 .execute(conn)?;
         }
@@ -213,7 +211,7 @@ pub fn update(
 
 /// Deletes a category nothing refers to; `MissingReference` when something does.
 pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
-    let deleted = diesel::delete(categories::table.find(id.to_string())).execute(conn)?;
+    let deleted = diesel::delete(categories::table.find(Id(id))).execute(conn)?;
     if deleted == 0 {
         return Err(StoreError::NotFound);
     }

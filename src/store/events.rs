@@ -1,42 +1,43 @@
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::ticket_events;
-use super::{DbConnection, StoreError, from_db, parse_opt_uuid, parse_text, parse_uuid, to_db};
-use crate::domain::access::Actor;
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError};
+use crate::domain::access::{Actor, Role};
 use crate::domain::ticket::{EventKind, TicketEvent};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = ticket_events)]
 struct EventRow {
     id: i64,
-    ticket_id: String,
+    ticket_id: Uuid,
     ticket_version: i64,
-    kind: String,
-    actor_user_id: Option<String>,
-    actor_role: Option<String>,
-    actor_unit_id: Option<String>,
-    assignment_id: Option<String>,
+    kind: EventKind,
+    actor_user_id: Option<Uuid>,
+    actor_role: Option<Role>,
+    actor_unit_id: Option<Uuid>,
+    assignment_id: Option<Uuid>,
     details: String,
-    created_at: NaiveDateTime,
+    created_at: DateTime<Utc>,
 }
 
 impl EventRow {
     fn into_event(self) -> Result<TicketEvent, StoreError> {
         Ok(TicketEvent {
             id: self.id,
-            ticket_id: parse_uuid(&self.ticket_id)?,
+            ticket_id: self.ticket_id,
             ticket_version: self.ticket_version,
-            kind: parse_text(&self.kind)?,
+            kind: self.kind,
             actor: Actor {
-                user_id: parse_opt_uuid(self.actor_user_id.as_deref())?,
-                role: self.actor_role.as_deref().map(parse_text).transpose()?,
-                unit_id: parse_opt_uuid(self.actor_unit_id.as_deref())?,
+                user_id: self.actor_user_id,
+                role: self.actor_role,
+                unit_id: self.actor_unit_id,
             },
-            assignment_id: parse_opt_uuid(self.assignment_id.as_deref())?,
+            assignment_id: self.assignment_id,
             details: serde_json::from_str(&self.details).map_err(StoreError::corrupt)?,
-            created_at: from_db(self.created_at),
+            created_at: self.created_at,
         })
     }
 }
@@ -56,29 +57,29 @@ pub struct NewEvent<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = ticket_events, treat_none_as_null = true)]
 pub struct EventInsert {
-    ticket_id: String,
+    ticket_id: Id,
     ticket_version: i64,
-    kind: &'static str,
-    actor_user_id: Option<String>,
+    kind: EventKind,
+    actor_user_id: Option<Id>,
     actor_role: Option<&'static str>,
-    actor_unit_id: Option<String>,
-    assignment_id: Option<String>,
+    actor_unit_id: Option<Id>,
+    assignment_id: Option<Id>,
     details: String,
-    created_at: NaiveDateTime,
+    created_at: At,
 }
 
 impl EventInsert {
     pub fn new(event: &NewEvent<'_>) -> Self {
         Self {
-            ticket_id: event.ticket_id.to_string(),
+            ticket_id: Id(event.ticket_id),
             ticket_version: event.ticket_version,
-            kind: event.kind.as_str(),
-            actor_user_id: event.actor.user_id.map(|u| u.to_string()),
-            actor_role: event.actor.role.map(|r| r.as_str()),
-            actor_unit_id: event.actor.unit_id.map(|u| u.to_string()),
-            assignment_id: event.assignment_id.map(|a| a.to_string()),
+            kind: event.kind,
+            actor_user_id: event.actor.user_id.map(Id),
+            actor_role: event.actor.role.map(Role::as_str),
+            actor_unit_id: event.actor.unit_id.map(Id),
+            assignment_id: event.assignment_id.map(Id),
             details: event.details.to_string(),
-            created_at: to_db(event.at),
+            created_at: At(event.at),
         }
     }
 }
@@ -98,7 +99,7 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<TicketEvent>, StoreError> {
     ticket_events::table
-        .filter(ticket_events::ticket_id.eq(ticket_id.to_string()))
+        .filter(ticket_events::ticket_id.eq(Id(ticket_id)))
         .filter(ticket_events::id.gt(after.unwrap_or(0)))
         .order(ticket_events::id.asc())
         .limit(limit)

@@ -1,30 +1,34 @@
 //! The facts a period's figures are computed from, read from the records the lifecycle keeps
 //! beside its timeline, and the exemptions granted appeals make.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{
     appeals, assignments, callbacks, replies, supervisions, ticket_events, tickets, urges,
 };
-use super::{DbConnection, StoreError, from_db, parse_opt_uuid, parse_text, parse_uuid, to_db};
+use super::sql::At;
+use super::{DbConnection, StoreError};
+use crate::domain::assessment::AppealStatus;
 use crate::domain::figures::{
     AssignmentFact, CallbackFact, ClosureFact, Exemptions, Facts, Occurrence, ReplyFact, UrgeFact,
 };
+use crate::domain::lifecycle::{Satisfaction, UrgeKind};
 use crate::domain::period::Period;
-use crate::domain::ticket::{AssignmentRole, AssignmentStatus, TicketStatus};
+use crate::domain::ticket::{AssignmentRole, AssignmentStatus, EventKind, TicketStatus};
+use uuid::Uuid;
 
 type AssignmentRow = (
-    String,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    String,
+    Uuid,
+    Uuid,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    AssignmentStatus,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    TicketStatus,
 );
 
 /// Every fact that may count in `period`.
@@ -37,10 +41,27 @@ pub fn facts(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreErr
 
 /// Every fact but the closures, which a long read takes on another connection at once.
 pub fn work(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreError> {
-    let (from, to) = (to_db(period.from), to_db(period.to));
+    let (from, to) = (At(period.from), At(period.to));
+    Ok(Facts {
+        assignments: assignment_facts(conn, from, to)?,
+        replies: reply_facts(conn, from, to)?,
+        reworks: rework_facts(conn, from, to)?,
+        callbacks: callback_facts(conn, from, to)?,
+        closures: Vec::new(),
+        urges: urge_facts(conn, from, to)?,
+        supervisions: supervision_facts(conn, from, to)?,
+    })
+}
+
+/// Primary assignments dispatched, due or returned in the period.
+fn assignment_facts(
+    conn: &mut DbConnection,
+    from: At,
+    to: At,
+) -> Result<Vec<AssignmentFact>, StoreError> {
     let rows: Vec<AssignmentRow> = assignments::table
         .inner_join(tickets::table)
-        .filter(assignments::role.eq(AssignmentRole::Primary.as_str()))
+        .filter(assignments::role.eq(AssignmentRole::Primary))
         .filter(
             assignments::dispatched_at
                 .ge(from)
@@ -63,43 +84,44 @@ pub fn work(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreErro
             tickets::status,
         ))
         .load(conn)?;
-    let closed = TicketStatus::Closed.as_str();
-    let open = [
-        AssignmentStatus::Dispatched.as_str(),
-        AssignmentStatus::Signed.as_str(),
-    ];
-    let assignments = rows
+    Ok(rows
         .into_iter()
         .map(
             |(
-                ticket,
-                unit,
-                dispatched,
-                sign_due,
-                signed,
-                returned,
+                ticket_id,
+                unit_id,
+                dispatched_at,
+                sign_due_at,
+                signed_at,
+                returned_at,
                 status,
-                due,
+                due_at,
                 closed_at,
                 ticket_status,
-            )| {
-                Ok(AssignmentFact {
-                    ticket_id: parse_uuid(&ticket)?,
-                    unit_id: parse_uuid(&unit)?,
-                    dispatched_at: from_db(dispatched),
-                    sign_due_at: from_db(sign_due),
-                    signed_at: signed.map(from_db),
-                    returned_at: returned.map(from_db),
-                    open: open.contains(&status.as_str()),
-                    due_at: from_db(due),
-                    // `closed_at` also marks a merge or an invalidation; only a closure completes.
-                    ticket_closed_at: closed_at.filter(|_| ticket_status == closed).map(from_db),
-                })
+            )| AssignmentFact {
+                ticket_id,
+                unit_id,
+                dispatched_at,
+                sign_due_at,
+                signed_at,
+                returned_at,
+                open: matches!(
+                    status,
+                    AssignmentStatus::Dispatched | AssignmentStatus::Signed
+                ),
+                due_at,
+                // `closed_at` also marks a merge or an invalidation; only a closure completes.
+                ticket_closed_at: closed_at.filter(|_| ticket_status == TicketStatus::Closed),
             },
         )
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .collect())
+}
 
-    let reply_rows: Vec<(String, String, NaiveDateTime, Option<NaiveDateTime>)> = replies::table
+type ReplyRow = (Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// Replies made or due in the period.
+fn reply_facts(conn: &mut DbConnection, from: At, to: At) -> Result<Vec<ReplyFact>, StoreError> {
+    let rows: Vec<ReplyRow> = replies::table
         .filter(replies::kind.eq("reply"))
         .filter(
             replies::created_at
@@ -114,22 +136,23 @@ pub fn work(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreErro
             replies::due_at,
         ))
         .load(conn)?;
-    let replies = reply_rows
+    Ok(rows
         .into_iter()
-        .map(|(ticket, unit, at, due)| {
-            Ok(ReplyFact {
-                ticket_id: parse_uuid(&ticket)?,
-                unit_id: parse_uuid(&unit)?,
-                at: from_db(at),
-                // Replies recorded before due times were kept with them count as on time.
-                due_at: from_db(due.unwrap_or(at)),
-            })
+        .map(|(ticket_id, unit_id, at, due)| ReplyFact {
+            ticket_id,
+            unit_id,
+            at,
+            // Replies recorded before due times were kept with them count as on time.
+            due_at: due.unwrap_or(at),
         })
-        .collect::<Result<_, StoreError>>()?;
+        .collect())
+}
 
-    let rework_rows: Vec<(String, Option<String>, NaiveDateTime)> = ticket_events::table
+/// Replies sent back for rework, by review or by a reopening callback, in the period.
+fn rework_facts(conn: &mut DbConnection, from: At, to: At) -> Result<Vec<Occurrence>, StoreError> {
+    let rows: Vec<(Uuid, Option<Uuid>, DateTime<Utc>)> = ticket_events::table
         .left_join(assignments::table)
-        .filter(ticket_events::kind.eq_any(["review_rejected", "reopened"]))
+        .filter(ticket_events::kind.eq_any([EventKind::ReviewRejected, EventKind::Reopened]))
         .filter(ticket_events::created_at.ge(from))
         .filter(ticket_events::created_at.lt(to))
         .select((
@@ -138,26 +161,32 @@ pub fn work(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreErro
             ticket_events::created_at,
         ))
         .load(conn)?;
-    let reworks = rework_rows
+    Ok(rows
         .into_iter()
-        .map(|(ticket, unit, at)| {
-            Ok(Occurrence {
-                ticket_id: parse_uuid(&ticket)?,
-                unit_id: parse_opt_uuid(unit.as_deref())?,
-                at: from_db(at),
-            })
+        .map(|(ticket_id, unit_id, at)| Occurrence {
+            ticket_id,
+            unit_id,
+            at,
         })
-        .collect::<Result<_, StoreError>>()?;
+        .collect())
+}
 
-    type CallbackRow = (
-        String,
-        Option<String>,
-        NaiveDateTime,
-        bool,
-        Option<String>,
-        Option<bool>,
-    );
-    let callback_rows: Vec<CallbackRow> = callbacks::table
+type CallbackRow = (
+    Uuid,
+    Option<Uuid>,
+    DateTime<Utc>,
+    bool,
+    Option<Satisfaction>,
+    Option<bool>,
+);
+
+/// Callbacks made in the period.
+fn callback_facts(
+    conn: &mut DbConnection,
+    from: At,
+    to: At,
+) -> Result<Vec<CallbackFact>, StoreError> {
+    let rows: Vec<CallbackRow> = callbacks::table
         .filter(callbacks::created_at.ge(from))
         .filter(callbacks::created_at.lt(to))
         .select((
@@ -169,21 +198,24 @@ pub fn work(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreErro
             callbacks::resolved,
         ))
         .load(conn)?;
-    let callbacks = callback_rows
+    Ok(rows
         .into_iter()
-        .map(|(ticket, unit, at, reached, satisfaction, resolved)| {
-            Ok(CallbackFact {
-                ticket_id: parse_uuid(&ticket)?,
-                unit_id: parse_opt_uuid(unit.as_deref())?,
-                at: from_db(at),
+        .map(
+            |(ticket_id, unit_id, at, reached, satisfaction, resolved)| CallbackFact {
+                ticket_id,
+                unit_id,
+                at,
                 reached,
-                satisfaction: satisfaction.as_deref().map(parse_text).transpose()?,
+                satisfaction,
                 resolved,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
+            },
+        )
+        .collect())
+}
 
-    let urge_rows: Vec<(String, String, NaiveDateTime, String)> = urges::table
+/// Urges made in the period.
+fn urge_facts(conn: &mut DbConnection, from: At, to: At) -> Result<Vec<UrgeFact>, StoreError> {
+    let rows: Vec<(Uuid, Uuid, DateTime<Utc>, UrgeKind)> = urges::table
         .filter(urges::created_at.ge(from))
         .filter(urges::created_at.lt(to))
         .select((
@@ -193,19 +225,24 @@ pub fn work(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreErro
             urges::kind,
         ))
         .load(conn)?;
-    let urges = urge_rows
+    Ok(rows
         .into_iter()
-        .map(|(ticket, unit, at, kind)| {
-            Ok(UrgeFact {
-                ticket_id: parse_uuid(&ticket)?,
-                unit_id: parse_uuid(&unit)?,
-                at: from_db(at),
-                system: kind == "system",
-            })
+        .map(|(ticket_id, unit_id, at, kind)| UrgeFact {
+            ticket_id,
+            unit_id,
+            at,
+            system: kind == UrgeKind::System,
         })
-        .collect::<Result<_, StoreError>>()?;
+        .collect())
+}
 
-    let supervision_rows: Vec<(String, String, NaiveDateTime)> = supervisions::table
+/// Supervisions opened in the period.
+fn supervision_facts(
+    conn: &mut DbConnection,
+    from: At,
+    to: At,
+) -> Result<Vec<Occurrence>, StoreError> {
+    let rows: Vec<(Uuid, Uuid, DateTime<Utc>)> = supervisions::table
         .filter(supervisions::opened_at.ge(from))
         .filter(supervisions::opened_at.lt(to))
         .select((
@@ -214,34 +251,23 @@ pub fn work(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreErro
             supervisions::opened_at,
         ))
         .load(conn)?;
-    let supervisions = supervision_rows
+    Ok(rows
         .into_iter()
-        .map(|(ticket, unit, at)| {
-            Ok(Occurrence {
-                ticket_id: parse_uuid(&ticket)?,
-                unit_id: Some(parse_uuid(&unit)?),
-                at: from_db(at),
-            })
+        .map(|(ticket_id, unit_id, at)| Occurrence {
+            ticket_id,
+            unit_id: Some(unit_id),
+            at,
         })
-        .collect::<Result<_, StoreError>>()?;
-
-    Ok(Facts {
-        assignments,
-        replies,
-        reworks,
-        callbacks,
-        closures: Vec::new(),
-        urges,
-        supervisions,
-    })
+        .collect())
 }
+
+type ClosureRow = (Uuid, Option<Uuid>, Option<DateTime<Utc>>, bool);
 
 /// The tickets closed in `period`, and whether each was called back.
 pub fn closures(conn: &mut DbConnection, period: &Period) -> Result<Vec<ClosureFact>, StoreError> {
-    let (from, to) = (to_db(period.from), to_db(period.to));
-    let closed = TicketStatus::Closed.as_str();
-    let closure_rows: Vec<(String, Option<String>, Option<NaiveDateTime>, bool)> = tickets::table
-        .filter(tickets::status.eq(closed))
+    let (from, to) = (At(period.from), At(period.to));
+    let rows: Vec<ClosureRow> = tickets::table
+        .filter(tickets::status.eq(TicketStatus::Closed))
         .filter(tickets::closed_at.ge(from))
         .filter(tickets::closed_at.lt(to))
         .select((
@@ -251,27 +277,24 @@ pub fn closures(conn: &mut DbConnection, period: &Period) -> Result<Vec<ClosureF
             tickets::called_back,
         ))
         .load(conn)?;
-    closure_rows
+    Ok(rows
         .into_iter()
-        .filter_map(|(ticket, unit, at, called_back)| at.map(|at| (ticket, unit, at, called_back)))
-        .map(|(ticket, unit, at, called_back)| {
-            Ok(ClosureFact {
-                ticket_id: parse_uuid(&ticket)?,
-                unit_id: parse_opt_uuid(unit.as_deref())?,
-                at: from_db(at),
+        .filter_map(|(ticket_id, unit_id, at, called_back)| {
+            at.map(|at| ClosureFact {
+                ticket_id,
+                unit_id,
+                at,
                 called_back,
             })
         })
-        .collect()
+        .collect())
 }
 
 /// The (unit, ticket) pairs granted appeals take out of units' figures.
 pub fn exemptions(conn: &mut DbConnection) -> Result<Exemptions, StoreError> {
-    let rows: Vec<(String, String)> = appeals::table
-        .filter(appeals::status.eq("granted"))
+    let rows: Vec<(Uuid, Uuid)> = appeals::table
+        .filter(appeals::status.eq(AppealStatus::Granted))
         .select((appeals::unit_id, appeals::ticket_id))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(unit, ticket)| Ok((parse_uuid(&unit)?, parse_uuid(&ticket)?)))
-        .collect()
+    Ok(rows.into_iter().collect())
 }

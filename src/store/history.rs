@@ -14,7 +14,7 @@ use super::schema::{
     urges,
 };
 use super::tickets::{TicketInsert, registered_details, reserve_sequence};
-use super::{DbConnection, StoreError, parse_text};
+use super::{DbConnection, StoreError};
 use crate::domain::access::Actor;
 use crate::domain::history::Played;
 use crate::domain::ticket::{EventKind, Ticket, ticket_number};
@@ -93,7 +93,7 @@ pub fn write(
                 events.push(EventInsert::new(&NewEvent {
                     ticket_id: ticket.id,
                     ticket_version: 2 + i as i64,
-                    kind: parse_text(change.kind())?,
+                    kind: change.kind(),
                     actor: *actor,
                     assignment_id: change.assignment_id(),
                     details: &change.details(),

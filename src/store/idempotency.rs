@@ -1,12 +1,13 @@
 //! The first successful answer to a `POST` with an `Idempotency-Key`, kept so that a retry gets
 //! the same answer instead of a second change.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::idempotency_keys;
-use super::{DbConnection, StoreError, to_db};
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -25,7 +26,7 @@ struct Row {
     response_body: String,
     location: Option<String>,
     etag: Option<String>,
-    created_at: NaiveDateTime,
+    created_at: DateTime<Utc>,
 }
 
 /// The answer stored under `key` for `user` since `not_before`, if any.
@@ -36,12 +37,12 @@ pub fn find(
     not_before: DateTime<Utc>,
 ) -> Result<Option<StoredResponse>, StoreError> {
     let row: Option<Row> = idempotency_keys::table
-        .find((user.to_string(), key))
+        .find((Id(user), key))
         .select(Row::as_select())
         .get_result(conn)
         .optional()?;
     Ok(row
-        .filter(|r| r.created_at >= to_db(not_before))
+        .filter(|r| r.created_at >= not_before)
         .map(|r| StoredResponse {
             request_hash: r.request_hash,
             status_code: u16::try_from(r.status_code).unwrap_or(200),
@@ -63,20 +64,20 @@ pub fn insert(
 ) -> Result<(), StoreError> {
     diesel::delete(
         idempotency_keys::table
-            .find((user.to_string(), key))
-            .filter(idempotency_keys::created_at.lt(to_db(not_before))),
+            .find((Id(user), key))
+            .filter(idempotency_keys::created_at.lt(At(not_before))),
     )
     .execute(conn)?;
     diesel::insert_into(idempotency_keys::table)
         .values((
-            idempotency_keys::user_id.eq(user.to_string()),
+            idempotency_keys::user_id.eq(Id(user)),
             idempotency_keys::idempotency_key.eq(key),
             idempotency_keys::request_hash.eq(&response.request_hash),
             idempotency_keys::status_code.eq(i32::from(response.status_code)),
             idempotency_keys::response_body.eq(&response.body),
             idempotency_keys::location.eq(response.location.as_deref()),
             idempotency_keys::etag.eq(response.etag.as_deref()),
-            idempotency_keys::created_at.eq(to_db(now)),
+            idempotency_keys::created_at.eq(At(now)),
         ))
         .execute(conn)?;
     Ok(())
@@ -84,8 +85,8 @@ pub fn insert(
 
 /// Forgets answers older than `before`; returns how many.
 pub fn purge(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(diesel::delete(
-        idempotency_keys::table.filter(idempotency_keys::created_at.lt(to_db(before))),
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(At(before))))
+            .execute(conn)?,
     )
-    .execute(conn)?)
 }

@@ -3,17 +3,18 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Timestamp};
+use diesel::sql_types::Text;
 use uuid::Uuid;
 
 use super::schema::{assignments, ladder_rungs, tickets};
-use super::{DbConnection, StoreError, from_db, parse_text, parse_uuid, to_db};
+use super::sql::{At, Id, Uid, UtcTime};
+use super::{DbConnection, StoreError};
 use crate::domain::ladder::{
     Rung, Timer, Watch, WatchedAssignment, assignment_watches, callback_watch,
 };
-use crate::domain::ticket::{AssignmentStatus, Priority, TicketStatus};
+use crate::domain::ticket::{AssignmentRole, AssignmentStatus, Priority, TicketStatus};
 
 /// Every deadline being worked against, and every rung already fired for one of them.
 pub struct Scan {
@@ -25,26 +26,20 @@ pub struct Scan {
 pub type FiredRung = (Uuid, Timer, Rung, DateTime<Utc>);
 
 type AssignmentColumns = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    NaiveDateTime,
-    String,
+    Uuid,
+    Uuid,
+    Uuid,
+    AssignmentRole,
+    AssignmentStatus,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Priority,
 );
 
 pub fn scan(conn: &mut DbConnection) -> Result<Scan, StoreError> {
-    let open = [
-        AssignmentStatus::Dispatched.as_str(),
-        AssignmentStatus::Signed.as_str(),
-    ];
-    let working = [
-        TicketStatus::Dispatched.as_str(),
-        TicketStatus::Handling.as_str(),
-    ];
+    let open = [AssignmentStatus::Dispatched, AssignmentStatus::Signed];
+    let working = [TicketStatus::Dispatched, TicketStatus::Handling];
     let rows: Vec<AssignmentColumns> = assignments::table
         .inner_join(tickets::table)
         .filter(assignments::status.eq_any(open))
@@ -67,35 +62,34 @@ pub fn scan(conn: &mut DbConnection) -> Result<Scan, StoreError> {
     for (id, ticket_id, unit_id, role, status, dispatched_at, sign_due_at, due_at, priority) in rows
     {
         watches.extend(assignment_watches(&WatchedAssignment {
-            ticket_id: parse_uuid(&ticket_id)?,
-            assignment_id: parse_uuid(&id)?,
-            unit_id: parse_uuid(&unit_id)?,
-            role: parse_text(&role)?,
-            status: parse_text(&status)?,
-            dispatched_at: from_db(dispatched_at),
-            sign_due_at: from_db(sign_due_at),
-            due_at: from_db(due_at),
-            urgent: parse_text::<Priority>(&priority)? == Priority::Urgent,
+            ticket_id,
+            assignment_id: id,
+            unit_id,
+            role,
+            status,
+            dispatched_at,
+            sign_due_at,
+            due_at,
+            urgent: priority == Priority::Urgent,
         }));
     }
-    let awaiting: Vec<(String, Option<NaiveDateTime>, String)> = tickets::table
-        .filter(tickets::status.eq(TicketStatus::AwaitingCallback.as_str()))
+    let awaiting: Vec<(Uuid, Option<DateTime<Utc>>, Priority)> = tickets::table
+        .filter(tickets::status.eq(TicketStatus::AwaitingCallback))
         .filter(tickets::callback_due_at.is_not_null())
         .filter(tickets::paused_at.is_null())
         .select((tickets::id, tickets::callback_due_at, tickets::priority))
         .load(conn)?;
     for (id, due_at, priority) in awaiting {
         if let Some(due_at) = due_at {
-            let urgent = parse_text::<Priority>(&priority)? == Priority::Urgent;
-            watches.push(callback_watch(parse_uuid(&id)?, from_db(due_at), urgent));
+            watches.push(callback_watch(id, due_at, priority == Priority::Urgent));
         }
     }
-    let fired_rows: Vec<(String, String, String, NaiveDateTime)> = ladder_rungs::table
+    let fired: Vec<FiredRung> = ladder_rungs::table
         .inner_join(tickets::table)
         .filter(tickets::status.eq_any([
-            TicketStatus::Dispatched.as_str(),
-            TicketStatus::Handling.as_str(),
-            TicketStatus::AwaitingCallback.as_str(),
+            TicketStatus::Dispatched,
+            TicketStatus::Handling,
+            TicketStatus::AwaitingCallback,
         ]))
         .select((
             ladder_rungs::subject_id,
@@ -104,18 +98,10 @@ pub fn scan(conn: &mut DbConnection) -> Result<Scan, StoreError> {
             ladder_rungs::due_at,
         ))
         .load(conn)?;
-    let fired = fired_rows
-        .into_iter()
-        .map(|(subject, timer, rung, due_at)| {
-            Ok((
-                parse_uuid(&subject)?,
-                parse_text(&timer)?,
-                parse_text(&rung)?,
-                from_db(due_at),
-            ))
-        })
-        .collect::<Result<_, StoreError>>()?;
-    Ok(Scan { watches, fired })
+    Ok(Scan {
+        watches,
+        fired: fired.into_iter().collect(),
+    })
 }
 
 #[derive(QueryableByName)]
@@ -138,12 +124,12 @@ pub fn claim(
          VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (subject_id, timer, rung, due_at) DO NOTHING RETURNING id",
     )
-    .bind::<Text, _>(watch.subject_id.to_string())
-    .bind::<Text, _>(watch.ticket_id.to_string())
-    .bind::<Text, _>(watch.timer.as_str())
-    .bind::<Text, _>(rung.as_str())
-    .bind::<Timestamp, _>(to_db(watch.due_at))
-    .bind::<Timestamp, _>(to_db(now))
+    .bind::<Uid, _>(Id(watch.subject_id))
+    .bind::<Uid, _>(Id(watch.ticket_id))
+    .bind::<Text, _>(watch.timer)
+    .bind::<Text, _>(rung)
+    .bind::<UtcTime, _>(At(watch.due_at))
+    .bind::<UtcTime, _>(At(now))
     .load(conn)?;
     Ok(!claimed.is_empty())
 }

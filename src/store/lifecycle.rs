@@ -2,7 +2,7 @@
 //! records beside them (replies, callbacks, urges), and saving a decision — the ticket's new
 //! state, its records and its timeline entries — as the ticket's next version.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -11,15 +11,16 @@ use super::events::{self, NewEvent};
 use super::schema::{
     assignments, attachments, callbacks, extension_requests, replies, supervisions, tickets, urges,
 };
-use super::{DbConnection, StoreError, from_db, parse_opt_uuid, parse_text, parse_uuid, to_db};
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError};
 use crate::domain::access::Actor;
 use crate::domain::calendar::Due;
 use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
-    Change, ContactRecord, Decision, ExtensionRequest, Lifecycle, ReplyResult, Satisfaction,
-    Supervision, SupervisionStatus, UrgeKind,
+    Change, CloseReason, ContactMethod, ContactRecord, Decision, ExtensionRequest, ExtensionStatus,
+    Lifecycle, ReplyResult, Satisfaction, Supervision, SupervisionStatus, UrgeKind,
 };
-use crate::domain::ticket::{Assignment, EventKind, Ticket};
+use crate::domain::ticket::{Assignment, AssignmentRole, AssignmentStatus, Ticket};
 
 /// How an assignment's deadlines came about, kept beside the due times themselves.
 #[derive(Debug, Serialize, Deserialize)]
@@ -31,21 +32,21 @@ struct Deadlines {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = assignments)]
 struct AssignmentRow {
-    id: String,
-    ticket_id: String,
-    unit_id: String,
+    id: Uuid,
+    ticket_id: Uuid,
+    unit_id: Uuid,
     round: i32,
-    role: String,
-    status: String,
+    role: AssignmentRole,
+    status: AssignmentStatus,
     forced: bool,
-    dispatched_by: String,
-    dispatched_at: NaiveDateTime,
-    original_due_at: NaiveDateTime,
-    signed_at: Option<NaiveDateTime>,
-    returned_at: Option<NaiveDateTime>,
+    dispatched_by: Uuid,
+    dispatched_at: DateTime<Utc>,
+    original_due_at: DateTime<Utc>,
+    signed_at: Option<DateTime<Utc>>,
+    returned_at: Option<DateTime<Utc>>,
     return_reason: Option<String>,
-    replied_at: Option<NaiveDateTime>,
-    closed_at: Option<NaiveDateTime>,
+    replied_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
     deadlines: String,
 }
 
@@ -54,23 +55,23 @@ impl AssignmentRow {
         let deadlines: Deadlines =
             serde_json::from_str(&self.deadlines).map_err(StoreError::corrupt)?;
         Ok(Assignment {
-            id: parse_uuid(&self.id)?,
-            ticket_id: parse_uuid(&self.ticket_id)?,
-            unit_id: parse_uuid(&self.unit_id)?,
+            id: self.id,
+            ticket_id: self.ticket_id,
+            unit_id: self.unit_id,
             round: self.round,
-            role: parse_text(&self.role)?,
-            status: parse_text(&self.status)?,
+            role: self.role,
+            status: self.status,
             forced: self.forced,
-            dispatched_by: parse_uuid(&self.dispatched_by)?,
-            dispatched_at: from_db(self.dispatched_at),
+            dispatched_by: self.dispatched_by,
+            dispatched_at: self.dispatched_at,
             sign_deadline: deadlines.sign,
             reply_deadline: deadlines.reply,
-            original_due_at: from_db(self.original_due_at),
-            signed_at: self.signed_at.map(from_db),
-            returned_at: self.returned_at.map(from_db),
+            original_due_at: self.original_due_at,
+            signed_at: self.signed_at,
+            returned_at: self.returned_at,
             return_reason: self.return_reason,
-            replied_at: self.replied_at.map(from_db),
-            closed_at: self.closed_at.map(from_db),
+            replied_at: self.replied_at,
+            closed_at: self.closed_at,
         })
     }
 }
@@ -89,9 +90,9 @@ pub fn assignments(
     conn: &mut DbConnection,
     ticket_id: Uuid,
 ) -> Result<Vec<Assignment>, StoreError> {
-    let key = ticket_id.to_string();
+    let key = Id(ticket_id);
     let rows: Vec<AssignmentRow> = crate::per_backend!(conn, |c| assignments::table
-        .filter(assignments::ticket_id.eq(&key))
+        .filter(assignments::ticket_id.eq(key))
         .order((
             assignments::round.asc(),
             assignments::dispatched_at.asc(),
@@ -107,32 +108,32 @@ pub fn assignments(
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = extension_requests)]
 struct ExtensionRow {
-    id: String,
-    assignment_id: String,
-    unit_id: String,
-    requested_due_at: NaiveDateTime,
+    id: Uuid,
+    assignment_id: Uuid,
+    unit_id: Uuid,
+    requested_due_at: DateTime<Utc>,
     reason: String,
-    status: String,
-    requested_by: Option<String>,
-    requested_at: NaiveDateTime,
-    decided_by: Option<String>,
-    decided_at: Option<NaiveDateTime>,
+    status: ExtensionStatus,
+    requested_by: Option<Uuid>,
+    requested_at: DateTime<Utc>,
+    decided_by: Option<Uuid>,
+    decided_at: Option<DateTime<Utc>>,
     note: Option<String>,
 }
 
 impl ExtensionRow {
     fn into_request(self) -> Result<ExtensionRequest, StoreError> {
         Ok(ExtensionRequest {
-            id: parse_uuid(&self.id)?,
-            assignment_id: parse_uuid(&self.assignment_id)?,
-            unit_id: parse_uuid(&self.unit_id)?,
-            requested_due_at: from_db(self.requested_due_at),
+            id: self.id,
+            assignment_id: self.assignment_id,
+            unit_id: self.unit_id,
+            requested_due_at: self.requested_due_at,
             reason: self.reason,
-            status: parse_text(&self.status)?,
-            requested_by: parse_opt_uuid(self.requested_by.as_deref())?,
-            requested_at: from_db(self.requested_at),
-            decided_by: parse_opt_uuid(self.decided_by.as_deref())?,
-            decided_at: self.decided_at.map(from_db),
+            status: self.status,
+            requested_by: self.requested_by,
+            requested_at: self.requested_at,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
             note: self.note,
         })
     }
@@ -143,9 +144,9 @@ pub fn extension_requests(
     conn: &mut DbConnection,
     ticket_id: Uuid,
 ) -> Result<Vec<ExtensionRequest>, StoreError> {
-    let key = ticket_id.to_string();
+    let key = Id(ticket_id);
     let rows: Vec<ExtensionRow> = crate::per_backend!(conn, |c| extension_requests::table
-        .filter(extension_requests::ticket_id.eq(&key))
+        .filter(extension_requests::ticket_id.eq(key))
         .order((
             extension_requests::requested_at.asc(),
             extension_requests::id.asc()
@@ -158,36 +159,36 @@ pub fn extension_requests(
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = supervisions)]
 struct SupervisionRow {
-    id: String,
-    ticket_id: String,
-    unit_id: String,
+    id: Uuid,
+    ticket_id: Uuid,
+    unit_id: Uuid,
     reason: String,
-    deadline: NaiveDateTime,
+    deadline: DateTime<Utc>,
     automatic: bool,
-    status: String,
-    opened_by: Option<String>,
-    opened_at: NaiveDateTime,
+    status: SupervisionStatus,
+    opened_by: Option<Uuid>,
+    opened_at: DateTime<Utc>,
     outcome: Option<String>,
-    closed_by: Option<String>,
-    closed_at: Option<NaiveDateTime>,
+    closed_by: Option<Uuid>,
+    closed_at: Option<DateTime<Utc>>,
 }
 
 impl SupervisionRow {
     fn into_supervision(self) -> Result<(Uuid, Supervision), StoreError> {
         Ok((
-            parse_uuid(&self.ticket_id)?,
+            self.ticket_id,
             Supervision {
-                id: parse_uuid(&self.id)?,
-                unit_id: parse_uuid(&self.unit_id)?,
+                id: self.id,
+                unit_id: self.unit_id,
                 reason: self.reason,
-                deadline: from_db(self.deadline),
+                deadline: self.deadline,
                 automatic: self.automatic,
-                status: parse_text(&self.status)?,
-                opened_by: parse_opt_uuid(self.opened_by.as_deref())?,
-                opened_at: from_db(self.opened_at),
+                status: self.status,
+                opened_by: self.opened_by,
+                opened_at: self.opened_at,
                 outcome: self.outcome,
-                closed_by: parse_opt_uuid(self.closed_by.as_deref())?,
-                closed_at: self.closed_at.map(from_db),
+                closed_by: self.closed_by,
+                closed_at: self.closed_at,
             },
         ))
     }
@@ -198,9 +199,9 @@ pub fn supervisions(
     conn: &mut DbConnection,
     ticket_id: Uuid,
 ) -> Result<Vec<Supervision>, StoreError> {
-    let key = ticket_id.to_string();
+    let key = Id(ticket_id);
     let rows: Vec<SupervisionRow> = crate::per_backend!(conn, |c| supervisions::table
-        .filter(supervisions::ticket_id.eq(&key))
+        .filter(supervisions::ticket_id.eq(key))
         .order((supervisions::opened_at.asc(), supervisions::id.asc()))
         .select(SupervisionRow::as_select())
         .load(c))?;
@@ -230,24 +231,24 @@ pub fn supervision_list(
         .select((SupervisionRow::as_select(), tickets::number, tickets::title))
         .into_boxed();
     if let Some(status) = filter.status {
-        query = query.filter(supervisions::status.eq(status.as_str()));
+        query = query.filter(supervisions::status.eq(status));
     }
     if let Some(unit) = filter.unit_id {
-        query = query.filter(supervisions::unit_id.eq(unit.to_string()));
+        query = query.filter(supervisions::unit_id.eq(Id(unit)));
     }
     if let Some(now) = filter.overdue_at {
         query = query
-            .filter(supervisions::status.eq(SupervisionStatus::Open.as_str()))
-            .filter(supervisions::deadline.lt(to_db(now)));
+            .filter(supervisions::status.eq(SupervisionStatus::Open))
+            .filter(supervisions::deadline.lt(At(now)));
     }
     if let Some((opened_at, id)) = after {
-        let opened_at = to_db(opened_at);
+        let opened_at = At(opened_at);
         query = query.filter(
             supervisions::opened_at
                 .lt(opened_at)
                 .or(supervisions::opened_at
                     .eq(opened_at)
-                    .and(supervisions::id.lt(id.to_string()))),
+                    .and(supervisions::id.lt(Id(id)))),
         );
     }
     let rows: Vec<(SupervisionRow, String, String)> = query
@@ -278,7 +279,7 @@ pub fn load(conn: &mut DbConnection, ticket: &Ticket) -> Result<Lifecycle, Store
         called_back: ticket.called_back,
         callback_due_at: ticket.callback_due_at,
         merged_into: ticket.merged_into_id,
-        close_reason: ticket.close_reason.as_deref().map(parse_text).transpose()?,
+        close_reason: ticket.close_reason,
         closed_at: ticket.closed_at,
         overdue: ticket.overdue,
         paused_at: ticket.paused_at,
@@ -299,7 +300,7 @@ pub fn project(ticket: &Ticket, state: &Lifecycle, version: i64, now: DateTime<U
         rework_count: state.rework_count,
         urge_count: state.urge_count,
         merged_into_id: state.merged_into,
-        close_reason: state.close_reason.map(|r| r.as_str().to_owned()),
+        close_reason: state.close_reason,
         closed_at: state.closed_at,
         callback_attempts: state.callback_attempts,
         called_back: state.called_back,
@@ -326,30 +327,30 @@ pub fn save(
     let saved = project(ticket, &decision.next, ticket.version + 1, now);
     let updated = diesel::update(
         tickets::table
-            .find(ticket.id.to_string())
+            .find(Id(ticket.id))
             .filter(tickets::version.eq(ticket.version)),
     )
     .set((
-        tickets::status.eq(saved.status.as_str()),
+        tickets::status.eq(saved.status),
         tickets::current_round.eq(saved.current_round),
-        tickets::primary_unit_id.eq(saved.primary_unit_id.map(|u| u.to_string())),
-        tickets::sign_due_at.eq(saved.sign_due_at.map(to_db)),
-        tickets::due_at.eq(saved.due_at.map(to_db)),
+        tickets::primary_unit_id.eq(saved.primary_unit_id.map(Id)),
+        tickets::sign_due_at.eq(saved.sign_due_at.map(At)),
+        tickets::due_at.eq(saved.due_at.map(At)),
         tickets::supervised.eq(saved.supervised),
         tickets::return_count.eq(saved.return_count),
         tickets::rework_count.eq(saved.rework_count),
         tickets::urge_count.eq(saved.urge_count),
-        tickets::merged_into_id.eq(saved.merged_into_id.map(|u| u.to_string())),
-        tickets::close_reason.eq(saved.close_reason.as_deref()),
-        tickets::closed_at.eq(saved.closed_at.map(to_db)),
+        tickets::merged_into_id.eq(saved.merged_into_id.map(Id)),
+        tickets::close_reason.eq(saved.close_reason.map(CloseReason::as_str)),
+        tickets::closed_at.eq(saved.closed_at.map(At)),
         tickets::callback_attempts.eq(saved.callback_attempts),
         tickets::called_back.eq(saved.called_back),
-        tickets::callback_due_at.eq(saved.callback_due_at.map(to_db)),
+        tickets::callback_due_at.eq(saved.callback_due_at.map(At)),
         tickets::overdue.eq(saved.overdue),
-        tickets::paused_at.eq(saved.paused_at.map(to_db)),
+        tickets::paused_at.eq(saved.paused_at.map(At)),
         tickets::pause_reason.eq(saved.pause_reason.as_deref()),
         tickets::version.eq(saved.version),
-        tickets::updated_at.eq(to_db(now)),
+        tickets::updated_at.eq(At(now)),
     ))
     .execute(conn)?;
     if updated == 0 {
@@ -385,7 +386,7 @@ pub fn save(
         }
         let notices = crate::domain::notify::notices(change, &decision.next);
         super::notifications::insert(conn, ticket.id, &notices, &change.details(), now)?;
-        let kind: EventKind = parse_text(change.kind())?;
+        let kind = change.kind();
         events::append(
             conn,
             &NewEvent {
@@ -406,46 +407,46 @@ pub fn save(
 #[derive(Insertable)]
 #[diesel(table_name = assignments, treat_none_as_null = true)]
 pub struct AssignmentInsert {
-    id: String,
-    ticket_id: String,
-    unit_id: String,
+    id: Id,
+    ticket_id: Id,
+    unit_id: Id,
     round: i32,
-    role: &'static str,
-    status: &'static str,
+    role: AssignmentRole,
+    status: AssignmentStatus,
     forced: bool,
-    dispatched_by: String,
-    dispatched_at: NaiveDateTime,
-    sign_due_at: NaiveDateTime,
-    due_at: NaiveDateTime,
-    original_due_at: NaiveDateTime,
-    signed_at: Option<NaiveDateTime>,
-    returned_at: Option<NaiveDateTime>,
+    dispatched_by: Id,
+    dispatched_at: At,
+    sign_due_at: At,
+    due_at: At,
+    original_due_at: At,
+    signed_at: Option<At>,
+    returned_at: Option<At>,
     return_reason: Option<String>,
-    replied_at: Option<NaiveDateTime>,
-    closed_at: Option<NaiveDateTime>,
+    replied_at: Option<At>,
+    closed_at: Option<At>,
     deadlines: String,
 }
 
 impl AssignmentInsert {
     pub fn new(a: &Assignment) -> Result<Self, StoreError> {
         Ok(Self {
-            id: a.id.to_string(),
-            ticket_id: a.ticket_id.to_string(),
-            unit_id: a.unit_id.to_string(),
+            id: Id(a.id),
+            ticket_id: Id(a.ticket_id),
+            unit_id: Id(a.unit_id),
             round: a.round,
-            role: a.role.as_str(),
-            status: a.status.as_str(),
+            role: a.role,
+            status: a.status,
             forced: a.forced,
-            dispatched_by: a.dispatched_by.to_string(),
-            dispatched_at: to_db(a.dispatched_at),
-            sign_due_at: to_db(a.sign_due_at()),
-            due_at: to_db(a.due_at()),
-            original_due_at: to_db(a.original_due_at),
-            signed_at: a.signed_at.map(to_db),
-            returned_at: a.returned_at.map(to_db),
+            dispatched_by: Id(a.dispatched_by),
+            dispatched_at: At(a.dispatched_at),
+            sign_due_at: At(a.sign_due_at()),
+            due_at: At(a.due_at()),
+            original_due_at: At(a.original_due_at),
+            signed_at: a.signed_at.map(At),
+            returned_at: a.returned_at.map(At),
             return_reason: a.return_reason.clone(),
-            replied_at: a.replied_at.map(to_db),
-            closed_at: a.closed_at.map(to_db),
+            replied_at: a.replied_at.map(At),
+            closed_at: a.closed_at.map(At),
             deadlines: deadlines_json(a)?,
         })
     }
@@ -459,17 +460,17 @@ pub fn insert_assignment(conn: &mut DbConnection, a: &Assignment) -> Result<(), 
 }
 
 fn update_assignment(conn: &mut DbConnection, a: &Assignment) -> Result<(), StoreError> {
-    diesel::update(assignments::table.find(a.id.to_string()))
+    diesel::update(assignments::table.find(Id(a.id)))
         .set((
-            assignments::status.eq(a.status.as_str()),
-            assignments::sign_due_at.eq(to_db(a.sign_due_at())),
-            assignments::due_at.eq(to_db(a.due_at())),
+            assignments::status.eq(a.status),
+            assignments::sign_due_at.eq(At(a.sign_due_at())),
+            assignments::due_at.eq(At(a.due_at())),
             assignments::deadlines.eq(deadlines_json(a)?),
-            assignments::signed_at.eq(a.signed_at.map(to_db)),
-            assignments::returned_at.eq(a.returned_at.map(to_db)),
+            assignments::signed_at.eq(a.signed_at.map(At)),
+            assignments::returned_at.eq(a.returned_at.map(At)),
             assignments::return_reason.eq(a.return_reason.as_deref()),
-            assignments::replied_at.eq(a.replied_at.map(to_db)),
-            assignments::closed_at.eq(a.closed_at.map(to_db)),
+            assignments::replied_at.eq(a.replied_at.map(At)),
+            assignments::closed_at.eq(a.closed_at.map(At)),
         ))
         .execute(conn)?;
     Ok(())
@@ -479,34 +480,34 @@ fn update_assignment(conn: &mut DbConnection, a: &Assignment) -> Result<(), Stor
 #[derive(Insertable)]
 #[diesel(table_name = extension_requests, treat_none_as_null = true)]
 pub struct ExtensionInsert {
-    id: String,
-    ticket_id: String,
-    assignment_id: String,
-    unit_id: String,
-    requested_due_at: NaiveDateTime,
+    id: Id,
+    ticket_id: Id,
+    assignment_id: Id,
+    unit_id: Id,
+    requested_due_at: At,
     reason: String,
-    status: &'static str,
-    requested_by: Option<String>,
-    requested_at: NaiveDateTime,
-    decided_by: Option<String>,
-    decided_at: Option<NaiveDateTime>,
+    status: ExtensionStatus,
+    requested_by: Option<Id>,
+    requested_at: At,
+    decided_by: Option<Id>,
+    decided_at: Option<At>,
     note: Option<String>,
 }
 
 impl ExtensionInsert {
     pub fn new(ticket_id: Uuid, e: &ExtensionRequest) -> Self {
         Self {
-            id: e.id.to_string(),
-            ticket_id: ticket_id.to_string(),
-            assignment_id: e.assignment_id.to_string(),
-            unit_id: e.unit_id.to_string(),
-            requested_due_at: to_db(e.requested_due_at),
+            id: Id(e.id),
+            ticket_id: Id(ticket_id),
+            assignment_id: Id(e.assignment_id),
+            unit_id: Id(e.unit_id),
+            requested_due_at: At(e.requested_due_at),
             reason: e.reason.clone(),
-            status: e.status.as_str(),
-            requested_by: e.requested_by.map(|u| u.to_string()),
-            requested_at: to_db(e.requested_at),
-            decided_by: e.decided_by.map(|u| u.to_string()),
-            decided_at: e.decided_at.map(to_db),
+            status: e.status,
+            requested_by: e.requested_by.map(Id),
+            requested_at: At(e.requested_at),
+            decided_by: e.decided_by.map(Id),
+            decided_at: e.decided_at.map(At),
             note: e.note.clone(),
         }
     }
@@ -524,11 +525,11 @@ fn insert_extension(
 }
 
 fn update_extension(conn: &mut DbConnection, e: &ExtensionRequest) -> Result<(), StoreError> {
-    diesel::update(extension_requests::table.find(e.id.to_string()))
+    diesel::update(extension_requests::table.find(Id(e.id)))
         .set((
-            extension_requests::status.eq(e.status.as_str()),
-            extension_requests::decided_by.eq(e.decided_by.map(|u| u.to_string())),
-            extension_requests::decided_at.eq(e.decided_at.map(to_db)),
+            extension_requests::status.eq(e.status),
+            extension_requests::decided_by.eq(e.decided_by.map(Id)),
+            extension_requests::decided_at.eq(e.decided_at.map(At)),
             extension_requests::note.eq(e.note.as_deref()),
         ))
         .execute(conn)?;
@@ -539,35 +540,35 @@ fn update_extension(conn: &mut DbConnection, e: &ExtensionRequest) -> Result<(),
 #[derive(Insertable)]
 #[diesel(table_name = supervisions, treat_none_as_null = true)]
 pub struct SupervisionInsert {
-    id: String,
-    ticket_id: String,
-    unit_id: String,
+    id: Id,
+    ticket_id: Id,
+    unit_id: Id,
     reason: String,
-    deadline: NaiveDateTime,
+    deadline: At,
     automatic: bool,
-    status: &'static str,
-    opened_by: Option<String>,
-    opened_at: NaiveDateTime,
+    status: SupervisionStatus,
+    opened_by: Option<Id>,
+    opened_at: At,
     outcome: Option<String>,
-    closed_by: Option<String>,
-    closed_at: Option<NaiveDateTime>,
+    closed_by: Option<Id>,
+    closed_at: Option<At>,
 }
 
 impl SupervisionInsert {
     pub fn new(ticket_id: Uuid, s: &Supervision) -> Self {
         Self {
-            id: s.id.to_string(),
-            ticket_id: ticket_id.to_string(),
-            unit_id: s.unit_id.to_string(),
+            id: Id(s.id),
+            ticket_id: Id(ticket_id),
+            unit_id: Id(s.unit_id),
             reason: s.reason.clone(),
-            deadline: to_db(s.deadline),
+            deadline: At(s.deadline),
             automatic: s.automatic,
-            status: s.status.as_str(),
-            opened_by: s.opened_by.map(|u| u.to_string()),
-            opened_at: to_db(s.opened_at),
+            status: s.status,
+            opened_by: s.opened_by.map(Id),
+            opened_at: At(s.opened_at),
             outcome: s.outcome.clone(),
-            closed_by: s.closed_by.map(|u| u.to_string()),
-            closed_at: s.closed_at.map(to_db),
+            closed_by: s.closed_by.map(Id),
+            closed_at: s.closed_at.map(At),
         }
     }
 }
@@ -584,12 +585,12 @@ fn insert_supervision(
 }
 
 fn update_supervision(conn: &mut DbConnection, s: &Supervision) -> Result<(), StoreError> {
-    diesel::update(supervisions::table.find(s.id.to_string()))
+    diesel::update(supervisions::table.find(Id(s.id)))
         .set((
-            supervisions::status.eq(s.status.as_str()),
+            supervisions::status.eq(s.status),
             supervisions::outcome.eq(s.outcome.as_deref()),
-            supervisions::closed_by.eq(s.closed_by.map(|u| u.to_string())),
-            supervisions::closed_at.eq(s.closed_at.map(to_db)),
+            supervisions::closed_by.eq(s.closed_by.map(Id)),
+            supervisions::closed_at.eq(s.closed_at.map(At)),
         ))
         .execute(conn)?;
     Ok(())
@@ -598,14 +599,14 @@ fn update_supervision(conn: &mut DbConnection, s: &Supervision) -> Result<(), St
 #[derive(Insertable)]
 #[diesel(table_name = urges, treat_none_as_null = true)]
 pub struct UrgeInsert {
-    id: String,
-    ticket_id: String,
-    assignment_id: String,
-    unit_id: String,
-    kind: &'static str,
+    id: Id,
+    ticket_id: Id,
+    assignment_id: Id,
+    unit_id: Id,
+    kind: UrgeKind,
     note: Option<String>,
-    created_by: Option<String>,
-    created_at: NaiveDateTime,
+    created_by: Option<Id>,
+    created_at: At,
     rung: Option<&'static str>,
     timer: Option<&'static str>,
 }
@@ -613,36 +614,36 @@ pub struct UrgeInsert {
 #[derive(Insertable)]
 #[diesel(table_name = callbacks, treat_none_as_null = true)]
 pub struct CallbackInsert {
-    id: String,
-    ticket_id: String,
+    id: Id,
+    ticket_id: Id,
     attempt: i32,
     reached: bool,
     satisfaction: Option<&'static str>,
     resolved: Option<bool>,
     comment: Option<String>,
-    created_by: Option<String>,
-    created_at: NaiveDateTime,
-    unit_id: Option<String>,
+    created_by: Option<Id>,
+    created_at: At,
+    unit_id: Option<Id>,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = replies, treat_none_as_null = true)]
 pub struct ReplyInsert {
-    id: String,
-    ticket_id: String,
-    assignment_id: String,
-    unit_id: String,
+    id: Id,
+    ticket_id: Id,
+    assignment_id: Id,
+    unit_id: Id,
     kind: &'static str,
     result: Option<&'static str>,
     body: String,
-    contacted_at: Option<NaiveDateTime>,
+    contacted_at: Option<At>,
     contact_method: Option<&'static str>,
     contact_outcome: Option<String>,
     no_contact_reason: Option<String>,
-    created_by: Option<String>,
-    created_at: NaiveDateTime,
+    created_by: Option<Id>,
+    created_at: At,
     /// The due time in force when a primary unit replied, for the on-time rate.
-    due_at: Option<NaiveDateTime>,
+    due_at: Option<At>,
 }
 
 /// A row a change carries beside the timeline.
@@ -662,7 +663,7 @@ pub fn record(
     actor: Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<Record>, StoreError> {
-    let by = actor.user_id.map(|u| u.to_string());
+    let by = actor.user_id.map(Id);
     Ok(match change {
         Change::Urged {
             urge_id,
@@ -673,14 +674,14 @@ pub fn record(
             rung,
             timer,
         } => Some(Record::Urge(UrgeInsert {
-            id: urge_id.to_string(),
-            ticket_id: ticket_id.to_string(),
-            assignment_id: assignment_id.to_string(),
-            unit_id: unit_id.to_string(),
-            kind: kind.as_str(),
+            id: Id(*urge_id),
+            ticket_id: Id(ticket_id),
+            assignment_id: Id(*assignment_id),
+            unit_id: Id(*unit_id),
+            kind: *kind,
             note: note.clone(),
             created_by: by,
-            created_at: to_db(now),
+            created_at: At(now),
             rung: rung.map(|r| r.as_str()),
             timer: timer.map(|t| t.as_str()),
         })),
@@ -692,16 +693,16 @@ pub fn record(
             resolved,
             comment,
         } => Some(Record::Callback(CallbackInsert {
-            id: callback_id.to_string(),
-            ticket_id: ticket_id.to_string(),
+            id: Id(*callback_id),
+            ticket_id: Id(ticket_id),
             attempt: *attempt,
             reached: *reached,
             satisfaction: satisfaction.map(Satisfaction::as_str),
             resolved: *resolved,
             comment: comment.clone(),
             created_by: by,
-            created_at: to_db(now),
-            unit_id: decision.next.primary_unit_id().map(|u| u.to_string()),
+            created_at: At(now),
+            unit_id: decision.next.primary_unit_id().map(Id),
         })),
         Change::Replied {
             assignment_id,
@@ -760,7 +761,7 @@ fn reply(
             method,
             outcome,
         }) => (
-            Some(to_db(*at)),
+            Some(At(*at)),
             Some(method.as_str()),
             Some(outcome.clone()),
             None,
@@ -770,10 +771,10 @@ fn reply(
     };
     Ok(Record::Reply(
         ReplyInsert {
-            id: reply_id.to_string(),
-            ticket_id: ticket_id.to_string(),
-            assignment_id: assignment_id.to_string(),
-            unit_id: assignment.unit_id.to_string(),
+            id: Id(reply_id),
+            ticket_id: Id(ticket_id),
+            assignment_id: Id(assignment_id),
+            unit_id: Id(assignment.unit_id),
             kind: if result.is_some() { "reply" } else { "opinion" },
             result: result.map(ReplyResult::as_str),
             body: content.text.clone(),
@@ -781,9 +782,9 @@ fn reply(
             contact_method: method,
             contact_outcome: outcome,
             no_contact_reason: no_contact,
-            created_by: actor.user_id.map(|u| u.to_string()),
-            created_at: to_db(now),
-            due_at: result.is_some().then(|| to_db(assignment.due_at())),
+            created_by: actor.user_id.map(Id),
+            created_at: At(now),
+            due_at: result.is_some().then(|| At(assignment.due_at())),
         },
         content.attachment_ids.clone(),
     ))
@@ -807,21 +808,22 @@ fn write_record(
                 .execute(conn)?;
         }
         Record::Reply(row, attachment_ids) => {
-            let reply_id = row.id.clone();
+            let reply_id = row.id;
             diesel::insert_into(replies::table)
                 .values(row)
                 .execute(conn)?;
             if !attachment_ids.is_empty() {
-                let ids: Vec<String> = attachment_ids.iter().map(Uuid::to_string).collect();
+                let ids: Vec<Id> = attachment_ids.iter().copied().map(Id).collect();
+                let wanted = ids.len();
                 let linked = diesel::update(
                     attachments::table
-                        .filter(attachments::id.eq_any(&ids))
-                        .filter(attachments::ticket_id.eq(ticket_id.to_string()))
+                        .filter(attachments::id.eq_any(ids))
+                        .filter(attachments::ticket_id.eq(Id(ticket_id)))
                         .filter(attachments::reply_id.is_null()),
                 )
                 .set(attachments::reply_id.eq(reply_id))
                 .execute(conn)?;
-                if linked != ids.len() {
+                if linked != wanted {
                     return Err(StoreError::corrupt(
                         "attachments were checked but could not be linked",
                     ));
@@ -848,22 +850,22 @@ pub struct ReplyRecord {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = replies)]
 struct ReplyRow {
-    id: String,
-    assignment_id: String,
-    unit_id: String,
-    result: Option<String>,
+    id: Uuid,
+    assignment_id: Uuid,
+    unit_id: Uuid,
+    result: Option<ReplyResult>,
     body: String,
-    contacted_at: Option<NaiveDateTime>,
-    contact_method: Option<String>,
+    contacted_at: Option<DateTime<Utc>>,
+    contact_method: Option<ContactMethod>,
     contact_outcome: Option<String>,
     no_contact_reason: Option<String>,
-    created_by: Option<String>,
-    created_at: NaiveDateTime,
+    created_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
 }
 
 pub fn replies(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<ReplyRecord>, StoreError> {
     let rows: Vec<ReplyRow> = replies::table
-        .filter(replies::ticket_id.eq(ticket_id.to_string()))
+        .filter(replies::ticket_id.eq(Id(ticket_id)))
         .order((replies::created_at.asc(), replies::id.asc()))
         .select(ReplyRow::as_select())
         .load(conn)?;
@@ -876,28 +878,29 @@ pub fn replies(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<ReplyReco
                 r.no_contact_reason,
             ) {
                 (Some(at), Some(method), Some(outcome), _) => Some(ContactRecord::Reached {
-                    at: from_db(at),
-                    method: parse_text(&method)?,
+                    at,
+                    method,
                     outcome,
                 }),
                 (_, _, _, Some(reason)) => Some(ContactRecord::Impossible { reason }),
                 _ => None,
             };
             Ok(ReplyRecord {
-                id: parse_uuid(&r.id)?,
-                assignment_id: parse_uuid(&r.assignment_id)?,
-                unit_id: parse_uuid(&r.unit_id)?,
-                result: r.result.as_deref().map(parse_text).transpose()?,
+                id: r.id,
+                assignment_id: r.assignment_id,
+                unit_id: r.unit_id,
+                result: r.result,
                 text: r.body,
                 contact,
-                created_by: parse_opt_uuid(r.created_by.as_deref())?,
-                created_at: from_db(r.created_at),
+                created_by: r.created_by,
+                created_at: r.created_at,
             })
         })
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = callbacks)]
 pub struct CallbackRecord {
     pub id: Uuid,
     pub attempt: i32,
@@ -909,45 +912,19 @@ pub struct CallbackRecord {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = callbacks)]
-struct CallbackRow {
-    id: String,
-    attempt: i32,
-    reached: bool,
-    satisfaction: Option<String>,
-    resolved: Option<bool>,
-    comment: Option<String>,
-    created_by: Option<String>,
-    created_at: NaiveDateTime,
-}
-
 pub fn callbacks(
     conn: &mut DbConnection,
     ticket_id: Uuid,
 ) -> Result<Vec<CallbackRecord>, StoreError> {
-    let rows: Vec<CallbackRow> = callbacks::table
-        .filter(callbacks::ticket_id.eq(ticket_id.to_string()))
+    Ok(callbacks::table
+        .filter(callbacks::ticket_id.eq(Id(ticket_id)))
         .order((callbacks::created_at.asc(), callbacks::id.asc()))
-        .select(CallbackRow::as_select())
-        .load(conn)?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(CallbackRecord {
-                id: parse_uuid(&r.id)?,
-                attempt: r.attempt,
-                reached: r.reached,
-                satisfaction: r.satisfaction.as_deref().map(parse_text).transpose()?,
-                resolved: r.resolved,
-                comment: r.comment,
-                created_by: parse_opt_uuid(r.created_by.as_deref())?,
-                created_at: from_db(r.created_at),
-            })
-        })
-        .collect()
+        .select(CallbackRecord::as_select())
+        .load(conn)?)
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = urges)]
 pub struct UrgeRecord {
     pub id: Uuid,
     pub assignment_id: Uuid,
@@ -961,39 +938,10 @@ pub struct UrgeRecord {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = urges)]
-struct UrgeRow {
-    id: String,
-    assignment_id: String,
-    unit_id: String,
-    kind: String,
-    note: Option<String>,
-    timer: Option<String>,
-    rung: Option<String>,
-    created_by: Option<String>,
-    created_at: NaiveDateTime,
-}
-
 pub fn urges(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<UrgeRecord>, StoreError> {
-    let rows: Vec<UrgeRow> = urges::table
-        .filter(urges::ticket_id.eq(ticket_id.to_string()))
+    Ok(urges::table
+        .filter(urges::ticket_id.eq(Id(ticket_id)))
         .order((urges::created_at.asc(), urges::id.asc()))
-        .select(UrgeRow::as_select())
-        .load(conn)?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(UrgeRecord {
-                id: parse_uuid(&r.id)?,
-                assignment_id: parse_uuid(&r.assignment_id)?,
-                unit_id: parse_uuid(&r.unit_id)?,
-                kind: parse_text(&r.kind)?,
-                note: r.note,
-                timer: r.timer.as_deref().map(parse_text).transpose()?,
-                rung: r.rung.as_deref().map(parse_text).transpose()?,
-                created_by: parse_opt_uuid(r.created_by.as_deref())?,
-                created_at: from_db(r.created_at),
-            })
-        })
-        .collect()
+        .select(UrgeRecord::as_select())
+        .load(conn)?)
 }

@@ -26,9 +26,9 @@ pub mod notifications;
 pub mod policy;
 pub mod reports;
 pub mod schema;
+pub mod sql;
 pub mod throttle;
 pub mod tickets;
-mod time;
 pub mod units;
 pub mod users;
 
@@ -43,7 +43,6 @@ use diesel::r2d2::{self, CustomizeConnection, ManageConnection, Pool, PooledConn
 use diesel::sqlite::SqliteConnection;
 
 pub use error::{Outage, StoreError, outage};
-pub use time::{from_db, to_db};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -719,22 +718,6 @@ mod tests {
         let malformed = DatabaseUrl::parse("postgres:app:s3cret@db").unwrap_err();
         assert!(!malformed.to_string().contains("s3cret"));
     }
-}
-
-pub(crate) fn parse_uuid(value: &str) -> Result<uuid::Uuid, StoreError> {
-    uuid::Uuid::parse_str(value).map_err(|_| StoreError::corrupt(format!("bad id `{value}`")))
-}
-
-pub(crate) fn parse_opt_uuid(value: Option<&str>) -> Result<Option<uuid::Uuid>, StoreError> {
-    value.map(parse_uuid).transpose()
-}
-
-pub(crate) fn parse_text<T>(value: &str) -> Result<T, StoreError>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    value.parse().map_err(StoreError::corrupt)
 }
 
 /// Escapes `%`, `_` and `\` so that user text matches literally inside a `LIKE … ESCAPE '\'`

@@ -1,12 +1,13 @@
 //! The notification feeds: what a unit (or the hotline office) should look at, with one read
 //! mark shared by its people.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{notifications, tickets};
-use super::{DbConnection, StoreError, from_db, parse_opt_uuid, parse_uuid, to_db};
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError};
 use crate::domain::notify::{Audience, Notice};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,9 +23,9 @@ pub struct Notification {
     pub read_by: Option<Uuid>,
 }
 
-fn audience_columns(audience: Audience) -> (&'static str, Option<String>) {
+fn audience_columns(audience: Audience) -> (&'static str, Option<Id>) {
     match audience {
-        Audience::Unit(unit) => ("unit", Some(unit.to_string())),
+        Audience::Unit(unit) => ("unit", Some(Id(unit))),
         Audience::Office => ("office", None),
     }
 }
@@ -41,13 +42,13 @@ pub fn insert(
         let (audience, unit) = audience_columns(notice.audience);
         diesel::insert_into(notifications::table)
             .values((
-                notifications::id.eq(Uuid::now_v7().to_string()),
+                notifications::id.eq(Id(Uuid::now_v7())),
                 notifications::audience.eq(audience),
                 notifications::unit_id.eq(unit),
-                notifications::ticket_id.eq(ticket_id.to_string()),
+                notifications::ticket_id.eq(Id(ticket_id)),
                 notifications::kind.eq(notice.kind),
                 notifications::details.eq(details.to_string()),
-                notifications::created_at.eq(to_db(now)),
+                notifications::created_at.eq(At(now)),
             ))
             .execute(conn)?;
     }
@@ -55,29 +56,29 @@ pub fn insert(
 }
 
 type Row = (
+    Uuid,
+    Uuid,
     String,
     String,
     String,
     String,
-    String,
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<Uuid>,
 );
 
 fn into_notification(row: Row) -> Result<Notification, StoreError> {
     let (id, ticket_id, number, title, kind, details, created_at, read_at, read_by) = row;
     Ok(Notification {
-        id: parse_uuid(&id)?,
-        ticket_id: parse_uuid(&ticket_id)?,
+        id,
+        ticket_id,
         ticket_number: number,
         ticket_title: title,
         kind,
         details: serde_json::from_str(&details).map_err(StoreError::corrupt)?,
-        created_at: from_db(created_at),
-        read_at: read_at.map(from_db),
-        read_by: parse_opt_uuid(read_by.as_deref())?,
+        created_at,
+        read_at,
+        read_by,
     })
 }
 
@@ -112,7 +113,7 @@ pub fn list(
         query = query.filter(notifications::read_at.is_null());
     }
     if let Some(before) = before {
-        query = query.filter(notifications::id.lt(before.to_string()));
+        query = query.filter(notifications::id.lt(Id(before)));
     }
     let rows: Vec<Row> = query
         .order(notifications::id.desc())
@@ -150,7 +151,7 @@ pub fn mark_read(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let exists: i64 = notifications::table
-        .filter(notifications::id.eq(id.to_string()))
+        .filter(notifications::id.eq(Id(id)))
         .filter(in_audience(audience))
         .count()
         .get_result(conn)?;
@@ -159,12 +160,12 @@ pub fn mark_read(
     }
     diesel::update(
         notifications::table
-            .filter(notifications::id.eq(id.to_string()))
+            .filter(notifications::id.eq(Id(id)))
             .filter(notifications::read_at.is_null()),
     )
     .set((
-        notifications::read_at.eq(to_db(now)),
-        notifications::read_by.eq(by.to_string()),
+        notifications::read_at.eq(At(now)),
+        notifications::read_by.eq(Id(by)),
     ))
     .execute(conn)?;
     Ok(())
@@ -183,8 +184,8 @@ pub fn mark_all_read(
             .filter(notifications::read_at.is_null()),
     )
     .set((
-        notifications::read_at.eq(to_db(now)),
-        notifications::read_by.eq(by.to_string()),
+        notifications::read_at.eq(At(now)),
+        notifications::read_by.eq(Id(by)),
     ))
     .execute(conn)?)
 }

@@ -1,11 +1,12 @@
 //! The SLA policy in force: the newest stored version, or the built-in default before any.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::sla_policies;
-use super::{DbConnection, StoreError, from_db, parse_opt_uuid, to_db};
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError};
 use crate::domain::policy::Policy;
 
 /// A policy with where it came from.
@@ -19,7 +20,7 @@ pub struct PolicyVersion {
 }
 
 pub fn current(conn: &mut DbConnection) -> Result<PolicyVersion, StoreError> {
-    let row: Option<(i64, String, Option<String>, NaiveDateTime)> = sla_policies::table
+    let row: Option<(i64, String, Option<Uuid>, DateTime<Utc>)> = sla_policies::table
         .order(sla_policies::id.desc())
         .select((
             sla_policies::id,
@@ -40,8 +41,8 @@ pub fn current(conn: &mut DbConnection) -> Result<PolicyVersion, StoreError> {
         Some((id, body, created_by, created_at)) => Ok(PolicyVersion {
             policy: serde_json::from_str(&body).map_err(StoreError::corrupt)?,
             version: Some(id),
-            created_by: parse_opt_uuid(created_by.as_deref())?,
-            created_at: Some(from_db(created_at)),
+            created_by,
+            created_at: Some(created_at),
         }),
     }
 }
@@ -56,8 +57,8 @@ pub fn replace(
     diesel::insert_into(sla_policies::table)
         .values((
             sla_policies::body.eq(serde_json::to_string(policy).map_err(StoreError::corrupt)?),
-            sla_policies::created_by.eq(by.to_string()),
-            sla_policies::created_at.eq(to_db(now)),
+            sla_policies::created_by.eq(Id(by)),
+            sla_policies::created_at.eq(At(now)),
         ))
         .execute(conn)?;
     current(conn)

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -12,17 +12,20 @@ use super::schema::{
     appeals, assessment_bonuses, assessment_rules, published_bulletins, tickets, typical_cases,
     units,
 };
-use super::{DbConnection, StoreError, from_db, parse_opt_uuid, parse_text, parse_uuid, to_db};
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError};
+use crate::domain::assessment::AppealStatus;
 use crate::domain::assessment::Rules;
 use crate::domain::figures::{Exemption, TypicalCase, VolumeCount};
 use crate::domain::period::{Month, Period};
+use crate::domain::ticket::{Channel, TicketStatus, TicketType};
 
 type VolumeRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
+    Channel,
+    TicketType,
+    Option<Uuid>,
+    Option<Uuid>,
+    TicketStatus,
     i32,
     i64,
 );
@@ -31,8 +34,8 @@ type VolumeRow = (
 /// whether they were ever dispatched.
 pub fn volume(conn: &mut DbConnection, period: &Period) -> Result<Vec<VolumeCount>, StoreError> {
     let rows: Vec<VolumeRow> = tickets::table
-        .filter(tickets::created_at.ge(to_db(period.from)))
-        .filter(tickets::created_at.lt(to_db(period.to)))
+        .filter(tickets::created_at.ge(At(period.from)))
+        .filter(tickets::created_at.lt(At(period.to)))
         .group_by((
             tickets::channel,
             tickets::ticket_type,
@@ -51,21 +54,20 @@ pub fn volume(conn: &mut DbConnection, period: &Period) -> Result<Vec<VolumeCoun
             count_star(),
         ))
         .load(conn)?;
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(
-            |(channel, ticket_type, category, area, status, round, count)| {
-                Ok(VolumeCount {
-                    channel: parse_text(&channel)?,
-                    ticket_type: parse_text(&ticket_type)?,
-                    category_id: parse_opt_uuid(category.as_deref())?,
-                    area_unit_id: parse_opt_uuid(area.as_deref())?,
-                    status: parse_text(&status)?,
-                    dispatched: round > 0,
-                    count: count as u64,
-                })
+            |(channel, ticket_type, category_id, area_unit_id, status, round, count)| VolumeCount {
+                channel,
+                ticket_type,
+                category_id,
+                area_unit_id,
+                status,
+                dispatched: round > 0,
+                count: count as u64,
             },
         )
-        .collect()
+        .collect())
 }
 
 /// When each ticket of `period` was registered.
@@ -73,12 +75,11 @@ pub fn registered_at(
     conn: &mut DbConnection,
     period: &Period,
 ) -> Result<Vec<DateTime<Utc>>, StoreError> {
-    let rows: Vec<NaiveDateTime> = tickets::table
-        .filter(tickets::created_at.ge(to_db(period.from)))
-        .filter(tickets::created_at.lt(to_db(period.to)))
+    Ok(tickets::table
+        .filter(tickets::created_at.ge(At(period.from)))
+        .filter(tickets::created_at.lt(At(period.to)))
         .select(tickets::created_at)
-        .load(conn)?;
-    Ok(rows.into_iter().map(from_db).collect())
+        .load(conn)?)
 }
 
 /// A version of the assessment rules.
@@ -92,13 +93,13 @@ pub struct RulesVersion {
 }
 
 fn rules_version(
-    (effective_from, body, created_by, created_at): (String, String, Option<String>, NaiveDateTime),
+    (effective_from, body, created_by, created_at): (String, String, Option<Uuid>, DateTime<Utc>),
 ) -> Result<RulesVersion, StoreError> {
     Ok(RulesVersion {
         effective_from: Some(Month::parse(&effective_from).map_err(StoreError::corrupt)?),
         rules: serde_json::from_str(&body).map_err(StoreError::corrupt)?,
-        created_by: parse_opt_uuid(created_by.as_deref())?,
-        created_at: Some(from_db(created_at)),
+        created_by,
+        created_at: Some(created_at),
     })
 }
 
@@ -160,8 +161,8 @@ pub fn put_rules(
         .values((
             assessment_rules::effective_from.eq(month.to_string()),
             assessment_rules::body.eq(body),
-            assessment_rules::created_by.eq(Some(by.to_string())),
-            assessment_rules::created_at.eq(to_db(now)),
+            assessment_rules::created_by.eq(Some(Id(by))),
+            assessment_rules::created_at.eq(At(now)),
         ))
         .execute(conn)?;
     Ok(RulesVersion {
@@ -173,7 +174,8 @@ pub fn put_rules(
 }
 
 /// A unit's bonus (附加分) for a month.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = assessment_bonuses)]
 pub struct Bonus {
     pub unit_id: Uuid,
     pub points: f64,
@@ -183,28 +185,11 @@ pub struct Bonus {
 }
 
 pub fn bonuses(conn: &mut DbConnection, month: Month) -> Result<Vec<Bonus>, StoreError> {
-    let rows: Vec<(String, f64, String, Option<String>, NaiveDateTime)> = assessment_bonuses::table
+    Ok(assessment_bonuses::table
         .filter(assessment_bonuses::month.eq(month.to_string()))
         .order(assessment_bonuses::unit_id.asc())
-        .select((
-            assessment_bonuses::unit_id,
-            assessment_bonuses::points,
-            assessment_bonuses::reason,
-            assessment_bonuses::set_by,
-            assessment_bonuses::set_at,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(unit, points, reason, set_by, set_at)| {
-            Ok(Bonus {
-                unit_id: parse_uuid(&unit)?,
-                points,
-                reason,
-                set_by: parse_opt_uuid(set_by.as_deref())?,
-                set_at: from_db(set_at),
-            })
-        })
-        .collect()
+        .select(Bonus::as_select())
+        .load(conn)?)
 }
 
 pub fn bonus_points(
@@ -219,21 +204,21 @@ pub fn bonus_points(
 
 /// Sets (or replaces) a unit's bonus for a month.
 pub fn set_bonus(conn: &mut DbConnection, month: Month, bonus: &Bonus) -> Result<(), StoreError> {
-    let key = (month.to_string(), bonus.unit_id.to_string());
+    let month = month.to_string();
     diesel::delete(
         assessment_bonuses::table
-            .filter(assessment_bonuses::month.eq(&key.0))
-            .filter(assessment_bonuses::unit_id.eq(&key.1)),
+            .filter(assessment_bonuses::month.eq(&month))
+            .filter(assessment_bonuses::unit_id.eq(Id(bonus.unit_id))),
     )
     .execute(conn)?;
     diesel::insert_into(assessment_bonuses::table)
         .values((
-            assessment_bonuses::month.eq(key.0),
-            assessment_bonuses::unit_id.eq(key.1),
+            assessment_bonuses::month.eq(month),
+            assessment_bonuses::unit_id.eq(Id(bonus.unit_id)),
             assessment_bonuses::points.eq(bonus.points),
             assessment_bonuses::reason.eq(&bonus.reason),
-            assessment_bonuses::set_by.eq(bonus.set_by.map(|u| u.to_string())),
-            assessment_bonuses::set_at.eq(to_db(bonus.set_at)),
+            assessment_bonuses::set_by.eq(bonus.set_by.map(Id)),
+            assessment_bonuses::set_at.eq(At(bonus.set_at)),
         ))
         .execute(conn)?;
     Ok(())
@@ -251,11 +236,11 @@ pub fn flag_typical(
     unflag_typical(conn, ticket_id)?;
     diesel::insert_into(typical_cases::table)
         .values((
-            typical_cases::ticket_id.eq(ticket_id.to_string()),
+            typical_cases::ticket_id.eq(Id(ticket_id)),
             typical_cases::polarity.eq(if positive { "positive" } else { "negative" }),
             typical_cases::note.eq(note),
-            typical_cases::flagged_by.eq(Some(by.to_string())),
-            typical_cases::flagged_at.eq(to_db(now)),
+            typical_cases::flagged_by.eq(Some(Id(by))),
+            typical_cases::flagged_at.eq(At(now)),
         ))
         .execute(conn)?;
     Ok(())
@@ -263,7 +248,7 @@ pub fn flag_typical(
 
 /// `true` when the ticket was flagged.
 pub fn unflag_typical(conn: &mut DbConnection, ticket_id: Uuid) -> Result<bool, StoreError> {
-    Ok(diesel::delete(typical_cases::table.find(ticket_id.to_string())).execute(conn)? > 0)
+    Ok(diesel::delete(typical_cases::table.find(Id(ticket_id))).execute(conn)? > 0)
 }
 
 /// The cases flagged in `period`, oldest first.
@@ -271,13 +256,13 @@ pub fn typical_cases(
     conn: &mut DbConnection,
     period: &Period,
 ) -> Result<Vec<TypicalCase>, StoreError> {
-    let rows: Vec<(String, String, String, String, Option<String>, String)> = typical_cases::table
+    let rows: Vec<(Uuid, String, String, String, Option<String>, String)> = typical_cases::table
         .inner_join(
             tickets::table
                 .left_join(units::table.on(units::id.nullable().eq(tickets::primary_unit_id))),
         )
-        .filter(typical_cases::flagged_at.ge(to_db(period.from)))
-        .filter(typical_cases::flagged_at.lt(to_db(period.to)))
+        .filter(typical_cases::flagged_at.ge(At(period.from)))
+        .filter(typical_cases::flagged_at.lt(At(period.to)))
         .order((
             typical_cases::flagged_at.asc(),
             typical_cases::ticket_id.asc(),
@@ -291,35 +276,28 @@ pub fn typical_cases(
             typical_cases::note,
         ))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(ticket, number, title, polarity, unit, note)| {
-            Ok(TypicalCase {
-                ticket_id: parse_uuid(&ticket)?,
+    Ok(rows
+        .into_iter()
+        .map(
+            |(ticket_id, number, title, polarity, unit, note)| TypicalCase {
+                ticket_id,
                 number,
                 title,
                 unit,
                 positive: polarity == "positive",
                 note,
-            })
-        })
-        .collect()
+            },
+        )
+        .collect())
 }
 
 /// Every granted appeal, with what the bulletin's notes show of it.
 pub fn granted_appeals(conn: &mut DbConnection) -> Result<Vec<Exemption>, StoreError> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-    );
+    type Row = (Uuid, String, Uuid, String, String, String, Option<String>);
     let rows: Vec<Row> = appeals::table
         .inner_join(tickets::table)
         .inner_join(units::table.on(units::id.eq(appeals::unit_id)))
-        .filter(appeals::status.eq("granted"))
+        .filter(appeals::status.eq(AppealStatus::Granted))
         .order(appeals::decided_at.asc())
         .select((
             appeals::ticket_id,
@@ -331,19 +309,20 @@ pub fn granted_appeals(conn: &mut DbConnection) -> Result<Vec<Exemption>, StoreE
             appeals::decision_note,
         ))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(ticket, number, unit, name, subject, reason, note)| {
-            Ok(Exemption {
-                ticket_id: parse_uuid(&ticket)?,
+    Ok(rows
+        .into_iter()
+        .map(
+            |(ticket_id, number, unit_id, unit, subject, reason, decision_note)| Exemption {
+                ticket_id,
                 number,
-                unit_id: parse_uuid(&unit)?,
-                unit: name,
+                unit_id,
+                unit,
                 subject,
                 reason,
-                decision_note: note,
-            })
-        })
-        .collect()
+                decision_note,
+            },
+        )
+        .collect())
 }
 
 /// The JSON body of the month's published bulletin, as frozen.
@@ -375,8 +354,8 @@ pub fn publish(
         .values((
             published_bulletins::month.eq(month.to_string()),
             published_bulletins::body.eq(body),
-            published_bulletins::published_by.eq(Some(by.to_string())),
-            published_bulletins::published_at.eq(to_db(now)),
+            published_bulletins::published_by.eq(Some(Id(by))),
+            published_bulletins::published_at.eq(At(now)),
         ))
         .execute(conn)?;
     Ok(())
@@ -386,7 +365,7 @@ pub fn publish(
 pub fn published_months(
     conn: &mut DbConnection,
 ) -> Result<Vec<(Month, DateTime<Utc>)>, StoreError> {
-    let rows: Vec<(String, NaiveDateTime)> = published_bulletins::table
+    let rows: Vec<(String, DateTime<Utc>)> = published_bulletins::table
         .order(published_bulletins::month.desc())
         .select((
             published_bulletins::month,
@@ -394,11 +373,6 @@ pub fn published_months(
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(month, at)| {
-            Ok((
-                Month::parse(&month).map_err(StoreError::corrupt)?,
-                from_db(at),
-            ))
-        })
+        .map(|(month, at)| Ok((Month::parse(&month).map_err(StoreError::corrupt)?, at)))
         .collect()
 }

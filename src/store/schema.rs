@@ -3,53 +3,65 @@
 //! backend's migrations actually create.
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     units (id) {
-        id -> Text,
+        id -> Uid,
         code -> Text,
         name -> Text,
         kind -> Text,
-        parent_id -> Nullable<Text>,
+        parent_id -> Nullable<Uid>,
         sort_order -> Integer,
         active -> Bool,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     users (id) {
-        id -> Text,
+        id -> Uid,
         username -> Text,
         display_name -> Text,
         password_hash -> Text,
         role -> Text,
-        unit_id -> Nullable<Text>,
+        unit_id -> Nullable<Uid>,
         channel -> Nullable<Text>,
         active -> Bool,
         must_change_password -> Bool,
         token_generation -> BigInt,
-        last_login_at -> Nullable<Timestamp>,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
+        last_login_at -> Nullable<UtcTime>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     categories (id) {
-        id -> Text,
-        parent_id -> Nullable<Text>,
+        id -> Uid,
+        parent_id -> Nullable<Uid>,
         name -> Text,
         full_name -> Text,
         level -> Integer,
-        default_unit_id -> Nullable<Text>,
+        default_unit_id -> Nullable<Uid>,
         sort_order -> Integer,
         active -> Bool,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     ticket_number_days (day) {
         day -> Text,
         last_value -> BigInt,
@@ -57,211 +69,247 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     tickets (id) {
-        id -> Text,
+        id -> Uid,
         number -> Text,
         channel -> Text,
         external_ref -> Nullable<Text>,
         ticket_type -> Text,
-        category_id -> Nullable<Text>,
+        category_id -> Nullable<Uid>,
         title -> Text,
         content -> Text,
         caller_name -> Nullable<Text>,
         caller_phone -> Nullable<Text>,
         confidential -> Bool,
         address -> Nullable<Text>,
-        area_unit_id -> Nullable<Text>,
+        area_unit_id -> Nullable<Uid>,
         latitude -> Nullable<Double>,
         longitude -> Nullable<Double>,
         priority -> Text,
         status -> Text,
         current_round -> Integer,
-        primary_unit_id -> Nullable<Text>,
-        sign_due_at -> Nullable<Timestamp>,
-        due_at -> Nullable<Timestamp>,
+        primary_unit_id -> Nullable<Uid>,
+        sign_due_at -> Nullable<UtcTime>,
+        due_at -> Nullable<UtcTime>,
         overdue -> Bool,
         supervised -> Bool,
         return_count -> Integer,
         rework_count -> Integer,
         urge_count -> Integer,
-        merged_into_id -> Nullable<Text>,
+        merged_into_id -> Nullable<Uid>,
         close_reason -> Nullable<Text>,
-        created_by -> Text,
+        created_by -> Uid,
         version -> BigInt,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
-        closed_at -> Nullable<Timestamp>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+        closed_at -> Nullable<UtcTime>,
         callback_attempts -> Integer,
-        callback_due_at -> Nullable<Timestamp>,
-        paused_at -> Nullable<Timestamp>,
+        callback_due_at -> Nullable<UtcTime>,
+        paused_at -> Nullable<UtcTime>,
         pause_reason -> Nullable<Text>,
         called_back -> Bool,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     assignments (id) {
-        id -> Text,
-        ticket_id -> Text,
-        unit_id -> Text,
+        id -> Uid,
+        ticket_id -> Uid,
+        unit_id -> Uid,
         round -> Integer,
         role -> Text,
         status -> Text,
         forced -> Bool,
-        dispatched_by -> Text,
-        dispatched_at -> Timestamp,
-        sign_due_at -> Timestamp,
-        due_at -> Timestamp,
-        original_due_at -> Timestamp,
-        signed_at -> Nullable<Timestamp>,
-        returned_at -> Nullable<Timestamp>,
+        dispatched_by -> Uid,
+        dispatched_at -> UtcTime,
+        sign_due_at -> UtcTime,
+        due_at -> UtcTime,
+        original_due_at -> UtcTime,
+        signed_at -> Nullable<UtcTime>,
+        returned_at -> Nullable<UtcTime>,
         return_reason -> Nullable<Text>,
-        replied_at -> Nullable<Timestamp>,
-        closed_at -> Nullable<Timestamp>,
+        replied_at -> Nullable<UtcTime>,
+        closed_at -> Nullable<UtcTime>,
         deadlines -> Text,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     ticket_events (id) {
         id -> BigInt,
-        ticket_id -> Text,
+        ticket_id -> Uid,
         ticket_version -> BigInt,
         kind -> Text,
-        actor_user_id -> Nullable<Text>,
+        actor_user_id -> Nullable<Uid>,
         actor_role -> Nullable<Text>,
-        actor_unit_id -> Nullable<Text>,
-        assignment_id -> Nullable<Text>,
+        actor_unit_id -> Nullable<Uid>,
+        assignment_id -> Nullable<Uid>,
         details -> Text,
-        created_at -> Timestamp,
+        created_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     idempotency_keys (user_id, idempotency_key) {
-        user_id -> Text,
+        user_id -> Uid,
         idempotency_key -> Text,
         request_hash -> Text,
         status_code -> Integer,
         response_body -> Text,
         location -> Nullable<Text>,
         etag -> Nullable<Text>,
-        created_at -> Timestamp,
+        created_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     audit_log (id) {
         id -> BigInt,
-        user_id -> Nullable<Text>,
+        user_id -> Nullable<Uid>,
         action -> Text,
-        ticket_id -> Nullable<Text>,
-        subject_id -> Nullable<Text>,
+        ticket_id -> Nullable<Uid>,
+        subject_id -> Nullable<Uid>,
         details -> Text,
-        created_at -> Timestamp,
+        created_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     extension_requests (id) {
-        id -> Text,
-        ticket_id -> Text,
-        assignment_id -> Text,
-        unit_id -> Text,
-        requested_due_at -> Timestamp,
+        id -> Uid,
+        ticket_id -> Uid,
+        assignment_id -> Uid,
+        unit_id -> Uid,
+        requested_due_at -> UtcTime,
         reason -> Text,
         status -> Text,
-        requested_by -> Nullable<Text>,
-        requested_at -> Timestamp,
-        decided_by -> Nullable<Text>,
-        decided_at -> Nullable<Timestamp>,
+        requested_by -> Nullable<Uid>,
+        requested_at -> UtcTime,
+        decided_by -> Nullable<Uid>,
+        decided_at -> Nullable<UtcTime>,
         note -> Nullable<Text>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     replies (id) {
-        id -> Text,
-        ticket_id -> Text,
-        assignment_id -> Text,
-        unit_id -> Text,
+        id -> Uid,
+        ticket_id -> Uid,
+        assignment_id -> Uid,
+        unit_id -> Uid,
         kind -> Text,
         result -> Nullable<Text>,
         body -> Text,
-        contacted_at -> Nullable<Timestamp>,
+        contacted_at -> Nullable<UtcTime>,
         contact_method -> Nullable<Text>,
         contact_outcome -> Nullable<Text>,
         no_contact_reason -> Nullable<Text>,
-        created_by -> Nullable<Text>,
-        created_at -> Timestamp,
-        due_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Uid>,
+        created_at -> UtcTime,
+        due_at -> Nullable<UtcTime>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     attachments (id) {
-        id -> Text,
-        ticket_id -> Text,
-        reply_id -> Nullable<Text>,
-        unit_id -> Nullable<Text>,
+        id -> Uid,
+        ticket_id -> Uid,
+        reply_id -> Nullable<Uid>,
+        unit_id -> Nullable<Uid>,
         file_name -> Text,
         content_type -> Text,
         size_bytes -> BigInt,
         sha256 -> Text,
-        uploaded_by -> Nullable<Text>,
-        created_at -> Timestamp,
-        appeal_id -> Nullable<Text>,
+        uploaded_by -> Nullable<Uid>,
+        created_at -> UtcTime,
+        appeal_id -> Nullable<Uid>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     callbacks (id) {
-        id -> Text,
-        ticket_id -> Text,
+        id -> Uid,
+        ticket_id -> Uid,
         attempt -> Integer,
         reached -> Bool,
         satisfaction -> Nullable<Text>,
         resolved -> Nullable<Bool>,
         comment -> Nullable<Text>,
-        created_by -> Nullable<Text>,
-        created_at -> Timestamp,
-        unit_id -> Nullable<Text>,
+        created_by -> Nullable<Uid>,
+        created_at -> UtcTime,
+        unit_id -> Nullable<Uid>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     urges (id) {
-        id -> Text,
-        ticket_id -> Text,
-        assignment_id -> Text,
-        unit_id -> Text,
+        id -> Uid,
+        ticket_id -> Uid,
+        assignment_id -> Uid,
+        unit_id -> Uid,
         kind -> Text,
         note -> Nullable<Text>,
-        created_by -> Nullable<Text>,
-        created_at -> Timestamp,
+        created_by -> Nullable<Uid>,
+        created_at -> UtcTime,
         rung -> Nullable<Text>,
         timer -> Nullable<Text>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     supervisions (id) {
-        id -> Text,
-        ticket_id -> Text,
-        unit_id -> Text,
+        id -> Uid,
+        ticket_id -> Uid,
+        unit_id -> Uid,
         reason -> Text,
-        deadline -> Timestamp,
+        deadline -> UtcTime,
         automatic -> Bool,
         status -> Text,
-        opened_by -> Nullable<Text>,
-        opened_at -> Timestamp,
+        opened_by -> Nullable<Uid>,
+        opened_at -> UtcTime,
         outcome -> Nullable<Text>,
-        closed_by -> Nullable<Text>,
-        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<Uid>,
+        closed_at -> Nullable<UtcTime>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     calendar_days (day) {
         day -> Text,
         kind -> Text,
@@ -270,92 +318,116 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     ladder_rungs (id) {
         id -> BigInt,
-        subject_id -> Text,
-        ticket_id -> Text,
+        subject_id -> Uid,
+        ticket_id -> Uid,
         timer -> Text,
         rung -> Text,
-        due_at -> Timestamp,
-        fired_at -> Timestamp,
+        due_at -> UtcTime,
+        fired_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     sla_policies (id) {
         id -> BigInt,
         body -> Text,
-        created_by -> Nullable<Text>,
-        created_at -> Timestamp,
+        created_by -> Nullable<Uid>,
+        created_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     notifications (id) {
-        id -> Text,
+        id -> Uid,
         audience -> Text,
-        unit_id -> Nullable<Text>,
-        ticket_id -> Text,
+        unit_id -> Nullable<Uid>,
+        ticket_id -> Uid,
         kind -> Text,
         details -> Text,
-        created_at -> Timestamp,
-        read_at -> Nullable<Timestamp>,
-        read_by -> Nullable<Text>,
+        created_at -> UtcTime,
+        read_at -> Nullable<UtcTime>,
+        read_by -> Nullable<Uid>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     assessment_rules (effective_from) {
         effective_from -> Text,
         body -> Text,
-        created_by -> Nullable<Text>,
-        created_at -> Timestamp,
+        created_by -> Nullable<Uid>,
+        created_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     assessment_bonuses (month, unit_id) {
         month -> Text,
-        unit_id -> Text,
+        unit_id -> Uid,
         points -> Double,
         reason -> Text,
-        set_by -> Nullable<Text>,
-        set_at -> Timestamp,
+        set_by -> Nullable<Uid>,
+        set_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     appeals (id) {
-        id -> Text,
-        ticket_id -> Text,
-        unit_id -> Text,
+        id -> Uid,
+        ticket_id -> Uid,
+        unit_id -> Uid,
         subject -> Text,
         reason -> Text,
         status -> Text,
-        filed_by -> Nullable<Text>,
-        filed_at -> Timestamp,
-        decided_by -> Nullable<Text>,
-        decided_at -> Nullable<Timestamp>,
+        filed_by -> Nullable<Uid>,
+        filed_at -> UtcTime,
+        decided_by -> Nullable<Uid>,
+        decided_at -> Nullable<UtcTime>,
         decision_note -> Nullable<Text>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     typical_cases (ticket_id) {
-        ticket_id -> Text,
+        ticket_id -> Uid,
         polarity -> Text,
         note -> Text,
-        flagged_by -> Nullable<Text>,
-        flagged_at -> Timestamp,
+        flagged_by -> Nullable<Uid>,
+        flagged_at -> UtcTime,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     published_bulletins (month) {
         month -> Text,
         body -> Text,
-        published_by -> Nullable<Text>,
-        published_at -> Timestamp,
+        published_by -> Nullable<Uid>,
+        published_at -> UtcTime,
     }
 }
 
@@ -370,11 +442,14 @@ diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(users -> units (unit_id));
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
     sign_in_throttle (throttle_key) {
         throttle_key -> Text,
         failures -> Integer,
-        last_failure_at -> Timestamp,
-        blocked_until -> Nullable<Timestamp>,
+        last_failure_at -> UtcTime,
+        blocked_until -> Nullable<UtcTime>,
     }
 }
 

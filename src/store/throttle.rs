@@ -1,11 +1,12 @@
 //! The sign-in counters of `domain::throttle`, in the database so that every instance counts
 //! the same failures.
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use super::schema::sign_in_throttle;
-use super::{DbConnection, StoreError, from_db, to_db};
+use super::sql::At;
+use super::{DbConnection, StoreError};
 use crate::domain::throttle::{Counter, Policy};
 use crate::per_backend;
 
@@ -15,16 +16,16 @@ const FORGET_AFTER: Duration = Duration::days(1);
 #[derive(Queryable)]
 struct Row {
     failures: i32,
-    last_failure_at: NaiveDateTime,
-    blocked_until: Option<NaiveDateTime>,
+    last_failure_at: DateTime<Utc>,
+    blocked_until: Option<DateTime<Utc>>,
 }
 
 impl From<Row> for Counter {
     fn from(row: Row) -> Self {
         Counter {
             failures: u32::try_from(row.failures).unwrap_or(0),
-            last_failure_at: from_db(row.last_failure_at),
-            blocked_until: row.blocked_until.map(from_db),
+            last_failure_at: row.last_failure_at,
+            blocked_until: row.blocked_until,
         }
     }
 }
@@ -60,7 +61,7 @@ pub fn fail(
 ) -> Result<(), StoreError> {
     diesel::delete(
         sign_in_throttle::table
-            .filter(sign_in_throttle::last_failure_at.lt(to_db(now - FORGET_AFTER))),
+            .filter(sign_in_throttle::last_failure_at.lt(At(now - FORGET_AFTER))),
     )
     .execute(conn)?;
     for (key, policy) in keys {
@@ -68,7 +69,7 @@ pub fn fail(
             .values((
                 sign_in_throttle::throttle_key.eq(*key),
                 sign_in_throttle::failures.eq(0),
-                sign_in_throttle::last_failure_at.eq(to_db(now)),
+                sign_in_throttle::last_failure_at.eq(At(now)),
             ))
             .on_conflict_do_nothing()
             .execute(c))?;
@@ -87,8 +88,8 @@ pub fn fail(
         diesel::update(sign_in_throttle::table.find(*key))
             .set((
                 sign_in_throttle::failures.eq(i32::try_from(after.failures).unwrap_or(i32::MAX)),
-                sign_in_throttle::last_failure_at.eq(to_db(after.last_failure_at)),
-                sign_in_throttle::blocked_until.eq(after.blocked_until.map(to_db)),
+                sign_in_throttle::last_failure_at.eq(At(after.last_failure_at)),
+                sign_in_throttle::blocked_until.eq(after.blocked_until.map(At)),
             ))
             .execute(conn)?;
     }

@@ -1,16 +1,15 @@
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::exists;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text, Timestamp};
+use diesel::sql_types::{Bool, Text};
 use uuid::Uuid;
 
 use super::events::{self, NewEvent};
 use super::schema::{assignments, tickets};
-use super::{
-    DbConnection, MultiBackend, StoreError, contains_pattern, from_db, lower, parse_opt_uuid,
-    parse_text, parse_uuid, to_db,
-};
+use super::sql::{At, Id, Uid, UtcTime};
+use super::{DbConnection, MultiBackend, StoreError, contains_pattern, lower};
 use crate::domain::access::{Actor, TicketScope};
+use crate::domain::lifecycle::CloseReason;
 use crate::domain::ticket::{
     Channel, EventKind, GeoPoint, Priority, Ticket, TicketDetails, TicketDraft, TicketStatus,
     TicketType, ticket_number,
@@ -19,43 +18,43 @@ use crate::domain::ticket::{
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = tickets)]
 struct TicketRow {
-    id: String,
+    id: Uuid,
     number: String,
-    channel: String,
+    channel: Channel,
     external_ref: Option<String>,
-    ticket_type: String,
-    category_id: Option<String>,
+    ticket_type: TicketType,
+    category_id: Option<Uuid>,
     title: String,
     content: String,
     caller_name: Option<String>,
     caller_phone: Option<String>,
     confidential: bool,
     address: Option<String>,
-    area_unit_id: Option<String>,
+    area_unit_id: Option<Uuid>,
     latitude: Option<f64>,
     longitude: Option<f64>,
-    priority: String,
-    status: String,
+    priority: Priority,
+    status: TicketStatus,
     current_round: i32,
-    primary_unit_id: Option<String>,
-    sign_due_at: Option<NaiveDateTime>,
-    due_at: Option<NaiveDateTime>,
+    primary_unit_id: Option<Uuid>,
+    sign_due_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
     overdue: bool,
     supervised: bool,
     return_count: i32,
     rework_count: i32,
     urge_count: i32,
-    merged_into_id: Option<String>,
-    close_reason: Option<String>,
-    created_by: String,
+    merged_into_id: Option<Uuid>,
+    close_reason: Option<CloseReason>,
+    created_by: Uuid,
     version: i64,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    closed_at: Option<NaiveDateTime>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
     callback_attempts: i32,
     called_back: bool,
-    callback_due_at: Option<NaiveDateTime>,
-    paused_at: Option<NaiveDateTime>,
+    callback_due_at: Option<DateTime<Utc>>,
+    paused_at: Option<DateTime<Utc>>,
     pause_reason: Option<String>,
 }
 
@@ -69,44 +68,44 @@ impl TicketRow {
             _ => None,
         };
         Ok(Ticket {
-            id: parse_uuid(&self.id)?,
+            id: self.id,
             number: self.number,
-            channel: parse_text(&self.channel)?,
+            channel: self.channel,
             external_ref: self.external_ref,
             details: TicketDetails {
-                ticket_type: parse_text(&self.ticket_type)?,
-                category_id: parse_opt_uuid(self.category_id.as_deref())?,
+                ticket_type: self.ticket_type,
+                category_id: self.category_id,
                 title: self.title,
                 content: self.content,
                 caller_name: self.caller_name,
                 caller_phone: self.caller_phone,
                 confidential: self.confidential,
                 address: self.address,
-                area_unit_id: parse_opt_uuid(self.area_unit_id.as_deref())?,
+                area_unit_id: self.area_unit_id,
                 location,
-                priority: parse_text(&self.priority)?,
+                priority: self.priority,
             },
-            status: parse_text(&self.status)?,
+            status: self.status,
             current_round: self.current_round,
-            primary_unit_id: parse_opt_uuid(self.primary_unit_id.as_deref())?,
-            sign_due_at: self.sign_due_at.map(from_db),
-            due_at: self.due_at.map(from_db),
+            primary_unit_id: self.primary_unit_id,
+            sign_due_at: self.sign_due_at,
+            due_at: self.due_at,
             overdue: self.overdue,
             supervised: self.supervised,
             return_count: self.return_count,
             rework_count: self.rework_count,
             urge_count: self.urge_count,
-            merged_into_id: parse_opt_uuid(self.merged_into_id.as_deref())?,
+            merged_into_id: self.merged_into_id,
             close_reason: self.close_reason,
-            created_by: parse_uuid(&self.created_by)?,
+            created_by: self.created_by,
             version: self.version,
-            created_at: from_db(self.created_at),
-            updated_at: from_db(self.updated_at),
-            closed_at: self.closed_at.map(from_db),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            closed_at: self.closed_at,
             callback_attempts: self.callback_attempts,
             called_back: self.called_back,
-            callback_due_at: self.callback_due_at.map(from_db),
-            paused_at: self.paused_at.map(from_db),
+            callback_due_at: self.callback_due_at,
+            paused_at: self.paused_at,
             pause_reason: self.pause_reason,
         })
     }
@@ -116,43 +115,43 @@ impl TicketRow {
 #[derive(Insertable)]
 #[diesel(table_name = tickets, treat_none_as_null = true)]
 pub struct TicketInsert {
-    id: String,
+    id: Id,
     number: String,
-    channel: &'static str,
+    channel: Channel,
     external_ref: Option<String>,
-    ticket_type: &'static str,
-    category_id: Option<String>,
+    ticket_type: TicketType,
+    category_id: Option<Id>,
     title: String,
     content: String,
     caller_name: Option<String>,
     caller_phone: Option<String>,
     confidential: bool,
     address: Option<String>,
-    area_unit_id: Option<String>,
+    area_unit_id: Option<Id>,
     latitude: Option<f64>,
     longitude: Option<f64>,
-    priority: &'static str,
-    status: &'static str,
+    priority: Priority,
+    status: TicketStatus,
     current_round: i32,
-    primary_unit_id: Option<String>,
-    sign_due_at: Option<NaiveDateTime>,
-    due_at: Option<NaiveDateTime>,
+    primary_unit_id: Option<Id>,
+    sign_due_at: Option<At>,
+    due_at: Option<At>,
     overdue: bool,
     supervised: bool,
     return_count: i32,
     rework_count: i32,
     urge_count: i32,
-    merged_into_id: Option<String>,
-    close_reason: Option<String>,
-    created_by: String,
+    merged_into_id: Option<Id>,
+    close_reason: Option<&'static str>,
+    created_by: Id,
     version: i64,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    closed_at: Option<NaiveDateTime>,
+    created_at: At,
+    updated_at: At,
+    closed_at: Option<At>,
     callback_attempts: i32,
     called_back: bool,
-    callback_due_at: Option<NaiveDateTime>,
-    paused_at: Option<NaiveDateTime>,
+    callback_due_at: Option<At>,
+    paused_at: Option<At>,
     pause_reason: Option<String>,
 }
 
@@ -160,43 +159,43 @@ impl TicketInsert {
     pub fn new(t: &Ticket) -> Self {
         let d = &t.details;
         Self {
-            id: t.id.to_string(),
+            id: Id(t.id),
             number: t.number.clone(),
-            channel: t.channel.as_str(),
+            channel: t.channel,
             external_ref: t.external_ref.clone(),
-            ticket_type: d.ticket_type.as_str(),
-            category_id: d.category_id.map(|c| c.to_string()),
+            ticket_type: d.ticket_type,
+            category_id: d.category_id.map(Id),
             title: d.title.clone(),
             content: d.content.clone(),
             caller_name: d.caller_name.clone(),
             caller_phone: d.caller_phone.clone(),
             confidential: d.confidential,
             address: d.address.clone(),
-            area_unit_id: d.area_unit_id.map(|a| a.to_string()),
+            area_unit_id: d.area_unit_id.map(Id),
             latitude: d.location.map(|l| l.latitude),
             longitude: d.location.map(|l| l.longitude),
-            priority: d.priority.as_str(),
-            status: t.status.as_str(),
+            priority: d.priority,
+            status: t.status,
             current_round: t.current_round,
-            primary_unit_id: t.primary_unit_id.map(|u| u.to_string()),
-            sign_due_at: t.sign_due_at.map(to_db),
-            due_at: t.due_at.map(to_db),
+            primary_unit_id: t.primary_unit_id.map(Id),
+            sign_due_at: t.sign_due_at.map(At),
+            due_at: t.due_at.map(At),
             overdue: t.overdue,
             supervised: t.supervised,
             return_count: t.return_count,
             rework_count: t.rework_count,
             urge_count: t.urge_count,
-            merged_into_id: t.merged_into_id.map(|u| u.to_string()),
-            close_reason: t.close_reason.clone(),
-            created_by: t.created_by.to_string(),
+            merged_into_id: t.merged_into_id.map(Id),
+            close_reason: t.close_reason.map(CloseReason::as_str),
+            created_by: Id(t.created_by),
             version: t.version,
-            created_at: to_db(t.created_at),
-            updated_at: to_db(t.updated_at),
-            closed_at: t.closed_at.map(to_db),
+            created_at: At(t.created_at),
+            updated_at: At(t.updated_at),
+            closed_at: t.closed_at.map(At),
             callback_attempts: t.callback_attempts,
             called_back: t.called_back,
-            callback_due_at: t.callback_due_at.map(to_db),
-            paused_at: t.paused_at.map(to_db),
+            callback_due_at: t.callback_due_at.map(At),
+            paused_at: t.paused_at.map(At),
             pause_reason: t.pause_reason.clone(),
         }
     }
@@ -374,16 +373,15 @@ pub fn existing_refs(
         let refs: Vec<&str> = chunk.iter().map(|(_, r)| r.as_str()).collect();
         // Both columns, so that the unique index on (channel, external_ref) is searched rather
         // than the whole table scanned.
-        let channels: std::collections::BTreeSet<&str> =
-            chunk.iter().map(|(c, _)| c.as_str()).collect();
-        let rows: Vec<(String, Option<String>)> = tickets::table
+        let channels: std::collections::BTreeSet<Channel> = chunk.iter().map(|(c, _)| *c).collect();
+        let rows: Vec<(Channel, Option<String>)> = tickets::table
             .filter(tickets::channel.eq_any(channels))
             .filter(tickets::external_ref.eq_any(refs))
             .select((tickets::channel, tickets::external_ref))
             .load(conn)?;
         for (channel, external_ref) in rows {
             if let Some(external_ref) = external_ref {
-                found.insert((parse_text(&channel)?, external_ref));
+                found.insert((channel, external_ref));
             }
         }
     }
@@ -399,7 +397,7 @@ pub fn find_by_external_ref(
     external_ref: &str,
 ) -> Result<Option<Ticket>, StoreError> {
     tickets::table
-        .filter(tickets::channel.eq(channel.as_str()))
+        .filter(tickets::channel.eq(channel))
         .filter(tickets::external_ref.eq(external_ref))
         .select(TicketRow::as_select())
         .get_result(conn)
@@ -419,8 +417,8 @@ fn in_scope(
         TicketScope::CreatedBy(user) => ticket.created_by == user,
         TicketScope::Unit(unit) => diesel::select(exists(
             assignments::table
-                .filter(assignments::ticket_id.eq(ticket.id.to_string()))
-                .filter(assignments::unit_id.eq(unit.to_string())),
+                .filter(assignments::ticket_id.eq(Id(ticket.id)))
+                .filter(assignments::unit_id.eq(Id(unit))),
         ))
         .get_result(conn)?,
     })
@@ -443,9 +441,9 @@ fn scoped(
 /// connection: through the connection enum every execution rebuilds the SQL text, here a
 /// prepared statement found by the query's type is reused as is.
 pub fn get(conn: &mut DbConnection, id: Uuid, scope: TicketScope) -> Result<Ticket, StoreError> {
-    let key = id.to_string();
+    let key = Id(id);
     let row = crate::per_backend!(&mut *conn, |c| tickets::table
-        .find(&key)
+        .find(key)
         .select(TicketRow::as_select())
         .get_result(c)
         .optional())?;
@@ -468,7 +466,7 @@ pub fn get_by_number(
 /// Reads a ticket for changing it: on PostgreSQL the row stays locked until the transaction
 /// ends; on SQLite the write transaction already holds the database.
 pub fn lock(conn: &mut DbConnection, id: Uuid, scope: TicketScope) -> Result<Ticket, StoreError> {
-    let key = id.to_string();
+    let key = Id(id);
     let row = match conn {
         DbConnection::Pg(pg) => tickets::table
             .find(key)
@@ -497,26 +495,26 @@ pub fn save_details(
     let next_version = ticket.version + 1;
     let updated = diesel::update(
         tickets::table
-            .find(ticket.id.to_string())
+            .find(Id(ticket.id))
             .filter(tickets::version.eq(ticket.version)),
     )
     .set((
         (
-            tickets::ticket_type.eq(details.ticket_type.as_str()),
-            tickets::category_id.eq(details.category_id.map(|c| c.to_string())),
+            tickets::ticket_type.eq(details.ticket_type),
+            tickets::category_id.eq(details.category_id.map(Id)),
             tickets::title.eq(&details.title),
             tickets::content.eq(&details.content),
             tickets::caller_name.eq(details.caller_name.as_deref()),
             tickets::caller_phone.eq(details.caller_phone.as_deref()),
             tickets::confidential.eq(details.confidential),
             tickets::address.eq(details.address.as_deref()),
-            tickets::area_unit_id.eq(details.area_unit_id.map(|a| a.to_string())),
+            tickets::area_unit_id.eq(details.area_unit_id.map(Id)),
             tickets::latitude.eq(details.location.map(|l| l.latitude)),
             tickets::longitude.eq(details.location.map(|l| l.longitude)),
-            tickets::priority.eq(details.priority.as_str()),
+            tickets::priority.eq(details.priority),
         ),
         tickets::version.eq(next_version),
-        tickets::updated_at.eq(to_db(now)),
+        tickets::updated_at.eq(At(now)),
     ))
     .execute(conn)?;
     if updated == 0 {
@@ -599,7 +597,7 @@ fn unit_has_ticket(
     Box::new(exists(
         assignments::table
             .filter(assignments::ticket_id.eq(tickets::id))
-            .filter(assignments::unit_id.eq(unit.to_string())),
+            .filter(assignments::unit_id.eq(Id(unit))),
     ))
 }
 
@@ -611,7 +609,7 @@ fn unit_holds_ticket(
         assignments::table
             .filter(assignments::ticket_id.eq(tickets::id))
             .filter(assignments::round.eq(tickets::current_round))
-            .filter(assignments::unit_id.eq(unit.to_string())),
+            .filter(assignments::unit_id.eq(Id(unit))),
     ))
 }
 
@@ -628,35 +626,35 @@ pub fn list(
     query = match scope {
         TicketScope::All => query,
         TicketScope::Unit(unit) => query.filter(unit_has_ticket(unit)),
-        TicketScope::CreatedBy(user) => query.filter(tickets::created_by.eq(user.to_string())),
+        TicketScope::CreatedBy(user) => query.filter(tickets::created_by.eq(Id(user))),
     };
     if !filter.statuses.is_empty() {
-        query = query.filter(tickets::status.eq_any(filter.statuses.iter().map(|s| s.as_str())));
+        query = query.filter(tickets::status.eq_any(filter.statuses.iter().copied()));
     }
     if let Some(unit) = filter.unit_id {
         query = query.filter(unit_holds_ticket(unit));
     }
     if let Some(category) = filter.category_id {
         let ids = super::categories::with_children(conn, category)?;
-        query = query.filter(tickets::category_id.eq_any(ids));
+        query = query.filter(tickets::category_id.eq_any(ids.into_iter().map(Id)));
     }
     if !filter.types.is_empty() {
-        query = query.filter(tickets::ticket_type.eq_any(filter.types.iter().map(|t| t.as_str())));
+        query = query.filter(tickets::ticket_type.eq_any(filter.types.iter().copied()));
     }
     if !filter.channels.is_empty() {
-        query = query.filter(tickets::channel.eq_any(filter.channels.iter().map(|c| c.as_str())));
+        query = query.filter(tickets::channel.eq_any(filter.channels.iter().copied()));
     }
     if let Some(priority) = filter.priority {
-        query = query.filter(tickets::priority.eq(priority.as_str()));
+        query = query.filter(tickets::priority.eq(priority));
     }
     if let Some(from) = filter.created_from {
-        query = query.filter(tickets::created_at.ge(to_db(from)));
+        query = query.filter(tickets::created_at.ge(At(from)));
     }
     if let Some(to) = filter.created_to {
-        query = query.filter(tickets::created_at.lt(to_db(to)));
+        query = query.filter(tickets::created_at.lt(At(to)));
     }
     if let Some(before) = filter.due_before {
-        query = query.filter(tickets::due_at.lt(to_db(before)));
+        query = query.filter(tickets::due_at.lt(At(before)));
     }
     if let Some(overdue) = filter.overdue {
         query = query.filter(tickets::overdue.eq(overdue));
@@ -693,9 +691,9 @@ pub fn list(
         };
         query = query.filter(
             diesel::dsl::sql::<Bool>(&format!("({key}, tickets.id) {compare} ("))
-                .bind::<Timestamp, _>(to_db(cursor.at))
+                .bind::<UtcTime, _>(At(cursor.at))
                 .sql(", ")
-                .bind::<Text, _>(cursor.id.to_string())
+                .bind::<Uid, _>(Id(cursor.id))
                 .sql(")"),
         );
     }

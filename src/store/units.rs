@@ -1,40 +1,38 @@
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::units;
-use super::{
-    DbConnection, StoreError, contains_pattern, from_db, lower, parse_opt_uuid, parse_text,
-    parse_uuid, to_db,
-};
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError, contains_pattern, lower};
 use crate::domain::directory::{Unit, UnitDraft, UnitKind, UnitPatch};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = units)]
 struct UnitRow {
-    id: String,
+    id: Uuid,
     code: String,
     name: String,
-    kind: String,
-    parent_id: Option<String>,
+    kind: UnitKind,
+    parent_id: Option<Uuid>,
     sort_order: i32,
     active: bool,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 impl UnitRow {
     fn into_unit(self) -> Result<Unit, StoreError> {
         Ok(Unit {
-            id: parse_uuid(&self.id)?,
+            id: self.id,
             code: self.code,
             name: self.name,
-            kind: parse_text(&self.kind)?,
-            parent_id: parse_opt_uuid(self.parent_id.as_deref())?,
+            kind: self.kind,
+            parent_id: self.parent_id,
             sort_order: self.sort_order,
             active: self.active,
-            created_at: from_db(self.created_at),
-            updated_at: from_db(self.updated_at),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         })
     }
 }
@@ -56,15 +54,15 @@ pub fn insert(
     let id = Uuid::now_v7();
     diesel::insert_into(units::table)
         .values((
-            units::id.eq(id.to_string()),
+            units::id.eq(Id(id)),
             units::code.eq(&draft.code),
             units::name.eq(&draft.name),
-            units::kind.eq(draft.kind.as_str()),
-            units::parent_id.eq(draft.parent_id.map(|p| p.to_string())),
+            units::kind.eq(draft.kind),
+            units::parent_id.eq(draft.parent_id.map(Id)),
             units::sort_order.eq(draft.sort_order),
             units::active.eq(true),
-            units::created_at.eq(to_db(now)),
-            units::updated_at.eq(to_db(now)),
+            units::created_at.eq(At(now)),
+            units::updated_at.eq(At(now)),
         ))
         .execute(conn)?;
     get(conn, id)
@@ -72,7 +70,7 @@ pub fn insert(
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Unit, StoreError> {
     units::table
-        .find(id.to_string())
+        .find(Id(id))
         .select(UnitRow::as_select())
         .get_result(conn)?
         .into_unit()
@@ -91,7 +89,7 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Unit>,
 /// Whether a unit exists and is active (what a new reference to it requires).
 pub fn is_active(conn: &mut DbConnection, id: Uuid) -> Result<bool, StoreError> {
     let active: Option<bool> = units::table
-        .find(id.to_string())
+        .find(Id(id))
         .select(units::active)
         .get_result(conn)
         .optional()?;
@@ -100,14 +98,12 @@ pub fn is_active(conn: &mut DbConnection, id: Uuid) -> Result<bool, StoreError> 
 
 /// The kind of an active unit; `None` when there is no such unit or it is deactivated.
 pub fn active_kind(conn: &mut DbConnection, id: Uuid) -> Result<Option<UnitKind>, StoreError> {
-    let row: Option<(String, bool)> = units::table
-        .find(id.to_string())
+    let row: Option<(UnitKind, bool)> = units::table
+        .find(Id(id))
         .select((units::kind, units::active))
         .get_result(conn)
         .optional()?;
-    row.filter(|(_, active)| *active)
-        .map(|(kind, _)| super::parse_text(&kind))
-        .transpose()
+    Ok(row.filter(|(_, active)| *active).map(|(kind, _)| kind))
 }
 
 /// Units ordered by code, after the code `after`, at most `limit` of them.
@@ -119,13 +115,13 @@ pub fn list(
 ) -> Result<Vec<Unit>, StoreError> {
     let mut query = units::table.select(UnitRow::as_select()).into_boxed();
     if let Some(kind) = filter.kind {
-        query = query.filter(units::kind.eq(kind.as_str()));
+        query = query.filter(units::kind.eq(kind));
     }
     if let Some(active) = filter.active {
         query = query.filter(units::active.eq(active));
     }
     if let Some(parent) = filter.parent_id {
-        query = query.filter(units::parent_id.eq(parent.to_string()));
+        query = query.filter(units::parent_id.eq(Id(parent)));
     }
     if let Some(q) = filter.q.as_deref() {
         let pattern = contains_pattern(q);
@@ -150,12 +146,9 @@ pub fn list(
 
 /// Every unit's parent, to check the tree stays a tree.
 pub fn parents(conn: &mut DbConnection) -> Result<Vec<(Uuid, Option<Uuid>)>, StoreError> {
-    let rows: Vec<(String, Option<String>)> = units::table
+    Ok(units::table
         .select((units::id, units::parent_id))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(id, parent)| Ok((parse_uuid(&id)?, parse_opt_uuid(parent.as_deref())?)))
-        .collect()
+        .load(conn)?)
 }
 
 pub fn update(
@@ -168,21 +161,21 @@ pub fn update(
     #[diesel(table_name = units)]
     struct Changes<'a> {
         name: Option<&'a str>,
-        kind: Option<&'static str>,
-        parent_id: Option<Option<String>>,
+        kind: Option<UnitKind>,
+        parent_id: Option<Option<Id>>,
         sort_order: Option<i32>,
         active: Option<bool>,
-        updated_at: NaiveDateTime,
+        updated_at: At,
     }
     let changes = Changes {
         name: patch.name.as_deref(),
-        kind: patch.kind.map(UnitKind::as_str),
-        parent_id: patch.parent_id.map(|p| p.map(|id| id.to_string())),
+        kind: patch.kind,
+        parent_id: patch.parent_id.map(|p| p.map(Id)),
         sort_order: patch.sort_order,
         active: patch.active,
-        updated_at: to_db(now),
+        updated_at: At(now),
     };
-    let updated = diesel::update(units::table.find(id.to_string()))
+    let updated = diesel::update(units::table.find(Id(id)))
         .set(&changes)
         .execute(conn)?;
     if updated == 0 {
@@ -193,7 +186,7 @@ pub fn update(
 
 /// Deletes a unit nothing refers to; `MissingReference` (a foreign key) when something does.
 pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
-    let deleted = diesel::delete(units::table.find(id.to_string())).execute(conn)?;
+    let deleted = diesel::delete(units::table.find(Id(id))).execute(conn)?;
     if deleted == 0 {
         return Err(StoreError::NotFound);
     }

@@ -1,12 +1,10 @@
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::users;
-use super::{
-    DbConnection, StoreError, contains_pattern, from_db, lower, parse_opt_uuid, parse_text,
-    parse_uuid, to_db,
-};
+use super::sql::{At, Id};
+use super::{DbConnection, StoreError, contains_pattern, lower};
 use crate::domain::access::Role;
 use crate::domain::directory::{Attachment, User};
 use crate::domain::ticket::Channel;
@@ -14,37 +12,37 @@ use crate::domain::ticket::Channel;
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
 struct UserRow {
-    id: String,
+    id: Uuid,
     username: String,
     display_name: String,
-    role: String,
-    unit_id: Option<String>,
-    channel: Option<String>,
+    role: Role,
+    unit_id: Option<Uuid>,
+    channel: Option<Channel>,
     active: bool,
     must_change_password: bool,
     token_generation: i64,
-    last_login_at: Option<NaiveDateTime>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 impl UserRow {
     fn into_user(self) -> Result<User, StoreError> {
         Ok(User {
-            id: parse_uuid(&self.id)?,
+            id: self.id,
             username: self.username,
             display_name: self.display_name,
             attachment: Attachment {
-                role: parse_text(&self.role)?,
-                unit_id: parse_opt_uuid(self.unit_id.as_deref())?,
-                channel: self.channel.as_deref().map(parse_text).transpose()?,
+                role: self.role,
+                unit_id: self.unit_id,
+                channel: self.channel,
             },
             active: self.active,
             must_change_password: self.must_change_password,
             token_generation: self.token_generation,
-            last_login_at: self.last_login_at.map(from_db),
-            created_at: from_db(self.created_at),
-            updated_at: from_db(self.updated_at),
+            last_login_at: self.last_login_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         })
     }
 }
@@ -67,17 +65,17 @@ pub fn insert(
     let id = Uuid::now_v7();
     diesel::insert_into(users::table)
         .values((
-            users::id.eq(id.to_string()),
+            users::id.eq(Id(id)),
             users::username.eq(new.username),
             users::display_name.eq(new.display_name),
             users::password_hash.eq(new.password_hash),
-            users::role.eq(new.attachment.role.as_str()),
-            users::unit_id.eq(new.attachment.unit_id.map(|u| u.to_string())),
-            users::channel.eq(new.attachment.channel.map(Channel::as_str)),
+            users::role.eq(new.attachment.role),
+            users::unit_id.eq(new.attachment.unit_id.map(Id)),
+            users::channel.eq(new.attachment.channel),
             users::active.eq(true),
             users::must_change_password.eq(new.must_change_password),
-            users::created_at.eq(to_db(now)),
-            users::updated_at.eq(to_db(now)),
+            users::created_at.eq(At(now)),
+            users::updated_at.eq(At(now)),
         ))
         .execute(conn)?;
     get(conn, id)
@@ -85,7 +83,7 @@ pub fn insert(
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
     users::table
-        .find(id.to_string())
+        .find(Id(id))
         .select(UserRow::as_select())
         .get_result(conn)?
         .into_user()
@@ -107,14 +105,14 @@ pub fn find_credentials(
 
 pub fn password_hash(conn: &mut DbConnection, id: Uuid) -> Result<String, StoreError> {
     Ok(users::table
-        .find(id.to_string())
+        .find(Id(id))
         .select(users::password_hash)
         .get_result(conn)?)
 }
 
 pub fn count_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, StoreError> {
     Ok(users::table
-        .filter(users::role.eq(role.as_str()))
+        .filter(users::role.eq(role))
         .count()
         .get_result(conn)?)
 }
@@ -136,10 +134,10 @@ pub fn list(
 ) -> Result<Vec<User>, StoreError> {
     let mut query = users::table.select(UserRow::as_select()).into_boxed();
     if let Some(role) = filter.role {
-        query = query.filter(users::role.eq(role.as_str()));
+        query = query.filter(users::role.eq(role));
     }
     if let Some(unit) = filter.unit_id {
-        query = query.filter(users::unit_id.eq(unit.to_string()));
+        query = query.filter(users::unit_id.eq(Id(unit)));
     }
     if let Some(active) = filter.active {
         query = query.filter(users::active.eq(active));
@@ -186,35 +184,35 @@ pub fn update(
     #[diesel(table_name = users)]
     struct Changes<'a> {
         display_name: Option<&'a str>,
-        role: Option<&'static str>,
-        unit_id: Option<Option<String>>,
-        channel: Option<Option<&'static str>>,
+        role: Option<Role>,
+        unit_id: Option<Option<Id>>,
+        channel: Option<Option<Channel>>,
         active: Option<bool>,
         password_hash: Option<&'a str>,
         must_change_password: Option<bool>,
-        updated_at: NaiveDateTime,
+        updated_at: At,
     }
     let attachment = changes.attachment;
     let ends_tokens =
         changes.password_hash.is_some() || changes.active == Some(false) || attachment.is_some();
     let row = Changes {
         display_name: changes.display_name,
-        role: attachment.map(|a| a.role.as_str()),
-        unit_id: attachment.map(|a| a.unit_id.map(|u| u.to_string())),
-        channel: attachment.map(|a| a.channel.map(Channel::as_str)),
+        role: attachment.map(|a| a.role),
+        unit_id: attachment.map(|a| a.unit_id.map(Id)),
+        channel: attachment.map(|a| a.channel),
         active: changes.active,
         password_hash: changes.password_hash,
         must_change_password: changes.must_change_password,
-        updated_at: to_db(now),
+        updated_at: At(now),
     };
-    let updated = diesel::update(users::table.find(id.to_string()))
+    let updated = diesel::update(users::table.find(Id(id)))
         .set(&row)
         .execute(conn)?;
     if updated == 0 {
         return Err(StoreError::NotFound);
     }
     if ends_tokens {
-        diesel::update(users::table.find(id.to_string()))
+        diesel::update(users::table.find(Id(id)))
             .set(users::token_generation.eq(users::token_generation + 1))
             .execute(conn)?;
     }
@@ -226,8 +224,8 @@ pub fn record_login(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(users::table.find(id.to_string()))
-        .set(users::last_login_at.eq(to_db(now)))
+    diesel::update(users::table.find(Id(id)))
+        .set(users::last_login_at.eq(At(now)))
         .execute(conn)?;
     Ok(())
 }

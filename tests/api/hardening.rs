@@ -258,8 +258,9 @@ async fn authentication_is_decided_before_anything_else() {
         .write(|c| {
             use diesel::prelude::*;
             diesel::delete(
-                hotline::store::schema::users::table
-                    .filter(hotline::store::schema::users::id.eq(ghost.id.to_string())),
+                hotline::store::schema::users::table.filter(
+                    hotline::store::schema::users::id.eq(hotline::store::sql::Id(ghost.id)),
+                ),
             )
             .execute(c)
             .map_err(hotline::store::StoreError::from)

@@ -208,8 +208,7 @@ impl World {
         let changes: Vec<(Change, DateTime<Utc>, Actor)> = events
             .iter()
             .filter_map(|e| {
-                Change::from_event(e.kind.as_str(), &e.details)
-                    .map(|c| (c.unwrap(), e.created_at, e.actor))
+                Change::from_event(e.kind, &e.details).map(|c| (c.unwrap(), e.created_at, e.actor))
             })
             .collect();
         let replayed = Lifecycle::replay(id, changes.iter().map(|(c, at, a)| (c, *at, *a)));

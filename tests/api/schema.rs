@@ -31,6 +31,12 @@ fn declared() -> Columns {
                 Some(inner) => (inner.trim_end_matches('>'), true),
                 None => (kind, false),
             };
+            // The service's own column types are stored as these (`store::sql`).
+            let kind = match kind {
+                "Uid" => "Text",
+                "UtcTime" => "Timestamp",
+                other => other,
+            };
             tables
                 .get_mut(table)
                 .unwrap()

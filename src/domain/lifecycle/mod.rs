@@ -21,7 +21,7 @@ pub use decide::{Context, Decision, Refusal, decide, transition_refused};
 use super::access::Actor;
 use super::calendar::Due;
 use super::ladder::{Rung, Timer};
-use super::ticket::{Assignment, AssignmentRole, AssignmentStatus, TicketStatus};
+use super::ticket::{Assignment, AssignmentRole, AssignmentStatus, EventKind, TicketStatus};
 
 text_enum! {
     /// How a ticket ended.
@@ -241,59 +241,59 @@ pub enum Change {
 
 impl Change {
     /// The kind as the timeline names it.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> EventKind {
         match self {
-            Change::Answered { .. } => "answered",
-            Change::Dispatched { .. } => "dispatched",
-            Change::Signed { .. } => "signed",
-            Change::Returned { .. } => "returned",
-            Change::ExtensionRequested { .. } => "extension_requested",
-            Change::ExtensionApproved { .. } => "extension_approved",
-            Change::ExtensionRejected { .. } => "extension_rejected",
-            Change::Replied { .. } => "replied",
-            Change::OpinionAdded { .. } => "opinion_added",
-            Change::ReviewAccepted { .. } => "review_accepted",
-            Change::ReviewRejected { .. } => "review_rejected",
-            Change::CallbackRecorded { .. } => "callback_recorded",
-            Change::Reopened { .. } => "reopened",
-            Change::Closed { .. } => "closed",
-            Change::Merged { .. } => "merged",
-            Change::Invalidated { .. } => "invalidated",
-            Change::Urged { .. } => "urged",
-            Change::MarkedOverdue { .. } => "marked_overdue",
-            Change::CallbackReminded { .. } => "callback_reminded",
-            Change::Paused { .. } => "paused",
-            Change::Resumed { .. } => "resumed",
-            Change::SupervisionOpened { .. } => "supervision_opened",
-            Change::SupervisionClosed { .. } => "supervision_closed",
+            Change::Answered { .. } => EventKind::Answered,
+            Change::Dispatched { .. } => EventKind::Dispatched,
+            Change::Signed { .. } => EventKind::Signed,
+            Change::Returned { .. } => EventKind::Returned,
+            Change::ExtensionRequested { .. } => EventKind::ExtensionRequested,
+            Change::ExtensionApproved { .. } => EventKind::ExtensionApproved,
+            Change::ExtensionRejected { .. } => EventKind::ExtensionRejected,
+            Change::Replied { .. } => EventKind::Replied,
+            Change::OpinionAdded { .. } => EventKind::OpinionAdded,
+            Change::ReviewAccepted { .. } => EventKind::ReviewAccepted,
+            Change::ReviewRejected { .. } => EventKind::ReviewRejected,
+            Change::CallbackRecorded { .. } => EventKind::CallbackRecorded,
+            Change::Reopened { .. } => EventKind::Reopened,
+            Change::Closed { .. } => EventKind::Closed,
+            Change::Merged { .. } => EventKind::Merged,
+            Change::Invalidated { .. } => EventKind::Invalidated,
+            Change::Urged { .. } => EventKind::Urged,
+            Change::MarkedOverdue { .. } => EventKind::MarkedOverdue,
+            Change::CallbackReminded { .. } => EventKind::CallbackReminded,
+            Change::Paused { .. } => EventKind::Paused,
+            Change::Resumed { .. } => EventKind::Resumed,
+            Change::SupervisionOpened { .. } => EventKind::SupervisionOpened,
+            Change::SupervisionClosed { .. } => EventKind::SupervisionClosed,
         }
     }
 
-    /// Every kind, for the contract and for readers of the timeline.
-    pub const KINDS: [&'static str; 23] = [
-        "answered",
-        "dispatched",
-        "signed",
-        "returned",
-        "extension_requested",
-        "extension_approved",
-        "extension_rejected",
-        "replied",
-        "opinion_added",
-        "review_accepted",
-        "review_rejected",
-        "callback_recorded",
-        "reopened",
-        "closed",
-        "merged",
-        "invalidated",
-        "urged",
-        "marked_overdue",
-        "callback_reminded",
-        "paused",
-        "resumed",
-        "supervision_opened",
-        "supervision_closed",
+    /// Every kind a change of the lifecycle records.
+    pub const KINDS: [EventKind; 23] = [
+        EventKind::Answered,
+        EventKind::Dispatched,
+        EventKind::Signed,
+        EventKind::Returned,
+        EventKind::ExtensionRequested,
+        EventKind::ExtensionApproved,
+        EventKind::ExtensionRejected,
+        EventKind::Replied,
+        EventKind::OpinionAdded,
+        EventKind::ReviewAccepted,
+        EventKind::ReviewRejected,
+        EventKind::CallbackRecorded,
+        EventKind::Reopened,
+        EventKind::Closed,
+        EventKind::Merged,
+        EventKind::Invalidated,
+        EventKind::Urged,
+        EventKind::MarkedOverdue,
+        EventKind::CallbackReminded,
+        EventKind::Paused,
+        EventKind::Resumed,
+        EventKind::SupervisionOpened,
+        EventKind::SupervisionClosed,
     ];
 
     /// The assignment the change is about, for indexing the timeline.
@@ -324,14 +324,14 @@ impl Change {
     /// Reads a timeline entry back; `None` for kinds outside the lifecycle (registration,
     /// edits).
     pub fn from_event(
-        kind: &str,
+        kind: EventKind,
         details: &serde_json::Value,
     ) -> Option<Result<Self, serde_json::Error>> {
         if !Self::KINDS.contains(&kind) {
             return None;
         }
         Some(serde_json::from_value(
-            serde_json::json!({"kind": kind, "details": details}),
+            serde_json::json!({"kind": kind.as_str(), "details": details}),
         ))
     }
 }

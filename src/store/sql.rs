@@ -1,0 +1,276 @@
+//! The column types the schema speaks in, so that rows hold the service's own types: an id is
+//! a `Uuid`, a time a `DateTime<Utc>`, a closed set its enum. Each converts here, once, and a
+//! forgotten conversion is a compile error rather than a corrupt row at run time.
+//!
+//! Both backends store ids as TEXT (hyphenated) and times as UTC `TIMESTAMP` at microsecond
+//! precision, as the migrations create them.
+
+use std::io::Write;
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, Queryable};
+use diesel::expression::AsExpression;
+use diesel::internal::derives::as_expression::Bound;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{Text, Timestamp};
+use diesel::sqlite::{Sqlite, SqliteValue};
+use uuid::Uuid;
+
+use super::MultiBackend;
+
+/// A UUID column: `TEXT` in both dialects.
+#[derive(
+    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+)]
+#[diesel(postgres_type(oid = 25, array_oid = 1009))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct Uid;
+
+/// A UTC instant column: `TIMESTAMP` (without zone) in both dialects, microseconds.
+#[derive(
+    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+)]
+#[diesel(postgres_type(oid = 1114, array_oid = 1115))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct UtcTime;
+
+/// An id to write or compare: `units::id.eq(Id(id))`. Rows read ids as `Uuid` directly; diesel's
+/// blanket rules keep a type of another crate from being written without a wrapper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::expression::AsExpression)]
+#[diesel(sql_type = Uid)]
+pub struct Id(pub Uuid);
+
+/// An instant to write or compare: `tickets::due_at.lt(At(now))`. Rows read `DateTime<Utc>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::expression::AsExpression)]
+#[diesel(sql_type = UtcTime)]
+pub struct At(pub DateTime<Utc>);
+
+impl From<Uuid> for Id {
+    fn from(id: Uuid) -> Self {
+        Id(id)
+    }
+}
+
+impl From<DateTime<Utc>> for At {
+    fn from(instant: DateTime<Utc>) -> Self {
+        At(instant)
+    }
+}
+
+/// The glue the multi-backend needs for a column type of its own: it hands values to whichever
+/// backend the connection is.
+macro_rules! multi_backend_write {
+    ($rust:ty, $sql:ident) => {
+        impl ToSql<$sql, MultiBackend> for $rust {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value(($sql, self));
+                Ok(IsNull::No)
+            }
+        }
+    };
+}
+
+macro_rules! multi_backend_read {
+    ($rust:ty, $sql:ident) => {
+        impl FromSql<$sql, MultiBackend> for $rust {
+            fn from_sql(
+                bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+            ) -> deserialize::Result<Self> {
+                bytes.from_sql::<Self, $sql>()
+            }
+        }
+    };
+}
+
+impl diesel::sql_types::HasSqlType<Uid> for MultiBackend {
+    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+        Self::lookup_sql_type::<Uid>(lookup)
+    }
+}
+
+impl diesel::sql_types::HasSqlType<UtcTime> for MultiBackend {
+    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+        Self::lookup_sql_type::<UtcTime>(lookup)
+    }
+}
+
+multi_backend_write!(Id, Uid);
+multi_backend_read!(Uuid, Uid);
+multi_backend_write!(At, UtcTime);
+multi_backend_read!(DateTime<Utc>, UtcTime);
+
+impl<DB: Backend> Queryable<Uid, DB> for Uuid
+where
+    Uuid: FromSql<Uid, DB>,
+{
+    type Row = Self;
+    fn build(row: Self) -> deserialize::Result<Self> {
+        Ok(row)
+    }
+}
+
+fn parse_uuid(text: &str) -> deserialize::Result<Uuid> {
+    Uuid::parse_str(text).map_err(|e| format!("a stored id `{text}` is not a UUID: {e}").into())
+}
+
+impl ToSql<Uid, Pg> for Id {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        out.write_all(self.0.hyphenated().encode_lower(&mut text).as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Uid, Pg> for Uuid {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        parse_uuid(std::str::from_utf8(value.as_bytes())?)
+    }
+}
+
+impl ToSql<Uid, Sqlite> for Id {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.0.hyphenated().to_string());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Uid, Sqlite> for Uuid {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        parse_uuid(&<String as FromSql<Text, Sqlite>>::from_sql(value)?)
+    }
+}
+
+/// PostgreSQL keeps microseconds and SQLite whatever it is given; both get microseconds so the
+/// two backends answer alike.
+fn naive(instant: &DateTime<Utc>) -> NaiveDateTime {
+    instant.naive_utc().trunc_subsecs(6)
+}
+
+impl ToSql<UtcTime, Pg> for At {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <NaiveDateTime as ToSql<Timestamp, Pg>>::to_sql(&naive(&self.0), &mut out.reborrow())
+    }
+}
+
+impl FromSql<UtcTime, Pg> for DateTime<Utc> {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(value).map(|t| t.and_utc())
+    }
+}
+
+impl ToSql<UtcTime, Sqlite> for At {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        // The form diesel writes a `Timestamp` in, so that stored times compare as text.
+        out.set_value(naive(&self.0).format("%F %T%.f").to_string());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<UtcTime, Sqlite> for DateTime<Utc> {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        <NaiveDateTime as FromSql<Timestamp, Sqlite>>::from_sql(value).map(|t| t.and_utc())
+    }
+}
+
+/// The domain's closed sets are stored as their text (`text_enum!`): written, compared and read
+/// as themselves.
+macro_rules! text_values {
+    ($($enum:ty),+ $(,)?) => {$(
+        impl<DB: Backend> ToSql<Text, DB> for $enum
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
+            }
+        }
+        impl<DB: Backend> FromSql<Text, DB> for $enum
+        where
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                Ok(<String as FromSql<Text, DB>>::from_sql(bytes)?.parse::<$enum>()?)
+            }
+        }
+        impl<DB: Backend> Queryable<Text, DB> for $enum
+        where
+            Self: FromSql<Text, DB>,
+        {
+            type Row = Self;
+            fn build(row: Self) -> deserialize::Result<Self> {
+                Ok(row)
+            }
+        }
+        impl AsExpression<Text> for $enum {
+            type Expression = Bound<Text, Self>;
+            fn as_expression(self) -> Self::Expression {
+                Bound::new(self)
+            }
+        }
+        impl<'a> AsExpression<Text> for &'a $enum {
+            type Expression = Bound<Text, Self>;
+            fn as_expression(self) -> Self::Expression {
+                Bound::new(self)
+            }
+        }
+    )+};
+}
+
+use crate::domain::access::Role;
+use crate::domain::assessment::{AppealStatus, AppealSubject};
+use crate::domain::calendar::DayKind;
+use crate::domain::directory::UnitKind;
+use crate::domain::ladder::{Rung, Timer};
+use crate::domain::lifecycle::{
+    CloseReason, ContactMethod, ExtensionStatus, ReplyResult, Satisfaction, SupervisionStatus,
+    UrgeKind,
+};
+use crate::domain::ticket::{
+    AssignmentRole, AssignmentStatus, Channel, EventKind, Priority, TicketStatus, TicketType,
+};
+
+text_values!(
+    Role,
+    UnitKind,
+    Channel,
+    TicketType,
+    Priority,
+    TicketStatus,
+    EventKind,
+    AssignmentRole,
+    AssignmentStatus,
+    AppealStatus,
+    AppealSubject,
+    DayKind,
+    Rung,
+    Timer,
+    CloseReason,
+    ContactMethod,
+    ExtensionStatus,
+    ReplyResult,
+    Satisfaction,
+    SupervisionStatus,
+    UrgeKind,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_keep_microseconds_and_sort_as_text() {
+        let instant = DateTime::parse_from_rfc3339("2026-11-30T08:02:03.123456789Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let stored = naive(&instant).format("%F %T%.f").to_string();
+        assert_eq!(stored, "2026-11-30 08:02:03.123456");
+        let whole = naive(
+            &DateTime::parse_from_rfc3339("2026-11-30T08:02:03Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        );
+        assert_eq!(whole.format("%F %T%.f").to_string(), "2026-11-30 08:02:03");
+    }
+}
