@@ -75,15 +75,7 @@ fn fire(
         &mut Uuid::now_v7,
     );
     if !changes.is_empty() {
-        let mut next = before.clone();
-        for change in &changes {
-            next.apply(change, now, Actor::system());
-        }
-        let decision = Decision {
-            changes,
-            content: None,
-            next,
-        };
+        let decision = Decision::new(&before, changes, None, now, Actor::system());
         store::lifecycle::save(conn, &ticket, &before, &decision, Actor::system(), now)?;
     }
     Ok(firings)

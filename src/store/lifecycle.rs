@@ -380,12 +380,11 @@ pub fn save(
             Some(_) => {}
         }
     }
-    for change in &decision.changes {
+    for (change, notices) in decision.recorded() {
         if let Some(row) = record(ticket.id, change, decision, actor, now)? {
             write_record(conn, ticket.id, row)?;
         }
-        let notices = crate::domain::notify::notices(change, &decision.next);
-        super::notifications::insert(conn, ticket.id, &notices, &change.details(), now)?;
+        super::notifications::insert(conn, ticket.id, notices, &change.details(), now)?;
         let kind = change.kind();
         events::append(
             conn,

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::domain::access::{Actor, Permission};
 use crate::domain::calendar::{Due, Limit, WorkCalendar};
+use crate::domain::notify::Notice;
 use crate::domain::policy::Policy;
 use crate::domain::ticket::{
     Assignment, AssignmentRole, AssignmentStatus, Priority, TicketStatus, TicketType,
@@ -83,6 +84,42 @@ pub struct Decision {
     pub changes: Vec<Change>,
     pub content: Option<(Uuid, ReplyContent)>,
     pub next: Lifecycle,
+    /// Who should hear of each change: one list per change, in their order.
+    pub notices: Vec<Vec<Notice>>,
+}
+
+impl Decision {
+    /// What `changes` make of `before`: the state they lead to and whom each concerns. Every
+    /// decision is made here, whether a person's command or the ladder's firings produced it.
+    pub fn new(
+        before: &Lifecycle,
+        changes: Vec<Change>,
+        content: Option<(Uuid, ReplyContent)>,
+        at: DateTime<Utc>,
+        actor: Actor,
+    ) -> Self {
+        let mut next = before.clone();
+        for change in &changes {
+            next.apply(change, at, actor);
+        }
+        let notices = changes
+            .iter()
+            .map(|change| crate::domain::notify::notices(change, &next))
+            .collect();
+        Self {
+            changes,
+            content,
+            next,
+            notices,
+        }
+    }
+
+    /// Each change with the notices it sends.
+    pub fn recorded(&self) -> impl Iterator<Item = (&Change, &[Notice])> {
+        self.changes
+            .iter()
+            .zip(self.notices.iter().map(Vec::as_slice))
+    }
 }
 
 fn permission(command: &Command) -> Permission {
@@ -557,21 +594,22 @@ pub fn decide(
             }]
         }
     };
-    let mut changes = changes;
-    let mut next = state.clone();
-    for change in &changes {
-        next.apply(change, ctx.now, ctx.actor);
-    }
+    let decision = Decision::new(state, changes, content, ctx.now, ctx.actor);
     // Whatever ends a pause (a reply, a return) says so on the timeline, as a resume does.
     let resumed = |c: &Change| matches!(c, Change::Resumed { .. });
-    if state.paused_at.is_some() && next.paused_at.is_none() && !changes.iter().any(resumed) {
+    let ended_pause = state.paused_at.is_some() && decision.next.paused_at.is_none();
+    if ended_pause && !decision.changes.iter().any(resumed) {
+        let mut changes = decision.changes;
         changes.insert(0, Change::Resumed { moved: Vec::new() });
+        return Ok(Decision::new(
+            state,
+            changes,
+            decision.content,
+            ctx.now,
+            ctx.actor,
+        ));
     }
-    Ok(Decision {
-        changes,
-        content,
-        next,
-    })
+    Ok(decision)
 }
 
 /// An extension request of this ticket still waiting for a decision.
