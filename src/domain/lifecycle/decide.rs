@@ -256,7 +256,7 @@ pub fn decide(
         }
         Command::Return { reason } => {
             require(&[TicketStatus::Dispatched, TicketStatus::Handling])?;
-            let assignment = own_primary(state, &ctx.actor, "return it")?;
+            let assignment = own_primary(state, &ctx.actor, PrimaryWork::Return)?;
             if assignment.forced {
                 return Err(conflict(
                     "forced_assignment",
@@ -270,7 +270,7 @@ pub fn decide(
         }
         Command::RequestExtension { due_at, reason } => {
             require(&[TicketStatus::Handling])?;
-            let assignment = own_primary(state, &ctx.actor, "ask for more time")?;
+            let assignment = own_primary(state, &ctx.actor, PrimaryWork::AskForMoreTime)?;
             if state.pending_extension().is_some() {
                 return Err(conflict(
                     "extension_pending",
@@ -310,7 +310,7 @@ pub fn decide(
             content: reply,
         } => {
             require(&[TicketStatus::Handling])?;
-            let assignment = own_primary(state, &ctx.actor, "reply")?;
+            let assignment = own_primary(state, &ctx.actor, PrimaryWork::Reply)?;
             if let Some(ContactRecord::Reached { at, .. }) = &reply.contact {
                 // People write contact times to the minute, and their clocks drift a little.
                 if *at > ctx.now + CLOCK_SKEW {
@@ -663,12 +663,37 @@ fn own_assignment<'a>(state: &'a Lifecycle, actor: &Actor) -> Result<&'a Assignm
         })
 }
 
+/// What a primary unit does with its own assignment, and what that needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PrimaryWork {
+    Return,
+    AskForMoreTime,
+    Reply,
+}
+
+impl PrimaryWork {
+    fn wording(self) -> &'static str {
+        match self {
+            PrimaryWork::Return => "return it",
+            PrimaryWork::AskForMoreTime => "ask for more time",
+            PrimaryWork::Reply => "reply",
+        }
+    }
+
+    /// A unit may hand a ticket back instead of signing for it (退单); the rest is work it signed
+    /// for.
+    fn needs_signature(self) -> bool {
+        self != PrimaryWork::Return
+    }
+}
+
 /// The acting unit's assignment, which must be the current primary one still being worked on.
 fn own_primary<'a>(
     state: &'a Lifecycle,
     actor: &Actor,
-    what: &str,
+    work: PrimaryWork,
 ) -> Result<&'a Assignment, Refusal> {
+    let what = work.wording();
     let assignment = own_assignment(state, actor)?;
     if assignment.role != AssignmentRole::Primary {
         return Err(conflict(
@@ -682,9 +707,7 @@ fn own_primary<'a>(
             "your unit's work on this ticket is done",
         ));
     }
-    if matches!(what, "ask for more time" | "reply")
-        && assignment.status != AssignmentStatus::Signed
-    {
+    if work.needs_signature() && assignment.status != AssignmentStatus::Signed {
         return Err(conflict(
             "not_signed",
             format!("sign for the ticket before you {what}"),
