@@ -211,58 +211,70 @@ impl ApiError {
         .with_header(header::RETRY_AFTER, &retry_after_seconds.to_string())
     }
 
+    /// What the environment did, not the client: the status, the code and what to tell the
+    /// client, a `Retry-After`, and the cause for the log only.
+    fn retry_later(
+        status: StatusCode,
+        code: &'static str,
+        detail: &str,
+        retry_after_seconds: &str,
+        reason: String,
+    ) -> Self {
+        let title = if status == StatusCode::INSUFFICIENT_STORAGE {
+            "Insufficient storage"
+        } else {
+            "Service unavailable"
+        };
+        let mut error = Self::new(status, code, title, detail)
+            .with_header(header::RETRY_AFTER, retry_after_seconds);
+        error.0.internal = Some(reason);
+        error
+    }
+
     pub fn unavailable(reason: impl Into<String>) -> Self {
-        let mut error = Self::new(
+        Self::retry_later(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            "Service unavailable",
             "the database is unreachable or busy; retry shortly",
+            "1",
+            reason.into(),
         )
-        .with_header(header::RETRY_AFTER, "1");
-        error.0.internal = Some(reason.into());
-        error
     }
 
     /// 503: the database did not answer within the request's time.
     pub fn database_timeout(reason: impl Into<String>) -> Self {
-        let mut error = Self::new(
+        Self::retry_later(
             StatusCode::SERVICE_UNAVAILABLE,
             "database_timeout",
-            "Service unavailable",
             "the database did not answer in time; whether a change was made is unknown: \
              retry with the same Idempotency-Key",
+            "2",
+            reason.into(),
         )
-        .with_header(header::RETRY_AFTER, "2");
-        error.0.internal = Some(reason.into());
-        error
     }
 
     /// 507: the disk under the database or the evidence files is full; nothing was written.
     pub fn storage_full(reason: impl Into<String>) -> Self {
-        let mut error = Self::new(
+        Self::retry_later(
             StatusCode::INSUFFICIENT_STORAGE,
             "storage_full",
-            "Insufficient storage",
             "the service's storage is full; nothing was written, reads still work: retry once \
              space has been freed",
+            "60",
+            reason.into(),
         )
-        .with_header(header::RETRY_AFTER, "60");
-        error.0.internal = Some(reason.into());
-        error
     }
 
     /// 503: the storage refuses writes for now; reads still work.
     pub fn storage_read_only(reason: impl Into<String>) -> Self {
-        let mut error = Self::new(
+        Self::retry_later(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage_read_only",
-            "Service unavailable",
             "the service's storage accepts no writes right now; nothing was written, reads \
              still work: retry later",
+            "60",
+            reason.into(),
         )
-        .with_header(header::RETRY_AFTER, "60");
-        error.0.internal = Some(reason.into());
-        error
     }
 
     pub fn internal(reason: impl Into<String>) -> Self {

@@ -20,9 +20,7 @@ use crate::store::events::{self, NewEvent};
 use crate::store::reports::{Bonus, RulesVersion};
 use crate::store::{self, DbConnection, StoreError};
 
-fn month_in(raw: &str) -> Result<Month, ApiError> {
-    Month::parse(raw).map_err(|m| ApiError::not_found(format!("no month {raw}: {m}")))
-}
+use super::month_in;
 
 #[derive(Serialize)]
 struct RulesView {

@@ -562,6 +562,12 @@ where
     blocking(state.request_budget(), move || state.db.read(f)).await
 }
 
+/// A month named in a path: any other text names nothing, hence 404.
+pub fn month_in(raw: &str) -> Result<crate::domain::period::Month, ApiError> {
+    crate::domain::period::Month::parse(raw)
+        .map_err(|m| ApiError::not_found(format!("no month {raw}: {m}")))
+}
+
 /// Maps "not found" to a 404 that names what was looked for.
 pub fn found<T>(
     result: Result<T, StoreError>,

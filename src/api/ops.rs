@@ -27,8 +27,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     let db = state.db.clone();
     blocking(READY_BUDGET, move || {
         let mut conn = db.conn_within(READY_CHECKOUT)?;
-        conn.batch_execute("SELECT 1")
-            .map_err(|e| ApiError::from(crate::store::StoreError::from(e)))
+        conn.batch_execute("SELECT 1").map_err(ApiError::from)
     })
     .await?;
     let backend = match state.db.backend() {

@@ -125,8 +125,7 @@ pub async fn publish(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<Reply, ApiError> {
-    let month =
-        Month::parse(&path).map_err(|m| ApiError::not_found(format!("no month {path}: {m}")))?;
+    let month = super::month_in(&path)?;
     let by = caller.id();
     let compiling = state.clone();
     let budget = state.report_budget();

@@ -12,50 +12,44 @@ use crate::domain::assessment::{Appeal, AppealStatus, AppealSubject};
 use crate::domain::lifecycle::Satisfaction;
 use crate::domain::ticket::{AssignmentRole, AssignmentStatus};
 
-type AppealRow = (
-    Uuid,
-    Uuid,
-    Uuid,
-    AppealSubject,
-    String,
-    AppealStatus,
-    Option<Uuid>,
-    DateTime<Utc>,
-    Option<Uuid>,
-    Option<DateTime<Utc>>,
-    Option<String>,
-);
+/// An appeal as its row holds it; its evidence lives on the attachments.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = appeals)]
+struct AppealRow {
+    id: Uuid,
+    ticket_id: Uuid,
+    unit_id: Uuid,
+    subject: AppealSubject,
+    reason: String,
+    status: AppealStatus,
+    filed_by: Option<Uuid>,
+    filed_at: DateTime<Utc>,
+    decided_by: Option<Uuid>,
+    decided_at: Option<DateTime<Utc>>,
+    decision_note: Option<String>,
+}
 
-fn columns() -> (
-    appeals::id,
-    appeals::ticket_id,
-    appeals::unit_id,
-    appeals::subject,
-    appeals::reason,
-    appeals::status,
-    appeals::filed_by,
-    appeals::filed_at,
-    appeals::decided_by,
-    appeals::decided_at,
-    appeals::decision_note,
-) {
-    (
-        appeals::id,
-        appeals::ticket_id,
-        appeals::unit_id,
-        appeals::subject,
-        appeals::reason,
-        appeals::status,
-        appeals::filed_by,
-        appeals::filed_at,
-        appeals::decided_by,
-        appeals::decided_at,
-        appeals::decision_note,
-    )
+impl AppealRow {
+    fn into_appeal(self, attachment_ids: Vec<Uuid>) -> Appeal {
+        Appeal {
+            id: self.id,
+            ticket_id: self.ticket_id,
+            unit_id: self.unit_id,
+            subject: self.subject,
+            reason: self.reason,
+            status: self.status,
+            filed_by: self.filed_by,
+            filed_at: self.filed_at,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+            decision_note: self.decision_note,
+            attachment_ids,
+        }
+    }
 }
 
 fn with_evidence(conn: &mut DbConnection, rows: Vec<AppealRow>) -> Result<Vec<Appeal>, StoreError> {
-    let ids: Vec<Id> = rows.iter().map(|r| Id(r.0)).collect();
+    let ids: Vec<Id> = rows.iter().map(|r| Id(r.id)).collect();
     let evidence: Vec<(Option<Uuid>, Uuid)> = attachments::table
         .filter(attachments::appeal_id.eq_any(ids))
         .order(attachments::created_at.asc())
@@ -63,45 +57,21 @@ fn with_evidence(conn: &mut DbConnection, rows: Vec<AppealRow>) -> Result<Vec<Ap
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(
-                id,
-                ticket_id,
-                unit_id,
-                subject,
-                reason,
-                status,
-                filed_by,
-                filed_at,
-                decided_by,
-                decided_at,
-                decision_note,
-            )| Appeal {
-                id,
-                ticket_id,
-                unit_id,
-                subject,
-                reason,
-                status,
-                filed_by,
-                filed_at,
-                decided_by,
-                decided_at,
-                decision_note,
-                attachment_ids: evidence
-                    .iter()
-                    .filter(|(appeal, _)| *appeal == Some(id))
-                    .map(|(_, attachment)| *attachment)
-                    .collect(),
-            },
-        )
+        .map(|row| {
+            let attachment_ids = evidence
+                .iter()
+                .filter(|(appeal, _)| *appeal == Some(row.id))
+                .map(|(_, attachment)| *attachment)
+                .collect();
+            row.into_appeal(attachment_ids)
+        })
         .collect())
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Appeal, StoreError> {
     let row: AppealRow = appeals::table
         .find(Id(id))
-        .select(columns())
+        .select(AppealRow::as_select())
         .get_result(conn)?;
     with_evidence(conn, vec![row])?
         .pop()
@@ -122,7 +92,7 @@ pub fn list(
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Appeal>, StoreError> {
-    let mut query = appeals::table.select(columns()).into_boxed();
+    let mut query = appeals::table.select(AppealRow::as_select()).into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(appeals::status.eq(status));
     }
