@@ -3,12 +3,12 @@
 use chrono::{DateTime, DurationRound, Utc};
 use uuid::Uuid;
 
-use super::command::{Command, ContactRecord, ReplyContent};
+use super::command::{Command, ContactRecord, ReplyContent, ReplyResult, Satisfaction};
 use super::{
     Change, CloseReason, DispatchedUnit, ExtensionStatus, Lifecycle, MovedDeadline,
     SupervisionStatus, UrgeKind, is_open,
 };
-use crate::domain::access::{Actor, Permission};
+use crate::domain::access::{Actor, Permission, Role};
 use crate::domain::calendar::{Due, Limit, WorkCalendar};
 use crate::domain::notify::Notice;
 use crate::domain::policy::Policy;
@@ -122,25 +122,40 @@ impl Decision {
     }
 }
 
-fn permission(command: &Command) -> Permission {
+/// Where the units are at work: dispatched to, signed for, or replied and waiting for review.
+const WITH_UNITS: &[TicketStatus] = &[
+    TicketStatus::Dispatched,
+    TicketStatus::Handling,
+    TicketStatus::Replied,
+];
+/// Where the units' deadlines run.
+const DEADLINES_RUN: &[TicketStatus] = &[TicketStatus::Dispatched, TicketStatus::Handling];
+
+/// The state machine: who may give each command, and in which states of the ticket.
+#[rustfmt::skip]
+fn rule(command: &Command) -> (Permission, &'static [TicketStatus]) {
+    use Permission as P;
+    use TicketStatus as S;
     match command {
-        Command::Answer { .. }
-        | Command::Dispatch { .. }
-        | Command::Callback { .. }
-        | Command::Merge { .. }
-        | Command::Invalidate { .. }
-        | Command::Urge { .. } => Permission::FrontDesk,
-        Command::Sign
-        | Command::Return { .. }
-        | Command::RequestExtension { .. }
-        | Command::Reply { .. }
-        | Command::AddOpinion { .. } => Permission::HandleAssignment,
-        Command::ApproveExtension { .. }
-        | Command::RejectExtension { .. }
-        | Command::Review { .. }
-        | Command::Pause { .. }
-        | Command::Resume => Permission::Review,
-        Command::Supervise { .. } | Command::CloseSupervision { .. } => Permission::Supervise,
+        Command::Answer { .. }           => (P::FrontDesk,        &[S::Registered]),
+        Command::Dispatch { .. }         => (P::FrontDesk,        &[S::Registered, S::Returned]),
+        Command::Merge { .. }            => (P::FrontDesk,        &[S::Registered]),
+        Command::Invalidate { .. }       => (P::FrontDesk,        &[S::Registered]),
+        // An assisting unit may still sign (and give its opinion) after the primary replied.
+        Command::Sign                    => (P::HandleAssignment, WITH_UNITS),
+        Command::AddOpinion { .. }       => (P::HandleAssignment, WITH_UNITS),
+        Command::Return { .. }           => (P::HandleAssignment, DEADLINES_RUN),
+        Command::RequestExtension { .. } => (P::HandleAssignment, &[S::Handling]),
+        Command::Reply { .. }            => (P::HandleAssignment, &[S::Handling]),
+        Command::ApproveExtension { .. } => (P::Review,           &[S::Handling]),
+        Command::RejectExtension { .. }  => (P::Review,           &[S::Handling]),
+        Command::Review { .. }           => (P::Review,           &[S::Replied]),
+        Command::Pause { .. }            => (P::Review,           DEADLINES_RUN),
+        Command::Resume                  => (P::Review,           DEADLINES_RUN),
+        Command::Callback { .. }         => (P::FrontDesk,        &[S::AwaitingCallback]),
+        Command::Urge { .. }             => (P::FrontDesk,        WITH_UNITS),
+        Command::Supervise { .. }        => (P::Supervise,        WITH_UNITS),
+        Command::CloseSupervision { .. } => (P::Supervise,        TicketStatus::ALL),
     }
 }
 
@@ -151,147 +166,43 @@ pub fn decide(
     ctx: &Context<'_>,
     new_id: &mut dyn FnMut() -> Uuid,
 ) -> Result<Decision, Refusal> {
-    let action = command.action();
     let role = ctx.actor.role.ok_or_else(|| {
         Refusal::Forbidden("the service itself acts only through its own jobs".into())
     })?;
-    if !role.may(permission(&command)) {
+    let (permission, states) = rule(&command);
+    if !role.may(permission) {
         return Err(Refusal::Forbidden(format!(
             "the role `{role}` may not do this"
         )));
     }
-    let status = state.status;
-    let require = |allowed: &[TicketStatus]| {
-        if allowed.contains(&status) {
-            Ok(())
-        } else {
-            Err(Refusal::InvalidTransition { status, action })
-        }
-    };
-    let (limits, rule) = ctx.policy.limits_for(ctx.ticket_type, ctx.priority);
+    if !states.contains(&state.status) {
+        return Err(Refusal::InvalidTransition {
+            status: state.status,
+            action: command.action(),
+        });
+    }
     let mut content = None;
     let changes = match command {
-        Command::Answer { text } => {
-            require(&[TicketStatus::Registered])?;
-            let callback_due_at = ctx
-                .policy
-                .needs_callback_after_answer(ctx.ticket_type)
-                .then(|| ctx.calendar.end_of_next_working_day(ctx.now));
-            let mut changes = vec![Change::Answered {
-                text,
-                callback_due_at,
-            }];
-            if callback_due_at.is_none() {
-                changes.push(Change::Closed {
-                    reason: CloseReason::Answered,
-                });
-            }
-            changes
-        }
+        Command::Answer { text } => answer(ctx, text),
         Command::Dispatch {
             primary_unit_id,
             assisting_unit_ids,
             forced,
             note,
         } => {
-            require(&[TicketStatus::Registered, TicketStatus::Returned])?;
-            if forced && !role.may(Permission::ForceDispatch) {
-                return Err(Refusal::Forbidden(format!(
-                    "a forced dispatch is the hotline office's decision, not the role `{role}`'s"
-                )));
-            }
-            if state.return_count >= ctx.policy.max_returns && !forced {
-                return Err(conflict(
-                    "forced_dispatch_required",
-                    format!(
-                        "the ticket has been returned {} times: the hotline office decides, dispatching with `forced: true`",
-                        state.return_count
-                    ),
-                ));
-            }
-            let sign = ctx
-                .calendar
-                .due(ctx.now, limits.sign, &format!("{rule} sign"));
-            let reply = ctx
-                .calendar
-                .due(ctx.now, limits.reply, &format!("{rule} reply"));
-            let units = std::iter::once((primary_unit_id, AssignmentRole::Primary))
-                .chain(
-                    assisting_unit_ids
-                        .into_iter()
-                        .map(|u| (u, AssignmentRole::Assisting)),
-                )
-                .map(|(unit_id, role)| DispatchedUnit {
-                    assignment_id: new_id(),
-                    unit_id,
-                    role,
-                    sign: sign.clone(),
-                    reply: reply.clone(),
-                })
-                .collect();
-            vec![Change::Dispatched {
-                round: state.round + 1,
-                forced,
-                note,
-                units,
-            }]
+            let units = std::iter::once((primary_unit_id, AssignmentRole::Primary)).chain(
+                assisting_unit_ids
+                    .into_iter()
+                    .map(|unit| (unit, AssignmentRole::Assisting)),
+            );
+            dispatch(state, ctx, role, units, forced, note, new_id)?
         }
-        Command::Sign => {
-            // An assisting unit may still sign (and give its opinion) after the primary replied.
-            require(&[
-                TicketStatus::Dispatched,
-                TicketStatus::Handling,
-                TicketStatus::Replied,
-            ])?;
-            let assignment = own_assignment(state, &ctx.actor)?;
-            if assignment.status != AssignmentStatus::Dispatched {
-                return Err(conflict(
-                    "already_signed",
-                    "your unit has already signed for this ticket",
-                ));
-            }
-            vec![Change::Signed {
-                assignment_id: assignment.id,
-            }]
-        }
-        Command::Return { reason } => {
-            require(&[TicketStatus::Dispatched, TicketStatus::Handling])?;
-            let assignment = own_primary(state, &ctx.actor, PrimaryWork::Return)?;
-            if assignment.forced {
-                return Err(conflict(
-                    "forced_assignment",
-                    "the hotline office dispatched this ticket with `forced`: it can no longer be returned",
-                ));
-            }
-            vec![Change::Returned {
-                assignment_id: assignment.id,
-                reason,
-            }]
-        }
+        Command::Sign => sign(state, ctx)?,
+        Command::Return { reason } => hand_back(state, ctx, reason)?,
         Command::RequestExtension { due_at, reason } => {
-            require(&[TicketStatus::Handling])?;
-            let assignment = own_primary(state, &ctx.actor, PrimaryWork::AskForMoreTime)?;
-            if state.pending_extension().is_some() {
-                return Err(conflict(
-                    "extension_pending",
-                    "an extension request is already waiting for a decision",
-                ));
-            }
-            if due_at <= assignment.due_at() {
-                return Err(invalid(
-                    "due_at",
-                    "must be later than the due time in force",
-                ));
-            }
-            vec![Change::ExtensionRequested {
-                request_id: new_id(),
-                assignment_id: assignment.id,
-                requested_due_at: due_at,
-                reason,
-            }]
+            request_extension(state, ctx, due_at, reason, new_id())?
         }
         Command::ApproveExtension { request_id, note } => {
-            require(&[TicketStatus::Handling])?;
             let request = pending_request(state, request_id)?;
             vec![Change::ExtensionApproved {
                 request_id,
@@ -301,7 +212,6 @@ pub fn decide(
             }]
         }
         Command::RejectExtension { request_id, note } => {
-            require(&[TicketStatus::Handling])?;
             pending_request(state, request_id)?;
             vec![Change::ExtensionRejected { request_id, note }]
         }
@@ -309,100 +219,30 @@ pub fn decide(
             result,
             content: reply,
         } => {
-            require(&[TicketStatus::Handling])?;
-            let assignment = own_primary(state, &ctx.actor, PrimaryWork::Reply)?;
-            if let Some(ContactRecord::Reached { at, .. }) = &reply.contact {
-                // People write contact times to the minute, and their clocks drift a little.
-                if *at > ctx.now + CLOCK_SKEW {
-                    return Err(invalid("contact.contacted_at", "must not be in the future"));
-                }
-                let dispatched_minute = assignment
-                    .dispatched_at
-                    .duration_trunc(chrono::TimeDelta::minutes(1))
-                    .unwrap_or(assignment.dispatched_at);
-                if *at < dispatched_minute {
-                    return Err(invalid(
-                        "contact.contacted_at",
-                        "must be after the ticket was dispatched to the unit",
-                    ));
-                }
-            }
             let reply_id = new_id();
-            let contacted = matches!(reply.contact, Some(ContactRecord::Reached { .. }));
+            let changes = self::reply(state, ctx, result, &reply, reply_id)?;
             content = Some((reply_id, reply));
-            vec![Change::Replied {
-                assignment_id: assignment.id,
-                reply_id,
-                result,
-                contacted,
-            }]
+            changes
         }
         Command::AddOpinion { content: opinion } => {
-            require(&[
-                TicketStatus::Dispatched,
-                TicketStatus::Handling,
-                TicketStatus::Replied,
-            ])?;
-            let assignment = own_assignment(state, &ctx.actor)?;
-            if assignment.role != AssignmentRole::Assisting {
-                return Err(conflict(
-                    "not_assisting",
-                    "opinions come from assisting units; the primary unit replies",
-                ));
-            }
-            if assignment.status != AssignmentStatus::Signed {
-                return Err(conflict(
-                    "not_signed",
-                    match assignment.status {
-                        AssignmentStatus::Dispatched => {
-                            "sign for the ticket before giving an opinion"
-                        }
-                        _ => "your unit has already given its opinion",
-                    },
-                ));
-            }
             let reply_id = new_id();
+            let changes = add_opinion(state, ctx, reply_id)?;
             content = Some((reply_id, opinion));
-            vec![Change::OpinionAdded {
-                assignment_id: assignment.id,
-                reply_id,
-            }]
+            changes
         }
         Command::Review {
-            accept,
+            accept: true,
+            comment,
+            ..
+        } => vec![Change::ReviewAccepted {
+            callback_due_at: ctx.calendar.end_of_next_working_day(ctx.now),
+            comment,
+        }],
+        Command::Review {
+            accept: false,
             comment,
             due_at,
-        } => {
-            require(&[TicketStatus::Replied])?;
-            if accept {
-                vec![Change::ReviewAccepted {
-                    callback_due_at: ctx.calendar.end_of_next_working_day(ctx.now),
-                    comment,
-                }]
-            } else {
-                let primary = state.primary().ok_or_else(|| {
-                    conflict(
-                        "no_primary",
-                        "the ticket has no primary unit to send back to",
-                    )
-                })?;
-                let due = match due_at {
-                    Some(at) if at <= ctx.now => {
-                        return Err(invalid("due_at", "must be in the future"));
-                    }
-                    Some(at) => Due::set_by_hand(at, ctx.now, "set by the reviewer"),
-                    None => {
-                        ctx.calendar
-                            .due(ctx.now, limits.reply, &format!("{rule} reply (rework)"))
-                    }
-                };
-                vec![Change::ReviewRejected {
-                    assignment_id: primary.id,
-                    due,
-                    reason: comment.unwrap_or_default(),
-                }]
-            }
-        }
+        } => send_back(state, ctx, comment, due_at)?,
         Command::Callback {
             reached,
             satisfaction,
@@ -410,189 +250,33 @@ pub fn decide(
             comment,
             reopen,
         } => {
-            require(&[TicketStatus::AwaitingCallback])?;
-            let attempt = state.callback_attempts + 1;
-            let mut changes = vec![Change::CallbackRecorded {
+            let recorded = Change::CallbackRecorded {
                 callback_id: new_id(),
-                attempt,
+                attempt: state.callback_attempts + 1,
                 reached,
                 satisfaction,
                 resolved,
                 comment,
-            }];
-            match satisfaction {
-                None if attempt >= ctx.policy.max_callback_attempts => {
-                    changes.push(Change::Closed {
-                        reason: CloseReason::Unreachable,
-                    });
-                }
-                None => {}
-                Some(s) if s.is_satisfied() => changes.push(Change::Closed {
-                    reason: CloseReason::Satisfied,
-                }),
-                Some(_) if reopen => {
-                    let primary = state
-                        .primary()
-                        .filter(|a| a.status == AssignmentStatus::Replied);
-                    changes.push(Change::Reopened {
-                        assignment_id: primary.map(|a| a.id),
-                        due: primary.map(|_| {
-                            ctx.calendar.due(
-                                ctx.now,
-                                limits.reply,
-                                &format!("{rule} reply (reopened)"),
-                            )
-                        }),
-                    });
-                }
-                Some(_) => changes.push(Change::Closed {
-                    reason: CloseReason::Dissatisfied,
-                }),
-            }
-            changes
+            };
+            callback(state, ctx, recorded, satisfaction, reopen)
         }
-        Command::Merge { into } => {
-            require(&[TicketStatus::Registered])?;
-            let (into_ticket_id, into_is_open) =
-                into.ok_or_else(|| invalid("into_ticket_id", "no such ticket to merge into"))?;
-            if into_ticket_id == state.ticket_id {
-                return Err(invalid(
-                    "into_ticket_id",
-                    "a ticket cannot be merged into itself",
-                ));
-            }
-            if !into_is_open {
-                return Err(conflict(
-                    "merge_target_closed",
-                    "the ticket to merge into has already ended",
-                ));
-            }
-            vec![Change::Merged { into_ticket_id }]
-        }
-        Command::Invalidate { reason } => {
-            require(&[TicketStatus::Registered])?;
-            vec![Change::Invalidated { reason }]
-        }
+        Command::Merge { into } => merge(state, into)?,
+        Command::Invalidate { reason } => vec![Change::Invalidated { reason }],
         Command::Urge {
             assignment_id,
             note,
-        } => {
-            require(&[
-                TicketStatus::Dispatched,
-                TicketStatus::Handling,
-                TicketStatus::Replied,
-            ])?;
-            let target = match assignment_id {
-                Some(id) => state
-                    .current_round()
-                    .find(|a| {
-                        a.id == id
-                            && a.status != AssignmentStatus::Returned
-                            && a.status != AssignmentStatus::Closed
-                    })
-                    .ok_or_else(|| {
-                        Refusal::NotFound(format!("no current assignment {id} on this ticket"))
-                    })?,
-                None => state.primary().ok_or_else(|| {
-                    conflict("no_primary", "the ticket has no primary unit to urge")
-                })?,
-            };
-            vec![Change::Urged {
-                urge_id: new_id(),
-                assignment_id: target.id,
-                unit_id: target.unit_id,
-                kind: UrgeKind::Manual,
-                note,
-                rung: None,
-                timer: None,
-            }]
-        }
-        Command::Pause { reason } => {
-            require(&[TicketStatus::Dispatched, TicketStatus::Handling])?;
-            if state.paused_at.is_some() {
-                return Err(conflict(
-                    "already_paused",
-                    "the ticket's deadlines are already stopped",
-                ));
-            }
-            vec![Change::Paused { reason }]
-        }
-        Command::Resume => {
-            require(&[TicketStatus::Dispatched, TicketStatus::Handling])?;
-            let paused_at = state
-                .paused_at
-                .ok_or_else(|| conflict("not_paused", "the ticket's deadlines are running"))?;
-            let moved = state
-                .current_round()
-                .filter(|a| is_open(a.status))
-                .map(|a| MovedDeadline {
-                    assignment_id: a.id,
-                    sign: (a.status == AssignmentStatus::Dispatched)
-                        .then(|| moved(ctx.calendar, &a.sign_deadline, paused_at, ctx.now)),
-                    reply: moved(ctx.calendar, &a.reply_deadline, paused_at, ctx.now),
-                })
-                .collect();
-            vec![Change::Resumed { moved }]
-        }
+        } => urge(state, assignment_id, note, new_id())?,
+        Command::Pause { reason } => pause(state, reason)?,
+        Command::Resume => resume(state, ctx)?,
         Command::Supervise {
             unit_id,
             reason,
             deadline,
-        } => {
-            require(&[
-                TicketStatus::Dispatched,
-                TicketStatus::Handling,
-                TicketStatus::Replied,
-            ])?;
-            if !state.assignments.iter().any(|a| a.unit_id == unit_id) {
-                return Err(invalid(
-                    "unit_id",
-                    "the unit has never been assigned this ticket",
-                ));
-            }
-            if deadline <= ctx.now {
-                return Err(invalid("deadline", "must be in the future"));
-            }
-            if state
-                .supervisions
-                .iter()
-                .any(|s| s.unit_id == unit_id && s.status == SupervisionStatus::Open)
-            {
-                return Err(conflict(
-                    "already_supervised",
-                    "the unit is already under supervision for this ticket",
-                ));
-            }
-            vec![Change::SupervisionOpened {
-                supervision_id: new_id(),
-                unit_id,
-                reason,
-                deadline,
-                automatic: false,
-            }]
-        }
+        } => supervise(state, ctx, unit_id, reason, deadline, new_id())?,
         Command::CloseSupervision {
             supervision_id,
             outcome,
-        } => {
-            let supervision = state
-                .supervisions
-                .iter()
-                .find(|s| s.id == supervision_id)
-                .ok_or_else(|| {
-                    Refusal::NotFound(format!("no supervision {supervision_id} on this ticket"))
-                })?;
-            if supervision.status != SupervisionStatus::Open {
-                return Err(conflict(
-                    "supervision_closed",
-                    "the supervision is already closed",
-                ));
-            }
-            vec![Change::SupervisionClosed {
-                supervision_id,
-                outcome,
-            }]
-        }
+        } => close_supervision(state, supervision_id, outcome)?,
     };
     let decision = Decision::new(state, changes, content, ctx.now, ctx.actor);
     // Whatever ends a pause (a reply, a return) says so on the timeline, as a resume does.
@@ -610,6 +294,392 @@ pub fn decide(
         ));
     }
     Ok(decision)
+}
+
+/// The changes a command makes, or why it may not be given now.
+type Changes = Result<Vec<Change>, Refusal>;
+
+/// The due times of a ticket of this type and priority counted from now.
+fn due(ctx: &Context<'_>, deadline: Deadline) -> Due {
+    let (limits, rule) = ctx.policy.limits_for(ctx.ticket_type, ctx.priority);
+    let (limit, what) = match deadline {
+        Deadline::Sign => (limits.sign, "sign"),
+        Deadline::Reply => (limits.reply, "reply"),
+        Deadline::Rework => (limits.reply, "reply (rework)"),
+        Deadline::Reopened => (limits.reply, "reply (reopened)"),
+    };
+    ctx.calendar.due(ctx.now, limit, &format!("{rule} {what}"))
+}
+
+/// Which of the policy's limits a due time counts, and why it is set.
+#[derive(Debug, Clone, Copy)]
+enum Deadline {
+    Sign,
+    Reply,
+    /// Sent back by the reviewer without a due time of their own.
+    Rework,
+    /// Reopened after a dissatisfied callback.
+    Reopened,
+}
+
+fn answer(ctx: &Context<'_>, text: String) -> Vec<Change> {
+    let callback_due_at = ctx
+        .policy
+        .needs_callback_after_answer(ctx.ticket_type)
+        .then(|| ctx.calendar.end_of_next_working_day(ctx.now));
+    let mut changes = vec![Change::Answered {
+        text,
+        callback_due_at,
+    }];
+    if callback_due_at.is_none() {
+        changes.push(Change::Closed {
+            reason: CloseReason::Answered,
+        });
+    }
+    changes
+}
+
+fn dispatch(
+    state: &Lifecycle,
+    ctx: &Context<'_>,
+    role: Role,
+    units: impl Iterator<Item = (Uuid, AssignmentRole)>,
+    forced: bool,
+    note: Option<String>,
+    new_id: &mut dyn FnMut() -> Uuid,
+) -> Changes {
+    if forced && !role.may(Permission::ForceDispatch) {
+        return Err(Refusal::Forbidden(format!(
+            "a forced dispatch is the hotline office's decision, not the role `{role}`'s"
+        )));
+    }
+    if state.return_count >= ctx.policy.max_returns && !forced {
+        return Err(conflict(
+            "forced_dispatch_required",
+            format!(
+                "the ticket has been returned {} times: the hotline office decides, dispatching with `forced: true`",
+                state.return_count
+            ),
+        ));
+    }
+    let sign = due(ctx, Deadline::Sign);
+    let reply = due(ctx, Deadline::Reply);
+    let units = units
+        .map(|(unit_id, role)| DispatchedUnit {
+            assignment_id: new_id(),
+            unit_id,
+            role,
+            sign: sign.clone(),
+            reply: reply.clone(),
+        })
+        .collect();
+    Ok(vec![Change::Dispatched {
+        round: state.round + 1,
+        forced,
+        note,
+        units,
+    }])
+}
+
+fn sign(state: &Lifecycle, ctx: &Context<'_>) -> Changes {
+    let assignment = own_assignment(state, &ctx.actor)?;
+    if assignment.status != AssignmentStatus::Dispatched {
+        return Err(conflict(
+            "already_signed",
+            "your unit has already signed for this ticket",
+        ));
+    }
+    Ok(vec![Change::Signed {
+        assignment_id: assignment.id,
+    }])
+}
+
+/// 退单: the primary unit says the ticket is not theirs.
+fn hand_back(state: &Lifecycle, ctx: &Context<'_>, reason: String) -> Changes {
+    let assignment = own_primary(state, &ctx.actor, PrimaryWork::Return)?;
+    if assignment.forced {
+        return Err(conflict(
+            "forced_assignment",
+            "the hotline office dispatched this ticket with `forced`: it can no longer be returned",
+        ));
+    }
+    Ok(vec![Change::Returned {
+        assignment_id: assignment.id,
+        reason,
+    }])
+}
+
+fn request_extension(
+    state: &Lifecycle,
+    ctx: &Context<'_>,
+    due_at: DateTime<Utc>,
+    reason: String,
+    request_id: Uuid,
+) -> Changes {
+    let assignment = own_primary(state, &ctx.actor, PrimaryWork::AskForMoreTime)?;
+    if state.pending_extension().is_some() {
+        return Err(conflict(
+            "extension_pending",
+            "an extension request is already waiting for a decision",
+        ));
+    }
+    if due_at <= assignment.due_at() {
+        return Err(invalid(
+            "due_at",
+            "must be later than the due time in force",
+        ));
+    }
+    Ok(vec![Change::ExtensionRequested {
+        request_id,
+        assignment_id: assignment.id,
+        requested_due_at: due_at,
+        reason,
+    }])
+}
+
+fn reply(
+    state: &Lifecycle,
+    ctx: &Context<'_>,
+    result: ReplyResult,
+    reply: &ReplyContent,
+    reply_id: Uuid,
+) -> Changes {
+    let assignment = own_primary(state, &ctx.actor, PrimaryWork::Reply)?;
+    if let Some(ContactRecord::Reached { at, .. }) = &reply.contact {
+        // People write contact times to the minute, and their clocks drift a little.
+        if *at > ctx.now + CLOCK_SKEW {
+            return Err(invalid("contact.contacted_at", "must not be in the future"));
+        }
+        let dispatched_minute = assignment
+            .dispatched_at
+            .duration_trunc(chrono::TimeDelta::minutes(1))
+            .unwrap_or(assignment.dispatched_at);
+        if *at < dispatched_minute {
+            return Err(invalid(
+                "contact.contacted_at",
+                "must be after the ticket was dispatched to the unit",
+            ));
+        }
+    }
+    Ok(vec![Change::Replied {
+        assignment_id: assignment.id,
+        reply_id,
+        result,
+        contacted: matches!(reply.contact, Some(ContactRecord::Reached { .. })),
+    }])
+}
+
+fn add_opinion(state: &Lifecycle, ctx: &Context<'_>, reply_id: Uuid) -> Changes {
+    let assignment = own_assignment(state, &ctx.actor)?;
+    if assignment.role != AssignmentRole::Assisting {
+        return Err(conflict(
+            "not_assisting",
+            "opinions come from assisting units; the primary unit replies",
+        ));
+    }
+    match assignment.status {
+        AssignmentStatus::Signed => Ok(vec![Change::OpinionAdded {
+            assignment_id: assignment.id,
+            reply_id,
+        }]),
+        AssignmentStatus::Dispatched => Err(conflict(
+            "not_signed",
+            "sign for the ticket before giving an opinion",
+        )),
+        _ => Err(conflict(
+            "not_signed",
+            "your unit has already given its opinion",
+        )),
+    }
+}
+
+/// The reviewer does not accept the reply and sends the ticket back to the primary unit.
+fn send_back(
+    state: &Lifecycle,
+    ctx: &Context<'_>,
+    comment: Option<String>,
+    due_at: Option<DateTime<Utc>>,
+) -> Changes {
+    let primary = state.primary().ok_or_else(|| {
+        conflict(
+            "no_primary",
+            "the ticket has no primary unit to send back to",
+        )
+    })?;
+    let due = match due_at {
+        Some(at) if at <= ctx.now => return Err(invalid("due_at", "must be in the future")),
+        Some(at) => Due::set_by_hand(at, ctx.now, "set by the reviewer"),
+        None => due(ctx, Deadline::Rework),
+    };
+    Ok(vec![Change::ReviewRejected {
+        assignment_id: primary.id,
+        due,
+        reason: comment.unwrap_or_default(),
+    }])
+}
+
+/// A callback attempt, and how the ticket goes on from what the citizen said.
+fn callback(
+    state: &Lifecycle,
+    ctx: &Context<'_>,
+    recorded: Change,
+    satisfaction: Option<Satisfaction>,
+    reopen: bool,
+) -> Vec<Change> {
+    let attempt = state.callback_attempts + 1;
+    let then = match satisfaction {
+        None if attempt >= ctx.policy.max_callback_attempts => Some(Change::Closed {
+            reason: CloseReason::Unreachable,
+        }),
+        None => None,
+        Some(s) if s.is_satisfied() => Some(Change::Closed {
+            reason: CloseReason::Satisfied,
+        }),
+        Some(_) if reopen => {
+            let primary = state
+                .primary()
+                .filter(|a| a.status == AssignmentStatus::Replied);
+            Some(Change::Reopened {
+                assignment_id: primary.map(|a| a.id),
+                due: primary.map(|_| due(ctx, Deadline::Reopened)),
+            })
+        }
+        Some(_) => Some(Change::Closed {
+            reason: CloseReason::Dissatisfied,
+        }),
+    };
+    std::iter::once(recorded).chain(then).collect()
+}
+
+fn merge(state: &Lifecycle, into: Option<(Uuid, bool)>) -> Changes {
+    let (into_ticket_id, into_is_open) =
+        into.ok_or_else(|| invalid("into_ticket_id", "no such ticket to merge into"))?;
+    if into_ticket_id == state.ticket_id {
+        return Err(invalid(
+            "into_ticket_id",
+            "a ticket cannot be merged into itself",
+        ));
+    }
+    if !into_is_open {
+        return Err(conflict(
+            "merge_target_closed",
+            "the ticket to merge into has already ended",
+        ));
+    }
+    Ok(vec![Change::Merged { into_ticket_id }])
+}
+
+fn urge(
+    state: &Lifecycle,
+    assignment_id: Option<Uuid>,
+    note: Option<String>,
+    urge_id: Uuid,
+) -> Changes {
+    let target = match assignment_id {
+        Some(id) => state
+            .current_round()
+            .find(|a| {
+                a.id == id
+                    && a.status != AssignmentStatus::Returned
+                    && a.status != AssignmentStatus::Closed
+            })
+            .ok_or_else(|| {
+                Refusal::NotFound(format!("no current assignment {id} on this ticket"))
+            })?,
+        None => state
+            .primary()
+            .ok_or_else(|| conflict("no_primary", "the ticket has no primary unit to urge"))?,
+    };
+    Ok(vec![Change::Urged {
+        urge_id,
+        assignment_id: target.id,
+        unit_id: target.unit_id,
+        kind: UrgeKind::Manual,
+        note,
+        rung: None,
+        timer: None,
+    }])
+}
+
+fn pause(state: &Lifecycle, reason: String) -> Changes {
+    if state.paused_at.is_some() {
+        return Err(conflict(
+            "already_paused",
+            "the ticket's deadlines are already stopped",
+        ));
+    }
+    Ok(vec![Change::Paused { reason }])
+}
+
+fn resume(state: &Lifecycle, ctx: &Context<'_>) -> Changes {
+    let paused_at = state
+        .paused_at
+        .ok_or_else(|| conflict("not_paused", "the ticket's deadlines are running"))?;
+    let moved = state
+        .current_round()
+        .filter(|a| is_open(a.status))
+        .map(|a| MovedDeadline {
+            assignment_id: a.id,
+            sign: (a.status == AssignmentStatus::Dispatched)
+                .then(|| self::moved(ctx.calendar, &a.sign_deadline, paused_at, ctx.now)),
+            reply: self::moved(ctx.calendar, &a.reply_deadline, paused_at, ctx.now),
+        })
+        .collect();
+    Ok(vec![Change::Resumed { moved }])
+}
+
+fn supervise(
+    state: &Lifecycle,
+    ctx: &Context<'_>,
+    unit_id: Uuid,
+    reason: String,
+    deadline: DateTime<Utc>,
+    supervision_id: Uuid,
+) -> Changes {
+    if !state.assignments.iter().any(|a| a.unit_id == unit_id) {
+        return Err(invalid(
+            "unit_id",
+            "the unit has never been assigned this ticket",
+        ));
+    }
+    if deadline <= ctx.now {
+        return Err(invalid("deadline", "must be in the future"));
+    }
+    let open =
+        |s: &&super::Supervision| s.unit_id == unit_id && s.status == SupervisionStatus::Open;
+    if state.supervisions.iter().any(|s| open(&s)) {
+        return Err(conflict(
+            "already_supervised",
+            "the unit is already under supervision for this ticket",
+        ));
+    }
+    Ok(vec![Change::SupervisionOpened {
+        supervision_id,
+        unit_id,
+        reason,
+        deadline,
+        automatic: false,
+    }])
+}
+
+fn close_supervision(state: &Lifecycle, supervision_id: Uuid, outcome: String) -> Changes {
+    let supervision = state
+        .supervisions
+        .iter()
+        .find(|s| s.id == supervision_id)
+        .ok_or_else(|| {
+            Refusal::NotFound(format!("no supervision {supervision_id} on this ticket"))
+        })?;
+    if supervision.status != SupervisionStatus::Open {
+        return Err(conflict(
+            "supervision_closed",
+            "the supervision is already closed",
+        ));
+    }
+    Ok(vec![Change::SupervisionClosed {
+        supervision_id,
+        outcome,
+    }])
 }
 
 /// An extension request of this ticket still waiting for a decision.
