@@ -18,9 +18,7 @@ use crate::domain::access::{Actor, Role};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::directory::{Attachment, Category, Unit};
 use crate::domain::history::{self, Step};
-use crate::domain::lifecycle::{
-    CallbackInput, Command, DispatchInput, ReasonInput, ReplyInput, ReviewInput,
-};
+use crate::domain::lifecycle::{Command, Reached, ReviewDecision};
 use crate::domain::policy::Policy;
 use crate::domain::ticket::{
     Channel, Priority, Registrant, RegistrationInput, Ticket, TicketDraft, TicketStatus, TicketType,
@@ -538,23 +536,17 @@ impl<'a> Importer<'a> {
             role: Some(role),
             unit_id,
         };
-        // (time, order among steps at one instant, what to do, a name for errors)
-        let mut steps: Vec<(DateTime<Utc>, u8, Step, String)> = Vec::new();
         let office = as_role(Role::Dispatcher, None);
+        let mut steps: Vec<Timed> = Vec::new();
+        let mut push = |stage: Stage, at: DateTime<Utc>, actor: Actor, command: Command| {
+            steps.push(Timed {
+                stage,
+                step: Step { at, actor, command },
+            })
+        };
         if let Some(answer) = &record.answer {
-            let command = Command::Answer {
-                text: answer.text.trim().to_owned(),
-            };
-            steps.push((
-                answer.at,
-                0,
-                Step {
-                    at: answer.at,
-                    actor: office,
-                    command,
-                },
-                format!("the answer at {}", answer.at),
-            ));
+            let command = Command::answer(&answer.text).map_err(|e| format!("answer: {e}"))?;
+            push(Stage::Answer, answer.at, office, command);
         }
         let mut rounds: Vec<(DateTime<Utc>, Uuid)> = Vec::new();
         for (i, a) in record.assignments.iter().enumerate() {
@@ -564,54 +556,18 @@ impl<'a> Importer<'a> {
                 .iter()
                 .map(|code| unit(code, &format!("assignments[{i}].assisting")).map(|u| u.id))
                 .collect::<Result<Vec<_>, _>>()?;
-            let dispatch: DispatchInput = serde_json::from_value(json!({
-                "primary_unit_id": primary.id,
-                "assisting_unit_ids": assisting,
-            }))
-            .map_err(|e| e.to_string())?;
-            let command = dispatch
-                .command()
+            let command = Command::dispatch(primary.id, assisting, false, None)
                 .map_err(|e| format!("assignments[{i}]: {e}"))?;
-            steps.push((
-                a.dispatched_at,
-                1,
-                Step {
-                    at: a.dispatched_at,
-                    actor: office,
-                    command,
-                },
-                format!("the dispatch at {}", a.dispatched_at),
-            ));
+            push(Stage::Dispatch, a.dispatched_at, office, command);
             rounds.push((a.dispatched_at, primary.id));
             let handler = as_role(Role::UnitHandler, Some(primary.id));
             if let Some(at) = a.signed_at {
-                steps.push((
-                    at,
-                    2,
-                    Step {
-                        at,
-                        actor: handler,
-                        command: Command::Sign,
-                    },
-                    format!("the signature at {at}"),
-                ));
+                push(Stage::Sign, at, handler, Command::Sign);
             }
             if let Some(at) = a.returned_at {
-                let reason = ReasonInput {
-                    reason: a.return_reason.clone().unwrap_or_default(),
-                }
-                .reason()
-                .map_err(|e| format!("assignments[{i}].return_reason: {e}"))?;
-                steps.push((
-                    at,
-                    3,
-                    Step {
-                        at,
-                        actor: handler,
-                        command: Command::Return { reason },
-                    },
-                    format!("the return at {at}"),
-                ));
+                let command = Command::hand_back(a.return_reason.as_deref().unwrap_or_default())
+                    .map_err(|e| format!("assignments[{i}].return_reason: {e}"))?;
+                push(Stage::Return, at, handler, command);
             }
         }
         rounds.sort_by_key(|(at, _)| *at);
@@ -622,83 +578,64 @@ impl<'a> Importer<'a> {
                 .find(|(at, _)| *at <= r.at)
                 .map(|(_, u)| *u)
                 .ok_or_else(|| format!("replies[{i}]: no dispatch came before it"))?;
-            let mut input = json!({"result": r.result, "text": r.text});
-            if let Some(contacted_at) = r.contacted_at {
-                input["contact"] = json!({
-                    "contacted_at": contacted_at,
-                    "method": r.contact_method,
-                    "outcome": r.contact_outcome.clone().unwrap_or_default(),
-                });
-            }
-            if let Some(reason) = &r.no_contact_reason {
-                input["no_contact_reason"] = json!(reason);
-            }
-            let command = serde_json::from_value::<ReplyInput>(input)
-                .map_err(|e| format!("replies[{i}]: {e}"))?
-                .command()
-                .map_err(|e| format!("replies[{i}]: {e}"))?;
-            let actor = as_role(Role::UnitHandler, Some(unit_id));
-            steps.push((
+            let reached = match (r.contacted_at, r.contact_method) {
+                (Some(at), Some(method)) => Some(Reached {
+                    at,
+                    method,
+                    outcome: r.contact_outcome.as_deref().unwrap_or_default(),
+                }),
+                (Some(_), None) => {
+                    return Err(format!(
+                        "replies[{i}]: contact_method: is required with contacted_at"
+                    ));
+                }
+                (None, _) => None,
+            };
+            let command = Command::reply(
+                r.result,
+                &r.text,
+                reached,
+                r.no_contact_reason.as_deref(),
+                Vec::new(),
+            )
+            .map_err(|e| format!("replies[{i}]: {e}"))?;
+            push(
+                Stage::Reply,
                 r.at,
-                4,
-                Step {
-                    at: r.at,
-                    actor,
-                    command,
-                },
-                format!("the reply at {}", r.at),
-            ));
+                as_role(Role::UnitHandler, Some(unit_id)),
+                command,
+            );
         }
         for (i, r) in record.reviews.iter().enumerate() {
-            let command = serde_json::from_value::<ReviewInput>(json!({
-                "decision": if r.accept { "accept" } else { "reject" },
-                "comment": r.comment,
-            }))
-            .map_err(|e| format!("reviews[{i}]: {e}"))?
-            .command()
-            .map_err(|e| format!("reviews[{i}]: {e}"))?;
-            steps.push((
-                r.at,
-                5,
-                Step {
-                    at: r.at,
-                    actor: office,
-                    command,
-                },
-                format!("the review at {}", r.at),
-            ));
+            let decision = if r.accept {
+                ReviewDecision::Accept
+            } else {
+                ReviewDecision::Reject
+            };
+            let command = Command::review(decision, r.comment.as_deref(), None)
+                .map_err(|e| format!("reviews[{i}]: {e}"))?;
+            push(Stage::Review, r.at, office, command);
         }
         for (i, c) in record.callbacks.iter().enumerate() {
-            let command = serde_json::from_value::<CallbackInput>(json!({
-                "reached": c.reached,
-                "satisfaction": c.satisfaction,
-                "resolved": c.resolved,
-                "comment": c.comment,
-                "reopen": c.reopen,
-            }))
-            .map_err(|e| format!("callbacks[{i}]: {e}"))?
-            .command()
+            let command = Command::callback(
+                c.reached,
+                c.satisfaction,
+                c.resolved,
+                c.comment.as_deref(),
+                c.reopen,
+            )
             .map_err(|e| format!("callbacks[{i}]: {e}"))?;
-            let agent = as_role(Role::Agent, None);
-            steps.push((
-                c.at,
-                6,
-                Step {
-                    at: c.at,
-                    actor: agent,
-                    command,
-                },
-                format!("the callback at {}", c.at),
-            ));
+            push(Stage::Callback, c.at, as_role(Role::Agent, None), command);
         }
-        steps.sort_by_key(|(at, order, _, _)| (*at, *order));
-        if let Some((_, _, _, name)) = steps.first().filter(|(at, ..)| *at < record.registered_at) {
+        steps.sort_by_key(|t| (t.step.at, t.stage));
+        if let Some(first) = steps.first().filter(|t| t.step.at < record.registered_at) {
             return Err(format!(
-                "{name} is before the registration at {}",
+                "{} is before the registration at {}",
+                first.name(),
                 record.registered_at
             ));
         }
-        let names: Vec<String> = steps.iter().map(|(_, _, _, name)| name.clone()).collect();
+        let names: Vec<String> = steps.iter().map(Timed::name).collect();
         let ticket = registered(draft, self.account, record.registered_at);
         let rules = history::Rules {
             ticket_type: ticket.details.ticket_type,
@@ -708,7 +645,7 @@ impl<'a> Importer<'a> {
         };
         let played = history::play(
             ticket.id,
-            steps.into_iter().map(|(_, _, step, _)| step).collect(),
+            steps.into_iter().map(|t| t.step).collect(),
             &rules,
             &mut Uuid::now_v7,
         )
@@ -718,6 +655,40 @@ impl<'a> Importer<'a> {
             ticket,
             played,
         })
+    }
+}
+
+/// What a record says happened, in the order the lifecycle takes steps given at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Answer,
+    Dispatch,
+    Sign,
+    Return,
+    Reply,
+    Review,
+    Callback,
+}
+
+/// One step of a record's past, with the stage it belongs to.
+struct Timed {
+    stage: Stage,
+    step: Step,
+}
+
+impl Timed {
+    /// The step as an error names it.
+    fn name(&self) -> String {
+        let what = match self.stage {
+            Stage::Answer => "the answer",
+            Stage::Dispatch => "the dispatch",
+            Stage::Sign => "the signature",
+            Stage::Return => "the return",
+            Stage::Reply => "the reply",
+            Stage::Review => "the review",
+            Stage::Callback => "the callback",
+        };
+        format!("{what} at {}", self.step.at)
     }
 }
 

@@ -73,7 +73,9 @@ pub fn play(
 mod tests {
     use super::*;
     use crate::domain::access::Role;
-    use crate::domain::lifecycle::{CallbackInput, ReplyInput, Satisfaction};
+    use crate::domain::lifecycle::{
+        ContactMethod, Reached, ReplyResult, ReviewDecision, Satisfaction,
+    };
     use crate::domain::ticket::TicketStatus;
     use chrono::{Duration, TimeZone};
 
@@ -97,26 +99,24 @@ mod tests {
             role: Some(Role::UnitHandler),
             unit_id: Some(unit),
         };
-        let reply: ReplyInput = serde_json::from_value(serde_json::json!({
-            "result": "resolved",
-            "text": "已处理",
-            "contact": {"contacted_at": monday(11), "method": "phone", "outcome": "已告知"}
-        }))
-        .unwrap();
-        let callback: CallbackInput = serde_json::from_value(serde_json::json!({
-            "reached": true, "satisfaction": Satisfaction::Satisfied, "resolved": true
-        }))
-        .unwrap();
+        let reply = Command::reply(
+            ReplyResult::Resolved,
+            "已处理",
+            Some(Reached {
+                at: monday(11),
+                method: ContactMethod::Phone,
+                outcome: "已告知",
+            }),
+            None,
+            vec![],
+        );
+        let callback =
+            Command::callback(true, Some(Satisfaction::Satisfied), Some(true), None, false);
         let steps = vec![
             Step {
                 at: monday(9),
                 actor: office,
-                command: serde_json::from_value::<crate::domain::lifecycle::DispatchInput>(
-                    serde_json::json!({"primary_unit_id": unit}),
-                )
-                .unwrap()
-                .command()
-                .unwrap(),
+                command: Command::dispatch(unit, vec![], false, None).unwrap(),
             },
             Step {
                 at: monday(10),
@@ -126,22 +126,17 @@ mod tests {
             Step {
                 at: monday(12),
                 actor: handler,
-                command: reply.command().unwrap(),
+                command: reply.unwrap(),
             },
             Step {
                 at: monday(13),
                 actor: office,
-                command: serde_json::from_value::<crate::domain::lifecycle::ReviewInput>(
-                    serde_json::json!({"decision": "accept"}),
-                )
-                .unwrap()
-                .command()
-                .unwrap(),
+                command: Command::review(ReviewDecision::Accept, None, None).unwrap(),
             },
             Step {
                 at: monday(13) + Duration::days(1),
                 actor: office,
-                command: callback.command().unwrap(),
+                command: callback.unwrap(),
             },
         ];
         let policy = Policy::default();

@@ -1,8 +1,8 @@
-//! What can be asked of a ticket, and the request bodies that ask it, checked before anything
-//! is read from the database.
+//! What can be asked of a ticket. Each command is built by a constructor that checks what can
+//! be checked before anything is read from the database, naming every problem by the field of
+//! the request that carries it.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::domain::validation::{ValidationErrors, optional_text, required_text};
@@ -190,130 +190,6 @@ fn optional(
     errors.check(field, optional_text(value, max)).flatten()
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnswerInput {
-    pub text: String,
-}
-
-impl AnswerInput {
-    pub fn command(self) -> Result<Command, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        let text = text(&mut errors, "text", &self.text, TEXT_MAX);
-        errors.finish().map(|()| Command::Answer { text })
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DispatchInput {
-    pub primary_unit_id: Uuid,
-    #[serde(default)]
-    pub assisting_unit_ids: Vec<Uuid>,
-    #[serde(default)]
-    pub forced: bool,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-impl DispatchInput {
-    pub fn command(self) -> Result<Command, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        let mut seen = std::collections::BTreeSet::from([self.primary_unit_id]);
-        if self.assisting_unit_ids.iter().any(|u| !seen.insert(*u)) {
-            errors.add(
-                "assisting_unit_ids",
-                "must not repeat a unit or name the primary unit",
-            );
-        }
-        if self.assisting_unit_ids.len() > MAX_ASSISTING_UNITS {
-            errors.add(
-                "assisting_unit_ids",
-                format!("at most {MAX_ASSISTING_UNITS} units"),
-            );
-        }
-        let note = optional(&mut errors, "note", self.note.as_deref(), REASON_MAX);
-        errors.finish().map(|()| Command::Dispatch {
-            primary_unit_id: self.primary_unit_id,
-            assisting_unit_ids: self.assisting_unit_ids,
-            forced: self.forced,
-            note,
-        })
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmptyInput {}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonInput {
-    pub reason: String,
-}
-
-impl ReasonInput {
-    pub fn reason(self) -> Result<String, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        let reason = text(&mut errors, "reason", &self.reason, REASON_MAX);
-        errors.finish().map(|()| reason)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExtensionInput {
-    pub due_at: DateTime<Utc>,
-    pub reason: String,
-}
-
-impl ExtensionInput {
-    pub fn command(self) -> Result<Command, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        let reason = text(&mut errors, "reason", &self.reason, REASON_MAX);
-        errors.finish().map(|()| Command::RequestExtension {
-            due_at: crate::domain::clock::micros(self.due_at),
-            reason,
-        })
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionInput {
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-impl DecisionInput {
-    pub fn note(self) -> Result<Option<String>, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        let note = optional(&mut errors, "note", self.note.as_deref(), REASON_MAX);
-        errors.finish().map(|()| note)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContactInput {
-    pub contacted_at: DateTime<Utc>,
-    pub method: ContactMethod,
-    pub outcome: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReplyInput {
-    pub result: ReplyResult,
-    pub text: String,
-    #[serde(default)]
-    pub contact: Option<ContactInput>,
-    #[serde(default)]
-    pub no_contact_reason: Option<String>,
-    #[serde(default)]
-    pub attachment_ids: Vec<Uuid>,
-}
-
 fn attachments(errors: &mut ValidationErrors, ids: Vec<Uuid>) -> Vec<Uuid> {
     let mut seen = std::collections::BTreeSet::new();
     if ids.iter().any(|id| !seen.insert(*id)) {
@@ -325,26 +201,115 @@ fn attachments(errors: &mut ValidationErrors, ids: Vec<Uuid>) -> Vec<Uuid> {
     ids
 }
 
-impl ReplyInput {
-    pub fn command(self) -> Result<Command, ValidationErrors> {
+text_enum! {
+    pub enum ReviewDecision {
+        Accept = "accept",
+        /// Send back for rework (退回重办).
+        Reject = "reject",
+    }
+}
+
+/// When and how a unit says it reached the citizen, as written.
+#[derive(Debug, Clone, Copy)]
+pub struct Reached<'a> {
+    pub at: DateTime<Utc>,
+    pub method: ContactMethod,
+    pub outcome: &'a str,
+}
+
+impl Command {
+    pub fn answer(text: &str) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let text = text(&mut errors, "text", &self.text, TEXT_MAX);
-        let contact = match (
-            self.contact,
-            self.no_contact_reason.as_deref().map(str::trim),
-        ) {
-            (Some(contact), None | Some("")) => {
-                let outcome = text_field(&mut errors, "contact.outcome", &contact.outcome);
-                Some(ContactRecord::Reached {
-                    at: crate::domain::clock::micros(contact.contacted_at),
-                    method: contact.method,
-                    outcome,
-                })
-            }
-            (None, Some(reason)) if !reason.is_empty() => {
-                let reason = text_field(&mut errors, "no_contact_reason", reason);
-                Some(ContactRecord::Impossible { reason })
-            }
+        let text = self::text(&mut errors, "text", text, TEXT_MAX);
+        errors.finish().map(|()| Command::Answer { text })
+    }
+
+    pub fn dispatch(
+        primary_unit_id: Uuid,
+        assisting_unit_ids: Vec<Uuid>,
+        forced: bool,
+        note: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let mut seen = std::collections::BTreeSet::from([primary_unit_id]);
+        if assisting_unit_ids.iter().any(|u| !seen.insert(*u)) {
+            errors.add(
+                "assisting_unit_ids",
+                "must not repeat a unit or name the primary unit",
+            );
+        }
+        if assisting_unit_ids.len() > MAX_ASSISTING_UNITS {
+            errors.add(
+                "assisting_unit_ids",
+                format!("at most {MAX_ASSISTING_UNITS} units"),
+            );
+        }
+        let note = optional(&mut errors, "note", note, REASON_MAX);
+        errors.finish().map(|()| Command::Dispatch {
+            primary_unit_id,
+            assisting_unit_ids,
+            forced,
+            note,
+        })
+    }
+
+    /// 退单: the unit hands the ticket back, saying why.
+    pub fn hand_back(reason: &str) -> Result<Self, ValidationErrors> {
+        required_reason(reason).map(|reason| Command::Return { reason })
+    }
+
+    pub fn invalidate(reason: &str) -> Result<Self, ValidationErrors> {
+        required_reason(reason).map(|reason| Command::Invalidate { reason })
+    }
+
+    pub fn pause(reason: &str) -> Result<Self, ValidationErrors> {
+        required_reason(reason).map(|reason| Command::Pause { reason })
+    }
+
+    pub fn request_extension(
+        due_at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Self, ValidationErrors> {
+        required_reason(reason).map(|reason| Command::RequestExtension {
+            due_at: crate::domain::clock::micros(due_at),
+            reason,
+        })
+    }
+
+    pub fn approve_extension(
+        request_id: Uuid,
+        note: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
+        optional_note(note).map(|note| Command::ApproveExtension { request_id, note })
+    }
+
+    pub fn reject_extension(
+        request_id: Uuid,
+        note: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
+        optional_note(note).map(|note| Command::RejectExtension { request_id, note })
+    }
+
+    /// The primary unit's reply: its result and text, with either the record of reaching the
+    /// citizen or why that was impossible.
+    pub fn reply(
+        result: ReplyResult,
+        text: &str,
+        reached: Option<Reached<'_>>,
+        no_contact_reason: Option<&str>,
+        attachment_ids: Vec<Uuid>,
+    ) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let text = self::text(&mut errors, "text", text, TEXT_MAX);
+        let contact = match (reached, no_contact_reason.map(str::trim)) {
+            (Some(reached), None | Some("")) => Some(ContactRecord::Reached {
+                at: crate::domain::clock::micros(reached.at),
+                method: reached.method,
+                outcome: self::text(&mut errors, "contact.outcome", reached.outcome, REASON_MAX),
+            }),
+            (None, Some(reason)) if !reason.is_empty() => Some(ContactRecord::Impossible {
+                reason: self::text(&mut errors, "no_contact_reason", reason, REASON_MAX),
+            }),
             (Some(_), Some(_)) => {
                 errors.add(
                     "contact",
@@ -360,9 +325,9 @@ impl ReplyInput {
                 None
             }
         };
-        let attachment_ids = attachments(&mut errors, self.attachment_ids);
+        let attachment_ids = attachments(&mut errors, attachment_ids);
         errors.finish().map(|()| Command::Reply {
-            result: self.result,
+            result,
             content: ReplyContent {
                 text,
                 contact,
@@ -370,25 +335,12 @@ impl ReplyInput {
             },
         })
     }
-}
 
-fn text_field(errors: &mut ValidationErrors, field: &str, value: &str) -> String {
-    text(errors, field, value, REASON_MAX)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpinionInput {
-    pub text: String,
-    #[serde(default)]
-    pub attachment_ids: Vec<Uuid>,
-}
-
-impl OpinionInput {
-    pub fn command(self) -> Result<Command, ValidationErrors> {
+    /// An assisting unit's opinion (协办意见).
+    pub fn opinion(text: &str, attachment_ids: Vec<Uuid>) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let text = text(&mut errors, "text", &self.text, TEXT_MAX);
-        let attachment_ids = attachments(&mut errors, self.attachment_ids);
+        let text = self::text(&mut errors, "text", text, TEXT_MAX);
+        let attachment_ids = attachments(&mut errors, attachment_ids);
         errors.finish().map(|()| Command::AddOpinion {
             content: ReplyContent {
                 text,
@@ -397,193 +349,125 @@ impl OpinionInput {
             },
         })
     }
-}
 
-text_enum! {
-    pub enum ReviewDecision {
-        Accept = "accept",
-        /// Send back for rework (退回重办).
-        Reject = "reject",
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewInput {
-    pub decision: ReviewDecision,
-    #[serde(default)]
-    pub comment: Option<String>,
-    /// For a rejection: the new due time; by default the ticket's reply limit again from now.
-    #[serde(default)]
-    pub due_at: Option<DateTime<Utc>>,
-}
-
-impl ReviewInput {
-    pub fn command(self) -> Result<Command, ValidationErrors> {
+    /// Accept the reply, or send it back with the reason and, if the reviewer sets one, a new
+    /// due time (by default the ticket's reply limit again from now).
+    pub fn review(
+        decision: ReviewDecision,
+        comment: Option<&str>,
+        due_at: Option<DateTime<Utc>>,
+    ) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let comment = optional(&mut errors, "comment", self.comment.as_deref(), REASON_MAX);
-        let accept = self.decision == ReviewDecision::Accept;
+        let comment = optional(&mut errors, "comment", comment, REASON_MAX);
+        let accept = decision == ReviewDecision::Accept;
         if !accept && comment.is_none() {
             errors.add(
                 "comment",
                 "a rejected reply needs the reason it is sent back",
             );
         }
-        if accept && self.due_at.is_some() {
+        if accept && due_at.is_some() {
             errors.add("due_at", "only a rejection sets a new due time");
         }
         errors.finish().map(|()| Command::Review {
             accept,
             comment,
-            due_at: self.due_at.map(crate::domain::clock::micros),
+            due_at: due_at.map(crate::domain::clock::micros),
         })
     }
-}
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CallbackInput {
-    pub reached: bool,
-    #[serde(default)]
-    pub satisfaction: Option<Satisfaction>,
-    #[serde(default)]
-    pub resolved: Option<bool>,
-    #[serde(default)]
-    pub comment: Option<String>,
-    #[serde(default)]
-    pub reopen: bool,
-}
-
-impl CallbackInput {
-    pub fn command(self) -> Result<Command, ValidationErrors> {
+    /// One callback attempt: a citizen reached records satisfaction and whether the problem was
+    /// resolved; only a dissatisfied one's ticket may be reopened.
+    pub fn callback(
+        reached: bool,
+        satisfaction: Option<Satisfaction>,
+        resolved: Option<bool>,
+        comment: Option<&str>,
+        reopen: bool,
+    ) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let comment = optional(&mut errors, "comment", self.comment.as_deref(), TEXT_MAX);
-        if self.reached {
-            if self.satisfaction.is_none() {
+        let comment = optional(&mut errors, "comment", comment, TEXT_MAX);
+        if reached {
+            if satisfaction.is_none() {
                 errors.add(
                     "satisfaction",
                     "a callback that reached the citizen records their satisfaction",
                 );
             }
-            if self.resolved.is_none() {
+            if resolved.is_none() {
                 errors.add(
                     "resolved",
                     "a callback that reached the citizen records whether the problem was resolved",
                 );
             }
         } else {
-            if self.satisfaction.is_some() {
+            if satisfaction.is_some() {
                 errors.add(
                     "satisfaction",
                     "only a callback that reached the citizen has one",
                 );
             }
-            if self.resolved.is_some() {
+            if resolved.is_some() {
                 errors.add(
                     "resolved",
                     "only a callback that reached the citizen has one",
                 );
             }
         }
-        if self.reopen && self.satisfaction != Some(Satisfaction::Dissatisfied) {
+        if reopen && satisfaction != Some(Satisfaction::Dissatisfied) {
             errors.add("reopen", "only a dissatisfied citizen's ticket is reopened");
         }
         errors.finish().map(|()| Command::Callback {
-            reached: self.reached,
-            satisfaction: self.satisfaction,
-            resolved: self.resolved,
+            reached,
+            satisfaction,
+            resolved,
             comment,
-            reopen: self.reopen,
+            reopen,
         })
     }
-}
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MergeInput {
-    #[serde(default)]
-    pub into_ticket_id: Option<Uuid>,
-    #[serde(default)]
-    pub into_number: Option<String>,
-}
-
-/// Which ticket a merge goes into.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MergeTarget {
-    Id(Uuid),
-    Number(String),
-}
-
-impl MergeInput {
-    pub fn target(self) -> Result<MergeTarget, ValidationErrors> {
-        match (
-            self.into_ticket_id,
-            self.into_number
-                .map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty()),
-        ) {
-            (Some(id), None) => Ok(MergeTarget::Id(id)),
-            (None, Some(number)) => Ok(MergeTarget::Number(number)),
-            _ => Err(ValidationErrors::single(
-                "into_ticket_id",
-                "name the ticket to merge into by into_ticket_id or into_number (one of them)",
-            )),
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UrgeInput {
-    #[serde(default)]
-    pub assignment_id: Option<Uuid>,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-impl UrgeInput {
-    pub fn command(self) -> Result<Command, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        let note = optional(&mut errors, "note", self.note.as_deref(), REASON_MAX);
-        errors.finish().map(|()| Command::Urge {
-            assignment_id: self.assignment_id,
+    pub fn urge(assignment_id: Option<Uuid>, note: Option<&str>) -> Result<Self, ValidationErrors> {
+        optional_note(note).map(|note| Command::Urge {
+            assignment_id,
             note,
         })
     }
-}
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SuperviseInput {
-    pub unit_id: Uuid,
-    pub reason: String,
-    pub deadline: DateTime<Utc>,
-}
-
-impl SuperviseInput {
-    pub fn command(self) -> Result<Command, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        let reason = text(&mut errors, "reason", &self.reason, REASON_MAX);
-        errors.finish().map(|()| Command::Supervise {
-            unit_id: self.unit_id,
+    pub fn supervise(
+        unit_id: Uuid,
+        reason: &str,
+        deadline: DateTime<Utc>,
+    ) -> Result<Self, ValidationErrors> {
+        required_reason(reason).map(|reason| Command::Supervise {
+            unit_id,
             reason,
-            deadline: crate::domain::clock::micros(self.deadline),
+            deadline: crate::domain::clock::micros(deadline),
+        })
+    }
+
+    pub fn close_supervision(
+        supervision_id: Uuid,
+        outcome: &str,
+    ) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let outcome = text(&mut errors, "outcome", outcome, TEXT_MAX);
+        errors.finish().map(|()| Command::CloseSupervision {
+            supervision_id,
+            outcome,
         })
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CloseSupervisionInput {
-    pub outcome: String,
+fn required_reason(reason: &str) -> Result<String, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let reason = text(&mut errors, "reason", reason, REASON_MAX);
+    errors.finish().map(|()| reason)
 }
 
-impl CloseSupervisionInput {
-    pub fn outcome(self) -> Result<String, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        let outcome = text(&mut errors, "outcome", &self.outcome, TEXT_MAX);
-        errors.finish().map(|()| outcome)
-    }
+fn optional_note(note: Option<&str>) -> Result<Option<String>, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let note = optional(&mut errors, "note", note, REASON_MAX);
+    errors.finish().map(|()| note)
 }
 
 #[cfg(test)]
@@ -596,20 +480,18 @@ mod tests {
 
     #[test]
     fn a_reply_needs_a_contact_record_or_a_reason() {
-        let parse = |json: serde_json::Value| {
-            serde_json::from_value::<ReplyInput>(json)
-                .unwrap()
-                .command()
+        let at = "2026-11-20T10:00:00+08:00".parse().unwrap();
+        let phone = Reached {
+            at,
+            method: ContactMethod::Phone,
+            outcome: "已告知处理结果",
         };
-        let bare = parse(serde_json::json!({"result": "resolved", "text": "已处理"}));
-        assert_eq!(fields(bare.unwrap_err()), ["contact"]);
-        let reached = parse(serde_json::json!({
-            "result": "resolved", "text": "已处理",
-            "contact": {"contacted_at": "2026-11-20T10:00:00+08:00", "method": "phone", "outcome": "已告知处理结果"}
-        }))
-        .unwrap();
+        let reply = |reached, reason| {
+            Command::reply(ReplyResult::Resolved, "已处理", reached, reason, vec![])
+        };
+        assert_eq!(fields(reply(None, None).unwrap_err()), ["contact"]);
         assert!(matches!(
-            reached,
+            reply(Some(phone), None).unwrap(),
             Command::Reply {
                 content: ReplyContent {
                     contact: Some(ContactRecord::Reached { .. }),
@@ -618,12 +500,8 @@ mod tests {
                 ..
             }
         ));
-        let impossible = parse(
-            serde_json::json!({"result": "explained", "text": "t", "no_contact_reason": "空号"}),
-        )
-        .unwrap();
         assert!(matches!(
-            impossible,
+            reply(None, Some("空号")).unwrap(),
             Command::Reply {
                 content: ReplyContent {
                     contact: Some(ContactRecord::Impossible { .. }),
@@ -632,96 +510,56 @@ mod tests {
                 ..
             }
         ));
-        let both = parse(serde_json::json!({
-            "result": "resolved", "text": "t", "no_contact_reason": "空号",
-            "contact": {"contacted_at": "2026-11-20T10:00:00+08:00", "method": "phone", "outcome": "o"}
-        }));
-        assert_eq!(fields(both.unwrap_err()), ["contact"]);
-        let blank_reason = parse(
-            serde_json::json!({"result": "resolved", "text": "t", "no_contact_reason": "  "}),
+        assert_eq!(
+            fields(reply(Some(phone), Some("空号")).unwrap_err()),
+            ["contact"]
         );
-        assert_eq!(fields(blank_reason.unwrap_err()), ["contact"]);
+        assert_eq!(fields(reply(None, Some("  ")).unwrap_err()), ["contact"]);
     }
 
     #[test]
     fn dispatch_units_do_not_repeat() {
         let unit = Uuid::now_v7();
-        let input = DispatchInput {
-            primary_unit_id: unit,
-            assisting_unit_ids: vec![unit],
-            forced: false,
-            note: None,
-        };
-        assert_eq!(fields(input.command().unwrap_err()), ["assisting_unit_ids"]);
+        let primary_again = Command::dispatch(unit, vec![unit], false, None);
+        assert_eq!(fields(primary_again.unwrap_err()), ["assisting_unit_ids"]);
         let other = Uuid::now_v7();
-        let twice = DispatchInput {
-            primary_unit_id: unit,
-            assisting_unit_ids: vec![other, other],
-            forced: false,
-            note: None,
-        };
-        assert!(twice.command().is_err());
+        assert!(Command::dispatch(unit, vec![other, other], false, None).is_err());
     }
 
     #[test]
     fn a_callback_is_consistent_with_having_reached_the_citizen() {
-        let parse = |json: serde_json::Value| {
-            serde_json::from_value::<CallbackInput>(json)
-                .unwrap()
-                .command()
+        use Satisfaction::*;
+        let callback = |reached, satisfaction, resolved, reopen| {
+            Command::callback(reached, satisfaction, resolved, None, reopen)
         };
         assert_eq!(
-            fields(parse(serde_json::json!({"reached": true})).unwrap_err()),
+            fields(callback(true, None, None, false).unwrap_err()),
             ["satisfaction", "resolved"]
         );
         assert_eq!(
-            fields(
-                parse(serde_json::json!({"reached": false, "satisfaction": "satisfied"}))
-                    .unwrap_err()
-            ),
+            fields(callback(false, Some(Satisfied), None, false).unwrap_err()),
             ["satisfaction"]
         );
         assert_eq!(
-            fields(parse(serde_json::json!({"reached": true, "satisfaction": "satisfied", "resolved": true, "reopen": true})).unwrap_err()),
+            fields(callback(true, Some(Satisfied), Some(true), true).unwrap_err()),
             ["reopen"]
         );
-        assert!(parse(serde_json::json!({"reached": true, "satisfaction": "dissatisfied", "resolved": false, "reopen": true})).is_ok());
-        assert!(parse(serde_json::json!({"reached": false})).is_ok());
+        assert!(callback(true, Some(Dissatisfied), Some(false), true).is_ok());
+        assert!(callback(false, None, None, false).is_ok());
     }
 
     #[test]
     fn a_rejected_review_gives_its_reason() {
-        let parse = |json: serde_json::Value| {
-            serde_json::from_value::<ReviewInput>(json)
-                .unwrap()
-                .command()
-        };
+        use ReviewDecision::*;
         assert_eq!(
-            fields(parse(serde_json::json!({"decision": "reject"})).unwrap_err()),
+            fields(Command::review(Reject, None, None).unwrap_err()),
             ["comment"]
         );
-        assert!(
-            parse(serde_json::json!({"decision": "reject", "comment": "未联系当事人"})).is_ok()
-        );
+        assert!(Command::review(Reject, Some("未联系当事人"), None).is_ok());
+        let due = "2026-11-30T00:00:00Z".parse().ok();
         assert_eq!(
-            fields(
-                parse(serde_json::json!({"decision": "accept", "due_at": "2026-11-30T00:00:00Z"}))
-                    .unwrap_err()
-            ),
+            fields(Command::review(Accept, None, due).unwrap_err()),
             ["due_at"]
         );
-    }
-
-    #[test]
-    fn a_merge_names_exactly_one_target() {
-        let parse =
-            |json: serde_json::Value| serde_json::from_value::<MergeInput>(json).unwrap().target();
-        assert!(parse(serde_json::json!({})).is_err());
-        assert_eq!(
-            parse(serde_json::json!({"into_number": " 2611220001 "})).unwrap(),
-            MergeTarget::Number("2611220001".into())
-        );
-        let id = Uuid::now_v7();
-        assert!(parse(serde_json::json!({"into_ticket_id": id, "into_number": "1"})).is_err());
     }
 }

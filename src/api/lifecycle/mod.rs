@@ -17,16 +17,21 @@ use crate::auth::Caller;
 use crate::domain::access::TicketScope;
 use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
-    self, AnswerInput, CallbackInput, CloseSupervisionInput, Command, Context, DecisionInput,
-    DispatchInput, EmptyInput, ExtensionInput, ExtensionRequest, Lifecycle, MergeInput,
-    MergeTarget, OpinionInput, ReasonInput, Refusal, ReplyInput, ReviewInput, SuperviseInput,
-    Supervision, SupervisionStatus, UrgeInput,
+    self, Command, Context, ExtensionRequest, Lifecycle, Refusal, Supervision, SupervisionStatus,
 };
 use crate::domain::ticket::Ticket;
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
 use crate::store::lifecycle::SupervisionFilter;
 use crate::store::{self, DbConnection};
+
+mod inputs;
+
+pub use inputs::{
+    Action, Answer, Callback, Invalidate, Pause, RequestExtension, Resume, Return, Review, Sign,
+    Supervise, Urge,
+};
+use inputs::{CloseSupervisionInput, DecisionInput, MergeInput, MergeTarget};
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
@@ -92,17 +97,17 @@ fn ready(
 type Path1 = web::Path<String>;
 type Path2 = web::Path<(String, String)>;
 
-/// `POST /tickets/{id}/answer`: answered on the spot (直办).
-pub async fn answer(
+/// The actions whose command follows from their body alone (see [`Action`]).
+pub async fn perform<A: Action>(
     state: web::Data<AppState>,
     caller: Caller,
     path: Path1,
     IfMatch(version): IfMatch,
     key: IdempotencyKey,
-    body: ActionBody<AnswerInput>,
+    body: ActionBody<A::Body>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(|input| input.command())?;
+    let command = body.validate(A::command)?;
     act(&state, &caller, &path, version, idempotency, ready(command)).await
 }
 
@@ -113,10 +118,10 @@ pub async fn dispatch(
     path: Path1,
     IfMatch(version): IfMatch,
     key: IdempotencyKey,
-    body: ActionBody<DispatchInput>,
+    body: ActionBody<<inputs::Dispatch as Action>::Body>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(|input| input.command())?;
+    let command = body.validate(inputs::Dispatch::command)?;
     act(
         &state,
         &caller,
@@ -155,68 +160,6 @@ pub async fn dispatch(
     .await
 }
 
-/// `POST /tickets/{id}/sign`: the caller's unit signs for its assignment (签收).
-pub async fn sign(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<EmptyInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    body.into_inner()?;
-    act(
-        &state,
-        &caller,
-        &path,
-        version,
-        idempotency,
-        ready(Command::Sign),
-    )
-    .await
-}
-
-/// `POST /tickets/{id}/return`: the primary unit hands the ticket back (退单).
-pub async fn return_ticket(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<ReasonInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let reason = body.validate(|input| input.reason())?;
-    act(
-        &state,
-        &caller,
-        &path,
-        version,
-        idempotency,
-        ready(Command::Return { reason }),
-    )
-    .await
-}
-
-/// `POST /tickets/{id}/extension-requests`: the primary unit asks for a later due time.
-pub async fn request_extension(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<ExtensionInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(|input| input.command())?;
-    act(&state, &caller, &path, version, idempotency, ready(command)).await
-}
-
-fn request_id(raw: &str) -> Result<Uuid, ApiError> {
-    parse_id(raw, "extension request")
-}
-
 /// `POST /tickets/{id}/extension-requests/{request_id}/approve`.
 pub async fn approve_extension(
     state: web::Data<AppState>,
@@ -228,10 +171,8 @@ pub async fn approve_extension(
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
     let (ticket, request) = path.into_inner();
-    let command = Command::ApproveExtension {
-        request_id: request_id(&request)?,
-        note: body.validate(|input| input.note())?,
-    };
+    let request_id = parse_id(&request, "extension request")?;
+    let command = body.validate(|b| Command::approve_extension(request_id, b.note.as_deref()))?;
     act(
         &state,
         &caller,
@@ -254,10 +195,8 @@ pub async fn reject_extension(
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
     let (ticket, request) = path.into_inner();
-    let command = Command::RejectExtension {
-        request_id: request_id(&request)?,
-        note: body.validate(|input| input.note())?,
-    };
+    let request_id = parse_id(&request, "extension request")?;
+    let command = body.validate(|b| Command::reject_extension(request_id, b.note.as_deref()))?;
     act(
         &state,
         &caller,
@@ -304,10 +243,10 @@ pub async fn reply(
     path: Path1,
     IfMatch(version): IfMatch,
     key: IdempotencyKey,
-    body: ActionBody<ReplyInput>,
+    body: ActionBody<<inputs::Reply as Action>::Body>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(|input| input.command())?;
+    let command = body.validate(inputs::Reply::command)?;
     let unit = caller.unit_id();
     act(
         &state,
@@ -332,10 +271,10 @@ pub async fn add_opinion(
     path: Path1,
     IfMatch(version): IfMatch,
     key: IdempotencyKey,
-    body: ActionBody<OpinionInput>,
+    body: ActionBody<<inputs::Opinion as Action>::Body>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(|input| input.command())?;
+    let command = body.validate(inputs::Opinion::command)?;
     let unit = caller.unit_id();
     act(
         &state,
@@ -351,34 +290,6 @@ pub async fn add_opinion(
         },
     )
     .await
-}
-
-/// `POST /tickets/{id}/review`: accept the reply, or send it back for rework.
-pub async fn review(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<ReviewInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(|input| input.command())?;
-    act(&state, &caller, &path, version, idempotency, ready(command)).await
-}
-
-/// `POST /tickets/{id}/callbacks`: one callback attempt (回访).
-pub async fn callback(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<CallbackInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(|input| input.command())?;
-    act(&state, &caller, &path, version, idempotency, ready(command)).await
 }
 
 /// `POST /tickets/{id}/merge`: a duplicate (重复件) goes into another open ticket.
@@ -415,100 +326,6 @@ pub async fn merge(
     .await
 }
 
-/// `POST /tickets/{id}/invalidate`: not a real request (无效/骚扰).
-pub async fn invalidate(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<ReasonInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let reason = body.validate(|input| input.reason())?;
-    act(
-        &state,
-        &caller,
-        &path,
-        version,
-        idempotency,
-        ready(Command::Invalidate { reason }),
-    )
-    .await
-}
-
-/// `POST /tickets/{id}/urges`: a manual urge (催办) to the primary unit or a named assignment.
-pub async fn urge(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<UrgeInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(|input| input.command())?;
-    act(&state, &caller, &path, version, idempotency, ready(command)).await
-}
-
-/// `POST /tickets/{id}/pause`: stop the deadlines (挂起), with the reason.
-pub async fn pause(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<ReasonInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let reason = body.validate(|input| input.reason())?;
-    act(
-        &state,
-        &caller,
-        &path,
-        version,
-        idempotency,
-        ready(Command::Pause { reason }),
-    )
-    .await
-}
-
-/// `POST /tickets/{id}/resume`: the deadlines run again, moved by the working time they stood.
-pub async fn resume(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<EmptyInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    body.into_inner()?;
-    act(
-        &state,
-        &caller,
-        &path,
-        version,
-        idempotency,
-        ready(Command::Resume),
-    )
-    .await
-}
-
-/// `POST /tickets/{id}/supervisions`: put a unit's handling under supervision (督办).
-pub async fn supervise(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<SuperviseInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(|input| input.command())?;
-    act(&state, &caller, &path, version, idempotency, ready(command)).await
-}
-
 /// `POST /tickets/{id}/supervisions/{supervision_id}/close`: with its outcome.
 pub async fn close_supervision(
     state: web::Data<AppState>,
@@ -520,10 +337,8 @@ pub async fn close_supervision(
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
     let (ticket, supervision) = path.into_inner();
-    let command = Command::CloseSupervision {
-        supervision_id: parse_id(&supervision, "supervision")?,
-        outcome: body.validate(|input| input.outcome())?,
-    };
+    let supervision_id = parse_id(&supervision, "supervision")?;
+    let command = body.validate(|b| Command::close_supervision(supervision_id, &b.outcome))?;
     act(
         &state,
         &caller,

@@ -1,0 +1,249 @@
+//! The request bodies of the lifecycle's actions, and the command each one asks for.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::domain::lifecycle::{
+    Command, ContactMethod, Reached, ReplyResult, ReviewDecision, Satisfaction,
+};
+use crate::domain::validation::ValidationErrors;
+
+/// A lifecycle action whose command follows from its request body alone.
+pub trait Action: 'static {
+    type Body: DeserializeOwned + 'static;
+
+    fn command(body: Self::Body) -> Result<Command, ValidationErrors>;
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerInput {
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchInput {
+    pub primary_unit_id: Uuid,
+    #[serde(default)]
+    pub assisting_unit_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub forced: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyInput {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonInput {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionInput {
+    pub due_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub contacted_at: DateTime<Utc>,
+    pub method: ContactMethod,
+    pub outcome: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyInput {
+    pub result: ReplyResult,
+    pub text: String,
+    #[serde(default)]
+    pub contact: Option<ContactInput>,
+    #[serde(default)]
+    pub no_contact_reason: Option<String>,
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpinionInput {
+    pub text: String,
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    pub decision: ReviewDecision,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackInput {
+    pub reached: bool,
+    #[serde(default)]
+    pub satisfaction: Option<Satisfaction>,
+    #[serde(default)]
+    pub resolved: Option<bool>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub reopen: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeInput {
+    #[serde(default)]
+    pub into_ticket_id: Option<Uuid>,
+    #[serde(default)]
+    pub into_number: Option<String>,
+}
+
+/// Which ticket a merge goes into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeTarget {
+    Id(Uuid),
+    Number(String),
+}
+
+impl MergeInput {
+    pub fn target(self) -> Result<MergeTarget, ValidationErrors> {
+        match (
+            self.into_ticket_id,
+            self.into_number
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty()),
+        ) {
+            (Some(id), None) => Ok(MergeTarget::Id(id)),
+            (None, Some(number)) => Ok(MergeTarget::Number(number)),
+            _ => Err(ValidationErrors::single(
+                "into_ticket_id",
+                "name the ticket to merge into by into_ticket_id or into_number (one of them)",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrgeInput {
+    #[serde(default)]
+    pub assignment_id: Option<Uuid>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuperviseInput {
+    pub unit_id: Uuid,
+    pub reason: String,
+    pub deadline: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseSupervisionInput {
+    pub outcome: String,
+}
+
+/// Declares the actions, each with its body and the command it builds from it.
+macro_rules! actions {
+    ($($(#[$doc:meta])* $name:ident($body:ident) => $command:expr;)+) => {
+        $(
+            $(#[$doc])*
+            pub enum $name {}
+
+            impl Action for $name {
+                type Body = $body;
+
+                fn command(body: $body) -> Result<Command, ValidationErrors> {
+                    let build: fn($body) -> Result<Command, ValidationErrors> = $command;
+                    build(body)
+                }
+            }
+        )+
+    };
+}
+
+actions! {
+    /// `POST /tickets/{id}/answer`: answered on the spot (直办).
+    Answer(AnswerInput) => |b| Command::answer(&b.text);
+    /// `POST /tickets/{id}/dispatch`: to a primary unit and any assisting units.
+    Dispatch(DispatchInput) => |b| {
+        Command::dispatch(b.primary_unit_id, b.assisting_unit_ids, b.forced, b.note.as_deref())
+    };
+    /// `POST /tickets/{id}/sign`: the caller's unit signs for its assignment (签收).
+    Sign(EmptyInput) => |_| Ok(Command::Sign);
+    /// `POST /tickets/{id}/return`: the primary unit hands the ticket back (退单).
+    Return(ReasonInput) => |b| Command::hand_back(&b.reason);
+    /// `POST /tickets/{id}/extension-requests`: the primary unit asks for a later due time.
+    RequestExtension(ExtensionInput) => |b| Command::request_extension(b.due_at, &b.reason);
+    /// `POST /tickets/{id}/reply`: the primary unit's result, with its contact record (办结回复).
+    Reply(ReplyInput) => |b| {
+        let reached = b.contact.as_ref().map(|c| Reached {
+            at: c.contacted_at,
+            method: c.method,
+            outcome: &c.outcome,
+        });
+        Command::reply(b.result, &b.text, reached, b.no_contact_reason.as_deref(), b.attachment_ids)
+    };
+    /// `POST /tickets/{id}/opinions`: an assisting unit's opinion (协办意见).
+    Opinion(OpinionInput) => |b| Command::opinion(&b.text, b.attachment_ids);
+    /// `POST /tickets/{id}/review`: accept the reply, or send it back for rework.
+    Review(ReviewInput) => |b| Command::review(b.decision, b.comment.as_deref(), b.due_at);
+    /// `POST /tickets/{id}/callbacks`: one callback attempt (回访).
+    Callback(CallbackInput) => |b| {
+        Command::callback(b.reached, b.satisfaction, b.resolved, b.comment.as_deref(), b.reopen)
+    };
+    /// `POST /tickets/{id}/invalidate`: not a real request (无效/骚扰).
+    Invalidate(ReasonInput) => |b| Command::invalidate(&b.reason);
+    /// `POST /tickets/{id}/urges`: a manual urge (催办) to the primary unit or a named assignment.
+    Urge(UrgeInput) => |b| Command::urge(b.assignment_id, b.note.as_deref());
+    /// `POST /tickets/{id}/pause`: stop the deadlines (挂起), with the reason.
+    Pause(ReasonInput) => |b| Command::pause(&b.reason);
+    /// `POST /tickets/{id}/resume`: the deadlines run again, moved by the working time they stood.
+    Resume(EmptyInput) => |_| Ok(Command::Resume);
+    /// `POST /tickets/{id}/supervisions`: put a unit's handling under supervision (督办).
+    Supervise(SuperviseInput) => |b| Command::supervise(b.unit_id, &b.reason, b.deadline);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_merge_names_exactly_one_target() {
+        let parse =
+            |json: serde_json::Value| serde_json::from_value::<MergeInput>(json).unwrap().target();
+        assert!(parse(serde_json::json!({})).is_err());
+        assert_eq!(
+            parse(serde_json::json!({"into_number": " 2611220001 "})).unwrap(),
+            MergeTarget::Number("2611220001".into())
+        );
+        let id = Uuid::now_v7();
+        assert!(parse(serde_json::json!({"into_ticket_id": id, "into_number": "1"})).is_err());
+    }
+}
