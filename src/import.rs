@@ -21,7 +21,7 @@ use crate::domain::history::{self, Step};
 use crate::domain::lifecycle::{Command, Reached, ReviewDecision};
 use crate::domain::policy::Policy;
 use crate::domain::ticket::{
-    Channel, Priority, Registrant, RegistrationInput, Ticket, TicketDraft, TicketStatus, TicketType,
+    Channel, Priority, Registrant, RegistrationInput, TicketDraft, TicketType,
 };
 use crate::store::history::Past;
 use crate::store::users::NewUser;
@@ -636,7 +636,12 @@ impl<'a> Importer<'a> {
             ));
         }
         let names: Vec<String> = steps.iter().map(Timed::name).collect();
-        let ticket = registered(draft, self.account, record.registered_at);
+        let ticket = draft.registered(
+            Uuid::now_v7(),
+            String::new(),
+            self.account,
+            record.registered_at,
+        );
         let rules = history::Rules {
             ticket_type: ticket.details.ticket_type,
             priority: ticket.details.priority,
@@ -689,39 +694,6 @@ impl Timed {
             Stage::Callback => "the callback",
         };
         format!("{what} at {}", self.step.at)
-    }
-}
-
-/// A ticket as registered, before any number is given to it.
-fn registered(draft: TicketDraft, by: Uuid, at: DateTime<Utc>) -> Ticket {
-    Ticket {
-        id: Uuid::now_v7(),
-        number: String::new(),
-        channel: draft.channel,
-        external_ref: draft.external_ref,
-        details: draft.details,
-        status: TicketStatus::Registered,
-        current_round: 0,
-        primary_unit_id: None,
-        sign_due_at: None,
-        due_at: None,
-        overdue: false,
-        supervised: false,
-        return_count: 0,
-        rework_count: 0,
-        urge_count: 0,
-        merged_into_id: None,
-        close_reason: None,
-        created_by: by,
-        version: 1,
-        created_at: at,
-        updated_at: at,
-        closed_at: None,
-        callback_attempts: 0,
-        called_back: false,
-        callback_due_at: None,
-        paused_at: None,
-        pause_reason: None,
     }
 }
 

@@ -65,7 +65,7 @@ fn may_upload(
     let holds = store::lifecycle::assignments(conn, ticket.id)?
         .iter()
         .any(|a| {
-            a.round == ticket.current_round
+            a.round == ticket.progress.current_round
                 && Some(a.unit_id) == caller.unit_id()
                 && (is_open(a.status)
                     || a.status == crate::domain::ticket::AssignmentStatus::Replied)

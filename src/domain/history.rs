@@ -148,7 +148,7 @@ mod tests {
             calendar: &calendar,
         };
         let played = play(Uuid::from_u128(1), steps.clone(), &rules, &mut Uuid::now_v7).unwrap();
-        assert_eq!(played.state.status, TicketStatus::Closed);
+        assert_eq!(played.state.progress.status, TicketStatus::Closed);
         let timeline: Vec<_> = played
             .decisions
             .iter()

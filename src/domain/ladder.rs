@@ -60,13 +60,13 @@ pub struct Watch {
 
 /// The deadlines of a ticket being worked against now. A paused ticket has none.
 pub fn watches(state: &Lifecycle, priority: Priority) -> Vec<Watch> {
-    if state.paused_at.is_some() {
+    if state.progress.paused_at.is_some() {
         return Vec::new();
     }
     let urgent = priority == Priority::Urgent;
     let mut watched = Vec::new();
     if matches!(
-        state.status,
+        state.progress.status,
         TicketStatus::Dispatched | TicketStatus::Handling
     ) {
         for a in state.current_round() {
@@ -83,7 +83,9 @@ pub fn watches(state: &Lifecycle, priority: Priority) -> Vec<Watch> {
             }));
         }
     }
-    if let (TicketStatus::AwaitingCallback, Some(due_at)) = (state.status, state.callback_due_at) {
+    if let (TicketStatus::AwaitingCallback, Some(due_at)) =
+        (state.progress.status, state.progress.callback_due_at)
+    {
         watched.push(callback_watch(state.ticket_id, due_at, urgent));
     }
     watched
@@ -479,8 +481,8 @@ mod tests {
         for change in &changes {
             next.apply(change, at(10, 20, 9), Actor::system());
         }
-        assert!(next.overdue && next.supervised());
-        assert_eq!(next.urge_count, 1);
+        assert!(next.progress.overdue && next.supervised());
+        assert_eq!(next.progress.urge_count, 1);
         let again = super::changes(
             &next,
             &firings[1..],

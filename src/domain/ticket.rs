@@ -559,30 +559,86 @@ pub struct Ticket {
     pub channel: Channel,
     pub external_ref: Option<String>,
     pub details: TicketDetails,
-    pub status: TicketStatus,
-    pub current_round: i32,
-    pub primary_unit_id: Option<Uuid>,
-    pub sign_due_at: Option<DateTime<Utc>>,
-    pub due_at: Option<DateTime<Utc>>,
-    pub overdue: bool,
-    pub supervised: bool,
-    pub return_count: i32,
-    pub rework_count: i32,
-    pub urge_count: i32,
-    pub merged_into_id: Option<Uuid>,
-    pub close_reason: Option<super::lifecycle::CloseReason>,
+    pub progress: Progress,
     pub created_by: Uuid,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Where a ticket stands in its lifecycle, as the ticket's own columns keep it, so that lists,
+/// figures and the ladder read it without the ticket's assignments. The lifecycle keeps it
+/// current with every change; loading and saving a ticket copy it whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub status: TicketStatus,
+    pub current_round: i32,
+    pub return_count: i32,
+    pub rework_count: i32,
+    pub urge_count: i32,
+    /// Callback attempts since the ticket last became due for a callback.
     pub callback_attempts: i32,
-    /// Called back at least once, in any round.
+    /// The citizen was called back at least once, in any round (what the callback rate counts).
     pub called_back: bool,
     pub callback_due_at: Option<DateTime<Utc>>,
+    pub merged_into_id: Option<Uuid>,
+    pub close_reason: Option<super::lifecycle::CloseReason>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The primary unit's reply is past due and not made.
+    pub overdue: bool,
     /// Since when the deadlines are stopped (挂起), and why.
     pub paused_at: Option<DateTime<Utc>>,
     pub pause_reason: Option<String>,
+    /// The current round's primary unit.
+    pub primary_unit_id: Option<Uuid>,
+    /// When the primary unit must sign, while it has not.
+    pub sign_due_at: Option<DateTime<Utc>>,
+    /// When the primary unit's reply is due, while it is being worked on.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Some unit's handling is under an open supervision.
+    pub supervised: bool,
+}
+
+impl Progress {
+    /// A ticket just registered.
+    pub const REGISTERED: Progress = Progress {
+        status: TicketStatus::Registered,
+        current_round: 0,
+        return_count: 0,
+        rework_count: 0,
+        urge_count: 0,
+        callback_attempts: 0,
+        called_back: false,
+        callback_due_at: None,
+        merged_into_id: None,
+        close_reason: None,
+        closed_at: None,
+        overdue: false,
+        paused_at: None,
+        pause_reason: None,
+        primary_unit_id: None,
+        sign_due_at: None,
+        due_at: None,
+        supervised: false,
+    };
+}
+
+impl TicketDraft {
+    /// The ticket this draft registers as, numbered, by `by` at `at`.
+    pub fn registered(self, id: Uuid, number: String, by: Uuid, at: DateTime<Utc>) -> Ticket {
+        Ticket {
+            id,
+            number,
+            channel: self.channel,
+            external_ref: self.external_ref,
+            details: self.details,
+            progress: Progress::REGISTERED,
+            created_by: by,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
 }
 
 /// A ticket's human number: the local date as `YYMMDD`, then the day's sequence padded to

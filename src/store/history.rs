@@ -6,9 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::events::{EventInsert, NewEvent};
-use super::lifecycle::{
-    AssignmentInsert, ExtensionInsert, Record, SupervisionInsert, project, record,
-};
+use super::lifecycle::{AssignmentInsert, ExtensionInsert, Record, SupervisionInsert, record};
 use super::schema::{
     assignments, callbacks, extension_requests, replies, supervisions, ticket_events, tickets,
     urges,
@@ -73,12 +71,12 @@ pub fn write(
         let version = 1 + decisions.len() as i64;
         let updated_at: DateTime<Utc> =
             decisions.last().map_or(ticket.created_at, |(_, at, _)| *at);
-        ticket_rows.push(TicketInsert::new(&project(
-            ticket,
-            &past.played.state,
+        ticket_rows.push(TicketInsert::new(&Ticket {
+            progress: past.played.state.progress.clone(),
             version,
             updated_at,
-        )));
+            ..ticket.clone()
+        }));
         events.push(EventInsert::new(&NewEvent {
             ticket_id: ticket.id,
             ticket_version: 1,

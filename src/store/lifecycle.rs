@@ -17,8 +17,8 @@ use crate::domain::access::Actor;
 use crate::domain::calendar::Due;
 use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
-    Change, CloseReason, ContactMethod, ContactRecord, Decision, ExtensionRequest, ExtensionStatus,
-    Lifecycle, ReplyResult, Satisfaction, Supervision, SupervisionStatus, UrgeKind,
+    Change, ContactMethod, ContactRecord, Decision, ExtensionRequest, ExtensionStatus, Lifecycle,
+    ReplyResult, Satisfaction, Supervision, SupervisionStatus, UrgeKind,
 };
 use crate::domain::ticket::{Assignment, AssignmentRole, AssignmentStatus, Ticket};
 
@@ -267,51 +267,11 @@ pub fn supervision_list(
 pub fn load(conn: &mut DbConnection, ticket: &Ticket) -> Result<Lifecycle, StoreError> {
     Ok(Lifecycle {
         ticket_id: ticket.id,
-        status: ticket.status,
-        round: ticket.current_round,
+        progress: ticket.progress.clone(),
         assignments: assignments(conn, ticket.id)?,
         extensions: extension_requests(conn, ticket.id)?,
         supervisions: supervisions(conn, ticket.id)?,
-        return_count: ticket.return_count,
-        rework_count: ticket.rework_count,
-        urge_count: ticket.urge_count,
-        callback_attempts: ticket.callback_attempts,
-        called_back: ticket.called_back,
-        callback_due_at: ticket.callback_due_at,
-        merged_into: ticket.merged_into_id,
-        close_reason: ticket.close_reason,
-        closed_at: ticket.closed_at,
-        overdue: ticket.overdue,
-        paused_at: ticket.paused_at,
-        pause_reason: ticket.pause_reason.clone(),
     })
-}
-
-/// The ticket with the lifecycle's state written into its columns.
-pub fn project(ticket: &Ticket, state: &Lifecycle, version: i64, now: DateTime<Utc>) -> Ticket {
-    Ticket {
-        status: state.status,
-        current_round: state.round,
-        primary_unit_id: state.primary_unit_id(),
-        sign_due_at: state.sign_due_at(),
-        due_at: state.due_at(),
-        supervised: state.supervised(),
-        return_count: state.return_count,
-        rework_count: state.rework_count,
-        urge_count: state.urge_count,
-        merged_into_id: state.merged_into,
-        close_reason: state.close_reason,
-        closed_at: state.closed_at,
-        callback_attempts: state.callback_attempts,
-        called_back: state.called_back,
-        callback_due_at: state.callback_due_at,
-        overdue: state.overdue,
-        paused_at: state.paused_at,
-        pause_reason: state.pause_reason.clone(),
-        version,
-        updated_at: now,
-        ..ticket.clone()
-    }
 }
 
 /// Saves a decision on `ticket` (whose lifecycle was `before`): the ticket's next version, the
@@ -324,31 +284,19 @@ pub fn save(
     actor: Actor,
     now: DateTime<Utc>,
 ) -> Result<Ticket, StoreError> {
-    let saved = project(ticket, &decision.next, ticket.version + 1, now);
+    let saved = Ticket {
+        progress: decision.next.progress.clone(),
+        version: ticket.version + 1,
+        updated_at: now,
+        ..ticket.clone()
+    };
     let updated = diesel::update(
         tickets::table
             .find(Id(ticket.id))
             .filter(tickets::version.eq(ticket.version)),
     )
     .set((
-        tickets::status.eq(saved.status),
-        tickets::current_round.eq(saved.current_round),
-        tickets::primary_unit_id.eq(saved.primary_unit_id.map(Id)),
-        tickets::sign_due_at.eq(saved.sign_due_at.map(At)),
-        tickets::due_at.eq(saved.due_at.map(At)),
-        tickets::supervised.eq(saved.supervised),
-        tickets::return_count.eq(saved.return_count),
-        tickets::rework_count.eq(saved.rework_count),
-        tickets::urge_count.eq(saved.urge_count),
-        tickets::merged_into_id.eq(saved.merged_into_id.map(Id)),
-        tickets::close_reason.eq(saved.close_reason.map(CloseReason::as_str)),
-        tickets::closed_at.eq(saved.closed_at.map(At)),
-        tickets::callback_attempts.eq(saved.callback_attempts),
-        tickets::called_back.eq(saved.called_back),
-        tickets::callback_due_at.eq(saved.callback_due_at.map(At)),
-        tickets::overdue.eq(saved.overdue),
-        tickets::paused_at.eq(saved.paused_at.map(At)),
-        tickets::pause_reason.eq(saved.pause_reason.as_deref()),
+        super::tickets::ProgressColumns::from(&saved.progress),
         tickets::version.eq(saved.version),
         tickets::updated_at.eq(At(now)),
     ))

@@ -11,8 +11,8 @@ use super::{DbConnection, MultiBackend, StoreError, contains_pattern, lower};
 use crate::domain::access::{Actor, TicketScope};
 use crate::domain::lifecycle::CloseReason;
 use crate::domain::ticket::{
-    Channel, EventKind, GeoPoint, Priority, Ticket, TicketDetails, TicketDraft, TicketStatus,
-    TicketType, ticket_number,
+    Channel, EventKind, GeoPoint, Priority, Progress, Ticket, TicketDetails, TicketDraft,
+    TicketStatus, TicketType, ticket_number,
 };
 
 #[derive(Queryable, Selectable)]
@@ -34,28 +34,110 @@ struct TicketRow {
     latitude: Option<f64>,
     longitude: Option<f64>,
     priority: Priority,
-    status: TicketStatus,
-    current_round: i32,
-    primary_unit_id: Option<Uuid>,
-    sign_due_at: Option<DateTime<Utc>>,
-    due_at: Option<DateTime<Utc>>,
-    overdue: bool,
-    supervised: bool,
-    return_count: i32,
-    rework_count: i32,
-    urge_count: i32,
-    merged_into_id: Option<Uuid>,
-    close_reason: Option<CloseReason>,
+    #[diesel(embed)]
+    progress: ProgressRow,
     created_by: Uuid,
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    closed_at: Option<DateTime<Utc>>,
+}
+
+/// The columns that keep a ticket's [`Progress`], read and written whole.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+struct ProgressRow {
+    status: TicketStatus,
+    current_round: i32,
+    return_count: i32,
+    rework_count: i32,
+    urge_count: i32,
     callback_attempts: i32,
     called_back: bool,
     callback_due_at: Option<DateTime<Utc>>,
+    merged_into_id: Option<Uuid>,
+    close_reason: Option<CloseReason>,
+    closed_at: Option<DateTime<Utc>>,
+    overdue: bool,
     paused_at: Option<DateTime<Utc>>,
     pause_reason: Option<String>,
+    primary_unit_id: Option<Uuid>,
+    sign_due_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+    supervised: bool,
+}
+
+impl From<ProgressRow> for Progress {
+    fn from(p: ProgressRow) -> Self {
+        Progress {
+            status: p.status,
+            current_round: p.current_round,
+            return_count: p.return_count,
+            rework_count: p.rework_count,
+            urge_count: p.urge_count,
+            callback_attempts: p.callback_attempts,
+            called_back: p.called_back,
+            callback_due_at: p.callback_due_at,
+            merged_into_id: p.merged_into_id,
+            close_reason: p.close_reason,
+            closed_at: p.closed_at,
+            overdue: p.overdue,
+            paused_at: p.paused_at,
+            pause_reason: p.pause_reason,
+            primary_unit_id: p.primary_unit_id,
+            sign_due_at: p.sign_due_at,
+            due_at: p.due_at,
+            supervised: p.supervised,
+        }
+    }
+}
+
+/// A ticket's [`Progress`] as its columns are written, on registration or with every change.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = tickets, treat_none_as_null = true)]
+pub struct ProgressColumns {
+    status: TicketStatus,
+    current_round: i32,
+    return_count: i32,
+    rework_count: i32,
+    urge_count: i32,
+    callback_attempts: i32,
+    called_back: bool,
+    callback_due_at: Option<At>,
+    merged_into_id: Option<Id>,
+    close_reason: Option<&'static str>,
+    closed_at: Option<At>,
+    overdue: bool,
+    paused_at: Option<At>,
+    pause_reason: Option<String>,
+    primary_unit_id: Option<Id>,
+    sign_due_at: Option<At>,
+    due_at: Option<At>,
+    supervised: bool,
+}
+
+impl From<&Progress> for ProgressColumns {
+    fn from(p: &Progress) -> Self {
+        ProgressColumns {
+            status: p.status,
+            current_round: p.current_round,
+            return_count: p.return_count,
+            rework_count: p.rework_count,
+            urge_count: p.urge_count,
+            callback_attempts: p.callback_attempts,
+            called_back: p.called_back,
+            callback_due_at: p.callback_due_at.map(At),
+            merged_into_id: p.merged_into_id.map(Id),
+            close_reason: p.close_reason.map(CloseReason::as_str),
+            closed_at: p.closed_at.map(At),
+            overdue: p.overdue,
+            paused_at: p.paused_at.map(At),
+            pause_reason: p.pause_reason.clone(),
+            primary_unit_id: p.primary_unit_id.map(Id),
+            sign_due_at: p.sign_due_at.map(At),
+            due_at: p.due_at.map(At),
+            supervised: p.supervised,
+        }
+    }
 }
 
 impl TicketRow {
@@ -85,28 +167,11 @@ impl TicketRow {
                 location,
                 priority: self.priority,
             },
-            status: self.status,
-            current_round: self.current_round,
-            primary_unit_id: self.primary_unit_id,
-            sign_due_at: self.sign_due_at,
-            due_at: self.due_at,
-            overdue: self.overdue,
-            supervised: self.supervised,
-            return_count: self.return_count,
-            rework_count: self.rework_count,
-            urge_count: self.urge_count,
-            merged_into_id: self.merged_into_id,
-            close_reason: self.close_reason,
+            progress: self.progress.into(),
             created_by: self.created_by,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
-            closed_at: self.closed_at,
-            callback_attempts: self.callback_attempts,
-            called_back: self.called_back,
-            callback_due_at: self.callback_due_at,
-            paused_at: self.paused_at,
-            pause_reason: self.pause_reason,
         })
     }
 }
@@ -131,28 +196,12 @@ pub struct TicketInsert {
     latitude: Option<f64>,
     longitude: Option<f64>,
     priority: Priority,
-    status: TicketStatus,
-    current_round: i32,
-    primary_unit_id: Option<Id>,
-    sign_due_at: Option<At>,
-    due_at: Option<At>,
-    overdue: bool,
-    supervised: bool,
-    return_count: i32,
-    rework_count: i32,
-    urge_count: i32,
-    merged_into_id: Option<Id>,
-    close_reason: Option<&'static str>,
+    #[diesel(embed)]
+    progress: ProgressColumns,
     created_by: Id,
     version: i64,
     created_at: At,
     updated_at: At,
-    closed_at: Option<At>,
-    callback_attempts: i32,
-    called_back: bool,
-    callback_due_at: Option<At>,
-    paused_at: Option<At>,
-    pause_reason: Option<String>,
 }
 
 impl TicketInsert {
@@ -175,28 +224,11 @@ impl TicketInsert {
             latitude: d.location.map(|l| l.latitude),
             longitude: d.location.map(|l| l.longitude),
             priority: d.priority,
-            status: t.status,
-            current_round: t.current_round,
-            primary_unit_id: t.primary_unit_id.map(Id),
-            sign_due_at: t.sign_due_at.map(At),
-            due_at: t.due_at.map(At),
-            overdue: t.overdue,
-            supervised: t.supervised,
-            return_count: t.return_count,
-            rework_count: t.rework_count,
-            urge_count: t.urge_count,
-            merged_into_id: t.merged_into_id.map(Id),
-            close_reason: t.close_reason.map(CloseReason::as_str),
+            progress: (&t.progress).into(),
             created_by: Id(t.created_by),
             version: t.version,
             created_at: At(t.created_at),
             updated_at: At(t.updated_at),
-            closed_at: t.closed_at.map(At),
-            callback_attempts: t.callback_attempts,
-            called_back: t.called_back,
-            callback_due_at: t.callback_due_at.map(At),
-            paused_at: t.paused_at.map(At),
-            pause_reason: t.pause_reason.clone(),
         }
     }
 }
@@ -314,35 +346,9 @@ fn insert_registration(
         .ok_or_else(|| StoreError::corrupt("a ticket is registered by a user"))?;
     let day = now.with_timezone(&numbering.timezone).date_naive();
     let number = ticket_number(day, next_sequence(conn, day)?, numbering.digits);
-    let ticket = Ticket {
-        id: Uuid::now_v7(),
-        number,
-        channel: draft.channel,
-        external_ref: draft.external_ref.clone(),
-        details: draft.details.clone(),
-        status: TicketStatus::Registered,
-        current_round: 0,
-        primary_unit_id: None,
-        sign_due_at: None,
-        due_at: None,
-        overdue: false,
-        supervised: false,
-        return_count: 0,
-        rework_count: 0,
-        urge_count: 0,
-        merged_into_id: None,
-        close_reason: None,
-        created_by,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        closed_at: None,
-        callback_attempts: 0,
-        called_back: false,
-        callback_due_at: None,
-        paused_at: None,
-        pause_reason: None,
-    };
+    let ticket = draft
+        .clone()
+        .registered(Uuid::now_v7(), number, created_by, now);
     diesel::insert_into(tickets::table)
         .values(TicketInsert::new(&ticket))
         .execute(conn)?;
@@ -578,7 +584,7 @@ impl ListCursor {
     pub fn of(order: TicketOrder, ticket: &Ticket) -> Self {
         let at = match order {
             TicketOrder::Newest => ticket.created_at,
-            TicketOrder::DueFirst => ticket.due_at.unwrap_or(ticket.created_at),
+            TicketOrder::DueFirst => ticket.progress.due_at.unwrap_or(ticket.created_at),
         };
         Self { at, id: ticket.id }
     }

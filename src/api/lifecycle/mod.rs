@@ -316,7 +316,7 @@ pub async fn merge(
                 MergeTarget::Number(number) => store::tickets::get_by_number(conn, number, scope),
             };
             let into = match found {
-                Ok(ticket) => Some((ticket.id, !ticket.status.is_final())),
+                Ok(ticket) => Some((ticket.id, !ticket.progress.status.is_final())),
                 Err(store::StoreError::NotFound) => None,
                 Err(e) => return Err(e.into()),
             };

@@ -175,9 +175,9 @@ pub fn decide(
             "the role `{role}` may not do this"
         )));
     }
-    if !states.contains(&state.status) {
+    if !states.contains(&state.progress.status) {
         return Err(Refusal::InvalidTransition {
-            status: state.status,
+            status: state.progress.status,
             action: command.action(),
         });
     }
@@ -252,7 +252,7 @@ pub fn decide(
         } => {
             let recorded = Change::CallbackRecorded {
                 callback_id: new_id(),
-                attempt: state.callback_attempts + 1,
+                attempt: state.progress.callback_attempts + 1,
                 reached,
                 satisfaction,
                 resolved,
@@ -281,7 +281,8 @@ pub fn decide(
     let decision = Decision::new(state, changes, content, ctx.now, ctx.actor);
     // Whatever ends a pause (a reply, a return) says so on the timeline, as a resume does.
     let resumed = |c: &Change| matches!(c, Change::Resumed { .. });
-    let ended_pause = state.paused_at.is_some() && decision.next.paused_at.is_none();
+    let ended_pause =
+        state.progress.paused_at.is_some() && decision.next.progress.paused_at.is_none();
     if ended_pause && !decision.changes.iter().any(resumed) {
         let mut changes = decision.changes;
         changes.insert(0, Change::Resumed { moved: Vec::new() });
@@ -353,12 +354,12 @@ fn dispatch(
             "a forced dispatch is the hotline office's decision, not the role `{role}`'s"
         )));
     }
-    if state.return_count >= ctx.policy.max_returns && !forced {
+    if state.progress.return_count >= ctx.policy.max_returns && !forced {
         return Err(conflict(
             "forced_dispatch_required",
             format!(
                 "the ticket has been returned {} times: the hotline office decides, dispatching with `forced: true`",
-                state.return_count
+                state.progress.return_count
             ),
         ));
     }
@@ -374,7 +375,7 @@ fn dispatch(
         })
         .collect();
     Ok(vec![Change::Dispatched {
-        round: state.round + 1,
+        round: state.progress.current_round + 1,
         forced,
         note,
         units,
@@ -526,7 +527,7 @@ fn callback(
     satisfaction: Option<Satisfaction>,
     reopen: bool,
 ) -> Vec<Change> {
-    let attempt = state.callback_attempts + 1;
+    let attempt = state.progress.callback_attempts + 1;
     let then = match satisfaction {
         None if attempt >= ctx.policy.max_callback_attempts => Some(Change::Closed {
             reason: CloseReason::Unreachable,
@@ -602,7 +603,7 @@ fn urge(
 }
 
 fn pause(state: &Lifecycle, reason: String) -> Changes {
-    if state.paused_at.is_some() {
+    if state.progress.paused_at.is_some() {
         return Err(conflict(
             "already_paused",
             "the ticket's deadlines are already stopped",
@@ -613,6 +614,7 @@ fn pause(state: &Lifecycle, reason: String) -> Changes {
 
 fn resume(state: &Lifecycle, ctx: &Context<'_>) -> Changes {
     let paused_at = state
+        .progress
         .paused_at
         .ok_or_else(|| conflict("not_paused", "the ticket's deadlines are running"))?;
     let moved = state

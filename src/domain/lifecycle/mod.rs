@@ -21,7 +21,9 @@ pub use decide::{Context, Decision, Refusal, decide, transition_refused};
 use super::access::Actor;
 use super::calendar::Due;
 use super::ladder::{Rung, Timer};
-use super::ticket::{Assignment, AssignmentRole, AssignmentStatus, EventKind, TicketStatus};
+use super::ticket::{
+    Assignment, AssignmentRole, AssignmentStatus, EventKind, Progress, TicketStatus,
+};
 
 text_enum! {
     /// How a ticket ended.
@@ -336,31 +338,15 @@ impl Change {
     }
 }
 
-/// Where a ticket stands: status, rounds of assignments, requests, supervisions and counters.
+/// Where a ticket stands: its progress, with the rounds of assignments, extension requests and
+/// supervisions it comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lifecycle {
     pub ticket_id: Uuid,
-    pub status: TicketStatus,
-    pub round: i32,
+    pub progress: Progress,
     pub assignments: Vec<Assignment>,
     pub extensions: Vec<ExtensionRequest>,
     pub supervisions: Vec<Supervision>,
-    pub return_count: i32,
-    pub rework_count: i32,
-    pub urge_count: i32,
-    /// Callback attempts since the ticket last became due for a callback.
-    pub callback_attempts: i32,
-    /// The citizen was called back at least once, in any round (what the callback rate counts).
-    pub called_back: bool,
-    pub callback_due_at: Option<DateTime<Utc>>,
-    pub merged_into: Option<Uuid>,
-    pub close_reason: Option<CloseReason>,
-    pub closed_at: Option<DateTime<Utc>>,
-    /// The primary unit's reply is past due and not made.
-    pub overdue: bool,
-    /// Since when the deadlines are stopped, and why.
-    pub paused_at: Option<DateTime<Utc>>,
-    pub pause_reason: Option<String>,
 }
 
 impl Lifecycle {
@@ -368,23 +354,10 @@ impl Lifecycle {
     pub fn registered(ticket_id: Uuid) -> Self {
         Self {
             ticket_id,
-            status: TicketStatus::Registered,
-            round: 0,
+            progress: Progress::REGISTERED,
             assignments: Vec::new(),
             extensions: Vec::new(),
             supervisions: Vec::new(),
-            return_count: 0,
-            rework_count: 0,
-            urge_count: 0,
-            callback_attempts: 0,
-            called_back: false,
-            callback_due_at: None,
-            merged_into: None,
-            close_reason: None,
-            closed_at: None,
-            overdue: false,
-            paused_at: None,
-            pause_reason: None,
         }
     }
 
@@ -402,9 +375,9 @@ impl Lifecycle {
 
     /// The current round's assignments.
     pub fn current_round(&self) -> impl Iterator<Item = &Assignment> {
-        self.assignments
-            .iter()
-            .filter(move |a| a.round == self.round && self.round > 0)
+        self.assignments.iter().filter(move |a| {
+            a.round == self.progress.current_round && self.progress.current_round > 0
+        })
     }
 
     /// The current round's primary assignment.
@@ -459,9 +432,9 @@ impl Lifecycle {
 
     /// The deadlines stop mattering once nobody works against them.
     fn stop_clocks(&mut self) {
-        self.overdue = false;
-        self.paused_at = None;
-        self.pause_reason = None;
+        self.progress.overdue = false;
+        self.progress.paused_at = None;
+        self.progress.pause_reason = None;
     }
 
     /// Ends whatever is still open: assignments of the round and pending requests.
@@ -485,21 +458,29 @@ impl Lifecycle {
     }
 
     fn finish(&mut self, status: TicketStatus, at: DateTime<Utc>) {
-        self.status = status;
-        self.closed_at = Some(at);
-        self.callback_due_at = None;
+        self.progress.status = status;
+        self.progress.closed_at = Some(at);
+        self.progress.callback_due_at = None;
         self.end_open_work(at);
     }
 
     /// Applies one change, made by `actor` at `at`.
     pub fn apply(&mut self, change: &Change, at: DateTime<Utc>, actor: Actor) {
+        self.apply_to_records(change, at, actor);
+        self.progress.primary_unit_id = self.primary_unit_id();
+        self.progress.sign_due_at = self.sign_due_at();
+        self.progress.due_at = self.due_at();
+        self.progress.supervised = self.supervised();
+    }
+
+    fn apply_to_records(&mut self, change: &Change, at: DateTime<Utc>, actor: Actor) {
         match change {
             Change::Answered {
                 callback_due_at, ..
             } => {
-                self.status = TicketStatus::AwaitingCallback;
-                self.callback_due_at = *callback_due_at;
-                self.callback_attempts = 0;
+                self.progress.status = TicketStatus::AwaitingCallback;
+                self.progress.callback_due_at = *callback_due_at;
+                self.progress.callback_attempts = 0;
             }
             Change::Dispatched {
                 round,
@@ -507,8 +488,8 @@ impl Lifecycle {
                 units,
                 ..
             } => {
-                self.round = *round;
-                self.status = TicketStatus::Dispatched;
+                self.progress.current_round = *round;
+                self.progress.status = TicketStatus::Dispatched;
                 for unit in units {
                     self.assignments.push(Assignment {
                         id: unit.assignment_id,
@@ -538,8 +519,8 @@ impl Lifecycle {
                     a.signed_at = Some(at);
                     primary_signed = a.role == AssignmentRole::Primary;
                 }
-                if primary_signed && self.status == TicketStatus::Dispatched {
-                    self.status = TicketStatus::Handling;
+                if primary_signed && self.progress.status == TicketStatus::Dispatched {
+                    self.progress.status = TicketStatus::Handling;
                 }
             }
             Change::Returned {
@@ -552,8 +533,8 @@ impl Lifecycle {
                     a.return_reason = Some(reason.clone());
                 }
                 self.end_open_work(at);
-                self.status = TicketStatus::Returned;
-                self.return_count += 1;
+                self.progress.status = TicketStatus::Returned;
+                self.progress.return_count += 1;
             }
             Change::ExtensionRequested {
                 request_id,
@@ -591,7 +572,7 @@ impl Lifecycle {
                 if let Some(a) = self.assignment_mut(*assignment_id) {
                     a.reply_deadline = Due::set_by_hand(*due_at, at, "extension approved");
                 }
-                self.overdue = self.overdue && *due_at <= at;
+                self.progress.overdue = self.progress.overdue && *due_at <= at;
             }
             Change::ExtensionRejected { request_id, note } => {
                 self.decide_extension(*request_id, ExtensionStatus::Rejected, note, at, actor);
@@ -603,7 +584,7 @@ impl Lifecycle {
                 }
                 self.withdraw_pending_extension();
                 self.stop_clocks();
-                self.status = TicketStatus::Replied;
+                self.progress.status = TicketStatus::Replied;
             }
             Change::OpinionAdded { assignment_id, .. } => {
                 if let Some(a) = self.assignment_mut(*assignment_id) {
@@ -614,9 +595,9 @@ impl Lifecycle {
             Change::ReviewAccepted {
                 callback_due_at, ..
             } => {
-                self.status = TicketStatus::AwaitingCallback;
-                self.callback_due_at = Some(*callback_due_at);
-                self.callback_attempts = 0;
+                self.progress.status = TicketStatus::AwaitingCallback;
+                self.progress.callback_due_at = Some(*callback_due_at);
+                self.progress.callback_attempts = 0;
             }
             Change::ReviewRejected {
                 assignment_id, due, ..
@@ -624,33 +605,33 @@ impl Lifecycle {
                 self.rework(Some(*assignment_id), Some(due));
             }
             Change::CallbackRecorded { .. } => {
-                self.callback_attempts += 1;
-                self.called_back = true;
+                self.progress.callback_attempts += 1;
+                self.progress.called_back = true;
             }
             Change::Reopened { assignment_id, due } => {
                 self.rework(*assignment_id, due.as_ref());
             }
             Change::Closed { reason } => {
-                self.close_reason = Some(*reason);
+                self.progress.close_reason = Some(*reason);
                 self.finish(TicketStatus::Closed, at);
             }
             Change::Merged { into_ticket_id } => {
-                self.merged_into = Some(*into_ticket_id);
+                self.progress.merged_into_id = Some(*into_ticket_id);
                 self.finish(TicketStatus::Merged, at);
             }
             Change::Invalidated { .. } => {
                 self.finish(TicketStatus::Invalid, at);
             }
             Change::Urged { .. } => {
-                self.urge_count += 1;
+                self.progress.urge_count += 1;
             }
             Change::MarkedOverdue { .. } => {
-                self.overdue = true;
+                self.progress.overdue = true;
             }
             Change::CallbackReminded { .. } => {}
             Change::Paused { reason } => {
-                self.paused_at = Some(at);
-                self.pause_reason = Some(reason.clone());
+                self.progress.paused_at = Some(at);
+                self.progress.pause_reason = Some(reason.clone());
             }
             Change::Resumed { moved } => {
                 for deadline in moved {
@@ -661,9 +642,10 @@ impl Lifecycle {
                         a.reply_deadline = deadline.reply.clone();
                     }
                 }
-                self.paused_at = None;
-                self.pause_reason = None;
-                self.overdue = self.overdue && self.due_at().is_some_and(|due| due <= at);
+                self.progress.paused_at = None;
+                self.progress.pause_reason = None;
+                self.progress.overdue =
+                    self.progress.overdue && self.due_at().is_some_and(|due| due <= at);
             }
             Change::SupervisionOpened {
                 supervision_id,
@@ -723,10 +705,10 @@ impl Lifecycle {
     /// Back to work: the primary unit handles again with a new due time (返工), or a ticket that
     /// was answered directly goes back to registration.
     fn rework(&mut self, assignment_id: Option<Uuid>, due: Option<&Due>) {
-        self.rework_count += 1;
+        self.progress.rework_count += 1;
         self.stop_clocks();
-        self.callback_due_at = None;
-        self.callback_attempts = 0;
+        self.progress.callback_due_at = None;
+        self.progress.callback_attempts = 0;
         match (assignment_id, due) {
             (Some(id), Some(due)) => {
                 if let Some(a) = self.assignment_mut(id) {
@@ -734,9 +716,9 @@ impl Lifecycle {
                     a.replied_at = None;
                     a.reply_deadline = due.clone();
                 }
-                self.status = TicketStatus::Handling;
+                self.progress.status = TicketStatus::Handling;
             }
-            _ => self.status = TicketStatus::Registered,
+            _ => self.progress.status = TicketStatus::Registered,
         }
     }
 }

@@ -87,7 +87,7 @@ impl Run {
         if let Err(refusal) = self.attempt(by, command.clone()) {
             panic!(
                 "{command:?} by {by:?} in {:?}: {refusal:?}",
-                self.state.status
+                self.state.progress.status
             );
         }
         self
@@ -206,7 +206,7 @@ fn brought_to(status: TicketStatus) -> Run {
             }
         }
     }
-    assert_eq!(run.state.status, status);
+    assert_eq!(run.state.progress.status, status);
     run
 }
 
@@ -308,7 +308,7 @@ fn prepared(status: TicketStatus, kind: Kind) -> (Run, Command, Option<u128>) {
                 },
             );
         }
-        if with.state.status == TicketStatus::Dispatched {
+        if with.state.progress.status == TicketStatus::Dispatched {
             let decision = with
                 .attempt(
                     supervisor,
@@ -481,7 +481,7 @@ fn a_full_walk_with_return_extension_rework_and_reopen() {
     let dispatcher = staff(Role::Dispatcher);
     let agent = staff(Role::Agent);
     run.ok(dispatcher, dispatch(false));
-    assert_eq!(run.state.round, 1);
+    assert_eq!(run.state.progress.current_round, 1);
     assert!(run.state.sign_due_at().is_some());
     run.ok(
         handler(PRIMARY),
@@ -490,7 +490,7 @@ fn a_full_walk_with_return_extension_rework_and_reopen() {
         },
     );
     assert_eq!(
-        (run.state.status, run.state.return_count),
+        (run.state.progress.status, run.state.progress.return_count),
         (TicketStatus::Returned, 1)
     );
     assert!(
@@ -506,9 +506,9 @@ fn a_full_walk_with_return_extension_rework_and_reopen() {
             note: Some("二次转办".into()),
         },
     );
-    assert_eq!(run.state.round, 2);
+    assert_eq!(run.state.progress.current_round, 2);
     run.ok(handler(ASSISTING), Command::Sign);
-    assert_eq!(run.state.status, TicketStatus::Handling);
+    assert_eq!(run.state.progress.status, TicketStatus::Handling);
     let due_before = run.state.due_at().unwrap();
     let requested = due_before + Duration::days(5);
     let decision = run
@@ -539,15 +539,15 @@ fn a_full_walk_with_return_extension_rework_and_reopen() {
     run.ok(handler(ASSISTING), reply());
     run.ok(dispatcher, review(false));
     assert_eq!(
-        (run.state.status, run.state.rework_count),
+        (run.state.progress.status, run.state.progress.rework_count),
         (TicketStatus::Handling, 1)
     );
     run.ok(handler(ASSISTING), reply());
     run.ok(dispatcher, review(true));
-    assert!(run.state.callback_due_at.is_some());
+    assert!(run.state.progress.callback_due_at.is_some());
     run.ok(agent, callback(Some(Satisfaction::Dissatisfied), true));
     assert_eq!(
-        (run.state.status, run.state.rework_count),
+        (run.state.progress.status, run.state.progress.rework_count),
         (TicketStatus::Handling, 2)
     );
     run.ok(handler(ASSISTING), reply());
@@ -556,8 +556,11 @@ fn a_full_walk_with_return_extension_rework_and_reopen() {
         agent,
         callback(Some(Satisfaction::BasicallySatisfied), false),
     );
-    assert_eq!(run.state.status, TicketStatus::Closed);
-    assert_eq!(run.state.close_reason, Some(CloseReason::Satisfied));
+    assert_eq!(run.state.progress.status, TicketStatus::Closed);
+    assert_eq!(
+        run.state.progress.close_reason,
+        Some(CloseReason::Satisfied)
+    );
     assert_eq!(run.replayed(), run.state);
 }
 
@@ -585,7 +588,7 @@ fn what_ends_a_pause_puts_its_resumption_on_the_timeline() {
             "{command:?}: {:?}",
             decision.changes
         );
-        assert_eq!(decision.next.paused_at, None);
+        assert_eq!(decision.next.progress.paused_at, None);
         assert_eq!(
             decision
                 .changes
@@ -610,7 +613,7 @@ fn a_pause_moves_the_deadlines_by_the_working_time_it_lasted() {
             reason: "等待司法鉴定".into(),
         },
     );
-    assert_eq!(run.state.paused_at, Some(run.now));
+    assert_eq!(run.state.progress.paused_at, Some(run.now));
     let again = run.attempt(dispatcher, Command::Pause { reason: "x".into() });
     assert!(matches!(
         again,
@@ -621,7 +624,7 @@ fn a_pause_moves_the_deadlines_by_the_working_time_it_lasted() {
     ));
     run.now = Utc.with_ymd_and_hms(2026, 11, 18, 1, 53, 0).unwrap();
     run.ok(dispatcher, Command::Resume);
-    assert_eq!(run.state.paused_at, None);
+    assert_eq!(run.state.progress.paused_at, None);
     let moved = run.state.primary().unwrap();
     assert_eq!(moved.due_at(), due + Duration::days(2));
     assert!(moved.reply_deadline.rule.contains("moved by a pause"));
@@ -683,10 +686,13 @@ fn three_unanswered_callbacks_close_the_ticket() {
     let mut run = brought_to(TicketStatus::AwaitingCallback);
     run.ok(staff(Role::Agent), callback(None, false));
     run.ok(staff(Role::Agent), callback(None, false));
-    assert_eq!(run.state.status, TicketStatus::AwaitingCallback);
+    assert_eq!(run.state.progress.status, TicketStatus::AwaitingCallback);
     run.ok(staff(Role::Agent), callback(None, false));
-    assert_eq!(run.state.status, TicketStatus::Closed);
-    assert_eq!(run.state.close_reason, Some(CloseReason::Unreachable));
+    assert_eq!(run.state.progress.status, TicketStatus::Closed);
+    assert_eq!(
+        run.state.progress.close_reason,
+        Some(CloseReason::Unreachable)
+    );
 }
 
 #[test]
@@ -700,7 +706,10 @@ fn direct_answers_close_or_wait_for_a_callback_by_policy() {
         },
     );
     assert_eq!(
-        (consult.state.status, consult.state.close_reason),
+        (
+            consult.state.progress.status,
+            consult.state.progress.close_reason
+        ),
         (TicketStatus::Closed, Some(CloseReason::Answered))
     );
     let mut complaint = Run::new();
@@ -710,13 +719,16 @@ fn direct_answers_close_or_wait_for_a_callback_by_policy() {
             text: "已解答".into(),
         },
     );
-    assert_eq!(complaint.state.status, TicketStatus::AwaitingCallback);
+    assert_eq!(
+        complaint.state.progress.status,
+        TicketStatus::AwaitingCallback
+    );
     complaint.ok(
         staff(Role::Agent),
         callback(Some(Satisfaction::Dissatisfied), true),
     );
     assert_eq!(
-        complaint.state.status,
+        complaint.state.progress.status,
         TicketStatus::Registered,
         "back to be dispatched or answered again"
     );
@@ -1102,24 +1114,24 @@ proptest! {
             let open_primaries = state.assignments.iter().filter(|a| a.role == crate::domain::ticket::AssignmentRole::Primary && is_open(a.status)).count();
             prop_assert!(open_primaries <= 1, "open primaries: {}", open_primaries);
             if let Some(final_status) = ended {
-                prop_assert_eq!(state.status, final_status, "final states stay final");
+                prop_assert_eq!(state.progress.status, final_status, "final states stay final");
             }
-            if state.status.is_final() {
-                ended = Some(state.status);
-                prop_assert!(state.closed_at.is_some());
+            if state.progress.status.is_final() {
+                ended = Some(state.progress.status);
+                prop_assert!(state.progress.closed_at.is_some());
             }
-            match state.status {
+            match state.progress.status {
                 TicketStatus::Dispatched => prop_assert_eq!(state.open_primary().map(|a| a.status), Some(crate::domain::ticket::AssignmentStatus::Dispatched)),
                 TicketStatus::Handling => prop_assert_eq!(state.open_primary().map(|a| a.status), Some(crate::domain::ticket::AssignmentStatus::Signed)),
-                _ => prop_assert!(state.open_primary().is_none(), "no open primary in {}", state.status),
+                _ => prop_assert!(state.open_primary().is_none(), "no open primary in {}", state.progress.status),
             }
             let count = |kinds: &[&str]| run.timeline.iter().filter(|(c, _, _)| kinds.contains(&c.kind().as_str())).count() as i32;
-            prop_assert_eq!(state.return_count, count(&["returned"]));
-            prop_assert_eq!(state.rework_count, count(&["review_rejected", "reopened"]));
-            prop_assert_eq!(state.urge_count, count(&["urged"]));
+            prop_assert_eq!(state.progress.return_count, count(&["returned"]));
+            prop_assert_eq!(state.progress.rework_count, count(&["review_rejected", "reopened"]));
+            prop_assert_eq!(state.progress.urge_count, count(&["urged"]));
             prop_assert!(state.extensions.iter().filter(|e| e.status == ExtensionStatus::Pending).count() <= 1);
-            if state.paused_at.is_some() {
-                prop_assert!(matches!(state.status, TicketStatus::Dispatched | TicketStatus::Handling), "paused in {}", state.status);
+            if state.progress.paused_at.is_some() {
+                prop_assert!(matches!(state.progress.status, TicketStatus::Dispatched | TicketStatus::Handling), "paused in {}", state.progress.status);
             }
         }
         prop_assert_eq!(run.replayed(), run.state.clone());
@@ -1145,7 +1157,7 @@ fn random_walks_reach_every_state_somewhere() {
                 let by = actor_for(step);
                 let command = command_for(&run, step);
                 let _ = run.attempt(by, command);
-                reached.borrow_mut().insert(run.state.status);
+                reached.borrow_mut().insert(run.state.progress.status);
             }
             Ok(())
         })
