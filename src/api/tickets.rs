@@ -14,7 +14,7 @@ use super::{
 use crate::auth::Caller;
 use crate::domain::access::{Actor, CallerVisibility, Role, TicketScope};
 use crate::domain::calendar::Due;
-use crate::domain::lifecycle::{ExtensionRequest, Supervision};
+use crate::domain::lifecycle::{ExtensionRequest, Lifecycle, Supervision};
 use crate::domain::masking::{mask_name, mask_phone};
 use crate::domain::ticket::{
     Assignment, AssignmentRole, AssignmentStatus, Channel, EditInput, EventKind, Priority,
@@ -81,34 +81,10 @@ pub struct TicketView {
     supervisions: Option<Vec<Supervision>>,
 }
 
-/// What the whole view of a ticket shows besides the ticket itself.
-pub struct TicketParts {
-    assignments: Vec<Assignment>,
-    extensions: Vec<ExtensionRequest>,
-    supervisions: Vec<Supervision>,
-}
-
-impl TicketParts {
-    pub fn load(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Self, ApiError> {
-        Ok(Self {
-            assignments: store::lifecycle::assignments(conn, ticket_id)?,
-            extensions: store::lifecycle::extension_requests(conn, ticket_id)?,
-            supervisions: store::lifecycle::supervisions(conn, ticket_id)?,
-        })
-    }
-
-    fn none() -> Self {
-        Self {
-            assignments: Vec::new(),
-            extensions: Vec::new(),
-            supervisions: Vec::new(),
-        }
-    }
-}
-
 impl TicketView {
-    /// The whole ticket with its parts, or (`parts` absent) the summary lists show.
-    pub fn new(ticket: &Ticket, scope: TicketScope, parts: Option<&TicketParts>) -> Self {
+    /// The whole ticket with its lifecycle's records, or (`lifecycle` absent) the summary lists
+    /// show.
+    pub fn new(ticket: &Ticket, scope: TicketScope, parts: Option<&Lifecycle>) -> Self {
         let d = &ticket.details;
         let hidden = scope.caller_visibility(d.confidential) == CallerVisibility::Hidden;
         let full = parts.is_some();
@@ -219,12 +195,26 @@ impl From<&Assignment> for AssignmentView {
 
 /// The ticket as it now is, whole, marked with its version: what every change answers.
 pub fn ticket_reply(
-    conn: &mut DbConnection,
     ticket: &Ticket,
+    lifecycle: &Lifecycle,
     scope: TicketScope,
 ) -> Result<Reply, ApiError> {
-    let parts = TicketParts::load(conn, ticket.id)?;
-    Reply::ok(&TicketView::new(ticket, scope, Some(&parts))).map(|r| r.with_version(ticket.version))
+    Reply::ok(&TicketView::new(ticket, scope, Some(lifecycle)))
+        .map(|r| r.with_version(ticket.version))
+}
+
+/// A ticket locked for a change, when the caller's `If-Match` (if any) names its version.
+pub fn locked(
+    conn: &mut DbConnection,
+    id: Uuid,
+    scope: TicketScope,
+    expected_version: Option<i64>,
+) -> Result<store::lifecycle::Locked, ApiError> {
+    let locked = found(store::lifecycle::lock(conn, id, scope), "ticket", id)?;
+    if let Some(expected) = expected_version.filter(|v| *v != locked.ticket.version) {
+        return Err(ApiError::version_mismatch(expected, locked.ticket.version));
+    }
+    Ok(locked)
 }
 
 /// Category and area must exist and be active when a ticket is filed under them. Only the values
@@ -274,7 +264,7 @@ pub async fn register(
     let reply = write(&state, &caller, idempotency, move |conn, now| {
         let registration = registration_transaction(conn, &draft, actor, numbering, now)?;
         let ticket = &registration.ticket;
-        let view = TicketView::new(ticket, scope, Some(&TicketParts::none()));
+        let view = TicketView::new(ticket, scope, Some(&Lifecycle::registered(ticket.id)));
         let reply = if registration.created {
             Reply::created(&view, format!("/api/v1/tickets/{}", ticket.id))?
         } else {
@@ -316,7 +306,7 @@ pub async fn get(
     let id = parse_id(&path, "ticket")?;
     let (ticket, parts) = read(&state, move |c| {
         let ticket = found(store::tickets::get(c, id, scope), "ticket", id)?;
-        let parts = TicketParts::load(c, id)?;
+        let parts = store::lifecycle::load(c, &ticket)?;
         Ok((ticket, parts))
     })
     .await?;
@@ -338,7 +328,7 @@ pub async fn get_by_number(
             "ticket numbered",
             &number,
         )?;
-        let parts = TicketParts::load(c, ticket.id)?;
+        let parts = store::lifecycle::load(c, &ticket)?;
         Ok((ticket, parts))
     })
     .await?;
@@ -542,10 +532,8 @@ pub async fn edit(
     let (input, shape) = body.into_parts();
     let actor = caller.actor();
     write(&state, &caller, None, move |conn, now| {
-        let ticket = found(store::tickets::lock(conn, id, scope), "ticket", id)?;
-        if let Some(expected) = expected.filter(|v| *v != ticket.version) {
-            return Err(ApiError::version_mismatch(expected, ticket.version));
-        }
+        let locked = locked(conn, id, scope, expected)?;
+        let ticket = &locked.ticket;
         if !ticket.progress.status.is_editable() {
             return Err(ApiError::invalid_transition(
                 ticket.progress.status.as_str(),
@@ -553,18 +541,18 @@ pub async fn edit(
             ));
         }
         let Some(edited) = shape.answer(ticket.details.edit(input))? else {
-            return ticket_reply(conn, &ticket, scope);
+            return ticket_reply(ticket, &locked.lifecycle, scope);
         };
         check_references(conn, &edited.details, Some(&ticket.details))?;
         let saved = store::tickets::save_details(
             conn,
-            &ticket,
+            ticket,
             &edited.details,
             actor,
             &edited.changes,
             now,
         )?;
-        ticket_reply(conn, &saved, scope)
+        ticket_reply(&saved, &locked.lifecycle, scope)
     })
     .await
 }

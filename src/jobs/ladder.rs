@@ -53,10 +53,10 @@ fn fire(
     calendar: &WorkCalendar,
     policy: &Policy,
 ) -> Result<Vec<Firing>, StoreError> {
-    let ticket = store::tickets::lock(conn, ticket_id, TicketScope::All)?;
-    let before = store::lifecycle::load(conn, &ticket)?;
+    let locked = store::lifecycle::lock(conn, ticket_id, TicketScope::All)?;
+    let before = &locked.lifecycle;
     let mut firings = Vec::new();
-    for watch in ladder::watches(&before, ticket.details.priority) {
+    for watch in ladder::watches(before, locked.ticket.details.priority) {
         for rung in ladder::due_rungs(&watch, now, calendar, &policy.ladder) {
             if store::ladder::claim(conn, &watch, rung, now)? {
                 firings.push(Firing {
@@ -67,7 +67,7 @@ fn fire(
         }
     }
     let changes = ladder::changes(
-        &before,
+        before,
         &firings,
         now,
         calendar,
@@ -75,8 +75,8 @@ fn fire(
         &mut Uuid::now_v7,
     );
     if !changes.is_empty() {
-        let decision = Decision::new(&before, changes, None, now, Actor::system());
-        store::lifecycle::save(conn, &ticket, &before, &decision, Actor::system(), now)?;
+        let decision = Decision::new(before, changes, None, now, Actor::system());
+        locked.save(conn, decision, Actor::system(), now)?;
     }
     Ok(firings)
 }

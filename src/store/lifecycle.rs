@@ -13,7 +13,7 @@ use super::schema::{
 };
 use super::sql::{At, Id};
 use super::{DbConnection, StoreError};
-use crate::domain::access::Actor;
+use crate::domain::access::{Actor, TicketScope};
 use crate::domain::calendar::Due;
 use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
@@ -274,9 +274,41 @@ pub fn load(conn: &mut DbConnection, ticket: &Ticket) -> Result<Lifecycle, Store
     })
 }
 
-/// Saves a decision on `ticket` (whose lifecycle was `before`): the ticket's next version, the
-/// rows that changed, the records the changes carry, and one timeline entry per change.
-pub fn save(
+/// A ticket locked for a change by this transaction, with its lifecycle as stored. Every change
+/// to a ticket goes lock, (check the caller's version), decide, [`Locked::save`]: a person's
+/// action, an edit and the ladder alike.
+#[derive(Debug)]
+pub struct Locked {
+    pub ticket: Ticket,
+    pub lifecycle: Lifecycle,
+}
+
+/// Locks a ticket in `scope` for the rest of the transaction and loads its lifecycle.
+pub fn lock(conn: &mut DbConnection, id: Uuid, scope: TicketScope) -> Result<Locked, StoreError> {
+    let ticket = super::tickets::lock(conn, id, scope)?;
+    let lifecycle = load(conn, &ticket)?;
+    Ok(Locked { ticket, lifecycle })
+}
+
+impl Locked {
+    /// Saves a decision on the ticket: its next version, the rows that changed, the records the
+    /// changes carry, and one timeline entry per change. Answers the ticket as it now is.
+    pub fn save(
+        self,
+        conn: &mut DbConnection,
+        decision: Decision,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Locked, StoreError> {
+        let ticket = save(conn, &self.ticket, &self.lifecycle, &decision, actor, now)?;
+        Ok(Locked {
+            ticket,
+            lifecycle: decision.next,
+        })
+    }
+}
+
+fn save(
     conn: &mut DbConnection,
     ticket: &Ticket,
     before: &Lifecycle,

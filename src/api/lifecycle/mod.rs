@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::tickets::ticket_reply;
+use super::tickets::{locked, ticket_reply};
 use super::{
     ActionBody, AppState, IdempotencyKey, IfMatch, Page, PageParams, Query, Reply, check_active,
     found, parse_id, read, write,
@@ -65,12 +65,9 @@ where
     let actor = caller.actor();
     let timezone = state.numbering.timezone;
     write(state, caller, idempotency, move |conn, now| {
-        let ticket = found(store::tickets::lock(conn, id, scope), "ticket", id)?;
-        if let Some(expected) = expected_version.filter(|v| *v != ticket.version) {
-            return Err(ApiError::version_mismatch(expected, ticket.version));
-        }
-        let before = store::lifecycle::load(conn, &ticket)?;
-        let command = prepare(conn, &ticket, &before)?;
+        let locked = locked(conn, id, scope, expected_version)?;
+        let (ticket, before) = (&locked.ticket, &locked.lifecycle);
+        let command = prepare(conn, ticket, before)?;
         let calendar = store::calendar::load(conn, timezone)?;
         let policy = store::policy::current(conn)?.policy;
         let context = Context {
@@ -81,9 +78,9 @@ where
             policy: &policy,
             calendar: &calendar,
         };
-        let decision = lifecycle::decide(&before, command, &context, &mut Uuid::now_v7)?;
-        let saved = store::lifecycle::save(conn, &ticket, &before, &decision, actor, now)?;
-        ticket_reply(conn, &saved, scope)
+        let decision = lifecycle::decide(before, command, &context, &mut Uuid::now_v7)?;
+        let saved = locked.save(conn, decision, actor, now)?;
+        ticket_reply(&saved.ticket, &saved.lifecycle, scope)
     })
     .await
 }
