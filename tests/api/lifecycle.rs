@@ -79,13 +79,22 @@ impl World {
             .await
     }
 
-    /// An action that must succeed; returns the ticket it answers.
+    /// An action that must succeed; returns the ticket it answers, which must be the ticket as
+    /// stored: the answer is built from the decision, not read back.
     pub async fn ok(&self, token: &str, ticket: &str, action: &str, body: Value) -> Value {
         let answer = self.act(token, ticket, action, body.clone()).await;
         assert_eq!(answer.status, 200, "{action} {body}: {}", answer.text);
         assert_eq!(
             answer.header("etag").map(str::to_owned),
             Some(format!("\"{}\"", answer.body["version"]))
+        );
+        let stored = self
+            .app
+            .get(&format!("/api/v1/tickets/{ticket}"), token)
+            .await;
+        assert_eq!(
+            answer.body, stored.body,
+            "{action} answers the ticket as stored"
         );
         answer.body
     }
