@@ -10,6 +10,7 @@ use super::{AppState, JsonBody, PageParams, Query, Reply, found, parse_id, read,
 use crate::auth::Caller;
 use crate::domain::access::{Actor, Role, TicketScope};
 use crate::domain::assessment::{Appeal, AppealInput, AppealStatus, AppealSubject, Rules};
+use crate::domain::audit::AuditAction;
 use crate::domain::notify::{Audience, Notice};
 use crate::domain::period::Month;
 use crate::domain::ticket::EventKind;
@@ -87,14 +88,8 @@ pub async fn put_rules(
         let stored = store::reports::put_rules(conn, month, &rules, by, now)?;
         audit::record(
             conn,
-            &AuditEntry {
-                user_id: Some(by),
-                action: "assessment_rules_set".into(),
-                ticket_id: None,
-                subject_id: None,
-                details: serde_json::json!({ "effective_from": month }),
-                at: now,
-            },
+            &AuditEntry::new(by, AuditAction::AssessmentRulesSet, now)
+                .with(serde_json::json!({ "effective_from": month })),
         )?;
         Reply::ok(&RulesView::from(stored))
     })
@@ -193,14 +188,9 @@ pub async fn put_bonus(
         store::reports::set_bonus(conn, month, &bonus)?;
         audit::record(
             conn,
-            &AuditEntry {
-                user_id: Some(by),
-                action: "bonus_set".into(),
-                ticket_id: None,
-                subject_id: Some(unit_id),
-                details: serde_json::json!({ "month": month, "points": bonus.points }),
-                at: now,
-            },
+            &AuditEntry::new(by, AuditAction::BonusSet, now)
+                .about(unit_id)
+                .with(serde_json::json!({ "month": month, "points": bonus.points })),
         )?;
         Reply::ok(&bonus_view(month, bonus))
     })
@@ -246,14 +236,9 @@ pub async fn flag_typical(
         store::reports::flag_typical(conn, ticket_id, positive, &note, by, now)?;
         audit::record(
             conn,
-            &AuditEntry {
-                user_id: Some(by),
-                action: "typical_case_flagged".into(),
-                ticket_id: Some(ticket_id),
-                subject_id: None,
-                details: serde_json::json!({ "positive": positive }),
-                at: now,
-            },
+            &AuditEntry::new(by, AuditAction::TypicalCaseFlagged, now)
+                .on_ticket(ticket_id)
+                .with(serde_json::json!({ "positive": positive })),
         )?;
         Reply::ok(&serde_json::json!({
             "ticket_id": ticket_id,
@@ -282,14 +267,7 @@ pub async fn unflag_typical(
         }
         audit::record(
             conn,
-            &AuditEntry {
-                user_id: Some(by),
-                action: "typical_case_unflagged".into(),
-                ticket_id: Some(ticket_id),
-                subject_id: None,
-                details: serde_json::json!({}),
-                at: now,
-            },
+            &AuditEntry::new(by, AuditAction::TypicalCaseUnflagged, now).on_ticket(ticket_id),
         )?;
         Reply::ok(&serde_json::json!({}))
     })

@@ -10,6 +10,7 @@ use super::{
     read, write,
 };
 use crate::auth::Caller;
+use crate::domain::audit::AuditAction;
 use crate::domain::directory::{
     Category, CategoryDraft, CategoryInput, CategoryPatch, CategoryPatchInput,
 };
@@ -17,7 +18,7 @@ use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::categories::{CategoryFilter, NewCategory};
-use crate::store::{self, DbConnection, StoreError};
+use crate::store::{self, StoreError};
 
 #[derive(Serialize)]
 pub struct CategoryView {
@@ -108,27 +109,6 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(CategoryView::from(&category)))
 }
 
-fn audit_category(
-    conn: &mut DbConnection,
-    by: Uuid,
-    action: &str,
-    id: Uuid,
-    details: serde_json::Value,
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    audit::record(
-        conn,
-        &AuditEntry {
-            user_id: Some(by),
-            action: action.into(),
-            ticket_id: None,
-            subject_id: Some(id),
-            details,
-            at,
-        },
-    )
-}
-
 fn name_taken(error: StoreError, full_name: &str) -> ApiError {
     if error.is_duplicate_in("categories") {
         ApiError::conflict(
@@ -188,13 +168,11 @@ pub async fn create(
         };
         let category =
             store::categories::insert(conn, &new, now).map_err(|e| name_taken(e, &draft.name))?;
-        audit_category(
+        audit::record(
             conn,
-            by,
-            "category_created",
-            category.id,
-            serde_json::json!({"full_name": category.full_name}),
-            now,
+            &AuditEntry::new(by, AuditAction::CategoryCreated, now)
+                .about(category.id)
+                .with(serde_json::json!({"full_name": category.full_name})),
         )?;
         Reply::created(
             &CategoryView::from(&category),
@@ -231,13 +209,11 @@ pub async fn update(
         let category =
             store::categories::update(conn, &current, &patch, parent_full_name.as_deref(), now)
                 .map_err(|e| name_taken(e, patch.name.as_deref().unwrap_or(&current.name)))?;
-        audit_category(
+        audit::record(
             conn,
-            by,
-            "category_updated",
-            id,
-            serde_json::json!({"full_name": category.full_name}),
-            now,
+            &AuditEntry::new(by, AuditAction::CategoryUpdated, now)
+                .about(id)
+                .with(serde_json::json!({"full_name": category.full_name})),
         )?;
         Reply::ok(&CategoryView::from(&category))
     })
@@ -261,7 +237,7 @@ pub async fn delete(
             )),
             other => other.map_err(ApiError::from),
         }?;
-        audit_category(conn, by, "category_deleted", id, serde_json::json!({}), now)?;
+        audit::record(conn, &AuditEntry::new(by, AuditAction::CategoryDeleted, now).about(id))?;
         Reply::ok(&serde_json::json!({}))
     })
     .await?;

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{AppState, JsonBody, Reply, read, write};
 use crate::auth::Caller;
+use crate::domain::audit::AuditAction;
 use crate::domain::calendar::{DayKind, SpecialDay, YearInput, parse_year};
 use crate::domain::policy::Policy;
 use crate::error::ApiError;
@@ -83,14 +84,8 @@ pub async fn put_year(
         store::calendar::replace_year(conn, year, &days)?;
         audit::record(
             conn,
-            &AuditEntry {
-                user_id: Some(by),
-                action: "calendar_replaced".into(),
-                ticket_id: None,
-                subject_id: None,
-                details: serde_json::json!({"year": year, "days": days.len()}),
-                at: now,
-            },
+            &AuditEntry::new(by, AuditAction::CalendarReplaced, now)
+                .with(serde_json::json!({"year": year, "days": days.len()})),
         )?;
         Reply::ok(&year_view(year, days))
     })
@@ -136,14 +131,8 @@ pub async fn put_policy(
         let stored = store::policy::replace(conn, &policy, by, now)?;
         audit::record(
             conn,
-            &AuditEntry {
-                user_id: Some(by),
-                action: "sla_policy_replaced".into(),
-                ticket_id: None,
-                subject_id: None,
-                details: serde_json::json!({"version": stored.version}),
-                at: now,
-            },
+            &AuditEntry::new(by, AuditAction::SlaPolicyReplaced, now)
+                .with(serde_json::json!({"version": stored.version})),
         )?;
         Reply::ok(&PolicyView::from(stored))
     })

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::{AppState, Query, Reply, blocking, read, write_within};
 use crate::auth::Caller;
 use crate::domain::access::{Permission, Role};
+use crate::domain::audit::AuditAction;
 use crate::domain::directory::UnitKind;
 use crate::domain::figures::{self, Figures};
 use crate::domain::period::{Month, Period, local_midnight};
@@ -165,14 +166,8 @@ pub async fn publish(
         }
         audit::record(
             conn,
-            &AuditEntry {
-                user_id: Some(by),
-                action: "bulletin_published".into(),
-                ticket_id: None,
-                subject_id: None,
-                details: serde_json::json!({"month": month}),
-                at: now,
-            },
+            &AuditEntry::new(by, AuditAction::BulletinPublished, now)
+                .with(serde_json::json!({"month": month})),
         )?;
         // The answer is the stored text itself: what was published, byte for byte.
         Ok(Reply::created_from_text(

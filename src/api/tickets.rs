@@ -13,6 +13,7 @@ use super::{
 };
 use crate::auth::Caller;
 use crate::domain::access::{Actor, CallerVisibility, Role, TicketScope};
+use crate::domain::audit::AuditAction;
 use crate::domain::calendar::Due;
 use crate::domain::lifecycle::{ExtensionRequest, Lifecycle, Supervision};
 use crate::domain::masking::{mask_name, mask_phone};
@@ -655,14 +656,7 @@ pub async fn reveal_caller(
         }
         audit::record(
             conn,
-            &AuditEntry {
-                user_id: Some(viewer),
-                action: "caller_revealed".into(),
-                ticket_id: Some(id),
-                subject_id: None,
-                details: serde_json::json!({}),
-                at: now,
-            },
+            &AuditEntry::new(viewer, AuditAction::CallerRevealed, now).on_ticket(id),
         )?;
         Reply::ok(&CallerIdentity {
             ticket_id: id,

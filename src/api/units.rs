@@ -10,6 +10,7 @@ use super::{
     AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, found, parse_id, read, write,
 };
 use crate::auth::Caller;
+use crate::domain::audit::AuditAction;
 use crate::domain::directory::{
     Unit, UnitDraft, UnitInput, UnitKind, UnitPatch, UnitPatchInput, creates_cycle,
 };
@@ -87,27 +88,6 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(UnitView::from(&unit)))
 }
 
-fn audit_unit(
-    conn: &mut DbConnection,
-    by: Uuid,
-    action: &str,
-    unit: Uuid,
-    details: serde_json::Value,
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    audit::record(
-        conn,
-        &AuditEntry {
-            user_id: Some(by),
-            action: action.into(),
-            ticket_id: None,
-            subject_id: Some(unit),
-            details,
-            at,
-        },
-    )
-}
-
 fn check_parent(conn: &mut DbConnection, unit: Option<Uuid>, parent: Uuid) -> Result<(), ApiError> {
     if !store::units::is_active(conn, parent)? {
         return Err(ApiError::invalid_field(
@@ -151,13 +131,11 @@ pub async fn create(
                 e.into()
             }
         })?;
-        audit_unit(
+        audit::record(
             conn,
-            by,
-            "unit_created",
-            unit.id,
-            serde_json::json!({"code": unit.code}),
-            now,
+            &AuditEntry::new(by, AuditAction::UnitCreated, now)
+                .about(unit.id)
+                .with(serde_json::json!({"code": unit.code})),
         )?;
         Reply::created(&UnitView::from(&unit), format!("/api/v1/units/{}", unit.id))
     })
@@ -179,13 +157,11 @@ pub async fn update(
             check_parent(conn, Some(id), parent)?;
         }
         let unit = store::units::update(conn, id, &patch, now)?;
-        audit_unit(
+        audit::record(
             conn,
-            by,
-            "unit_updated",
-            id,
-            serde_json::json!({"active": unit.active}),
-            now,
+            &AuditEntry::new(by, AuditAction::UnitUpdated, now)
+                .about(id)
+                .with(serde_json::json!({"active": unit.active})),
         )?;
         Reply::ok(&UnitView::from(&unit))
     })
@@ -211,7 +187,10 @@ pub async fn delete(
             )),
             other => other.map_err(ApiError::from),
         }?;
-        audit_unit(conn, by, "unit_deleted", id, serde_json::json!({}), now)?;
+        audit::record(
+            conn,
+            &AuditEntry::new(by, AuditAction::UnitDeleted, now).about(id),
+        )?;
         Reply::ok(&serde_json::json!({}))
     })
     .await?;

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::auth::{self, Caller};
 use crate::domain::access::Role;
+use crate::domain::audit::AuditAction;
 use crate::domain::directory::{User, UserDraft, UserInput, UserPatch, UserPatchInput};
 use crate::domain::ticket::Channel;
 use crate::domain::validation::ValidationErrors;
@@ -101,27 +102,6 @@ fn check_unit(conn: &mut DbConnection, unit_id: Option<Uuid>) -> Result<(), ApiE
     Ok(errors.finish()?)
 }
 
-fn audit_user(
-    conn: &mut DbConnection,
-    by: Uuid,
-    action: &str,
-    user: &User,
-    details: serde_json::Value,
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    audit::record(
-        conn,
-        &AuditEntry {
-            user_id: Some(by),
-            action: action.into(),
-            ticket_id: None,
-            subject_id: Some(user.id),
-            details,
-            at,
-        },
-    )
-}
-
 fn username_taken(error: StoreError, username: &str) -> ApiError {
     if error.is_duplicate_in("users") {
         ApiError::conflict(
@@ -158,13 +138,11 @@ pub async fn create(
         };
         let user = store::users::insert(conn, &new, now)
             .map_err(|e| username_taken(e, &draft.username))?;
-        audit_user(
+        audit::record(
             conn,
-            by,
-            "user_created",
-            &user,
-            serde_json::json!({"role": user.attachment.role}),
-            now,
+            &AuditEntry::new(by, AuditAction::UserCreated, now)
+                .about(user.id)
+                .with(serde_json::json!({"role": user.attachment.role})),
         )?;
         Reply::created(&UserView::from(&user), format!("/api/v1/users/{}", user.id))
     })
@@ -238,13 +216,11 @@ pub async fn update(
         .filter(|(_, given)| *given)
         .map(|(name, _)| *name)
         .collect();
-        audit_user(
+        audit::record(
             conn,
-            by,
-            "user_updated",
-            &user,
-            serde_json::json!({"fields": changed}),
-            now,
+            &AuditEntry::new(by, AuditAction::UserUpdated, now)
+                .about(user.id)
+                .with(serde_json::json!({"fields": changed})),
         )?;
         Reply::ok(&UserView::from(&user))
     })

@@ -6,6 +6,7 @@ mod text_enum;
 
 pub mod access;
 pub mod assessment;
+pub mod audit;
 pub mod calendar;
 pub mod clock;
 pub mod directory;

@@ -9,7 +9,7 @@ use super::schema::{appeals, assignments, attachments, callbacks, replies};
 use super::sql::{At, Id};
 use super::{DbConnection, StoreError};
 use crate::domain::assessment::{Appeal, AppealStatus, AppealSubject};
-use crate::domain::lifecycle::Satisfaction;
+use crate::domain::lifecycle::{ReplyKind, Satisfaction};
 use crate::domain::ticket::{AssignmentRole, AssignmentStatus};
 
 /// An appeal as its row holds it; its evidence lives on the attachments.
@@ -130,7 +130,7 @@ pub fn has_subject(
             let late_replies: i64 = replies::table
                 .filter(replies::ticket_id.eq(ticket))
                 .filter(replies::unit_id.eq(unit))
-                .filter(replies::kind.eq("reply"))
+                .filter(replies::kind.eq(ReplyKind::Reply))
                 .filter(replies::created_at.nullable().gt(replies::due_at))
                 .count()
                 .get_result(conn)?;

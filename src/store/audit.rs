@@ -8,22 +8,57 @@ use uuid::Uuid;
 use super::schema::audit_log;
 use super::sql::{At, Id};
 use super::{DbConnection, StoreError};
+use crate::domain::audit::AuditAction;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     pub user_id: Option<Uuid>,
-    pub action: String,
+    pub action: AuditAction,
     pub ticket_id: Option<Uuid>,
     pub subject_id: Option<Uuid>,
     pub details: serde_json::Value,
     pub at: DateTime<Utc>,
 }
 
+impl AuditEntry {
+    /// What `user_id` did at `at`; [`about`](Self::about), [`on_ticket`](Self::on_ticket) and
+    /// [`with`](Self::with) say what it concerned.
+    pub fn new(user_id: Uuid, action: AuditAction, at: DateTime<Utc>) -> Self {
+        Self {
+            user_id: Some(user_id),
+            action,
+            ticket_id: None,
+            subject_id: None,
+            details: serde_json::json!({}),
+            at,
+        }
+    }
+
+    /// The record (unit, user, category …) the action changed.
+    pub fn about(self, subject_id: Uuid) -> Self {
+        Self {
+            subject_id: Some(subject_id),
+            ..self
+        }
+    }
+
+    pub fn on_ticket(self, ticket_id: Uuid) -> Self {
+        Self {
+            ticket_id: Some(ticket_id),
+            ..self
+        }
+    }
+
+    pub fn with(self, details: serde_json::Value) -> Self {
+        Self { details, ..self }
+    }
+}
+
 pub fn record(conn: &mut DbConnection, entry: &AuditEntry) -> Result<(), StoreError> {
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::user_id.eq(entry.user_id.map(Id)),
-            audit_log::action.eq(&entry.action),
+            audit_log::action.eq(entry.action),
             audit_log::ticket_id.eq(entry.ticket_id.map(Id)),
             audit_log::subject_id.eq(entry.subject_id.map(Id)),
             audit_log::details.eq(entry.details.to_string()),
@@ -36,7 +71,7 @@ pub fn record(conn: &mut DbConnection, entry: &AuditEntry) -> Result<(), StoreEr
 #[derive(Queryable)]
 struct AuditRow {
     user_id: Option<Uuid>,
-    action: String,
+    action: AuditAction,
     subject_id: Option<Uuid>,
     details: String,
     created_at: DateTime<Utc>,

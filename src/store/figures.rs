@@ -13,7 +13,7 @@ use crate::domain::assessment::AppealStatus;
 use crate::domain::figures::{
     AssignmentFact, CallbackFact, ClosureFact, Exemptions, Facts, Occurrence, ReplyFact, UrgeFact,
 };
-use crate::domain::lifecycle::{Satisfaction, UrgeKind};
+use crate::domain::lifecycle::{ReplyKind, Satisfaction, UrgeKind};
 use crate::domain::period::Period;
 use crate::domain::ticket::{AssignmentRole, AssignmentStatus, EventKind, TicketStatus};
 use uuid::Uuid;
@@ -122,7 +122,7 @@ type ReplyRow = (Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>);
 /// Replies made or due in the period.
 fn reply_facts(conn: &mut DbConnection, from: At, to: At) -> Result<Vec<ReplyFact>, StoreError> {
     let rows: Vec<ReplyRow> = replies::table
-        .filter(replies::kind.eq("reply"))
+        .filter(replies::kind.eq(ReplyKind::Reply))
         .filter(
             replies::created_at
                 .ge(from)

@@ -18,7 +18,7 @@ use crate::domain::calendar::Due;
 use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
     Change, ContactMethod, ContactRecord, Decision, ExtensionRequest, ExtensionStatus, Lifecycle,
-    ReplyResult, Satisfaction, Supervision, SupervisionStatus, UrgeKind,
+    ReplyKind, ReplyResult, Satisfaction, Supervision, SupervisionStatus, UrgeKind,
 };
 use crate::domain::ticket::{Assignment, AssignmentRole, AssignmentStatus, Ticket};
 
@@ -612,7 +612,7 @@ pub struct ReplyInsert {
     ticket_id: Id,
     assignment_id: Id,
     unit_id: Id,
-    kind: &'static str,
+    kind: ReplyKind,
     result: Option<&'static str>,
     body: String,
     contacted_at: Option<At>,
@@ -754,7 +754,7 @@ fn reply(
             ticket_id: Id(ticket_id),
             assignment_id: Id(assignment_id),
             unit_id: Id(assignment.unit_id),
-            kind: if result.is_some() { "reply" } else { "opinion" },
+            kind: ReplyKind::of(result),
             result: result.map(ReplyResult::as_str),
             body: content.text.clone(),
             contacted_at,
@@ -817,6 +817,7 @@ fn write_record(
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplyRecord {
     pub id: Uuid,
+    pub kind: ReplyKind,
     pub assignment_id: Uuid,
     pub unit_id: Uuid,
     pub result: Option<ReplyResult>,
@@ -830,6 +831,7 @@ pub struct ReplyRecord {
 #[diesel(table_name = replies)]
 struct ReplyRow {
     id: Uuid,
+    kind: ReplyKind,
     assignment_id: Uuid,
     unit_id: Uuid,
     result: Option<ReplyResult>,
@@ -866,6 +868,7 @@ pub fn replies(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<ReplyReco
             };
             Ok(ReplyRecord {
                 id: r.id,
+                kind: r.kind,
                 assignment_id: r.assignment_id,
                 unit_id: r.unit_id,
                 result: r.result,

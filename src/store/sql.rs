@@ -223,18 +223,20 @@ macro_rules! text_values {
 
 use crate::domain::access::Role;
 use crate::domain::assessment::{AppealStatus, AppealSubject};
+use crate::domain::audit::AuditAction;
 use crate::domain::calendar::DayKind;
 use crate::domain::directory::UnitKind;
 use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
-    CloseReason, ContactMethod, ExtensionStatus, ReplyResult, Satisfaction, SupervisionStatus,
-    UrgeKind,
+    CloseReason, ContactMethod, ExtensionStatus, ReplyKind, ReplyResult, Satisfaction,
+    SupervisionStatus, UrgeKind,
 };
 use crate::domain::ticket::{
     AssignmentRole, AssignmentStatus, Channel, EventKind, Priority, TicketStatus, TicketType,
 };
 
 text_values!(
+    AuditAction,
     Role,
     UnitKind,
     Channel,
@@ -252,6 +254,7 @@ text_values!(
     CloseReason,
     ContactMethod,
     ExtensionStatus,
+    ReplyKind,
     ReplyResult,
     Satisfaction,
     SupervisionStatus,

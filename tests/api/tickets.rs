@@ -295,7 +295,7 @@ async fn callers_are_masked_hidden_or_revealed_with_an_audit() {
         })
         .unwrap();
     assert_eq!(audit.len(), 2, "one entry per whole view");
-    assert!(audit.iter().all(|e| e.action == "caller_revealed"));
+    assert!(audit.iter().all(|e| e.action.as_str() == "caller_revealed"));
     assert_eq!(audit[0].user_id, Some(agent.id));
     assert_eq!(audit[1].user_id, Some(handler.id));
 }

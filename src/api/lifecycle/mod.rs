@@ -393,7 +393,7 @@ pub async fn list_supervisions(
 #[derive(Serialize)]
 struct ReplyView {
     id: Uuid,
-    kind: &'static str,
+    kind: lifecycle::ReplyKind,
     assignment_id: Uuid,
     unit_id: Uuid,
     result: Option<lifecycle::ReplyResult>,
@@ -440,11 +440,7 @@ pub async fn list_replies(
                 };
                 ReplyView {
                     id: r.id,
-                    kind: if r.result.is_some() {
-                        "reply"
-                    } else {
-                        "opinion"
-                    },
+                    kind: r.kind,
                     assignment_id: r.assignment_id,
                     unit_id: r.unit_id,
                     result: r.result,

@@ -23,6 +23,26 @@ text_enum! {
 }
 
 text_enum! {
+    /// What a unit's written answer on a ticket is: the primary unit's reply, or an assisting
+    /// unit's opinion.
+    pub enum ReplyKind {
+        Reply = "reply",
+        /// 协办意见.
+        Opinion = "opinion",
+    }
+}
+
+impl ReplyKind {
+    /// A reply carries the primary unit's result; an opinion has none.
+    pub fn of(result: Option<ReplyResult>) -> Self {
+        match result {
+            Some(_) => ReplyKind::Reply,
+            None => ReplyKind::Opinion,
+        }
+    }
+}
+
+text_enum! {
     /// How a unit reached the citizen.
     pub enum ContactMethod {
         Phone = "phone",

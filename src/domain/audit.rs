@@ -1,0 +1,24 @@
+//! What the audit log records besides the tickets' timelines: who saw personal information
+//! whole, and who changed the directory, the deadlines or the assessment.
+
+text_enum! {
+    pub enum AuditAction {
+        /// A caller's name and number shown whole.
+        CallerRevealed = "caller_revealed",
+        UnitCreated = "unit_created",
+        UnitUpdated = "unit_updated",
+        UnitDeleted = "unit_deleted",
+        UserCreated = "user_created",
+        UserUpdated = "user_updated",
+        CategoryCreated = "category_created",
+        CategoryUpdated = "category_updated",
+        CategoryDeleted = "category_deleted",
+        CalendarReplaced = "calendar_replaced",
+        SlaPolicyReplaced = "sla_policy_replaced",
+        AssessmentRulesSet = "assessment_rules_set",
+        BonusSet = "bonus_set",
+        TypicalCaseFlagged = "typical_case_flagged",
+        TypicalCaseUnflagged = "typical_case_unflagged",
+        BulletinPublished = "bulletin_published",
+    }
+}
