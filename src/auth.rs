@@ -25,6 +25,7 @@ use crate::api::AppState;
 use crate::config::Secret;
 use crate::domain::access::{Actor, Permission, Role, TicketScope};
 use crate::domain::directory::User;
+use crate::domain::problem::ProblemCode;
 use crate::domain::ticket::{Channel, Registrant};
 use crate::error::ApiError;
 use crate::store::{self, DatabaseUrl, StoreError};
@@ -119,11 +120,11 @@ impl TokenKeys {
                     ErrorKind::InvalidClaimFormat(_) => "a claim of the token has the wrong type",
                     _ => "the token is malformed",
                 };
-                ApiError::unauthorized("invalid_token", detail)
+                ApiError::unauthorized(ProblemCode::InvalidToken, detail)
             })?;
         if claims.exp + EXPIRY_LEEWAY_SECONDS < now.timestamp() {
             return Err(ApiError::unauthorized(
-                "invalid_token",
+                ProblemCode::InvalidToken,
                 "the token has expired",
             ));
         }
@@ -132,7 +133,7 @@ impl TokenKeys {
             .is_some_and(|nbf| nbf - EXPIRY_LEEWAY_SECONDS > now.timestamp())
         {
             return Err(ApiError::unauthorized(
-                "invalid_token",
+                ProblemCode::InvalidToken,
                 "the token is not valid yet",
             ));
         }
@@ -328,7 +329,7 @@ impl Caller {
             Ok(())
         } else {
             Err(ApiError::forbidden(
-                "forbidden",
+                ProblemCode::Forbidden,
                 format!("the role `{}` may not do this", self.role()),
             ))
         }
@@ -339,7 +340,9 @@ impl Caller {
         self.require(Permission::ReadTickets)?;
         self.role()
             .ticket_scope(self.id(), self.unit_id())
-            .ok_or_else(|| ApiError::forbidden("forbidden", "this account sees no tickets"))
+            .ok_or_else(|| {
+                ApiError::forbidden(ProblemCode::Forbidden, "this account sees no tickets")
+            })
     }
 
     pub fn actor(&self) -> Actor {
@@ -360,10 +363,16 @@ impl Caller {
 
 fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthorized("missing_token", "send Authorization: Bearer <token>")
+        ApiError::unauthorized(
+            ProblemCode::MissingToken,
+            "send Authorization: Bearer <token>",
+        )
     })?;
     let text = value.to_str().map_err(|_| {
-        ApiError::unauthorized("invalid_token", "the Authorization header is not text")
+        ApiError::unauthorized(
+            ProblemCode::InvalidToken,
+            "the Authorization header is not text",
+        )
     })?;
     match text.split_once(' ') {
         Some((scheme, token))
@@ -372,7 +381,7 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
             Ok(token.trim())
         }
         _ => Err(ApiError::unauthorized(
-            "invalid_token",
+            ProblemCode::InvalidToken,
             "the Authorization header must be `Bearer <token>`",
         )),
     }
@@ -390,7 +399,10 @@ pub async fn authenticate(
         .keys
         .verify(bearer_token(headers)?, state.now())?;
     let id = Uuid::parse_str(&claims.sub).map_err(|_| {
-        ApiError::unauthorized("invalid_token", "the token's subject is not a user id")
+        ApiError::unauthorized(
+            ProblemCode::InvalidToken,
+            "the token's subject is not a user id",
+        )
     })?;
     let user = match state.auth.gate.cached(id) {
         Some(user) => user,
@@ -406,7 +418,7 @@ pub async fn authenticate(
             })
             .await?;
             let user = found.ok_or_else(|| {
-                ApiError::unauthorized("invalid_token", "the token's user does not exist")
+                ApiError::unauthorized(ProblemCode::InvalidToken, "the token's user does not exist")
             })?;
             state.auth.gate.remember(&user);
             user
@@ -414,13 +426,13 @@ pub async fn authenticate(
     };
     if !user.active {
         return Err(ApiError::unauthorized(
-            "account_disabled",
+            ProblemCode::AccountDisabled,
             "this account is deactivated",
         ));
     }
     if claims.generation != user.token_generation {
         return Err(ApiError::unauthorized(
-            "token_revoked",
+            ProblemCode::TokenRevoked,
             "the account's password or access changed after this token was issued",
         ));
     }
@@ -449,7 +461,7 @@ fn admitted(req: &HttpRequest) -> Result<User, ApiError> {
 pub fn refuse_pending_password_change(user: &User) -> Result<(), ApiError> {
     if user.must_change_password {
         Err(ApiError::forbidden(
-            "password_change_required",
+            ProblemCode::PasswordChangeRequired,
             "change the password first: POST /api/v1/auth/password",
         ))
     } else {
@@ -532,7 +544,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             keys.verify(&old, Utc::now()).unwrap_err().code(),
-            "invalid_token"
+            ProblemCode::InvalidToken
         );
         let then = Utc::now() - chrono::Duration::hours(2);
         assert!(keys.verify(&old, then).is_ok(), "the clock decides");

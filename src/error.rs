@@ -9,6 +9,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::domain::problem::ProblemCode;
 use crate::domain::validation::{FieldError, ValidationErrors};
 use crate::store::StoreError;
 
@@ -22,7 +23,7 @@ pub struct ApiError(Box<Details>);
 #[derive(Debug)]
 struct Details {
     status: StatusCode,
-    code: &'static str,
+    code: ProblemCode,
     title: &'static str,
     detail: String,
     errors: Vec<FieldError>,
@@ -49,7 +50,7 @@ struct Problem<'a> {
 impl ApiError {
     fn new(
         status: StatusCode,
-        code: &'static str,
+        code: ProblemCode,
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
@@ -69,7 +70,7 @@ impl ApiError {
         self.0.status
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         self.0.code
     }
 
@@ -89,13 +90,13 @@ impl ApiError {
     pub fn malformed_json(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "malformed_json",
+            ProblemCode::MalformedJson,
             "Malformed JSON",
             detail,
         )
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
     }
 
@@ -103,7 +104,7 @@ impl ApiError {
     pub fn validation(errors: ValidationErrors) -> Self {
         let mut error = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "Validation failed",
             errors.to_string(),
         );
@@ -116,7 +117,7 @@ impl ApiError {
     }
 
     /// 422: a well-formed request that cannot be honoured as asked (e.g. a reused idempotency key).
-    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unprocessable(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             code,
@@ -125,24 +126,29 @@ impl ApiError {
         )
     }
 
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, "Unauthorized", detail)
             .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"hotline\"")
     }
 
-    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn forbidden(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, "Forbidden", detail)
     }
 
     /// 404, also for whatever lies outside the caller's scope: existence is not leaked.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ProblemCode::NotFound,
+            "Not found",
+            detail,
+        )
     }
 
     pub fn route_not_found(path: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "route_not_found",
+            ProblemCode::RouteNotFound,
             "No such route",
             format!("no route matches {path}; see /openapi.yaml"),
         )
@@ -151,21 +157,21 @@ impl ApiError {
     pub fn method_not_allowed(allowed: &str) -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ProblemCode::MethodNotAllowed,
             "Method not allowed",
             format!("this route accepts {allowed}"),
         )
         .with_header(header::ALLOW, allowed)
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, "Conflict", detail)
     }
 
     /// 409: the ticket's state does not allow the action; the state is named.
     pub fn invalid_transition(state: &str, action: &str) -> Self {
         Self::conflict(
-            "invalid_transition",
+            ProblemCode::InvalidTransition,
             crate::domain::lifecycle::transition_refused(state, action),
         )
         .with_field("ticket_status", state)
@@ -175,7 +181,7 @@ impl ApiError {
     pub fn version_mismatch(expected: i64, current: i64) -> Self {
         Self::new(
             StatusCode::PRECONDITION_FAILED,
-            "version_mismatch",
+            ProblemCode::VersionMismatch,
             "Version mismatch",
             format!("If-Match asked for version {expected}, the ticket is at version {current}"),
         )
@@ -186,7 +192,7 @@ impl ApiError {
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ProblemCode::PayloadTooLarge,
             "Payload too large",
             format!("the body exceeds the limit of {limit} bytes"),
         )
@@ -195,7 +201,7 @@ impl ApiError {
     pub fn unsupported_media_type(expected: &str) -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ProblemCode::UnsupportedMediaType,
             "Unsupported media type",
             format!("send the body as {expected}"),
         )
@@ -204,7 +210,7 @@ impl ApiError {
     pub fn rate_limited(retry_after_seconds: u64, detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ProblemCode::RateLimited,
             "Too many requests",
             detail,
         )
@@ -215,7 +221,7 @@ impl ApiError {
     /// client, a `Retry-After`, and the cause for the log only.
     fn retry_later(
         status: StatusCode,
-        code: &'static str,
+        code: ProblemCode,
         detail: &str,
         retry_after_seconds: &str,
         reason: String,
@@ -234,7 +240,7 @@ impl ApiError {
     pub fn unavailable(reason: impl Into<String>) -> Self {
         Self::retry_later(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ProblemCode::Unavailable,
             "the database is unreachable or busy; retry shortly",
             "1",
             reason.into(),
@@ -245,7 +251,7 @@ impl ApiError {
     pub fn database_timeout(reason: impl Into<String>) -> Self {
         Self::retry_later(
             StatusCode::SERVICE_UNAVAILABLE,
-            "database_timeout",
+            ProblemCode::DatabaseTimeout,
             "the database did not answer in time; whether a change was made is unknown: \
              retry with the same Idempotency-Key",
             "2",
@@ -257,7 +263,7 @@ impl ApiError {
     pub fn storage_full(reason: impl Into<String>) -> Self {
         Self::retry_later(
             StatusCode::INSUFFICIENT_STORAGE,
-            "storage_full",
+            ProblemCode::StorageFull,
             "the service's storage is full; nothing was written, reads still work: retry once \
              space has been freed",
             "60",
@@ -269,7 +275,7 @@ impl ApiError {
     pub fn storage_read_only(reason: impl Into<String>) -> Self {
         Self::retry_later(
             StatusCode::SERVICE_UNAVAILABLE,
-            "storage_read_only",
+            ProblemCode::StorageReadOnly,
             "the service's storage accepts no writes right now; nothing was written, reads \
              still work: retry later",
             "60",
@@ -280,7 +286,7 @@ impl ApiError {
     pub fn internal(reason: impl Into<String>) -> Self {
         let mut error = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ProblemCode::Internal,
             "Internal error",
             "the service failed; the request id identifies it in the log",
         );
@@ -315,13 +321,13 @@ impl ResponseError for ApiError {
                     StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE
                 ) =>
             {
-                tracing::warn!(code = this.code, reason = %reason, status = this.status.as_u16(), "answering");
+                tracing::warn!(code = this.code.as_str(), reason = %reason, status = this.status.as_u16(), "answering");
             }
             (Some(reason), true) => {
-                tracing::error!(code = this.code, reason = %reason, "request failed")
+                tracing::error!(code = this.code.as_str(), reason = %reason, "request failed")
             }
             _ => tracing::debug!(
-                code = this.code,
+                code = this.code.as_str(),
                 status = this.status.as_u16(),
                 "request refused"
             ),
@@ -331,7 +337,7 @@ impl ResponseError for ApiError {
             title: this.title,
             status: this.status.as_u16(),
             detail: &this.detail,
-            code: this.code,
+            code: this.code.as_str(),
             errors: &this.errors,
             extra: &this.extra,
         };
@@ -359,11 +365,11 @@ impl From<StoreError> for ApiError {
             StoreError::ReadOnly(reason) => Self::storage_read_only(reason),
             StoreError::NotFound => Self::not_found("no such resource"),
             StoreError::Duplicate { table } => Self::conflict(
-                "already_exists",
+                ProblemCode::AlreadyExists,
                 format!("a record with the same unique key already exists in {table}"),
             ),
             StoreError::MissingReference(_) => Self::conflict(
-                "reference_conflict",
+                ProblemCode::ReferenceConflict,
                 "the change refers to a record that does not exist or is still referred to",
             ),
             other => Self::internal(other.to_string()),

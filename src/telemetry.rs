@@ -87,7 +87,7 @@ pub async fn observe(
             .and_then(|e| e.as_error::<ApiError>())
             .filter(|p| p.status().is_server_error())
         {
-            state.metrics.count_failure(problem.code());
+            state.metrics.count_failure(problem.code().as_str());
         }
     }
     Ok(response)

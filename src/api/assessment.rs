@@ -13,6 +13,7 @@ use crate::domain::assessment::{Appeal, AppealInput, AppealStatus, AppealSubject
 use crate::domain::audit::AuditAction;
 use crate::domain::notify::{Audience, Notice};
 use crate::domain::period::Month;
+use crate::domain::problem::ProblemCode;
 use crate::domain::ticket::EventKind;
 use crate::domain::validation::{ValidationErrors, optional_text, required_text};
 use crate::error::ApiError;
@@ -162,7 +163,7 @@ pub async fn put_bonus(
         let rules = store::reports::rules_for(conn, month)?.rules;
         let group = rules.group_of(unit.kind).ok_or_else(|| {
             ApiError::conflict(
-                "not_assessed",
+                ProblemCode::NotAssessed,
                 format!(
                     "units of kind `{}` are in no assessment group in {month}",
                     unit.kind
@@ -320,9 +321,9 @@ pub async fn file_appeal(
     path: web::Path<String>,
     body: JsonBody<AppealInput>,
 ) -> Result<Reply, ApiError> {
-    let unit_id = caller
-        .unit_id()
-        .ok_or_else(|| ApiError::forbidden("forbidden", "this account belongs to no unit"))?;
+    let unit_id = caller.unit_id().ok_or_else(|| {
+        ApiError::forbidden(ProblemCode::Forbidden, "this account belongs to no unit")
+    })?;
     let ticket_id = parse_id(&path, "ticket")?;
     let (subject, reason, attachment_ids) = body.validate(|input| input.parse())?;
     let actor = caller.actor();
@@ -340,7 +341,7 @@ pub async fn file_appeal(
                 }
                 AppealSubject::Overdue => "this unit's reply was never overdue on this ticket",
             };
-            return Err(ApiError::conflict("nothing_to_appeal", what));
+            return Err(ApiError::conflict(ProblemCode::NothingToAppeal, what));
         }
         let appeal = Appeal {
             id: Uuid::now_v7(),
@@ -359,7 +360,7 @@ pub async fn file_appeal(
         match store::appeals::insert(conn, &appeal) {
             Err(e) if e.is_duplicate_in("appeals") => {
                 return Err(ApiError::conflict(
-                    "already_appealed",
+                    ProblemCode::AlreadyAppealed,
                     "this unit has appealed this already",
                 ));
             }
@@ -397,10 +398,9 @@ pub struct AppealParams {
 /// The unit whose appeals a caller sees: a unit handler its own, the office any.
 fn appeal_scope(caller: &Caller) -> Result<Option<Uuid>, ApiError> {
     match caller.role() {
-        Role::UnitHandler => caller
-            .unit_id()
-            .map(Some)
-            .ok_or_else(|| ApiError::forbidden("forbidden", "this account belongs to no unit")),
+        Role::UnitHandler => caller.unit_id().map(Some).ok_or_else(|| {
+            ApiError::forbidden(ProblemCode::Forbidden, "this account belongs to no unit")
+        }),
         _ => Ok(None),
     }
 }
@@ -416,7 +416,7 @@ pub async fn list_appeals(
         && own != asked
     {
         return Err(ApiError::forbidden(
-            "forbidden",
+            ProblemCode::Forbidden,
             "a unit reads its own appeals only",
         ));
     }
@@ -478,7 +478,7 @@ async fn decide(
         found(store::appeals::get(conn, id), "appeal", id)?;
         if !store::appeals::decide(conn, id, status, by, note.as_deref(), now)? {
             return Err(ApiError::conflict(
-                "appeal_decided",
+                ProblemCode::AppealDecided,
                 "the appeal was decided already",
             ));
         }

@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::domain::access::{Role, TicketScope};
 use crate::domain::evidence;
 use crate::domain::lifecycle::is_open;
+use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;
 use crate::store::attachments::Attachment;
 use crate::store::{self, DbConnection};
@@ -74,7 +75,7 @@ fn may_upload(
         Ok(())
     } else {
         Err(ApiError::conflict(
-            "no_open_assignment",
+            ProblemCode::NoOpenAssignment,
             "your unit has no current assignment on this ticket",
         ))
     }
@@ -96,7 +97,7 @@ pub async fn upload(
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| {
             ApiError::bad_request(
-                "malformed_multipart",
+                ProblemCode::MalformedMultipart,
                 format!("the form could not be read: {e}"),
             )
         })?;
@@ -111,7 +112,7 @@ pub async fn upload(
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| {
                 ApiError::bad_request(
-                    "malformed_multipart",
+                    ProblemCode::MalformedMultipart,
                     format!("the file could not be read: {e}"),
                 )
             })?;

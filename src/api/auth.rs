@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::users::UserView;
 use super::{AppState, JsonBody, blocking};
 use crate::auth::{self, Authenticated, Caller};
+use crate::domain::problem::ProblemCode;
 use crate::domain::validation::ValidationErrors;
 use crate::domain::{directory, throttle};
 use crate::error::ApiError;
@@ -31,7 +32,10 @@ struct TokenAnswer {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("invalid_credentials", "the username or password is wrong")
+    ApiError::unauthorized(
+        ProblemCode::InvalidCredentials,
+        "the username or password is wrong",
+    )
 }
 
 fn token_answer(state: &AppState, user: &directory::User) -> Result<HttpResponse, ApiError> {

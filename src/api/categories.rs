@@ -14,6 +14,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::directory::{
     Category, CategoryDraft, CategoryInput, CategoryPatch, CategoryPatchInput,
 };
+use crate::domain::problem::ProblemCode;
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
 use crate::store::audit::{self, AuditEntry};
@@ -112,7 +113,7 @@ pub async fn get(
 fn name_taken(error: StoreError, full_name: &str) -> ApiError {
     if error.is_duplicate_in("categories") {
         ApiError::conflict(
-            "already_exists",
+            ProblemCode::AlreadyExists,
             format!("the category `{full_name}` exists"),
         )
     } else {
@@ -232,7 +233,7 @@ pub async fn delete(
         let deleted = diesel::Connection::transaction(conn, |c| store::categories::delete(c, id));
         match deleted {
             Err(StoreError::MissingReference(_)) => Err(ApiError::conflict(
-                "in_use",
+                ProblemCode::InUse,
                 "the category has been used or has sub-categories; deactivate it instead (PATCH {\"active\": false})",
             )),
             other => other.map_err(ApiError::from),

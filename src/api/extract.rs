@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{AppState, Idempotency};
+use crate::domain::problem::ProblemCode;
 use crate::domain::validation::{CONTROL_CHARACTERS, ValidationErrors, has_control_characters};
 use crate::error::ApiError;
 
@@ -374,7 +375,10 @@ impl<T: DeserializeOwned + 'static, const EMPTY_IS_OBJECT: bool> FromRequest
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::payload_too_large(limit)
                 } else {
-                    ApiError::bad_request("unreadable_body", "the request body could not be read")
+                    ApiError::bad_request(
+                        ProblemCode::UnreadableBody,
+                        "the request body could not be read",
+                    )
                 }
             })?;
             let (value, shape) = if EMPTY_IS_OBJECT && bytes.is_empty() {
@@ -466,7 +470,7 @@ impl FromRequest for IdempotencyKey {
                     Ok(Some(key.to_owned()))
                 }
                 _ => Err(ApiError::bad_request(
-                    "invalid_idempotency_key",
+                    ProblemCode::InvalidIdempotencyKey,
                     "Idempotency-Key must be 1 to 255 visible ASCII characters",
                 )),
             },
@@ -489,7 +493,7 @@ impl FromRequest for IfMatch {
             Some(value) => {
                 version_asked(value.to_str().unwrap_or_default().trim()).ok_or_else(|| {
                     ApiError::bad_request(
-                        "invalid_if_match",
+                        ProblemCode::InvalidIfMatch,
                         "If-Match must quote a version this service sent as ETag, e.g. \"3\"",
                     )
                 })
@@ -674,7 +678,7 @@ mod tests {
     fn field_error(json: &str) -> (u16, String) {
         let error = parse_json::<Sample>(json.as_bytes()).unwrap_err();
         let status = error.status().as_u16();
-        (status, error.code().to_owned())
+        (status, error.code().as_str().to_owned())
     }
 
     #[test]

@@ -11,6 +11,7 @@ use actix_web::{HttpMessage, web};
 use super::AppState;
 use crate::auth::{self, Admitted};
 use crate::domain::access::Access;
+use crate::domain::problem::ProblemCode;
 use crate::domain::validation::{CONTROL_CHARACTERS, ValidationErrors, has_control_characters};
 use crate::error::ApiError;
 
@@ -53,7 +54,7 @@ async fn admit(
             }
             if !access.admits(user.attachment.role) {
                 return Err(ApiError::forbidden(
-                    "forbidden",
+                    ProblemCode::Forbidden,
                     format!("the role `{}` may not do this", user.attachment.role),
                 ));
             }

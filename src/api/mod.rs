@@ -36,6 +36,7 @@ pub use pagination::{Page, PageParams, decode_cursor, encode_cursor};
 use crate::auth::{AuthState, Caller};
 use crate::domain::access::{Access, Permission};
 use crate::domain::clock::Clock;
+use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::store::idempotency::StoredResponse;
@@ -482,7 +483,7 @@ fn replay(stored: StoredResponse, idempotency: &Idempotency) -> Result<Reply, Ap
         Ok(Reply::replay(stored))
     } else {
         Err(ApiError::unprocessable(
-            "idempotency_key_reused",
+            ProblemCode::IdempotencyKeyReused,
             "this Idempotency-Key was used with a different request in the last 24 hours",
         ))
     }

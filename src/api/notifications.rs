@@ -10,6 +10,7 @@ use super::{AppState, PageParams, Query, Reply, found, parse_id, read, write};
 use crate::auth::Caller;
 use crate::domain::access::Role;
 use crate::domain::notify::Audience;
+use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;
 use crate::store::{self, notifications::Notification};
 
@@ -17,7 +18,7 @@ fn audience(caller: &Caller) -> Result<Audience, ApiError> {
     match (caller.role(), caller.unit_id()) {
         (Role::UnitHandler, Some(unit)) => Ok(Audience::Unit(unit)),
         (Role::UnitHandler, None) => Err(ApiError::forbidden(
-            "forbidden",
+            ProblemCode::Forbidden,
             "this account belongs to no unit",
         )),
         _ => Ok(Audience::Office),

@@ -14,6 +14,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::directory::UnitKind;
 use crate::domain::figures::{self, Figures};
 use crate::domain::period::{Month, Period, local_midnight};
+use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;
 use crate::reports::Format;
 use crate::reports::bulletin::{FigureRow, State};
@@ -134,13 +135,13 @@ pub async fn publish(
         store::allow_long_statements(conn, budget)?;
         if month.period(compiling.numbering.timezone).to > now {
             return Err(ApiError::conflict(
-                "month_not_over",
+                ProblemCode::MonthNotOver,
                 format!("{month} is not over yet; its bulletin is published after its last day"),
             ));
         }
         if store::reports::is_published(conn, month)? {
             return Err(ApiError::conflict(
-                "already_published",
+                ProblemCode::AlreadyPublished,
                 format!("the bulletin of {month} was published already and never changes"),
             ));
         }
@@ -158,7 +159,7 @@ pub async fn publish(
         match store::reports::publish(conn, month, &body, by, now) {
             Err(e) if e.is_duplicate_in("published_bulletins") => {
                 return Err(ApiError::conflict(
-                    "already_published",
+                    ProblemCode::AlreadyPublished,
                     format!("the bulletin of {month} was published already and never changes"),
                 ));
             }
@@ -228,11 +229,11 @@ pub async fn figures(
     let own_unit = match caller.role() {
         Role::UnitHandler => {
             let unit = caller.unit_id().ok_or_else(|| {
-                ApiError::forbidden("forbidden", "this account belongs to no unit")
+                ApiError::forbidden(ProblemCode::Forbidden, "this account belongs to no unit")
             })?;
             if params.unit_id.is_some_and(|u| u != unit) {
                 return Err(ApiError::forbidden(
-                    "forbidden",
+                    ProblemCode::Forbidden,
                     "a unit reads its own figures only",
                 ));
             }

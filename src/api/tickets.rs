@@ -17,14 +17,16 @@ use crate::domain::audit::AuditAction;
 use crate::domain::calendar::Due;
 use crate::domain::lifecycle::{ExtensionRequest, Lifecycle, Supervision};
 use crate::domain::masking::{mask_name, mask_phone};
+use crate::domain::problem::ProblemCode;
 use crate::domain::ticket::{
     Assignment, AssignmentRole, AssignmentStatus, Channel, EditInput, EventKind, Priority,
-    RegistrationInput, Ticket, TicketDetails, TicketDraft, TicketEvent, TicketStatus, TicketType,
+    RegistrationInput, Ticket, TicketDetails, TicketDraft, TicketEvent, TicketOrder, TicketStatus,
+    TicketType,
 };
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
 use crate::store::audit::{self, AuditEntry};
-use crate::store::tickets::{ListCursor, TicketFilter, TicketOrder};
+use crate::store::tickets::{ListCursor, TicketFilter};
 use crate::store::{self, DbConnection};
 
 /// A ticket as a caller may see it: the caller's name and phone masked (or, for a unit looking
@@ -354,8 +356,7 @@ pub struct ListParams {
     overdue: Option<bool>,
     supervised: Option<bool>,
     q: Option<String>,
-    /// `created` (newest first, the default) or `due` (earliest reply due first).
-    sort: Option<String>,
+    sort: Option<TicketOrder>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -478,25 +479,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let scope = caller.ticket_scope()?;
     let filter = filter_from(&params, &caller, state.numbering.timezone)?;
-    let order = match params.sort.as_deref() {
-        None | Some("created") => TicketOrder::Newest,
-        Some("due") => TicketOrder::DueFirst,
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "sort",
-                "must be `created` (newest first) or `due` (earliest due first)",
-            ));
-        }
-    };
-    let sort_name = if order == TicketOrder::Newest {
-        "created"
-    } else {
-        "due"
-    };
+    let order = params.sort.unwrap_or(TicketOrder::Newest);
     let paging = PageParams::new(params.limit, params.cursor);
     // A cursor names the order it was made for, so that it cannot be read in another one.
-    let after = match paging.after::<(String, ListCursor)>()? {
-        Some((made_for, cursor)) if made_for == sort_name => Some(cursor),
+    let after = match paging.after::<(TicketOrder, ListCursor)>()? {
+        Some((made_for, cursor)) if made_for == order => Some(cursor),
         Some(_) => {
             return Err(ApiError::invalid_field(
                 "cursor",
@@ -514,7 +501,7 @@ pub async fn list(
     .await?;
     let page = paging.page(
         rows,
-        |t| (sort_name, ListCursor::of(order, t)),
+        |t| (order, ListCursor::of(order, t)),
         |t| TicketView::new(&t, scope, None),
     )?;
     Ok(HttpResponse::Ok().json(page))
@@ -650,7 +637,7 @@ pub async fn reveal_caller(
         let ticket = found(store::tickets::get(conn, id, scope), "ticket", id)?;
         if scope.caller_visibility(ticket.details.confidential) == CallerVisibility::Hidden {
             return Err(ApiError::forbidden(
-                "confidential",
+                ProblemCode::Confidential,
                 "the caller of a confidential ticket is not disclosed to units",
             ));
         }

@@ -14,6 +14,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::directory::{
     Unit, UnitDraft, UnitInput, UnitKind, UnitPatch, UnitPatchInput, creates_cycle,
 };
+use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::units::UnitFilter;
@@ -124,7 +125,7 @@ pub async fn create(
         let unit = store::units::insert(conn, &draft, now).map_err(|e| {
             if e.is_duplicate_in("units") {
                 ApiError::conflict(
-                    "already_exists",
+                    ProblemCode::AlreadyExists,
                     format!("the unit code `{}` is taken", draft.code),
                 )
             } else {
@@ -182,7 +183,7 @@ pub async fn delete(
         let deleted = diesel::Connection::transaction(conn, |c| store::units::delete(c, id));
         match deleted {
             Err(StoreError::MissingReference(_)) => Err(ApiError::conflict(
-                "in_use",
+                ProblemCode::InUse,
                 "the unit has been used; deactivate it instead (PATCH {\"active\": false})",
             )),
             other => other.map_err(ApiError::from),

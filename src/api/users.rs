@@ -13,6 +13,7 @@ use crate::auth::{self, Caller};
 use crate::domain::access::Role;
 use crate::domain::audit::AuditAction;
 use crate::domain::directory::{User, UserDraft, UserInput, UserPatch, UserPatchInput};
+use crate::domain::problem::ProblemCode;
 use crate::domain::ticket::Channel;
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
@@ -105,7 +106,7 @@ fn check_unit(conn: &mut DbConnection, unit_id: Option<Uuid>) -> Result<(), ApiE
 fn username_taken(error: StoreError, username: &str) -> ApiError {
     if error.is_duplicate_in("users") {
         ApiError::conflict(
-            "already_exists",
+            ProblemCode::AlreadyExists,
             format!("the username `{username}` is taken"),
         )
     } else {
@@ -190,7 +191,7 @@ pub async fn update(
             )?;
             if other_admins.iter().all(|u| u.id == id) {
                 return Err(ApiError::conflict(
-                    "last_admin",
+                    ProblemCode::LastAdmin,
                     "this is the last active administrator; make another one first",
                 ));
             }

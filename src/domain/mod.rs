@@ -19,6 +19,7 @@ pub mod masking;
 pub mod notify;
 pub mod period;
 pub mod policy;
+pub mod problem;
 pub mod throttle;
 pub mod ticket;
 pub mod validation;

@@ -66,6 +66,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// The orders a ticket list comes in.
+    pub enum TicketOrder {
+        /// Newest first (the default).
+        Newest = "created",
+        /// Earliest reply due time first; only tickets that have one (a unit's inbox).
+        DueFirst = "due",
+    }
+}
+
+text_enum! {
     /// What an event on the timeline records: registration and edits, then the lifecycle's
     /// changes (`domain::lifecycle::Change`).
     pub enum EventKind {

@@ -12,7 +12,7 @@ use crate::domain::access::{Actor, TicketScope};
 use crate::domain::lifecycle::CloseReason;
 use crate::domain::ticket::{
     Channel, EventKind, GeoPoint, Priority, Progress, Ticket, TicketDetails, TicketDraft,
-    TicketStatus, TicketType, ticket_number,
+    TicketOrder, TicketStatus, TicketType, ticket_number,
 };
 
 #[derive(Queryable, Selectable)]
@@ -562,15 +562,6 @@ pub struct TicketFilter {
     pub overdue: Option<bool>,
     pub supervised: Option<bool>,
     pub q: Option<String>,
-}
-
-/// The orders a ticket list comes in, each with where a page starts (after that ticket).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TicketOrder {
-    /// Newest first.
-    Newest,
-    /// Earliest reply due time first; only tickets that have one (a unit's inbox).
-    DueFirst,
 }
 
 /// The last ticket of a page: its sort key and id.

@@ -19,6 +19,7 @@ use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
     self, Command, Context, ExtensionRequest, Lifecycle, Refusal, Supervision, SupervisionStatus,
 };
+use crate::domain::problem::ProblemCode;
 use crate::domain::ticket::Ticket;
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
@@ -36,7 +37,7 @@ use inputs::{CloseSupervisionInput, DecisionInput, MergeInput, MergeTarget};
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
-            Refusal::Forbidden(detail) => ApiError::forbidden("forbidden", detail),
+            Refusal::Forbidden(detail) => ApiError::forbidden(ProblemCode::Forbidden, detail),
             Refusal::NotFound(detail) => ApiError::not_found(detail),
             Refusal::InvalidTransition { status, action } => {
                 ApiError::invalid_transition(status.as_str(), action)
@@ -540,7 +541,7 @@ pub fn supervision_scope(caller: &Caller) -> Result<Option<Uuid>, ApiError> {
         TicketScope::All => Ok(None),
         TicketScope::Unit(unit) => Ok(Some(unit)),
         TicketScope::CreatedBy(_) => Err(ApiError::forbidden(
-            "forbidden",
+            ProblemCode::Forbidden,
             "integrations see no supervisions",
         )),
     }

@@ -12,6 +12,7 @@ use crate::domain::access::{Actor, Permission, Role};
 use crate::domain::calendar::{Due, Limit, WorkCalendar};
 use crate::domain::notify::Notice;
 use crate::domain::policy::Policy;
+use crate::domain::problem::ProblemCode;
 use crate::domain::ticket::{
     Assignment, AssignmentRole, AssignmentStatus, Priority, TicketStatus, TicketType,
 };
@@ -40,7 +41,7 @@ pub enum Refusal {
         action: &'static str,
     },
     /// The state allows the action in general but not now, for the reason given (409).
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ProblemCode, detail: String },
     /// The command is well-formed but wrong for this ticket (422).
     Invalid(ValidationErrors),
 }
@@ -66,7 +67,7 @@ impl std::fmt::Display for Refusal {
 /// How far ahead of the service's clock a contact time may be and still count as now.
 const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
-fn conflict(code: &'static str, detail: impl Into<String>) -> Refusal {
+fn conflict(code: ProblemCode, detail: impl Into<String>) -> Refusal {
     Refusal::Conflict {
         code,
         detail: detail.into(),
@@ -356,7 +357,7 @@ fn dispatch(
     }
     if state.progress.return_count >= ctx.policy.max_returns && !forced {
         return Err(conflict(
-            "forced_dispatch_required",
+            ProblemCode::ForcedDispatchRequired,
             format!(
                 "the ticket has been returned {} times: the hotline office decides, dispatching with `forced: true`",
                 state.progress.return_count
@@ -386,7 +387,7 @@ fn sign(state: &Lifecycle, ctx: &Context<'_>) -> Changes {
     let assignment = own_assignment(state, &ctx.actor)?;
     if assignment.status != AssignmentStatus::Dispatched {
         return Err(conflict(
-            "already_signed",
+            ProblemCode::AlreadySigned,
             "your unit has already signed for this ticket",
         ));
     }
@@ -400,7 +401,7 @@ fn hand_back(state: &Lifecycle, ctx: &Context<'_>, reason: String) -> Changes {
     let assignment = own_primary(state, &ctx.actor, PrimaryWork::Return)?;
     if assignment.forced {
         return Err(conflict(
-            "forced_assignment",
+            ProblemCode::ForcedAssignment,
             "the hotline office dispatched this ticket with `forced`: it can no longer be returned",
         ));
     }
@@ -420,7 +421,7 @@ fn request_extension(
     let assignment = own_primary(state, &ctx.actor, PrimaryWork::AskForMoreTime)?;
     if state.pending_extension().is_some() {
         return Err(conflict(
-            "extension_pending",
+            ProblemCode::ExtensionPending,
             "an extension request is already waiting for a decision",
         ));
     }
@@ -474,7 +475,7 @@ fn add_opinion(state: &Lifecycle, ctx: &Context<'_>, reply_id: Uuid) -> Changes 
     let assignment = own_assignment(state, &ctx.actor)?;
     if assignment.role != AssignmentRole::Assisting {
         return Err(conflict(
-            "not_assisting",
+            ProblemCode::NotAssisting,
             "opinions come from assisting units; the primary unit replies",
         ));
     }
@@ -484,11 +485,11 @@ fn add_opinion(state: &Lifecycle, ctx: &Context<'_>, reply_id: Uuid) -> Changes 
             reply_id,
         }]),
         AssignmentStatus::Dispatched => Err(conflict(
-            "not_signed",
+            ProblemCode::NotSigned,
             "sign for the ticket before giving an opinion",
         )),
         _ => Err(conflict(
-            "not_signed",
+            ProblemCode::NotSigned,
             "your unit has already given its opinion",
         )),
     }
@@ -503,7 +504,7 @@ fn send_back(
 ) -> Changes {
     let primary = state.primary().ok_or_else(|| {
         conflict(
-            "no_primary",
+            ProblemCode::NoPrimary,
             "the ticket has no primary unit to send back to",
         )
     })?;
@@ -563,7 +564,7 @@ fn merge(state: &Lifecycle, into: Option<(Uuid, bool)>) -> Changes {
     }
     if !into_is_open {
         return Err(conflict(
-            "merge_target_closed",
+            ProblemCode::MergeTargetClosed,
             "the ticket to merge into has already ended",
         ));
     }
@@ -587,9 +588,12 @@ fn urge(
             .ok_or_else(|| {
                 Refusal::NotFound(format!("no current assignment {id} on this ticket"))
             })?,
-        None => state
-            .primary()
-            .ok_or_else(|| conflict("no_primary", "the ticket has no primary unit to urge"))?,
+        None => state.primary().ok_or_else(|| {
+            conflict(
+                ProblemCode::NoPrimary,
+                "the ticket has no primary unit to urge",
+            )
+        })?,
     };
     Ok(vec![Change::Urged {
         urge_id,
@@ -605,7 +609,7 @@ fn urge(
 fn pause(state: &Lifecycle, reason: String) -> Changes {
     if state.progress.paused_at.is_some() {
         return Err(conflict(
-            "already_paused",
+            ProblemCode::AlreadyPaused,
             "the ticket's deadlines are already stopped",
         ));
     }
@@ -616,7 +620,7 @@ fn resume(state: &Lifecycle, ctx: &Context<'_>) -> Changes {
     let paused_at = state
         .progress
         .paused_at
-        .ok_or_else(|| conflict("not_paused", "the ticket's deadlines are running"))?;
+        .ok_or_else(|| conflict(ProblemCode::NotPaused, "the ticket's deadlines are running"))?;
     let moved = state
         .current_round()
         .filter(|a| is_open(a.status))
@@ -651,7 +655,7 @@ fn supervise(
         |s: &&super::Supervision| s.unit_id == unit_id && s.status == SupervisionStatus::Open;
     if state.supervisions.iter().any(|s| open(&s)) {
         return Err(conflict(
-            "already_supervised",
+            ProblemCode::AlreadySupervised,
             "the unit is already under supervision for this ticket",
         ));
     }
@@ -674,7 +678,7 @@ fn close_supervision(state: &Lifecycle, supervision_id: Uuid, outcome: String) -
         })?;
     if supervision.status != SupervisionStatus::Open {
         return Err(conflict(
-            "supervision_closed",
+            ProblemCode::SupervisionClosed,
             "the supervision is already closed",
         ));
     }
@@ -693,7 +697,7 @@ fn pending_request(state: &Lifecycle, id: Uuid) -> Result<&super::ExtensionReque
         .ok_or_else(|| Refusal::NotFound(format!("no extension request {id} on this ticket")))?;
     if request.status != ExtensionStatus::Pending {
         return Err(conflict(
-            "extension_decided",
+            ProblemCode::ExtensionDecided,
             format!("the extension request is already {}", request.status),
         ));
     }
@@ -729,7 +733,7 @@ fn own_assignment<'a>(state: &'a Lifecycle, actor: &Actor) -> Result<&'a Assignm
         .filter(|a| a.status != AssignmentStatus::Returned && a.status != AssignmentStatus::Closed)
         .ok_or_else(|| {
             conflict(
-                "no_open_assignment",
+                ProblemCode::NoOpenAssignment,
                 "your unit has no open assignment on this ticket",
             )
         })
@@ -769,19 +773,19 @@ fn own_primary<'a>(
     let assignment = own_assignment(state, actor)?;
     if assignment.role != AssignmentRole::Primary {
         return Err(conflict(
-            "not_primary",
+            ProblemCode::NotPrimary,
             format!("only the primary unit may {what}"),
         ));
     }
     if !is_open(assignment.status) {
         return Err(conflict(
-            "no_open_assignment",
+            ProblemCode::NoOpenAssignment,
             "your unit's work on this ticket is done",
         ));
     }
     if work.needs_signature() && assignment.status != AssignmentStatus::Signed {
         return Err(conflict(
-            "not_signed",
+            ProblemCode::NotSigned,
             format!("sign for the ticket before you {what}"),
         ));
     }

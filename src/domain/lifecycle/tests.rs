@@ -9,6 +9,7 @@ use super::*;
 use crate::domain::access::Role;
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::policy::Policy;
+use crate::domain::problem::ProblemCode;
 use crate::domain::ticket::{Priority, TicketType};
 
 const PRIMARY: u128 = 0xA1;
@@ -618,7 +619,7 @@ fn a_pause_moves_the_deadlines_by_the_working_time_it_lasted() {
     assert!(matches!(
         again,
         Err(Refusal::Conflict {
-            code: "already_paused",
+            code: ProblemCode::AlreadyPaused,
             ..
         })
     ));
@@ -632,7 +633,7 @@ fn a_pause_moves_the_deadlines_by_the_working_time_it_lasted() {
     assert!(matches!(
         not_paused,
         Err(Refusal::Conflict {
-            code: "not_paused",
+            code: ProblemCode::NotPaused,
             ..
         })
     ));
@@ -657,7 +658,7 @@ fn three_returns_make_the_office_decide() {
         matches!(
             refused,
             Err(Refusal::Conflict {
-                code: "forced_dispatch_required",
+                code: ProblemCode::ForcedDispatchRequired,
                 ..
             })
         ),
@@ -675,7 +676,7 @@ fn three_returns_make_the_office_decide() {
     assert!(matches!(
         returned,
         Err(Refusal::Conflict {
-            code: "forced_assignment",
+            code: ProblemCode::ForcedAssignment,
             ..
         })
     ));
@@ -742,7 +743,7 @@ fn units_act_only_on_their_own_assignments() {
     assert!(matches!(
         stranger,
         Err(Refusal::Conflict {
-            code: "no_open_assignment",
+            code: ProblemCode::NoOpenAssignment,
             ..
         })
     ));
@@ -751,7 +752,7 @@ fn units_act_only_on_their_own_assignments() {
     assert!(matches!(
         assisting_return,
         Err(Refusal::Conflict {
-            code: "not_primary",
+            code: ProblemCode::NotPrimary,
             ..
         })
     ));
@@ -760,7 +761,7 @@ fn units_act_only_on_their_own_assignments() {
     assert!(matches!(
         twice,
         Err(Refusal::Conflict {
-            code: "already_signed",
+            code: ProblemCode::AlreadySigned,
             ..
         })
     ));
@@ -768,7 +769,7 @@ fn units_act_only_on_their_own_assignments() {
     assert!(matches!(
         primary_opinion,
         Err(Refusal::Conflict {
-            code: "not_assisting",
+            code: ProblemCode::NotAssisting,
             ..
         })
     ));
