@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{AppState, Query, Reply, blocking, read, write_within};
 use crate::auth::Caller;
-use crate::domain::access::{Permission, Role};
+use crate::domain::access::{self, Permission};
 use crate::domain::audit::AuditAction;
 use crate::domain::directory::UnitKind;
 use crate::domain::figures::{self, Figures};
@@ -226,21 +226,8 @@ pub async fn figures(
     Query(params): Query<FigureParams>,
 ) -> Result<HttpResponse, ApiError> {
     let timezone = state.numbering.timezone;
-    let own_unit = match caller.role() {
-        Role::UnitHandler => {
-            let unit = caller.unit_id().ok_or_else(|| {
-                ApiError::forbidden(ProblemCode::Forbidden, "this account belongs to no unit")
-            })?;
-            if params.unit_id.is_some_and(|u| u != unit) {
-                return Err(ApiError::forbidden(
-                    ProblemCode::Forbidden,
-                    "a unit reads its own figures only",
-                ));
-            }
-            Some(unit)
-        }
-        _ => None,
-    };
+    let reach = access::figures_of(caller.role(), caller.unit_id(), params.unit_id)
+        .map_err(|refused| ApiError::forbidden(ProblemCode::Forbidden, refused.to_string()))?;
     let period = match (params.month.as_deref(), params.from, params.to) {
         (Some(month), None, None) => parse_month(month, "month")?.period(timezone),
         (None, Some(from), Some(to)) if from <= to && (to - from).num_days() <= 366 => Period {
@@ -260,7 +247,6 @@ pub async fn figures(
             ));
         }
     };
-    let unit_filter = own_unit.or(params.unit_id);
     let kind_filter = params.unit_kind;
     let as_of = state.now();
     let view = read(&state, move |c| -> Result<FiguresView, ApiError> {
@@ -277,13 +263,13 @@ pub async fn figures(
             // to it.
             let f = match computed.units.get(&unit.id) {
                 Some(f) => *f,
-                None if unit_filter == Some(unit.id) => {
+                None if reach.unit == Some(unit.id) => {
                     kinds.entry(unit.kind).or_default();
                     Figures::default()
                 }
                 None => continue,
             };
-            let wanted = unit_filter.is_none_or(|u| u == unit.id)
+            let wanted = reach.unit.is_none_or(|u| u == unit.id)
                 && kind_filter.is_none_or(|k| k == unit.kind);
             if wanted {
                 rows.push(UnitFigures {
@@ -299,9 +285,9 @@ pub async fn figures(
             from: period.from,
             to: period.to,
             as_of,
-            hotline: own_unit.is_none().then(|| computed.hotline.into()),
+            hotline: reach.totals.then(|| computed.hotline.into()),
             units: rows,
-            kinds: if own_unit.is_some() {
+            kinds: if !reach.totals {
                 Vec::new()
             } else {
                 kinds

@@ -10,7 +10,7 @@ use super::{
     parse_id, read, write,
 };
 use crate::auth::{self, Caller};
-use crate::domain::access::Role;
+use crate::domain::access::{self, Role, Standing};
 use crate::domain::audit::AuditAction;
 use crate::domain::directory::{User, UserDraft, UserInput, UserPatch, UserPatchInput};
 use crate::domain::problem::ProblemCode;
@@ -177,8 +177,15 @@ pub async fn update(
                 .unit_id
                 .filter(|u| Some(*u) != current.attachment.unit_id),
         )?;
-        let stays_admin = attachment.role == Role::Admin && patch.active.unwrap_or(current.active);
-        if current.attachment.role == Role::Admin && current.active && !stays_admin {
+        let before = Standing {
+            role: current.attachment.role,
+            active: current.active,
+        };
+        let after = Standing {
+            role: attachment.role,
+            active: patch.active.unwrap_or(current.active),
+        };
+        if access::stops_administering(before, after) {
             let other_admins = store::users::list(
                 conn,
                 &UserFilter {

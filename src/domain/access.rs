@@ -130,6 +130,74 @@ impl Role {
     }
 }
 
+/// An account as far as administering the service goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub role: Role,
+    pub active: bool,
+}
+
+impl Standing {
+    pub fn administers(self) -> bool {
+        self.role == Role::Admin && self.active
+    }
+}
+
+/// The service always keeps an active administrator: a change that makes an account stop
+/// administering (demoted or deactivated) is allowed only while another account administers.
+pub fn stops_administering(before: Standing, after: Standing) -> bool {
+    before.administers() && !after.administers()
+}
+
+/// Why a caller may not read the figures asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FiguresRefused {
+    NoUnit,
+    AnotherUnit,
+}
+
+impl std::fmt::Display for FiguresRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FiguresRefused::NoUnit => "this account belongs to no unit",
+            FiguresRefused::AnotherUnit => "a unit reads its own figures only",
+        })
+    }
+}
+
+/// Which figures a caller reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FiguresRead {
+    /// One unit's only, or every unit's (`None`).
+    pub unit: Option<Uuid>,
+    /// The totals of the whole hotline and of each kind of unit too.
+    pub totals: bool,
+}
+
+/// What a caller reads when asking for the figures of `asked` (every unit's when `None`):
+/// hotline staff read any unit's and the totals; a unit handler reads their own unit's only,
+/// asked for or not, and no totals.
+pub fn figures_of(
+    role: Role,
+    own_unit: Option<Uuid>,
+    asked: Option<Uuid>,
+) -> Result<FiguresRead, FiguresRefused> {
+    if role != Role::UnitHandler {
+        return Ok(FiguresRead {
+            unit: asked,
+            totals: true,
+        });
+    }
+    let unit = own_unit.ok_or(FiguresRefused::NoUnit)?;
+    match asked {
+        Some(other) if other != unit => Err(FiguresRefused::AnotherUnit),
+        _ => Ok(FiguresRead {
+            unit: Some(unit),
+            totals: false,
+        }),
+    }
+}
+
 /// Who did something recorded on a timeline: a user in a role (and unit), or the service itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
@@ -289,6 +357,51 @@ mod tests {
         assert_eq!(
             TicketScope::All.caller_visibility(true),
             CallerVisibility::Masked
+        );
+    }
+
+    #[test]
+    fn the_last_administrator_stays() {
+        let admin = |active| Standing {
+            role: Role::Admin,
+            active,
+        };
+        let agent = Standing {
+            role: Role::Agent,
+            active: true,
+        };
+        assert!(stops_administering(admin(true), agent));
+        assert!(stops_administering(admin(true), admin(false)));
+        assert!(!stops_administering(admin(true), admin(true)));
+        assert!(!stops_administering(admin(false), agent));
+        assert!(!stops_administering(agent, admin(true)));
+    }
+
+    #[test]
+    fn units_read_their_own_figures_only() {
+        let (mine, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let office = |unit| FiguresRead { unit, totals: true };
+        let own = FiguresRead {
+            unit: Some(mine),
+            totals: false,
+        };
+        assert_eq!(figures_of(Role::Supervisor, None, None), Ok(office(None)));
+        assert_eq!(
+            figures_of(Role::Agent, None, Some(other)),
+            Ok(office(Some(other)))
+        );
+        assert_eq!(figures_of(Role::UnitHandler, Some(mine), None), Ok(own));
+        assert_eq!(
+            figures_of(Role::UnitHandler, Some(mine), Some(mine)),
+            Ok(own)
+        );
+        assert_eq!(
+            figures_of(Role::UnitHandler, Some(mine), Some(other)),
+            Err(FiguresRefused::AnotherUnit)
+        );
+        assert_eq!(
+            figures_of(Role::UnitHandler, None, None),
+            Err(FiguresRefused::NoUnit)
         );
     }
 
