@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::directory::{self, Entry, Removable};
 use super::{
     AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, check_active, found, parse_id,
     read, write,
@@ -14,12 +15,11 @@ use crate::domain::audit::AuditAction;
 use crate::domain::directory::{
     Category, CategoryDraft, CategoryInput, CategoryPatch, CategoryPatchInput,
 };
-use crate::domain::problem::ProblemCode;
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::categories::{CategoryFilter, NewCategory};
-use crate::store::{self, StoreError};
+use crate::store::{self, DbConnection, StoreError};
 
 #[derive(Serialize)]
 pub struct CategoryView {
@@ -98,29 +98,6 @@ pub async fn list(
     )?))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path, "category")?;
-    let category = read(&state, move |c| {
-        found(store::categories::get(c, id), "category", id)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(CategoryView::from(&category)))
-}
-
-fn name_taken(error: StoreError, full_name: &str) -> ApiError {
-    if error.is_duplicate_in("categories") {
-        ApiError::conflict(
-            ProblemCode::AlreadyExists,
-            format!("the category `{full_name}` exists"),
-        )
-    } else {
-        error.into()
-    }
-}
-
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -167,8 +144,9 @@ pub async fn create(
             default_unit_id: draft.default_unit_id,
             sort_order: draft.sort_order,
         };
-        let category =
-            store::categories::insert(conn, &new, now).map_err(|e| name_taken(e, &draft.name))?;
+        let category = store::categories::insert(conn, &new, now).map_err(|e| {
+            directory::taken::<Category>(e, || format!("the category `{}` exists", &draft.name))
+        })?;
         audit::record(
             conn,
             &AuditEntry::new(by, AuditAction::CategoryCreated, now)
@@ -209,7 +187,14 @@ pub async fn update(
         };
         let category =
             store::categories::update(conn, &current, &patch, parent_full_name.as_deref(), now)
-                .map_err(|e| name_taken(e, patch.name.as_deref().unwrap_or(&current.name)))?;
+                .map_err(|e| {
+                    directory::taken::<Category>(e, || {
+                        format!(
+                            "the category `{}` exists",
+                            patch.name.as_deref().unwrap_or(&current.name)
+                        )
+                    })
+                })?;
         audit::record(
             conn,
             &AuditEntry::new(by, AuditAction::CategoryUpdated, now)
@@ -221,26 +206,25 @@ pub async fn update(
     .await
 }
 
-pub async fn delete(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path, "category")?;
-    let by = caller.id();
-    write(&state, &caller, None, move |conn, now| {
-        found(store::categories::get(conn, id), "category", id)?;
-        let deleted = diesel::Connection::transaction(conn, |c| store::categories::delete(c, id));
-        match deleted {
-            Err(StoreError::MissingReference(_)) => Err(ApiError::conflict(
-                ProblemCode::InUse,
-                "the category has been used or has sub-categories; deactivate it instead (PATCH {\"active\": false})",
-            )),
-            other => other.map_err(ApiError::from),
-        }?;
-        audit::record(conn, &AuditEntry::new(by, AuditAction::CategoryDeleted, now).about(id))?;
-        Reply::ok(&serde_json::json!({}))
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+impl Entry for Category {
+    const NAME: &'static str = "category";
+    const TABLE: &'static str = "categories";
+    type View = CategoryView;
+
+    fn load(conn: &mut DbConnection, id: Uuid) -> Result<Self, StoreError> {
+        store::categories::get(conn, id)
+    }
+
+    fn view(&self) -> CategoryView {
+        CategoryView::from(self)
+    }
+}
+
+impl Removable for Category {
+    const REMOVED: AuditAction = AuditAction::CategoryDeleted;
+    const IN_USE: &'static str = "the category has been used or has sub-categories; deactivate it instead (PATCH {\"active\": false})";
+
+    fn remove(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+        store::categories::delete(conn, id)
+    }
 }

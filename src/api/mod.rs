@@ -7,6 +7,7 @@ mod attachments;
 pub mod auth;
 pub mod categories;
 mod deadlines;
+mod directory;
 mod extract;
 pub mod gate;
 mod lifecycle;
@@ -36,6 +37,7 @@ pub use pagination::{Page, PageParams, decode_cursor, encode_cursor};
 use crate::auth::{AuthState, Caller};
 use crate::domain::access::{Access, Permission};
 use crate::domain::clock::Clock;
+use crate::domain::directory::{Category, Unit, User};
 use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -181,14 +183,14 @@ route_table! {
     }
     "/api/v1/users" {
         "" => { get[ManageUsers, query]: users::list, post[ManageUsers]: users::create },
-        "/{id}" => { get[ManageUsers]: users::get, patch[ManageUsers]: users::update },
+        "/{id}" => { get[ManageUsers]: directory::get::<User>, patch[ManageUsers]: users::update },
     }
     "/api/v1/units" {
         "" => { get[ReadDirectory, query]: units::list, post[ManageDirectory]: units::create },
         "/{id}" => {
-            get[ReadDirectory]: units::get,
+            get[ReadDirectory]: directory::get::<Unit>,
             patch[ManageDirectory]: units::update,
-            delete[ManageDirectory]: units::delete,
+            delete[ManageDirectory]: directory::delete::<Unit>,
         },
     }
     "/api/v1/categories" {
@@ -197,9 +199,9 @@ route_table! {
             post[ManageDirectory]: categories::create,
         },
         "/{id}" => {
-            get[ReadDirectory]: categories::get,
+            get[ReadDirectory]: directory::get::<Category>,
             patch[ManageDirectory]: categories::update,
-            delete[ManageDirectory]: categories::delete,
+            delete[ManageDirectory]: directory::delete::<Category>,
         },
     }
     "/api/v1/tickets" {

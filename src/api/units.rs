@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::directory::{self, Entry, Removable};
 use super::{
     AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, found, parse_id, read, write,
 };
@@ -14,7 +15,6 @@ use crate::domain::audit::AuditAction;
 use crate::domain::directory::{
     Unit, UnitDraft, UnitInput, UnitKind, UnitPatch, UnitPatchInput, creates_cycle,
 };
-use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::units::UnitFilter;
@@ -80,15 +80,6 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(paging.page(rows, |u| u.code.clone(), |u| UnitView::from(&u))?))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path, "unit")?;
-    let unit = read(&state, move |c| found(store::units::get(c, id), "unit", id)).await?;
-    Ok(HttpResponse::Ok().json(UnitView::from(&unit)))
-}
-
 fn check_parent(conn: &mut DbConnection, unit: Option<Uuid>, parent: Uuid) -> Result<(), ApiError> {
     if !store::units::is_active(conn, parent)? {
         return Err(ApiError::invalid_field(
@@ -123,14 +114,7 @@ pub async fn create(
             check_parent(conn, None, parent)?;
         }
         let unit = store::units::insert(conn, &draft, now).map_err(|e| {
-            if e.is_duplicate_in("units") {
-                ApiError::conflict(
-                    ProblemCode::AlreadyExists,
-                    format!("the unit code `{}` is taken", draft.code),
-                )
-            } else {
-                e.into()
-            }
+            directory::taken::<Unit>(e, || format!("the unit code `{}` is taken", draft.code))
         })?;
         audit::record(
             conn,
@@ -169,31 +153,26 @@ pub async fn update(
     .await
 }
 
-/// Deletes a unit that nothing refers to yet (a mistaken entry); anything else is deactivated.
-pub async fn delete(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path, "unit")?;
-    let by = caller.id();
-    write(&state, &caller, None, move |conn, now| {
-        found(store::units::get(conn, id), "unit", id)?;
-        // A savepoint, so that a refused delete leaves the transaction usable on PostgreSQL.
-        let deleted = diesel::Connection::transaction(conn, |c| store::units::delete(c, id));
-        match deleted {
-            Err(StoreError::MissingReference(_)) => Err(ApiError::conflict(
-                ProblemCode::InUse,
-                "the unit has been used; deactivate it instead (PATCH {\"active\": false})",
-            )),
-            other => other.map_err(ApiError::from),
-        }?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::UnitDeleted, now).about(id),
-        )?;
-        Reply::ok(&serde_json::json!({}))
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+impl Entry for Unit {
+    const NAME: &'static str = "unit";
+    const TABLE: &'static str = "units";
+    type View = UnitView;
+
+    fn load(conn: &mut DbConnection, id: Uuid) -> Result<Self, StoreError> {
+        store::units::get(conn, id)
+    }
+
+    fn view(&self) -> UnitView {
+        UnitView::from(self)
+    }
+}
+
+impl Removable for Unit {
+    const REMOVED: AuditAction = AuditAction::UnitDeleted;
+    const IN_USE: &'static str =
+        "the unit has been used; deactivate it instead (PATCH {\"active\": false})";
+
+    fn remove(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+        store::units::delete(conn, id)
+    }
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::directory::{self, Entry};
 use super::{
     AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, blocking, check_active, found,
     parse_id, read, write,
@@ -86,32 +87,12 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path, "user")?;
-    let user = read(&state, move |c| found(store::users::get(c, id), "user", id)).await?;
-    Ok(HttpResponse::Ok().json(UserView::from(&user)))
-}
-
 fn check_unit(conn: &mut DbConnection, unit_id: Option<Uuid>) -> Result<(), ApiError> {
     let mut errors = ValidationErrors::new();
     check_active(&mut errors, "unit_id", "unit", unit_id, |id| {
         store::units::is_active(conn, id)
     })?;
     Ok(errors.finish()?)
-}
-
-fn username_taken(error: StoreError, username: &str) -> ApiError {
-    if error.is_duplicate_in("users") {
-        ApiError::conflict(
-            ProblemCode::AlreadyExists,
-            format!("the username `{username}` is taken"),
-        )
-    } else {
-        error.into()
-    }
 }
 
 pub async fn create(
@@ -137,8 +118,9 @@ pub async fn create(
             password_hash: &hash,
             must_change_password: draft.must_change_password,
         };
-        let user = store::users::insert(conn, &new, now)
-            .map_err(|e| username_taken(e, &draft.username))?;
+        let user = store::users::insert(conn, &new, now).map_err(|e| {
+            directory::taken::<User>(e, || format!("the username `{}` is taken", &draft.username))
+        })?;
         audit::record(
             conn,
             &AuditEntry::new(by, AuditAction::UserCreated, now)
@@ -235,4 +217,18 @@ pub async fn update(
     .await?;
     state.auth.gate.forget(id);
     Ok(reply)
+}
+
+impl Entry for User {
+    const NAME: &'static str = "user";
+    const TABLE: &'static str = "users";
+    type View = UserView;
+
+    fn load(conn: &mut DbConnection, id: Uuid) -> Result<Self, StoreError> {
+        store::users::get(conn, id)
+    }
+
+    fn view(&self) -> UserView {
+        UserView::from(self)
+    }
 }
