@@ -9,28 +9,9 @@ use uuid::Uuid;
 
 use super::calendar::{Due, Limit, WorkCalendar};
 use super::lifecycle::{Change, Lifecycle, SupervisionStatus, UrgeKind, is_open};
+pub use super::lifecycle::{Rung, Timer};
 use super::policy::Ladder;
 use super::ticket::{AssignmentRole, AssignmentStatus, Priority, TicketStatus};
-
-text_enum! {
-    /// The deadlines the ladder watches.
-    pub enum Timer {
-        Sign = "sign",
-        Reply = "reply",
-        Callback = "callback",
-    }
-}
-
-text_enum! {
-    pub enum Rung {
-        /// The deadline is near.
-        Yellow = "yellow",
-        /// The deadline has passed.
-        Red = "red",
-        /// A reply is so late that a supervisor steps in.
-        Supervision = "supervision",
-    }
-}
 
 impl Limit {
     /// The limit's length in the working time it counts.

@@ -20,7 +20,6 @@ pub use decide::{Context, Decision, Refusal, decide, transition_refused};
 
 use super::access::Actor;
 use super::calendar::Due;
-use super::ladder::{Rung, Timer};
 use super::ticket::{
     Assignment, AssignmentRole, AssignmentStatus, EventKind, Progress, TicketStatus,
 };
@@ -53,6 +52,27 @@ text_enum! {
     pub enum SupervisionStatus {
         Open = "open",
         Closed = "closed",
+    }
+}
+
+text_enum! {
+    /// The deadlines the urge ladder (`domain::ladder`) watches.
+    pub enum Timer {
+        Sign = "sign",
+        Reply = "reply",
+        Callback = "callback",
+    }
+}
+
+text_enum! {
+    /// How far past (or near) its deadline the ladder has found a timer.
+    pub enum Rung {
+        /// The deadline is near.
+        Yellow = "yellow",
+        /// The deadline has passed.
+        Red = "red",
+        /// A reply is so late that a supervisor steps in.
+        Supervision = "supervision",
     }
 }
 
