@@ -24,12 +24,12 @@ use diesel::prelude::*;
 use hotline::config::Settings;
 use hotline::domain::clock::ManualClock;
 use hotline::domain::period::Month;
-use hotline::generate::{self, Profile};
-use hotline::import::{Hotline, Importer};
 use hotline::reports::{self, Format};
 use hotline::startup;
 use hotline::store::schema::tickets;
 use hotline::store::{Db, StoreError};
+use hotline::tools::generate::{self, Profile};
+use hotline::tools::import::{Hotline, Importer};
 
 #[path = "support/scratch.rs"]
 mod scratch;
@@ -117,7 +117,7 @@ fn fill(db: &Db, options: &Options, backend: &str) -> Month {
         return month;
     }
     let clock = ManualClock::new(now);
-    hotline::demo::load(db, &clock, Some("bench-pass-2026")).expect("the demo county");
+    hotline::tools::demo::load(db, &clock, Some("bench-pass-2026")).expect("the demo county");
     let hotline = Hotline::load(db, TIMEZONE).unwrap();
     let mut importer = Importer::new(db, TIMEZONE, 6, now, false).unwrap();
     let started = Instant::now();
@@ -127,7 +127,7 @@ fn fill(db: &Db, options: &Options, backend: &str) -> Month {
         let records =
             generate::records(&profile(current, options.per_month), &hotline, now).unwrap();
         let report = importer
-            .run(hotline::import::numbered(records), None)
+            .run(hotline::tools::import::numbered(records), None)
             .unwrap();
         assert!(
             report.bad.is_empty(),

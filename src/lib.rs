@@ -1,14 +1,13 @@
 pub mod api;
 pub mod auth;
 pub mod config;
-pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod generate;
-pub mod import;
 pub mod jobs;
 pub mod metrics;
 pub mod reports;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tools;

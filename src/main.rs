@@ -13,7 +13,8 @@ use hotline::domain::period::Month;
 use hotline::domain::ticket::Channel;
 use hotline::startup::{self, Application};
 use hotline::store::users::{NewUser, UserChanges};
-use hotline::{auth, demo, generate, import, reports, store, telemetry};
+use hotline::tools::{demo, generate, import};
+use hotline::{auth, reports, store, telemetry};
 
 /// Ticket dispatch and tracking for a 12345 government service hotline.
 #[derive(Parser)]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{AppState, JsonBody, PageParams, Query, Reply, found, parse_id, read, write};
-use crate::auth::Caller;
+use crate::api::Caller;
 use crate::domain::access::{Actor, Role, TicketScope};
 use crate::domain::assessment::{Appeal, AppealInput, AppealStatus, AppealSubject, Rules};
 use crate::domain::audit::AuditAction;

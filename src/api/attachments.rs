@@ -11,7 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{AppState, Reply, blocking, found, parse_id, read, write};
-use crate::auth::Caller;
+use crate::api::Caller;
 use crate::domain::access::{Role, TicketScope};
 use crate::domain::evidence;
 use crate::domain::lifecycle::is_open;

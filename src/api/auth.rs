@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::users::UserView;
 use super::{AppState, JsonBody, blocking};
-use crate::auth::{self, Authenticated, Caller};
+use super::{Authenticated, Caller};
+use crate::auth;
 use crate::domain::problem::ProblemCode;
 use crate::domain::validation::ValidationErrors;
 use crate::domain::{directory, throttle};

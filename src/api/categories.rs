@@ -10,7 +10,7 @@ use super::{
     AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, check_active, found, parse_id,
     read, write,
 };
-use crate::auth::Caller;
+use crate::api::Caller;
 use crate::domain::audit::AuditAction;
 use crate::domain::directory::{
     Category, CategoryDraft, CategoryInput, CategoryPatch, CategoryPatchInput,

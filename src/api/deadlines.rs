@@ -8,7 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{AppState, JsonBody, Reply, read, write};
-use crate::auth::Caller;
+use crate::api::Caller;
 use crate::domain::audit::AuditAction;
 use crate::domain::calendar::{DayKind, SpecialDay, YearInput, parse_year};
 use crate::domain::policy::Policy;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{AppState, found, parse_id, read, write};
-use crate::auth::Caller;
+use crate::api::Caller;
 use crate::domain::audit::AuditAction;
 use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;

@@ -8,8 +8,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
+use super::Admitted;
 use super::AppState;
-use crate::auth::{self, Admitted};
 use crate::domain::access::Access;
 use crate::domain::problem::ProblemCode;
 use crate::domain::validation::{CONTROL_CHARACTERS, ValidationErrors, has_control_characters};
@@ -48,9 +48,9 @@ async fn admit(
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::internal("the application state is not configured"))?;
-            let user = auth::authenticate(state, req.headers()).await?;
+            let user = super::authenticate(state, req.headers()).await?;
             if access != Access::Account {
-                auth::refuse_pending_password_change(&user)?;
+                super::refuse_pending_password_change(&user)?;
             }
             if !access.admits(user.attachment.role) {
                 return Err(ApiError::forbidden(

@@ -5,6 +5,7 @@
 mod assessment;
 mod attachments;
 pub mod auth;
+mod caller;
 pub mod categories;
 mod deadlines;
 mod directory;
@@ -19,7 +20,6 @@ pub mod tickets;
 pub mod units;
 pub mod users;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::BoxBody;
@@ -34,48 +34,15 @@ use uuid::Uuid;
 pub use extract::{ActionBody, IdempotencyKey, IfMatch, JsonBody, Query, parse_id};
 pub use pagination::{Page, PageParams, decode_cursor, encode_cursor};
 
-use crate::auth::{AuthState, Caller};
 use crate::domain::access::{Access, Permission};
-use crate::domain::clock::Clock;
 use crate::domain::directory::{Category, Unit, User};
 use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;
-use crate::metrics::Metrics;
+pub use crate::state::{AppState, blocking};
 use crate::store::idempotency::StoredResponse;
-use crate::store::tickets::Numbering;
-use crate::store::{self, Db, DbConnection, StoreError};
+use crate::store::{self, DbConnection, StoreError};
+pub use caller::{Admitted, Authenticated, Caller, authenticate, refuse_pending_password_change};
 pub use gate::Rule;
-
-/// Everything a handler may need, shared by all workers.
-pub struct AppState {
-    pub db: Db,
-    pub auth: AuthState,
-    pub metrics: Arc<Metrics>,
-    pub clock: Arc<dyn Clock>,
-    pub numbering: Numbering,
-    pub body_limit: usize,
-    pub files: crate::store::files::FileStore,
-    pub attachment_max_bytes: usize,
-    pub hotline_name: String,
-    /// Proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-}
-
-impl AppState {
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
-
-    /// How long a request's database work may take before it is answered 503.
-    pub fn request_budget(&self) -> Duration {
-        self.db.options().statement_timeout
-    }
-
-    /// The same for reports, which read a whole month.
-    pub fn report_budget(&self) -> Duration {
-        self.db.options().report_timeout
-    }
-}
 
 /// One route of the table: what `openapi.yaml` must describe, and who may call it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,27 +273,6 @@ async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> 
 
 async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::route_not_found(req.path()))
-}
-
-/// Runs blocking work (Diesel, password hashing) off the async workers, inside the request's
-/// tracing span so that its log lines keep the request id, and answers 503 once `budget` has
-/// passed without a result: a database that stops answering (a frozen network path, a disk
-/// that hangs) must not hold the client for as long as it lasts. The work itself runs on until
-/// the database answers or the connection's own timeouts end it.
-pub async fn blocking<T, F>(budget: Duration, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    let span = tracing::Span::current();
-    match actix_web::rt::time::timeout(budget, web::block(move || span.in_scope(f))).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(e)) => Err(ApiError::internal(format!("blocking task failed: {e}"))),
-        Err(_) => Err(ApiError::database_timeout(format!(
-            "no answer within {} ms",
-            budget.as_millis()
-        ))),
-    }
 }
 
 /// A JSON answer with its status and the headers a write may carry.

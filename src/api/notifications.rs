@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{AppState, PageParams, Query, Reply, found, parse_id, read, write};
-use crate::auth::Caller;
+use crate::api::Caller;
 use crate::domain::access::Role;
 use crate::domain::notify::Audience;
 use crate::domain::problem::ProblemCode;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{AppState, Query, Reply, blocking, read, write_within};
-use crate::auth::Caller;
+use crate::api::Caller;
 use crate::domain::access::{self, Permission};
 use crate::domain::audit::AuditAction;
 use crate::domain::directory::UnitKind;

@@ -11,7 +11,7 @@ use super::{
     AppState, IdempotencyKey, IfMatch, JsonBody, PageParams, Query, Reply, check_active, etag,
     found, parse_id, read, write,
 };
-use crate::auth::Caller;
+use crate::api::Caller;
 use crate::domain::access::{Actor, CallerVisibility, Role, TicketScope};
 use crate::domain::audit::AuditAction;
 use crate::domain::calendar::Due;

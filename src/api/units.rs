@@ -10,7 +10,7 @@ use super::directory::{self, Entry, Removable};
 use super::{
     AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, found, parse_id, read, write,
 };
-use crate::auth::Caller;
+use crate::api::Caller;
 use crate::domain::audit::AuditAction;
 use crate::domain::directory::{
     Unit, UnitDraft, UnitInput, UnitKind, UnitPatch, UnitPatchInput, creates_cycle,

@@ -10,7 +10,8 @@ use super::{
     AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, blocking, check_active, found,
     parse_id, read, write,
 };
-use crate::auth::{self, Caller};
+use crate::api::Caller;
+use crate::auth;
 use crate::domain::access::{self, Role, Standing};
 use crate::domain::audit::AuditAction;
 use crate::domain::directory::{User, UserDraft, UserInput, UserPatch, UserPatchInput};

@@ -191,7 +191,7 @@ const ACCOUNTS: &[DemoAccount] = &[
 
 /// The working-day calendars the repository carries (`calendars/`), transcribed from the State
 /// Council's notices, so that the demo county's deadlines skip the holidays from the start.
-const CALENDARS: &[(i32, &str)] = &[(2026, include_str!("../calendars/2026.json"))];
+const CALENDARS: &[(i32, &str)] = &[(2026, include_str!("../../calendars/2026.json"))];
 
 /// What loading the demo did, for printing.
 #[derive(Debug, Default)]

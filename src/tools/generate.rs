@@ -15,7 +15,7 @@ use crate::domain::directory::{Category, Unit, UnitKind};
 use crate::domain::lifecycle::{ContactMethod, ReplyResult, Satisfaction};
 use crate::domain::period::Month;
 use crate::domain::ticket::{Channel, Priority, TicketType};
-use crate::import::{
+use crate::tools::import::{
     AnswerRecord, AssignmentRecord, CallbackRecord, Hotline, Record, ReplyRecord, ReviewRecord,
 };
 

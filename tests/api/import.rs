@@ -10,8 +10,8 @@ use hotline::domain::clock::Clock;
 use hotline::domain::directory::UnitKind;
 use hotline::domain::period::Month;
 use hotline::domain::ticket::TicketType;
-use hotline::generate::{self, ExactMonth, Profile};
-use hotline::import::{self, Hotline, Importer, Report};
+use hotline::tools::generate::{self, ExactMonth, Profile};
+use hotline::tools::import::{self, Hotline, Importer, Report};
 use serde_json::{Value, json};
 
 use crate::lifecycle::{World, world_at};

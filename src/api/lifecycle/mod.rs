@@ -13,7 +13,7 @@ use super::{
     ActionBody, AppState, IdempotencyKey, IfMatch, Page, PageParams, Query, Reply, check_active,
     found, parse_id, read, write,
 };
-use crate::auth::Caller;
+use crate::api::Caller;
 use crate::domain::access::TicketScope;
 use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
