@@ -11,7 +11,6 @@ use hotline::domain::ladder::{Rung, Timer};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::lifecycle::{World, world, world_at};
 use crate::openapi::assert_conforms;
 
 /// A time of 2026 in Shanghai.
@@ -420,7 +419,7 @@ async fn a_reply_during_a_pause_records_that_the_clock_runs_again() {
     let w = world().await;
     let id = w.dispatched_consultation(false).await;
     w.later(30);
-    w.ok(&w.handler_a, &id, "sign", json!({})).await;
+    w.signed(&id).await;
     w.later(30);
     w.ok(
         &w.dispatcher,
@@ -474,7 +473,7 @@ async fn the_ladder_urges_marks_and_escalates_across_the_holiday_week() {
     );
     assert!(w.tick_at(at(10, 8, 9)).is_empty(), "each rung fires once");
     w.later(30);
-    w.ok(&w.handler_a, &id, "sign", json!({})).await;
+    w.signed(&id).await;
 
     assert_eq!(w.tick_at(at(10, 9, 9)), [(Timer::Reply, Rung::Red, 2)]);
     let overdue = w.ticket(&id).await;
@@ -723,7 +722,7 @@ async fn a_notification_feed_is_the_callers_units_with_shared_read_marks() {
 
     // The unit works; the office hears of the reply, the unit of the review's result.
     w.later(30);
-    w.ok(&w.handler_a, &id, "sign", json!({})).await;
+    w.signed(&id).await;
     w.later(30);
     let reply = w.reply_body();
     w.ok(&w.handler_a, &id, "reply", reply).await;

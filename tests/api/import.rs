@@ -14,7 +14,7 @@ use hotline::tools::generate::{self, ExactMonth, Profile};
 use hotline::tools::import::{self, Hotline, Importer, Report};
 use serde_json::{Value, json};
 
-use crate::lifecycle::{World, world_at};
+use crate::helpers::{World, world_at};
 
 fn shanghai(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     chrono_tz::Asia::Shanghai

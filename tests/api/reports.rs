@@ -7,7 +7,7 @@ use hotline::domain::access::Role;
 use hotline::domain::directory::UnitKind;
 use serde_json::{Value, json};
 
-use crate::lifecycle::{World, world_at};
+use crate::helpers::{World, world_at};
 use crate::openapi::assert_conforms;
 
 /// A time of November 2026 in Shanghai (Monday the 2nd is the first working day).
@@ -137,7 +137,7 @@ async fn november() -> Month {
     w.ok(&w.agent, &t6, "invalidate", json!({"reason": "无声电话"}))
         .await;
     w.at(nov(2, 10));
-    w.ok(&w.handler_a, &t1, "sign", json!({})).await;
+    w.signed(&t1).await;
     w.ok(
         &w.handler_b,
         &t4,
@@ -154,9 +154,9 @@ async fn november() -> Month {
     )
     .await;
     w.at(nov(4, 9));
-    w.ok(&w.handler_a, &t3, "sign", json!({})).await;
+    w.signed(&t3).await;
     w.at(nov(4, 10));
-    w.ok(&w.handler_a, &t1, "reply", w.reply_body()).await;
+    w.replied(&t1).await;
     w.at(nov(4, 11));
     w.ok(&w.dispatcher, &t1, "review", json!({"decision": "accept"}))
         .await;
@@ -190,7 +190,7 @@ async fn november() -> Month {
     )
     .await;
     w.at(nov(17, 10));
-    w.ok(&w.handler_a, &t3, "reply", w.reply_body()).await;
+    w.replied(&t3).await;
     w.at(nov(17, 11));
     w.ok(
         &w.dispatcher,
@@ -200,7 +200,7 @@ async fn november() -> Month {
     )
     .await;
     w.at(nov(18, 10));
-    w.ok(&w.handler_a, &t3, "reply", w.reply_body()).await;
+    w.replied(&t3).await;
     w.at(nov(18, 11));
     w.ok(&w.dispatcher, &t3, "review", json!({"decision": "accept"}))
         .await;

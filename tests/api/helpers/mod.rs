@@ -21,6 +21,10 @@ use hotline::store::{self, DatabaseUrl, Db, PoolOptions};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod world;
+
+pub use world::*;
+
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
 pub const PASSWORD: &str = "correct horse battery";
 
