@@ -858,4 +858,17 @@ mod tests {
             "nothing stands out against months without data"
         );
     }
+
+    #[test]
+    fn every_table_is_built_under_its_name_in_the_bulletins_order() {
+        let b = assemble(&october().inputs);
+        let built = crate::reports::tables::tables(&b);
+        let names: Vec<&str> = built.iter().map(|t| t.name).collect();
+        assert_eq!(names, crate::reports::tables::NAMES);
+        for table in &built {
+            let one = crate::reports::tables::table(&b, table.name).expect("a table by name");
+            assert_eq!((one.name, &one.title), (table.name, &table.title));
+        }
+        assert!(crate::reports::tables::table(&b, "nope").is_none());
+    }
 }

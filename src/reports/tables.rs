@@ -124,9 +124,31 @@ fn figure_header(first: &[&str]) -> Vec<String> {
     header(&names)
 }
 
+/// How each table is built, in the bulletin's order (see [`NAMES`]).
+const BUILDERS: [fn(&Bulletin) -> Table; 12] = [
+    volume,
+    channels,
+    types,
+    categories,
+    top_categories,
+    daily,
+    units,
+    groups,
+    kinds,
+    hot_spots,
+    typical_cases,
+    exemptions,
+];
+
+/// Every table of the bulletin, in its order.
 pub fn tables(b: &Bulletin) -> Vec<Table> {
+    BUILDERS.iter().map(|build| build(b)).collect()
+}
+
+/// 受理概况: the month's volume and the hotline's rates.
+fn volume(b: &Bulletin) -> Table {
     let v = &b.volume;
-    let mut out = vec![Table {
+    Table {
         name: "volume",
         title: "受理概况".into(),
         header: header(&["项目", "数值"]),
@@ -162,31 +184,50 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
             ],
             vec![text("解决率"), Cell::Ratio(b.hotline.rates.resolution_rate)],
         ],
-    }];
+    }
+}
+
+/// 受理渠道: the volume by channel, against the month before and a year before.
+fn channels(b: &Bulletin) -> Table {
+    let v = &b.volume;
     let mut channel_header = vec!["渠道"];
     channel_header.extend(COMPARED);
-    out.push(Table {
+    Table {
         name: "channels",
         title: "受理渠道".into(),
         header: header(&channel_header),
         rows: compared_rows(&b.volume.by_channel, v.total),
-    });
+    }
+}
+
+/// 诉求类型统计表.
+fn types(b: &Bulletin) -> Table {
+    let v = &b.volume;
     let mut type_header = vec!["类型"];
     type_header.extend(COMPARED);
-    out.push(Table {
+    Table {
         name: "types",
         title: "诉求类型统计表".into(),
         header: header(&type_header),
         rows: compared_rows(&b.by_type, v.total),
-    });
+    }
+}
+
+/// 事项归口统计表.
+fn categories(b: &Bulletin) -> Table {
+    let v = &b.volume;
     let mut category_header = vec!["类别"];
     category_header.extend(COMPARED);
-    out.push(Table {
+    Table {
         name: "categories",
         title: "事项归口统计表".into(),
         header: header(&category_header),
         rows: compared_rows(&b.by_category, v.total),
-    });
+    }
+}
+
+/// 十大热点问题统计表, with their total.
+fn top_categories(b: &Bulletin) -> Table {
     let mut top_rows: Vec<Vec<Cell>> = b
         .top_categories
         .rows
@@ -198,13 +239,17 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
         Cell::Count(b.top_categories.count),
         Cell::Ratio(b.top_categories.share),
     ]);
-    out.push(Table {
+    Table {
         name: "top_categories",
         title: "十大热点问题统计表".into(),
         header: header(&["类别", "数量(件)", "占比"]),
         rows: top_rows,
-    });
-    out.push(Table {
+    }
+}
+
+/// 每日受理量.
+fn daily(b: &Bulletin) -> Table {
+    Table {
         name: "daily",
         title: "每日受理量".into(),
         header: header(&["日期", "数量(件)"]),
@@ -213,7 +258,11 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
             .iter()
             .map(|d| vec![text(d.day.to_string()), Cell::Count(d.count)])
             .collect(),
-    });
+    }
+}
+
+/// 承办单位考核情况表: every unit's figures, the points of each scored figure, grade and rank.
+fn units(b: &Bulletin) -> Table {
     // The scored figures of every group, in one set of columns.
     let scored: Vec<Figure> = Figure::ALL
         .iter()
@@ -229,7 +278,7 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
     let mut unit_header = figure_header(&["单位", "类别", "考核组"]);
     unit_header.extend(scored.iter().map(|f| format!("{}得分", labels::figure(*f))));
     unit_header.extend(header(&["扣分", "附加分", "合计", "等级", "排名"]));
-    out.push(Table {
+    Table {
         name: "units",
         title: "承办单位考核情况表".into(),
         header: unit_header,
@@ -262,14 +311,18 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
                 row
             })
             .collect(),
-    });
+    }
+}
+
+/// 考核分组情况: each assessment group's grades, top units and lists.
+fn groups(b: &Bulletin) -> Table {
     let names = |list: &[super::bulletin::Named]| {
         list.iter()
             .map(|n| format!("{}({}分)", n.name, labels::points(n.total)))
             .collect::<Vec<_>>()
             .join("、")
     };
-    out.push(Table {
+    Table {
         name: "groups",
         title: "考核分组情况".into(),
         header: header(&[
@@ -302,8 +355,12 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
                 ]
             })
             .collect(),
-    });
-    out.push(Table {
+    }
+}
+
+/// 按单位类别统计.
+fn kinds(b: &Bulletin) -> Table {
+    Table {
         name: "kinds",
         title: "按单位类别统计".into(),
         header: figure_header(&["单位类别"]),
@@ -316,7 +373,11 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
                 row
             })
             .collect(),
-    });
+    }
+}
+
+/// 热点问题: categories and townships whose volume rose.
+fn hot_spots(b: &Bulletin) -> Table {
     let spot_rows = b
         .hot_spots
         .categories
@@ -333,7 +394,7 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
             ]
         })
         .collect();
-    out.push(Table {
+    Table {
         name: "hot_spots",
         title: "热点问题".into(),
         header: vec![
@@ -344,8 +405,12 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
             "增加(件)".into(),
         ],
         rows: spot_rows,
-    });
-    out.push(Table {
+    }
+}
+
+/// 典型案例.
+fn typical_cases(b: &Bulletin) -> Table {
+    Table {
         name: "typical_cases",
         title: "典型案例".into(),
         header: header(&["类型", "工单编号", "诉求", "承办单位", "说明"]),
@@ -366,8 +431,12 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
                 ]
             })
             .collect(),
-    });
-    out.push(Table {
+    }
+}
+
+/// 核减说明: the granted appeals.
+fn exemptions(b: &Bulletin) -> Table {
+    Table {
         name: "exemptions",
         title: "核减说明".into(),
         header: header(&["工单编号", "单位", "申诉事项", "申诉理由", "审核意见"]),
@@ -388,13 +457,13 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
                 ]
             })
             .collect(),
-    });
-    out
+    }
 }
 
 /// The table of that name.
 pub fn table(b: &Bulletin, name: &str) -> Option<Table> {
-    tables(b).into_iter().find(|t| t.name == name)
+    let index = NAMES.iter().position(|n| *n == name)?;
+    Some(BUILDERS[index](b))
 }
 
 /// Every table's name, in the bulletin's order.
