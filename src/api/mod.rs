@@ -186,10 +186,10 @@ route_table! {
             post[HandleAssignment]: lifecycle::perform::<lifecycle::RequestExtension>,
         },
         "/{id}/extension-requests/{request_id}/approve" => {
-            post[Review]: lifecycle::approve_extension,
+            post[Review]: lifecycle::perform_on::<lifecycle::ApproveExtension>,
         },
         "/{id}/extension-requests/{request_id}/reject" => {
-            post[Review]: lifecycle::reject_extension,
+            post[Review]: lifecycle::perform_on::<lifecycle::RejectExtension>,
         },
         "/{id}/attachments" => {
             get[ReadTickets]: attachments::list,
@@ -212,7 +212,7 @@ route_table! {
             post[Supervise]: lifecycle::perform::<lifecycle::Supervise>,
         },
         "/{id}/supervisions/{supervision_id}/close" => {
-            post[Supervise]: lifecycle::close_supervision,
+            post[Supervise]: lifecycle::perform_on::<lifecycle::CloseSupervision>,
         },
         "/{id}/pause" => { post[Review]: lifecycle::perform::<lifecycle::Pause> },
         "/{id}/resume" => { post[Review]: lifecycle::perform::<lifecycle::Resume> },

@@ -230,6 +230,55 @@ actions! {
     Supervise(SuperviseInput) => |b| Command::supervise(b.unit_id, &b.reason, b.deadline);
 }
 
+/// A lifecycle action on one record of the ticket (an extension request, a supervision) that a
+/// second path id names.
+pub trait RecordAction: 'static {
+    /// What the second path id names, as errors say it.
+    const RECORD: &'static str;
+    type Body: DeserializeOwned + 'static;
+
+    fn command(record: Uuid, body: Self::Body) -> Result<Command, ValidationErrors>;
+}
+
+/// `POST /tickets/{id}/extension-requests/{request_id}/approve`.
+pub enum ApproveExtension {}
+
+impl RecordAction for ApproveExtension {
+    const RECORD: &'static str = "extension request";
+    type Body = DecisionInput;
+
+    fn command(request: Uuid, body: DecisionInput) -> Result<Command, ValidationErrors> {
+        Command::approve_extension(request, body.note.as_deref())
+    }
+}
+
+/// `POST /tickets/{id}/extension-requests/{request_id}/reject`.
+pub enum RejectExtension {}
+
+impl RecordAction for RejectExtension {
+    const RECORD: &'static str = "extension request";
+    type Body = DecisionInput;
+
+    fn command(request: Uuid, body: DecisionInput) -> Result<Command, ValidationErrors> {
+        Command::reject_extension(request, body.note.as_deref())
+    }
+}
+
+/// `POST /tickets/{id}/supervisions/{supervision_id}/close`: with its outcome.
+pub enum CloseSupervision {}
+
+impl RecordAction for CloseSupervision {
+    const RECORD: &'static str = "supervision";
+    type Body = CloseSupervisionInput;
+
+    fn command(
+        supervision: Uuid,
+        body: CloseSupervisionInput,
+    ) -> Result<Command, ValidationErrors> {
+        Command::close_supervision(supervision, &body.outcome)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,10 +29,10 @@ use crate::store::{self, DbConnection};
 mod inputs;
 
 pub use inputs::{
-    Action, Answer, Callback, Invalidate, Pause, RequestExtension, Resume, Return, Review, Sign,
-    Supervise, Urge,
+    Action, Answer, ApproveExtension, Callback, CloseSupervision, Invalidate, Pause, RecordAction,
+    RejectExtension, RequestExtension, Resume, Return, Review, Sign, Supervise, Urge,
 };
-use inputs::{CloseSupervisionInput, DecisionInput, MergeInput, MergeTarget};
+use inputs::{MergeInput, MergeTarget};
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
@@ -109,6 +109,30 @@ pub async fn perform<A: Action>(
     act(&state, &caller, &path, version, idempotency, ready(command)).await
 }
 
+/// The actions on one record of the ticket that a second path id names (see [`RecordAction`]).
+pub async fn perform_on<A: RecordAction>(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: Path2,
+    IfMatch(version): IfMatch,
+    key: IdempotencyKey,
+    body: ActionBody<A::Body>,
+) -> Result<Reply, ApiError> {
+    let idempotency = key.with_fingerprint(body.fingerprint());
+    let (ticket, record) = path.into_inner();
+    let record = parse_id(&record, A::RECORD)?;
+    let command = body.validate(|b| A::command(record, b))?;
+    act(
+        &state,
+        &caller,
+        &ticket,
+        version,
+        idempotency,
+        ready(command),
+    )
+    .await
+}
+
 /// `POST /tickets/{id}/dispatch`: to a primary unit and any assisting units.
 pub async fn dispatch(
     state: web::Data<AppState>,
@@ -154,54 +178,6 @@ pub async fn dispatch(
             }
             Ok(command)
         },
-    )
-    .await
-}
-
-/// `POST /tickets/{id}/extension-requests/{request_id}/approve`.
-pub async fn approve_extension(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path2,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<DecisionInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let (ticket, request) = path.into_inner();
-    let request_id = parse_id(&request, "extension request")?;
-    let command = body.validate(|b| Command::approve_extension(request_id, b.note.as_deref()))?;
-    act(
-        &state,
-        &caller,
-        &ticket,
-        version,
-        idempotency,
-        ready(command),
-    )
-    .await
-}
-
-/// `POST /tickets/{id}/extension-requests/{request_id}/reject`.
-pub async fn reject_extension(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path2,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<DecisionInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let (ticket, request) = path.into_inner();
-    let request_id = parse_id(&request, "extension request")?;
-    let command = body.validate(|b| Command::reject_extension(request_id, b.note.as_deref()))?;
-    act(
-        &state,
-        &caller,
-        &ticket,
-        version,
-        idempotency,
-        ready(command),
     )
     .await
 }
@@ -320,30 +296,6 @@ pub async fn merge(
             };
             Ok(Command::Merge { into })
         },
-    )
-    .await
-}
-
-/// `POST /tickets/{id}/supervisions/{supervision_id}/close`: with its outcome.
-pub async fn close_supervision(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path2,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<CloseSupervisionInput>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let (ticket, supervision) = path.into_inner();
-    let supervision_id = parse_id(&supervision, "supervision")?;
-    let command = body.validate(|b| Command::close_supervision(supervision_id, &b.outcome))?;
-    act(
-        &state,
-        &caller,
-        &ticket,
-        version,
-        idempotency,
-        ready(command),
     )
     .await
 }
