@@ -196,8 +196,8 @@ route_table! {
             post[AttachEvidence]: attachments::upload,
         },
         "/{id}/attachments/{attachment_id}" => { get[ReadTickets]: attachments::download },
-        "/{id}/reply" => { post[HandleAssignment]: lifecycle::reply },
-        "/{id}/opinions" => { post[HandleAssignment]: lifecycle::add_opinion },
+        "/{id}/reply" => { post[HandleAssignment]: lifecycle::perform_with_evidence::<lifecycle::UnitReply> },
+        "/{id}/opinions" => { post[HandleAssignment]: lifecycle::perform_with_evidence::<lifecycle::Opinion> },
         "/{id}/replies" => { get[ReadTickets]: lifecycle::list_replies },
         "/{id}/review" => { post[Review]: lifecycle::perform::<lifecycle::Review> },
         "/{id}/callbacks" => {

@@ -202,7 +202,7 @@ actions! {
     /// `POST /tickets/{id}/extension-requests`: the primary unit asks for a later due time.
     RequestExtension(ExtensionInput) => |b| Command::request_extension(b.due_at, &b.reason);
     /// `POST /tickets/{id}/reply`: the primary unit's result, with its contact record (办结回复).
-    Reply(ReplyInput) => |b| {
+    UnitReply(ReplyInput) => |b| {
         let reached = b.contact.as_ref().map(|c| Reached {
             at: c.contacted_at,
             method: c.method,

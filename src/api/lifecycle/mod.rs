@@ -29,8 +29,9 @@ use crate::store::{self, DbConnection};
 mod inputs;
 
 pub use inputs::{
-    Action, Answer, ApproveExtension, Callback, CloseSupervision, Invalidate, Pause, RecordAction,
-    RejectExtension, RequestExtension, Resume, Return, Review, Sign, Supervise, Urge,
+    Action, Answer, ApproveExtension, Callback, CloseSupervision, Invalidate, Opinion, Pause,
+    RecordAction, RejectExtension, RequestExtension, Resume, Return, Review, Sign, Supervise,
+    UnitReply, Urge,
 };
 use inputs::{MergeInput, MergeTarget};
 
@@ -182,6 +183,35 @@ pub async fn dispatch(
     .await
 }
 
+/// A reply or an opinion (see [`UnitReply`], [`Opinion`]): the evidence it names is
+/// checked once the ticket is locked.
+pub async fn perform_with_evidence<A: Action>(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: Path1,
+    IfMatch(version): IfMatch,
+    key: IdempotencyKey,
+    body: ActionBody<A::Body>,
+) -> Result<Reply, ApiError> {
+    let idempotency = key.with_fingerprint(body.fingerprint());
+    let command = body.validate(A::command)?;
+    let unit = caller.unit_id();
+    act(
+        &state,
+        &caller,
+        &path,
+        version,
+        idempotency,
+        move |conn, ticket, _| {
+            if let Command::Reply { content, .. } | Command::AddOpinion { content } = &command {
+                check_attachments(conn, ticket, unit, &content.attachment_ids)?;
+            }
+            Ok(command)
+        },
+    )
+    .await
+}
+
 /// Evidence named by a reply or opinion must belong to the ticket, have been uploaded by the
 /// replying unit, and not be evidence of another reply yet.
 fn check_attachments(
@@ -208,62 +238,6 @@ fn check_attachments(
         }
     }
     Ok(())
-}
-
-/// `POST /tickets/{id}/reply`: the primary unit's result, with its contact record (办结回复).
-pub async fn reply(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<<inputs::Reply as Action>::Body>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(inputs::Reply::command)?;
-    let unit = caller.unit_id();
-    act(
-        &state,
-        &caller,
-        &path,
-        version,
-        idempotency,
-        move |conn, ticket, _| {
-            if let Command::Reply { content, .. } = &command {
-                check_attachments(conn, ticket, unit, &content.attachment_ids)?;
-            }
-            Ok(command)
-        },
-    )
-    .await
-}
-
-/// `POST /tickets/{id}/opinions`: an assisting unit's opinion (协办意见).
-pub async fn add_opinion(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: Path1,
-    IfMatch(version): IfMatch,
-    key: IdempotencyKey,
-    body: ActionBody<<inputs::Opinion as Action>::Body>,
-) -> Result<Reply, ApiError> {
-    let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(inputs::Opinion::command)?;
-    let unit = caller.unit_id();
-    act(
-        &state,
-        &caller,
-        &path,
-        version,
-        idempotency,
-        move |conn, ticket, _| {
-            if let Command::AddOpinion { content } = &command {
-                check_attachments(conn, ticket, unit, &content.attachment_ids)?;
-            }
-            Ok(command)
-        },
-    )
-    .await
 }
 
 /// `POST /tickets/{id}/merge`: a duplicate (重复件) goes into another open ticket.
