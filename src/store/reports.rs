@@ -93,10 +93,10 @@ pub struct RulesVersion {
 }
 
 fn rules_version(
-    (effective_from, body, created_by, created_at): (String, String, Option<Uuid>, DateTime<Utc>),
+    (effective_from, body, created_by, created_at): (Month, String, Option<Uuid>, DateTime<Utc>),
 ) -> Result<RulesVersion, StoreError> {
     Ok(RulesVersion {
-        effective_from: Some(Month::parse(&effective_from).map_err(StoreError::corrupt)?),
+        effective_from: Some(effective_from),
         rules: serde_json::from_str(&body).map_err(StoreError::corrupt)?,
         created_by,
         created_at: Some(created_at),
@@ -106,7 +106,7 @@ fn rules_version(
 /// The rules in force for `month`: the latest version taking effect in or before it.
 pub fn rules_for(conn: &mut DbConnection, month: Month) -> Result<RulesVersion, StoreError> {
     let row = assessment_rules::table
-        .filter(assessment_rules::effective_from.le(month.to_string()))
+        .filter(assessment_rules::effective_from.le(month))
         .order(assessment_rules::effective_from.desc())
         .select((
             assessment_rules::effective_from,
@@ -153,13 +153,11 @@ pub fn put_rules(
     now: DateTime<Utc>,
 ) -> Result<RulesVersion, StoreError> {
     let body = serde_json::to_string(rules).map_err(StoreError::corrupt)?;
-    diesel::delete(
-        assessment_rules::table.filter(assessment_rules::effective_from.eq(month.to_string())),
-    )
-    .execute(conn)?;
+    diesel::delete(assessment_rules::table.filter(assessment_rules::effective_from.eq(month)))
+        .execute(conn)?;
     diesel::insert_into(assessment_rules::table)
         .values((
-            assessment_rules::effective_from.eq(month.to_string()),
+            assessment_rules::effective_from.eq(month),
             assessment_rules::body.eq(body),
             assessment_rules::created_by.eq(Some(Id(by))),
             assessment_rules::created_at.eq(At(now)),
@@ -186,7 +184,7 @@ pub struct Bonus {
 
 pub fn bonuses(conn: &mut DbConnection, month: Month) -> Result<Vec<Bonus>, StoreError> {
     Ok(assessment_bonuses::table
-        .filter(assessment_bonuses::month.eq(month.to_string()))
+        .filter(assessment_bonuses::month.eq(month))
         .order(assessment_bonuses::unit_id.asc())
         .select(Bonus::as_select())
         .load(conn)?)
@@ -204,10 +202,9 @@ pub fn bonus_points(
 
 /// Sets (or replaces) a unit's bonus for a month.
 pub fn set_bonus(conn: &mut DbConnection, month: Month, bonus: &Bonus) -> Result<(), StoreError> {
-    let month = month.to_string();
     diesel::delete(
         assessment_bonuses::table
-            .filter(assessment_bonuses::month.eq(&month))
+            .filter(assessment_bonuses::month.eq(month))
             .filter(assessment_bonuses::unit_id.eq(Id(bonus.unit_id))),
     )
     .execute(conn)?;
@@ -328,7 +325,7 @@ pub fn granted_appeals(conn: &mut DbConnection) -> Result<Vec<Exemption>, StoreE
 /// The JSON body of the month's published bulletin, as frozen.
 pub fn published(conn: &mut DbConnection, month: Month) -> Result<Option<String>, StoreError> {
     Ok(published_bulletins::table
-        .find(month.to_string())
+        .find(month)
         .select(published_bulletins::body)
         .get_result(conn)
         .optional()?)
@@ -336,10 +333,10 @@ pub fn published(conn: &mut DbConnection, month: Month) -> Result<Option<String>
 
 /// Whether the month's bulletin was published, without reading it.
 pub fn is_published(conn: &mut DbConnection, month: Month) -> Result<bool, StoreError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        published_bulletins::table.find(month.to_string()),
-    ))
-    .get_result(conn)?)
+    Ok(
+        diesel::select(diesel::dsl::exists(published_bulletins::table.find(month)))
+            .get_result(conn)?,
+    )
 }
 
 /// Freezes a month's bulletin (its JSON body); `Duplicate` when the month was published already.
@@ -352,7 +349,7 @@ pub fn publish(
 ) -> Result<(), StoreError> {
     diesel::insert_into(published_bulletins::table)
         .values((
-            published_bulletins::month.eq(month.to_string()),
+            published_bulletins::month.eq(month),
             published_bulletins::body.eq(body),
             published_bulletins::published_by.eq(Some(Id(by))),
             published_bulletins::published_at.eq(At(now)),
@@ -365,14 +362,11 @@ pub fn publish(
 pub fn published_months(
     conn: &mut DbConnection,
 ) -> Result<Vec<(Month, DateTime<Utc>)>, StoreError> {
-    let rows: Vec<(String, DateTime<Utc>)> = published_bulletins::table
+    Ok(published_bulletins::table
         .order(published_bulletins::month.desc())
         .select((
             published_bulletins::month,
             published_bulletins::published_at,
         ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(month, at)| Ok((Month::parse(&month).map_err(StoreError::corrupt)?, at)))
-        .collect()
+        .load(conn)?)
 }

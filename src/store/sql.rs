@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, Queryable};
 use diesel::expression::AsExpression;
@@ -174,6 +174,67 @@ impl FromSql<UtcTime, Sqlite> for DateTime<Utc> {
     }
 }
 
+/// A calendar day to write or compare as its `YYYY-MM-DD` text: `calendar_days::day.eq(Day(d))`.
+/// Rows read `NaiveDate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::expression::AsExpression)]
+#[diesel(sql_type = Text)]
+pub struct Day(pub NaiveDate);
+
+const DAY_FORMAT: &str = "%Y-%m-%d";
+
+/// Writes a day or a month as its text in either dialect.
+macro_rules! text_form {
+    ($rust:ty, |$value:ident| $text:expr) => {
+        impl ToSql<Text, Pg> for $rust {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                let $value = self;
+                out.write_all($text.as_bytes())?;
+                Ok(IsNull::No)
+            }
+        }
+        impl ToSql<Text, Sqlite> for $rust {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                let $value = self;
+                out.set_value($text);
+                Ok(IsNull::No)
+            }
+        }
+        multi_backend_write!($rust, Text);
+    };
+}
+
+text_form!(Day, |day| day.0.format(DAY_FORMAT).to_string());
+text_form!(Month, |month| month.to_string());
+
+impl FromSql<Text, MultiBackend> for NaiveDate {
+    fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
+        NaiveDate::parse_from_str(&text, DAY_FORMAT)
+            .map_err(|e| format!("a stored day `{text}` is not YYYY-MM-DD: {e}").into())
+    }
+}
+
+impl FromSql<Text, MultiBackend> for Month {
+    fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
+        Ok(Month::parse(&text)?)
+    }
+}
+
+impl Queryable<Text, MultiBackend> for Month {
+    type Row = Self;
+    fn build(row: Self) -> deserialize::Result<Self> {
+        Ok(row)
+    }
+}
+
+impl AsExpression<Text> for Month {
+    type Expression = Bound<Text, Self>;
+    fn as_expression(self) -> Self::Expression {
+        Bound::new(self)
+    }
+}
+
 /// The domain's closed sets are stored as their text (`text_enum!`): written, compared and read
 /// as themselves. `Bound` is what `#[derive(AsExpression)]` writes; writing it here keeps diesel
 /// out of the domain. Only the non-null form is given: with `Nullable<Text>` as well, an
@@ -231,6 +292,7 @@ use crate::domain::lifecycle::{
     CloseReason, ContactMethod, ExtensionStatus, ReplyKind, ReplyResult, Satisfaction,
     SupervisionStatus, UrgeKind,
 };
+use crate::domain::period::Month;
 use crate::domain::ticket::{
     AssignmentRole, AssignmentStatus, Channel, EventKind, Priority, TicketStatus, TicketType,
 };

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::events::{self, NewEvent};
 use super::schema::{assignments, tickets};
-use super::sql::{At, Id, Uid, UtcTime};
+use super::sql::{At, Day, Id, Uid, UtcTime};
 use super::{DbConnection, MultiBackend, StoreError, contains_pattern, lower};
 use crate::domain::access::{Actor, TicketScope};
 use crate::domain::lifecycle::CloseReason;
@@ -277,7 +277,7 @@ fn next_sequence(conn: &mut DbConnection, day: NaiveDate) -> Result<i64, StoreEr
          ON CONFLICT (day) DO UPDATE SET last_value = ticket_number_days.last_value + 1 \
          RETURNING last_value",
     )
-    .bind::<Text, _>(day.format("%Y-%m-%d").to_string())
+    .bind::<Text, _>(Day(day))
     .get_result(conn)?;
     Ok(row.last_value)
 }
@@ -293,7 +293,7 @@ pub fn reserve_sequence(
          ON CONFLICT (day) DO UPDATE SET last_value = ticket_number_days.last_value + excluded.last_value \
          RETURNING last_value",
     )
-    .bind::<Text, _>(day.format("%Y-%m-%d").to_string())
+    .bind::<Text, _>(Day(day))
     .bind::<diesel::sql_types::BigInt, _>(count)
     .get_result(conn)?;
     Ok(row.last_value - count + 1)
