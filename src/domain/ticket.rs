@@ -576,38 +576,57 @@ pub struct Ticket {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Where a ticket stands in its lifecycle, as the ticket's own columns keep it, so that lists,
-/// figures and the ladder read it without the ticket's assignments. The lifecycle keeps it
-/// current with every change; loading and saving a ticket copy it whole.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    pub status: TicketStatus,
-    pub current_round: i32,
-    pub return_count: i32,
-    pub rework_count: i32,
-    pub urge_count: i32,
-    /// Callback attempts since the ticket last became due for a callback.
-    pub callback_attempts: i32,
-    /// The citizen was called back at least once, in any round (what the callback rate counts).
-    pub called_back: bool,
-    pub callback_due_at: Option<DateTime<Utc>>,
-    pub merged_into_id: Option<Uuid>,
-    pub close_reason: Option<super::lifecycle::CloseReason>,
-    pub closed_at: Option<DateTime<Utc>>,
-    /// The primary unit's reply is past due and not made.
-    pub overdue: bool,
-    /// Since when the deadlines are stopped (挂起), and why.
-    pub paused_at: Option<DateTime<Utc>>,
-    pub pause_reason: Option<String>,
-    /// The current round's primary unit.
-    pub primary_unit_id: Option<Uuid>,
-    /// When the primary unit must sign, while it has not.
-    pub sign_due_at: Option<DateTime<Utc>>,
-    /// When the primary unit's reply is due, while it is being worked on.
-    pub due_at: Option<DateTime<Utc>>,
-    /// Some unit's handling is under an open supervision.
-    pub supervised: bool,
+/// Hands every field of [`Progress`], with its type and what it means, to the macro `$then`:
+/// the struct is declared from this one list, and so are the columns that store it, so that a
+/// new field is named here and nowhere else in the code.
+macro_rules! progress_fields {
+    ($then:ident) => {
+        $then! {
+            status: $crate::domain::ticket::TicketStatus,
+            current_round: i32,
+            return_count: i32,
+            rework_count: i32,
+            urge_count: i32,
+            /// Callback attempts since the ticket last became due for a callback.
+            callback_attempts: i32,
+            /// The citizen was called back at least once, in any round (what the callback rate
+            /// counts).
+            called_back: bool,
+            callback_due_at: Option<::chrono::DateTime<::chrono::Utc>>,
+            merged_into_id: Option<::uuid::Uuid>,
+            close_reason: Option<$crate::domain::lifecycle::CloseReason>,
+            closed_at: Option<::chrono::DateTime<::chrono::Utc>>,
+            /// The primary unit's reply is past due and not made.
+            overdue: bool,
+            /// Since when the deadlines are stopped (挂起), and why.
+            paused_at: Option<::chrono::DateTime<::chrono::Utc>>,
+            pause_reason: Option<String>,
+            /// The current round's primary unit.
+            primary_unit_id: Option<::uuid::Uuid>,
+            /// When the primary unit must sign, while it has not.
+            sign_due_at: Option<::chrono::DateTime<::chrono::Utc>>,
+            /// When the primary unit's reply is due, while it is being worked on.
+            due_at: Option<::chrono::DateTime<::chrono::Utc>>,
+            /// Some unit's handling is under an open supervision.
+            supervised: bool,
+        }
+    };
 }
+pub(crate) use progress_fields;
+
+macro_rules! declare_progress {
+    ($($(#[$meaning:meta])* $field:ident: $type:ty,)+) => {
+        /// Where a ticket stands in its lifecycle, as the ticket's own columns keep it, so that
+        /// lists, figures and the ladder read it without the ticket's assignments. The lifecycle
+        /// keeps it current with every change; loading and saving a ticket copy it whole.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Progress {
+            $($(#[$meaning])* pub $field: $type,)+
+        }
+    };
+}
+
+progress_fields!(declare_progress);
 
 impl Progress {
     /// A ticket just registered.

@@ -235,6 +235,52 @@ impl AsExpression<Text> for Month {
     }
 }
 
+/// A value of the domain as its column is written: an id as [`Id`], an instant as [`At`], a
+/// closed set as its text, an absent value as NULL.
+pub trait Written {
+    type Column;
+
+    fn written(&self) -> Self::Column;
+}
+
+macro_rules! written_as_itself {
+    ($($rust:ty),+) => {$(
+        impl Written for $rust {
+            type Column = $rust;
+
+            fn written(&self) -> $rust {
+                self.clone()
+            }
+        }
+    )+};
+}
+
+written_as_itself!(i32, i64, bool, String);
+
+impl Written for Uuid {
+    type Column = Id;
+
+    fn written(&self) -> Id {
+        Id(*self)
+    }
+}
+
+impl Written for DateTime<Utc> {
+    type Column = At;
+
+    fn written(&self) -> At {
+        At(*self)
+    }
+}
+
+impl<T: Written> Written for Option<T> {
+    type Column = Option<T::Column>;
+
+    fn written(&self) -> Self::Column {
+        self.as_ref().map(Written::written)
+    }
+}
+
 /// The domain's closed sets are stored as their text (`text_enum!`): written, compared and read
 /// as themselves. `Bound` is what `#[derive(AsExpression)]` writes; writing it here keeps diesel
 /// out of the domain. Only the non-null form is given: with `Nullable<Text>` as well, an
@@ -271,6 +317,13 @@ macro_rules! text_values {
             type Expression = Bound<Text, Self>;
             fn as_expression(self) -> Self::Expression {
                 Bound::new(self)
+            }
+        }
+        impl Written for $enum {
+            type Column = &'static str;
+
+            fn written(&self) -> &'static str {
+                self.as_str()
             }
         }
         impl<'a> AsExpression<Text> for &'a $enum {

@@ -6,10 +6,9 @@ use uuid::Uuid;
 
 use super::events::{self, NewEvent};
 use super::schema::{assignments, tickets};
-use super::sql::{At, Day, Id, Uid, UtcTime};
+use super::sql::{At, Day, Id, Uid, UtcTime, Written};
 use super::{DbConnection, MultiBackend, StoreError, contains_pattern, lower};
 use crate::domain::access::{Actor, TicketScope};
-use crate::domain::lifecycle::CloseReason;
 use crate::domain::ticket::{
     Channel, EventKind, GeoPoint, Priority, Progress, Ticket, TicketDetails, TicketDraft,
     TicketOrder, TicketStatus, TicketType, ticket_number,
@@ -42,103 +41,43 @@ struct TicketRow {
     updated_at: DateTime<Utc>,
 }
 
-/// The columns that keep a ticket's [`Progress`], read and written whole.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = tickets)]
-struct ProgressRow {
-    status: TicketStatus,
-    current_round: i32,
-    return_count: i32,
-    rework_count: i32,
-    urge_count: i32,
-    callback_attempts: i32,
-    called_back: bool,
-    callback_due_at: Option<DateTime<Utc>>,
-    merged_into_id: Option<Uuid>,
-    close_reason: Option<CloseReason>,
-    closed_at: Option<DateTime<Utc>>,
-    overdue: bool,
-    paused_at: Option<DateTime<Utc>>,
-    pause_reason: Option<String>,
-    primary_unit_id: Option<Uuid>,
-    sign_due_at: Option<DateTime<Utc>>,
-    due_at: Option<DateTime<Utc>>,
-    supervised: bool,
-}
-
-impl From<ProgressRow> for Progress {
-    fn from(p: ProgressRow) -> Self {
-        Progress {
-            status: p.status,
-            current_round: p.current_round,
-            return_count: p.return_count,
-            rework_count: p.rework_count,
-            urge_count: p.urge_count,
-            callback_attempts: p.callback_attempts,
-            called_back: p.called_back,
-            callback_due_at: p.callback_due_at,
-            merged_into_id: p.merged_into_id,
-            close_reason: p.close_reason,
-            closed_at: p.closed_at,
-            overdue: p.overdue,
-            paused_at: p.paused_at,
-            pause_reason: p.pause_reason,
-            primary_unit_id: p.primary_unit_id,
-            sign_due_at: p.sign_due_at,
-            due_at: p.due_at,
-            supervised: p.supervised,
+/// The columns that keep a ticket's [`Progress`]: read as the domain's values, written through
+/// their column forms ([`Written`]).
+macro_rules! progress_columns {
+    ($($(#[$meaning:meta])* $field:ident: $type:ty,)+) => {
+        #[derive(Queryable, Selectable)]
+        #[diesel(table_name = tickets)]
+        struct ProgressRow {
+            $($field: $type,)+
         }
-    }
-}
 
-/// A ticket's [`Progress`] as its columns are written, on registration or with every change.
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = tickets, treat_none_as_null = true)]
-pub struct ProgressColumns {
-    status: TicketStatus,
-    current_round: i32,
-    return_count: i32,
-    rework_count: i32,
-    urge_count: i32,
-    callback_attempts: i32,
-    called_back: bool,
-    callback_due_at: Option<At>,
-    merged_into_id: Option<Id>,
-    close_reason: Option<&'static str>,
-    closed_at: Option<At>,
-    overdue: bool,
-    paused_at: Option<At>,
-    pause_reason: Option<String>,
-    primary_unit_id: Option<Id>,
-    sign_due_at: Option<At>,
-    due_at: Option<At>,
-    supervised: bool,
-}
-
-impl From<&Progress> for ProgressColumns {
-    fn from(p: &Progress) -> Self {
-        ProgressColumns {
-            status: p.status,
-            current_round: p.current_round,
-            return_count: p.return_count,
-            rework_count: p.rework_count,
-            urge_count: p.urge_count,
-            callback_attempts: p.callback_attempts,
-            called_back: p.called_back,
-            callback_due_at: p.callback_due_at.map(At),
-            merged_into_id: p.merged_into_id.map(Id),
-            close_reason: p.close_reason.map(CloseReason::as_str),
-            closed_at: p.closed_at.map(At),
-            overdue: p.overdue,
-            paused_at: p.paused_at.map(At),
-            pause_reason: p.pause_reason.clone(),
-            primary_unit_id: p.primary_unit_id.map(Id),
-            sign_due_at: p.sign_due_at.map(At),
-            due_at: p.due_at.map(At),
-            supervised: p.supervised,
+        impl From<ProgressRow> for Progress {
+            fn from(row: ProgressRow) -> Self {
+                Progress {
+                    $($field: row.$field,)+
+                }
+            }
         }
-    }
+
+        /// A ticket's [`Progress`] as its columns are written, on registration or with every
+        /// change.
+        #[derive(Insertable, AsChangeset)]
+        #[diesel(table_name = tickets, treat_none_as_null = true)]
+        pub struct ProgressColumns {
+            $($field: <$type as Written>::Column,)+
+        }
+
+        impl From<&Progress> for ProgressColumns {
+            fn from(progress: &Progress) -> Self {
+                ProgressColumns {
+                    $($field: progress.$field.written(),)+
+                }
+            }
+        }
+    };
 }
+
+crate::domain::ticket::progress_fields!(progress_columns);
 
 impl TicketRow {
     fn into_ticket(self) -> Result<Ticket, StoreError> {
