@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::ticket_events;
-use super::sql::{At, Id};
+use super::sql::{At, Id, Written};
 use super::{DbConnection, StoreError};
 use crate::domain::access::{Actor, Role};
 use crate::domain::ticket::{EventKind, TicketEvent};
@@ -75,7 +75,7 @@ impl EventInsert {
             ticket_version: event.ticket_version,
             kind: event.kind,
             actor_user_id: event.actor.user_id.map(Id),
-            actor_role: event.actor.role.map(Role::as_str),
+            actor_role: event.actor.role.written(),
             actor_unit_id: event.actor.unit_id.map(Id),
             assignment_id: event.assignment_id.map(Id),
             details: event.details.to_string(),

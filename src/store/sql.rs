@@ -285,7 +285,8 @@ impl<T: Written> Written for Option<T> {
 /// as themselves. `Bound` is what `#[derive(AsExpression)]` writes; writing it here keeps diesel
 /// out of the domain. Only the non-null form is given: with `Nullable<Text>` as well, an
 /// `Option<enum>` field of an `Insertable` row sends diesel's trait resolution into a loop, so
-/// such fields are written as `Option<&str>` and nullable columns compared with `Some(value)`.
+/// such fields are written as `Option<&str>` (see [`Written`]) and nullable columns compared
+/// with `Some(value)`.
 macro_rules! text_values {
     ($($enum:ty),+ $(,)?) => {$(
         impl<DB: Backend> ToSql<Text, DB> for $enum

@@ -6,11 +6,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::domain::access::Actor;
-use crate::domain::lifecycle::{
-    Change, ContactRecord, Decision, ReplyKind, ReplyResult, Satisfaction, UrgeKind,
-};
+use crate::domain::lifecycle::{Change, ContactRecord, Decision, ReplyKind, ReplyResult, UrgeKind};
 use crate::store::schema::{attachments, callbacks, replies, urges};
-use crate::store::sql::{At, Id};
+use crate::store::sql::{At, Id, Written};
 use crate::store::{DbConnection, StoreError};
 
 #[derive(Insertable)]
@@ -99,8 +97,8 @@ pub fn record(
             note: note.clone(),
             created_by: by,
             created_at: At(now),
-            rung: rung.map(|r| r.as_str()),
-            timer: timer.map(|t| t.as_str()),
+            rung: rung.written(),
+            timer: timer.written(),
         })),
         Change::CallbackRecorded {
             callback_id,
@@ -114,7 +112,7 @@ pub fn record(
             ticket_id: Id(ticket_id),
             attempt: *attempt,
             reached: *reached,
-            satisfaction: satisfaction.map(Satisfaction::as_str),
+            satisfaction: satisfaction.written(),
             resolved: *resolved,
             comment: comment.clone(),
             created_by: by,
@@ -179,7 +177,7 @@ fn reply(
             outcome,
         }) => (
             Some(At(*at)),
-            Some(method.as_str()),
+            Some(method.written()),
             Some(outcome.clone()),
             None,
         ),
@@ -193,7 +191,7 @@ fn reply(
             assignment_id: Id(assignment_id),
             unit_id: Id(assignment.unit_id),
             kind: ReplyKind::of(result),
-            result: result.map(ReplyResult::as_str),
+            result: result.written(),
             body: content.text.clone(),
             contacted_at,
             contact_method: method,
