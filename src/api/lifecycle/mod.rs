@@ -15,7 +15,6 @@ use super::{
 };
 use crate::api::Caller;
 use crate::domain::access::TicketScope;
-use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
     self, Command, Context, ExtensionRequest, Lifecycle, Refusal, Supervision, SupervisionStatus,
 };
@@ -389,52 +388,15 @@ pub async fn list_replies(
     .await
 }
 
-#[derive(Serialize)]
-struct CallbackView {
-    id: Uuid,
-    attempt: i32,
-    reached: bool,
-    satisfaction: Option<lifecycle::Satisfaction>,
-    resolved: Option<bool>,
-    comment: Option<String>,
-    created_by: Option<Uuid>,
-    created_at: DateTime<Utc>,
-}
-
 pub async fn list_callbacks(
     state: web::Data<AppState>,
     caller: Caller,
     path: Path1,
 ) -> Result<HttpResponse, ApiError> {
     records(&state, &caller, &path, |c, id| {
-        Ok(store::lifecycle::callbacks(c, id)?
-            .into_iter()
-            .map(|r| CallbackView {
-                id: r.id,
-                attempt: r.attempt,
-                reached: r.reached,
-                satisfaction: r.satisfaction,
-                resolved: r.resolved,
-                comment: r.comment,
-                created_by: r.created_by,
-                created_at: r.created_at,
-            })
-            .collect())
+        Ok(store::lifecycle::callbacks(c, id)?)
     })
     .await
-}
-
-#[derive(Serialize)]
-struct UrgeView {
-    id: Uuid,
-    assignment_id: Uuid,
-    unit_id: Uuid,
-    kind: lifecycle::UrgeKind,
-    note: Option<String>,
-    timer: Option<Timer>,
-    rung: Option<Rung>,
-    created_by: Option<Uuid>,
-    created_at: DateTime<Utc>,
 }
 
 pub async fn list_urges(
@@ -443,20 +405,7 @@ pub async fn list_urges(
     path: Path1,
 ) -> Result<HttpResponse, ApiError> {
     records(&state, &caller, &path, |c, id| {
-        Ok(store::lifecycle::urges(c, id)?
-            .into_iter()
-            .map(|r| UrgeView {
-                id: r.id,
-                assignment_id: r.assignment_id,
-                unit_id: r.unit_id,
-                kind: r.kind,
-                note: r.note,
-                timer: r.timer,
-                rung: r.rung,
-                created_by: r.created_by,
-                created_at: r.created_at,
-            })
-            .collect())
+        Ok(store::lifecycle::urges(c, id)?)
     })
     .await
 }

@@ -328,7 +328,8 @@ pub fn replies(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<ReplyReco
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+/// A callback attempt, as stored and as the API lists it.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = callbacks)]
 pub struct CallbackRecord {
     pub id: Uuid,
@@ -352,7 +353,8 @@ pub fn callbacks(
         .load(conn)?)
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+/// An urge, as stored and as the API lists it.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = urges)]
 pub struct UrgeRecord {
     pub id: Uuid,
