@@ -20,22 +20,16 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use diesel::prelude::*;
 use hotline::config::Settings;
-use hotline::domain::clock::ManualClock;
-use hotline::domain::period::Month;
 use hotline::reports::{self, Format};
 use hotline::startup;
-use hotline::store::schema::tickets;
-use hotline::store::{Db, StoreError};
-use hotline::tools::generate::{self, Profile};
-use hotline::tools::import::{Hotline, Importer};
 
+#[path = "support/fill.rs"]
+mod fill;
 #[path = "support/scratch.rs"]
 mod scratch;
+use fill::{TIMEZONE, fill};
 use scratch::scratch;
-
-const TIMEZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 struct Options {
     backends: Vec<&'static str>,
@@ -86,74 +80,6 @@ fn options() -> Options {
     options
 }
 
-/// Every month the same volume: the benchmark's month holds exactly what it says.
-fn profile(month: Month, per_month: u64) -> Profile {
-    Profile {
-        seed: 2026 * 100 + month.month() as u64,
-        from: month,
-        months: 1,
-        per_month,
-        seasons: [1.0; 12],
-        ..Profile::default()
-    }
-}
-
-fn fill(db: &Db, options: &Options, backend: &str) -> Month {
-    // The morning after the last month: everything in it has happened.
-    let first = Month::new(2026, 1).unwrap();
-    let mut month = first;
-    for _ in 1..options.months {
-        month = month.next();
-    }
-    let now = month.next().period(TIMEZONE).from + chrono::Duration::hours(9);
-    let tickets: i64 = db
-        .read(|c| {
-            hotline::per_backend!(c, |c| tickets::table.count().get_result(c))
-                .map_err(StoreError::from)
-        })
-        .unwrap();
-    if tickets > 0 {
-        eprintln!("{backend}: {tickets} tickets there already");
-        return month;
-    }
-    let clock = ManualClock::new(now);
-    hotline::tools::demo::load(db, &clock, Some("bench-pass-2026")).expect("the demo county");
-    let hotline = Hotline::load(db, TIMEZONE).unwrap();
-    let mut importer = Importer::new(db, TIMEZONE, 6, now, false).unwrap();
-    let started = Instant::now();
-    let mut written = 0;
-    let mut current = first;
-    for _ in 0..options.months {
-        let records =
-            generate::records(&profile(current, options.per_month), &hotline, now).unwrap();
-        let report = importer
-            .run(hotline::tools::import::numbered(records), None)
-            .unwrap();
-        assert!(
-            report.bad.is_empty(),
-            "{:?}",
-            &report.bad[..5.min(report.bad.len())]
-        );
-        written += report.imported;
-        eprintln!(
-            "{backend}: {current} imported, {written} tickets in {:.0} s",
-            started.elapsed().as_secs_f64()
-        );
-        current = current.next();
-    }
-    if let hotline::store::Backend::Postgres = db.backend() {
-        // What autovacuum does to a table that has just grown by a million rows: statistics
-        // for the planner and the visibility map that lets index-only scans skip the heap.
-        // Done here because a server may run with autovacuum off (this machine's does).
-        db.read(|c| {
-            diesel::connection::SimpleConnection::batch_execute(c, "VACUUM ANALYZE")
-                .map_err(StoreError::from)
-        })
-        .unwrap();
-    }
-    month
-}
-
 fn seconds(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
 }
@@ -175,7 +101,7 @@ fn run(backend: &'static str, options: &Options) {
     ]);
     let settings = Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
     let db = startup::open_database(&settings).unwrap();
-    let month = fill(&db, options, backend);
+    let month = fill(&db, options.per_month, options.months, backend);
     let as_of = Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap();
     let bulletin_json = || {
         let started = Instant::now();

@@ -346,6 +346,7 @@ pub struct ListParams {
     status: Option<String>,
     unit_id: Option<String>,
     category_id: Option<Uuid>,
+    area_unit_id: Option<Uuid>,
     #[serde(rename = "type")]
     ticket_type: Option<String>,
     channel: Option<String>,
@@ -444,6 +445,7 @@ fn filter_from(
         statuses: comma_list(&mut errors, "status", params.status.as_deref()),
         unit_id,
         category_id: params.category_id,
+        area_unit_id: params.area_unit_id,
         types: comma_list(&mut errors, "type", params.ticket_type.as_deref()),
         channels: comma_list(&mut errors, "channel", params.channel.as_deref()),
         priority: params.priority,

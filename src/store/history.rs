@@ -11,7 +11,7 @@ use super::schema::{
     assignments, callbacks, extension_requests, replies, supervisions, ticket_events, tickets,
     urges,
 };
-use super::tickets::{TicketInsert, registered_details, reserve_sequence};
+use super::tickets::{TicketInsert, registered_details, reserve_numbers};
 use super::{DbConnection, StoreError};
 use crate::domain::access::Actor;
 use crate::domain::history::Played;
@@ -52,9 +52,9 @@ pub fn write(
         per_day.entry(day).or_default().push(i);
     }
     for (day, members) in per_day {
-        let first = reserve_sequence(conn, day, members.len() as i64)?;
-        for (k, i) in members.into_iter().enumerate() {
-            pasts[i].ticket.number = ticket_number(day, first + k as i64, digits);
+        let numbers = reserve_numbers(conn, day, members.len() as i64)?;
+        for (i, sequence) in members.into_iter().zip(numbers) {
+            pasts[i].ticket.number = ticket_number(day, sequence, digits);
         }
     }
     let mut ticket_rows = Vec::with_capacity(pasts.len());

@@ -453,6 +453,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    unit_tickets (ticket_id, unit_id) {
+        ticket_id -> Uid,
+        unit_id -> Uid,
+        holding -> Bool,
+        status -> Text,
+        created_at -> UtcTime,
+        due_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::joinable!(unit_tickets -> tickets (ticket_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
@@ -478,4 +494,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     appeals,
     typical_cases,
     published_bulletins,
+    unit_tickets,
 );

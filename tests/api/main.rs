@@ -11,6 +11,7 @@ mod hardening;
 mod idempotency;
 mod import;
 mod lifecycle;
+mod lists;
 mod openapi;
 mod operations;
 mod outages;

@@ -559,3 +559,42 @@ async fn concurrent_edits_with_the_same_version_have_one_winner() {
     let events = app.get(&format!("{path}/events"), &token).await;
     assert_eq!(events.body["items"].as_array().unwrap().len(), 2);
 }
+
+/// Registrations at once each get a number of their own, and a day's numbers continue after
+/// what the day's counter handed out before (a database numbered by an earlier version).
+#[actix_web::test]
+async fn concurrent_registrations_get_numbers_of_their_own_after_the_days_counter() {
+    use diesel::prelude::*;
+    use hotline::store::schema::ticket_number_days;
+
+    let w = crate::helpers::world().await;
+    w.app
+        .db()
+        .write(|c| {
+            hotline::per_backend!(c, |c| diesel::insert_into(ticket_number_days::table)
+                .values((
+                    ticket_number_days::day.eq("2026-11-16"),
+                    ticket_number_days::last_value.eq(41_i64),
+                ))
+                .execute(c))
+            .map_err(hotline::store::StoreError::from)
+        })
+        .unwrap();
+    let answers = futures_util::future::join_all((0..24).map(|i| {
+        w.app.register(
+            &w.agent,
+            json!({"type": "consult", "title": format!("第{i}件"), "content": "c"}),
+        )
+    }))
+    .await;
+    let mut numbers: Vec<String> = answers
+        .iter()
+        .map(|a| {
+            assert_eq!(a.status, 201, "{}", a.text);
+            a.body["number"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (42..42 + 24).map(|n| format!("261116{n:04}")).collect();
+    assert_eq!(numbers, expected);
+}

@@ -1131,6 +1131,11 @@ proptest! {
             prop_assert_eq!(state.progress.rework_count, count(&["review_rejected", "reopened"]));
             prop_assert_eq!(state.progress.urge_count, count(&["urged"]));
             prop_assert!(state.extensions.iter().filter(|e| e.status == ExtensionStatus::Pending).count() <= 1);
+            // Lists of overdue tickets read the tickets being worked on alone, those with a
+            // due time.
+            if state.progress.overdue {
+                prop_assert!(state.progress.due_at.is_some(), "overdue without a due time in {}", state.progress.status);
+            }
             if state.progress.paused_at.is_some() {
                 prop_assert!(matches!(state.progress.status, TicketStatus::Dispatched | TicketStatus::Handling), "paused in {}", state.progress.status);
             }

@@ -1,20 +1,20 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::exists;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Text;
 use uuid::Uuid;
 
 use super::events::{self, NewEvent};
 use super::schema::{assignments, tickets};
-use super::sql::{At, Day, Id, Uid, UtcTime, Written};
-use super::{DbConnection, MultiBackend, StoreError, contains_pattern, lower};
+use super::sql::{At, Day, Id, Written};
+use super::{DbConnection, StoreError};
 use crate::domain::access::{Actor, TicketScope};
 use crate::domain::ticket::{
     Channel, EventKind, GeoPoint, Priority, Progress, Ticket, TicketDetails, TicketDraft,
-    TicketOrder, TicketStatus, TicketType, ticket_number,
+    TicketType, ticket_number,
 };
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = tickets)]
 struct TicketRow {
     id: Uuid,
@@ -45,7 +45,7 @@ struct TicketRow {
 /// their column forms ([`Written`]).
 macro_rules! progress_columns {
     ($($(#[$meaning:meta])* $field:ident: $type:ty,)+) => {
-        #[derive(Queryable, Selectable)]
+        #[derive(Queryable, QueryableByName, Selectable)]
         #[diesel(table_name = tickets)]
         struct ProgressRow {
             $($field: $type,)+
@@ -78,6 +78,9 @@ macro_rules! progress_columns {
 }
 
 crate::domain::ticket::progress_fields!(progress_columns);
+
+mod list;
+pub use list::{ListCursor, TicketFilter, list};
 
 impl TicketRow {
     fn into_ticket(self) -> Result<Ticket, StoreError> {
@@ -205,37 +208,51 @@ pub struct Registration {
 #[derive(QueryableByName)]
 struct Sequence {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    last_value: i64,
+    value: i64,
 }
 
-/// The next sequence number of `day`. The upsert takes the day's row lock until commit, so
-/// numbers of one day are gap-free and never handed out twice.
+/// The next sequence number of `day`. On PostgreSQL the day's sequence hands it out without a
+/// lock held until commit, so a number taken by a registration that fails is not used again
+/// (numbers may have gaps). On SQLite the day's counter row is counted up inside the write
+/// transaction: numbers of one day are gap-free.
 fn next_sequence(conn: &mut DbConnection, day: NaiveDate) -> Result<i64, StoreError> {
-    let row: Sequence = diesel::sql_query(
-        "INSERT INTO ticket_number_days (day, last_value) VALUES ($1, 1) \
-         ON CONFLICT (day) DO UPDATE SET last_value = ticket_number_days.last_value + 1 \
-         RETURNING last_value",
-    )
-    .bind::<Text, _>(Day(day))
-    .get_result(conn)?;
-    Ok(row.last_value)
+    reserve_numbers(conn, day, 1)?
+        .first()
+        .copied()
+        .ok_or_else(|| StoreError::corrupt("no ticket number was handed out"))
 }
 
-/// Reserves `count` numbers of `day` at once: the first of them.
-pub fn reserve_sequence(
+/// Reserves `count` sequence numbers of `day` at once, in increasing order.
+pub fn reserve_numbers(
     conn: &mut DbConnection,
     day: NaiveDate,
     count: i64,
-) -> Result<i64, StoreError> {
-    let row: Sequence = diesel::sql_query(
-        "INSERT INTO ticket_number_days (day, last_value) VALUES ($1, $2) \
-         ON CONFLICT (day) DO UPDATE SET last_value = ticket_number_days.last_value + excluded.last_value \
-         RETURNING last_value",
-    )
-    .bind::<Text, _>(Day(day))
-    .bind::<diesel::sql_types::BigInt, _>(count)
-    .get_result(conn)?;
-    Ok(row.last_value - count + 1)
+) -> Result<Vec<i64>, StoreError> {
+    match conn {
+        DbConnection::Pg(pg) => {
+            let numbers: Vec<Sequence> = diesel::sql_query(
+                "SELECT nextval(s) AS value FROM ticket_sequence(CAST($1 AS date)) s, \
+                 generate_series(1, $2)",
+            )
+            .bind::<Text, _>(Day(day))
+            .bind::<diesel::sql_types::BigInt, _>(count)
+            .load(pg)?;
+            let mut numbers: Vec<i64> = numbers.into_iter().map(|n| n.value).collect();
+            numbers.sort_unstable();
+            Ok(numbers)
+        }
+        DbConnection::Sqlite(sqlite) => {
+            let row: Sequence = diesel::sql_query(
+                "INSERT INTO ticket_number_days (day, last_value) VALUES ($1, $2) \
+                 ON CONFLICT (day) DO UPDATE SET last_value = ticket_number_days.last_value + excluded.last_value \
+                 RETURNING last_value AS value",
+            )
+            .bind::<Text, _>(Day(day))
+            .bind::<diesel::sql_types::BigInt, _>(count)
+            .get_result(sqlite)?;
+            Ok((row.value - count + 1..=row.value).collect())
+        }
+    }
 }
 
 /// Registers a ticket and its `registered` event.
@@ -485,162 +502,4 @@ pub fn save_details(
         updated_at: now,
         ..ticket.clone()
     })
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct TicketFilter {
-    pub statuses: Vec<TicketStatus>,
-    pub unit_id: Option<Uuid>,
-    pub category_id: Option<Uuid>,
-    pub types: Vec<TicketType>,
-    pub channels: Vec<Channel>,
-    pub priority: Option<Priority>,
-    pub created_from: Option<DateTime<Utc>>,
-    pub created_to: Option<DateTime<Utc>>,
-    pub due_before: Option<DateTime<Utc>>,
-    pub overdue: Option<bool>,
-    pub supervised: Option<bool>,
-    pub q: Option<String>,
-}
-
-/// The last ticket of a page: its sort key and id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ListCursor {
-    pub at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-impl ListCursor {
-    pub fn of(order: TicketOrder, ticket: &Ticket) -> Self {
-        let at = match order {
-            TicketOrder::Newest => ticket.created_at,
-            TicketOrder::DueFirst => ticket.progress.due_at.unwrap_or(ticket.created_at),
-        };
-        Self { at, id: ticket.id }
-    }
-}
-
-type BoxedTickets<'a> = tickets::BoxedQuery<
-    'a,
-    MultiBackend,
-    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<TicketRow, MultiBackend>>,
->;
-
-/// Tickets a unit has ever been assigned.
-fn unit_has_ticket(
-    unit: Uuid,
-) -> Box<dyn diesel::expression::BoxableExpression<tickets::table, MultiBackend, SqlType = Bool>> {
-    Box::new(exists(
-        assignments::table
-            .filter(assignments::ticket_id.eq(tickets::id))
-            .filter(assignments::unit_id.eq(Id(unit))),
-    ))
-}
-
-/// Tickets in one of the unit's assignments of the current round (what it has to work on now).
-fn unit_holds_ticket(
-    unit: Uuid,
-) -> Box<dyn diesel::expression::BoxableExpression<tickets::table, MultiBackend, SqlType = Bool>> {
-    Box::new(exists(
-        assignments::table
-            .filter(assignments::ticket_id.eq(tickets::id))
-            .filter(assignments::round.eq(tickets::current_round))
-            .filter(assignments::unit_id.eq(Id(unit))),
-    ))
-}
-
-/// Tickets inside `scope` matching `filter`, in `order`, after `cursor`.
-pub fn list(
-    conn: &mut DbConnection,
-    scope: TicketScope,
-    filter: &TicketFilter,
-    order: TicketOrder,
-    cursor: Option<ListCursor>,
-    limit: i64,
-) -> Result<Vec<Ticket>, StoreError> {
-    let mut query: BoxedTickets<'_> = tickets::table.select(TicketRow::as_select()).into_boxed();
-    query = match scope {
-        TicketScope::All => query,
-        TicketScope::Unit(unit) => query.filter(unit_has_ticket(unit)),
-        TicketScope::CreatedBy(user) => query.filter(tickets::created_by.eq(Id(user))),
-    };
-    if !filter.statuses.is_empty() {
-        query = query.filter(tickets::status.eq_any(filter.statuses.iter().copied()));
-    }
-    if let Some(unit) = filter.unit_id {
-        query = query.filter(unit_holds_ticket(unit));
-    }
-    if let Some(category) = filter.category_id {
-        let ids = super::categories::with_children(conn, category)?;
-        query = query.filter(tickets::category_id.eq_any(ids.into_iter().map(Id)));
-    }
-    if !filter.types.is_empty() {
-        query = query.filter(tickets::ticket_type.eq_any(filter.types.iter().copied()));
-    }
-    if !filter.channels.is_empty() {
-        query = query.filter(tickets::channel.eq_any(filter.channels.iter().copied()));
-    }
-    if let Some(priority) = filter.priority {
-        query = query.filter(tickets::priority.eq(priority));
-    }
-    if let Some(from) = filter.created_from {
-        query = query.filter(tickets::created_at.ge(At(from)));
-    }
-    if let Some(to) = filter.created_to {
-        query = query.filter(tickets::created_at.lt(At(to)));
-    }
-    if let Some(before) = filter.due_before {
-        query = query.filter(tickets::due_at.lt(At(before)));
-    }
-    if let Some(overdue) = filter.overdue {
-        query = query.filter(tickets::overdue.eq(overdue));
-    }
-    if let Some(supervised) = filter.supervised {
-        query = query.filter(tickets::supervised.eq(supervised));
-    }
-    if let Some(q) = filter.q.as_deref() {
-        let pattern = contains_pattern(q);
-        query = query.filter(
-            lower(tickets::title)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(tickets::content).like(pattern.clone()).escape('\\'))
-                .or(
-                    diesel::dsl::sql::<Bool>("lower(COALESCE(tickets.address, '')) LIKE ")
-                        .bind::<Text, _>(pattern)
-                        .sql(" ESCAPE '\\'"),
-                ),
-        );
-    }
-    let key = match order {
-        TicketOrder::Newest => "tickets.created_at",
-        TicketOrder::DueFirst => {
-            query = query.filter(tickets::due_at.is_not_null());
-            "tickets.due_at"
-        }
-    };
-    if let Some(cursor) = cursor {
-        let compare = if order == TicketOrder::Newest {
-            "<"
-        } else {
-            ">"
-        };
-        query = query.filter(
-            diesel::dsl::sql::<Bool>(&format!("({key}, tickets.id) {compare} ("))
-                .bind::<UtcTime, _>(At(cursor.at))
-                .sql(", ")
-                .bind::<Uid, _>(Id(cursor.id))
-                .sql(")"),
-        );
-    }
-    query = match order {
-        TicketOrder::Newest => query.order((tickets::created_at.desc(), tickets::id.desc())),
-        TicketOrder::DueFirst => query.order((tickets::due_at.asc(), tickets::id.asc())),
-    };
-    query
-        .limit(limit)
-        .load(conn)?
-        .into_iter()
-        .map(TicketRow::into_ticket)
-        .collect()
 }

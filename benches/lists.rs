@@ -1,0 +1,416 @@
+//! The lists a hotline runs all day, over a database of 1,000,000 tickets, through HTTP: a unit
+//! handler's inbox in each sort and its other lists, and the office's lists (newest, by status,
+//! overdue, supervised, by category, by area). For each it prints throughput, p50 and p99
+//! latency, and the CPU time spent per request: this process's (the service and the light load
+//! client) and, on PostgreSQL, the server's processes. Then the peak resident memory.
+//!
+//! The database is the bulletin benchmark's hotline (ten months of 100,000 tickets): filled on
+//! the first run into `--database`, and measured as it is on the runs after.
+//!
+//!     cargo bench --bench lists -- --help
+//!     cargo bench --bench lists -- --backend sqlite --database /tmp/million.db
+//!     cargo bench --bench lists -- --backend postgres --database postgres://postgres@127.0.0.1:5432/million
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use hotline::config::Settings;
+use hotline::domain::access::Role;
+use hotline::domain::clock::{Clock, SystemClock};
+use hotline::domain::directory::{Attachment, User};
+use hotline::startup::{self, Application};
+use hotline::store::users::NewUser;
+use hotline::store::{self, Db, StoreError};
+
+#[path = "support/fill.rs"]
+mod fill;
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/scratch.rs"]
+mod scratch;
+use http::HttpConnection;
+use scratch::scratch;
+
+const HELP: &str = "\
+cargo bench --bench lists -- [OPTIONS]
+
+  --backend sqlite|postgres|both   which backends (default both)
+  --database URL                   a database to fill once and measure on every run after
+                                   (default: a scratch database, filled and removed)
+  --per-month N --months N         the fill: N tickets a month for N months (100000, 10)
+  --clients N                      concurrent connections (default 4)
+  --requests N                     requests per list (default 2000)
+  --help                           this text";
+
+struct Options {
+    backends: Vec<&'static str>,
+    database: Option<String>,
+    per_month: u64,
+    months: u32,
+    clients: usize,
+    requests: usize,
+}
+
+fn options() -> Option<Options> {
+    let mut options = Options {
+        backends: vec!["sqlite", "postgres"],
+        database: None,
+        per_month: 100_000,
+        months: 10,
+        clients: 4,
+        requests: 2_000,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--help" | "-h" => return None,
+            "--backend" => {
+                options.backends = match value.as_str() {
+                    "sqlite" => vec!["sqlite"],
+                    "postgres" => vec!["postgres"],
+                    _ => vec!["sqlite", "postgres"],
+                };
+                i += 1;
+            }
+            "--database" => {
+                options.database = Some(value);
+                i += 1;
+            }
+            "--per-month" => {
+                options.per_month = value.parse().expect("--per-month N");
+                i += 1;
+            }
+            "--months" => {
+                options.months = value.parse().expect("--months N");
+                i += 1;
+            }
+            "--clients" => {
+                options.clients = value.parse().expect("--clients N");
+                i += 1;
+            }
+            "--requests" => {
+                options.requests = value.parse().expect("--requests N");
+                i += 1;
+            }
+            // `cargo bench` passes `--bench`; anything else is ignored too.
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(options)
+}
+
+/// CPU time, user and system, of the processes that serve: this one, and on PostgreSQL every
+/// process of the server (its backends, writer and WAL writer alike).
+fn cpu_seconds(postgres: bool) -> f64 {
+    let ticks_per_second = 100.0;
+    let of = |stat: &str| -> Option<f64> {
+        // The command name is in parentheses and may hold spaces: count fields after it.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let user: f64 = fields.get(11)?.parse().ok()?;
+        let system: f64 = fields.get(12)?.parse().ok()?;
+        Some((user + system) / ticks_per_second)
+    };
+    let mut total = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| of(&s))
+        .unwrap_or(0.0);
+    if postgres && let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(comm) = std::fs::read_to_string(path.join("comm")) else {
+                continue;
+            };
+            if comm.trim() == "postgres"
+                && let Some(seconds) = std::fs::read_to_string(path.join("stat"))
+                    .ok()
+                    .and_then(|s| of(&s))
+            {
+                total += seconds;
+            }
+        }
+    }
+    total
+}
+
+fn peak_resident_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+struct Measured {
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+    cpu: f64,
+    items: usize,
+}
+
+impl Measured {
+    fn print(&mut self, backend: &str, list: &str) {
+        self.latencies.sort_unstable();
+        let at = |p: f64| {
+            let i = ((self.latencies.len() as f64 * p).ceil() as usize)
+                .clamp(1, self.latencies.len())
+                - 1;
+            self.latencies[i].as_secs_f64() * 1000.0
+        };
+        let n = self.latencies.len() as f64;
+        println!(
+            "{backend:<9} {list:<30} {:>6} {:>8.0} {:>8.2} {:>8.2} {:>8.3}",
+            self.items,
+            n / self.elapsed.as_secs_f64(),
+            at(0.50),
+            at(0.99),
+            self.cpu * 1000.0 / n,
+        );
+    }
+}
+
+/// `clients` connections send `path` until `total` answers came back, each a page of a list.
+async fn measure(
+    address: &str,
+    clients: usize,
+    total: usize,
+    path: &str,
+    authorization: &str,
+    postgres: bool,
+) -> Measured {
+    let next = AtomicUsize::new(0);
+    let mut connections = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        connections.push(HttpConnection::open(address).await.expect("a connection"));
+    }
+    let (status, first) = connections[0]
+        .send("GET", path, authorization, None)
+        .await
+        .expect("an answer");
+    let page: serde_json::Value = serde_json::from_slice(&first).unwrap_or_default();
+    assert_eq!(status, 200, "{path}: {page}");
+    let items = page["items"].as_array().map_or(0, Vec::len);
+    let cpu_before = cpu_seconds(postgres);
+    let started = Instant::now();
+    let tasks = connections.into_iter().map(|mut connection| {
+        let next = &next;
+        async move {
+            let mut mine = Vec::new();
+            while next.fetch_add(1, Ordering::Relaxed) < total {
+                let begun = Instant::now();
+                let (status, _) = connection
+                    .send("GET", path, authorization, None)
+                    .await
+                    .expect("an answer");
+                assert_eq!(status, 200);
+                mine.push(begun.elapsed());
+            }
+            mine
+        }
+    });
+    let latencies: Vec<Duration> = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let elapsed = started.elapsed();
+    Measured {
+        latencies,
+        elapsed,
+        cpu: cpu_seconds(postgres) - cpu_before,
+        items,
+    }
+}
+
+#[derive(QueryableByName)]
+struct Busiest {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = BigInt)]
+    #[allow(dead_code)]
+    open: i64,
+}
+
+/// The unit with the most tickets being worked on, a first-level category with children, and
+/// the area with the most tickets: the lists measured are the heaviest of their kind.
+fn subjects(db: &Db) -> (uuid::Uuid, uuid::Uuid, uuid::Uuid) {
+    let first = |sql: &'static str| {
+        let row: Busiest = db
+            .read(|c| {
+                hotline::per_backend!(c, |c| diesel::sql_query(sql).get_result::<Busiest>(c))
+                    .map_err(StoreError::from)
+            })
+            .expect(sql);
+        uuid::Uuid::parse_str(&row.id).unwrap()
+    };
+    (
+        first(
+            "SELECT primary_unit_id AS id, COUNT(*) AS open FROM tickets \
+             WHERE due_at IS NOT NULL AND primary_unit_id IS NOT NULL \
+             GROUP BY primary_unit_id ORDER BY 2 DESC LIMIT 1",
+        ),
+        first(
+            "SELECT parent_id AS id, COUNT(*) AS open FROM categories \
+             WHERE parent_id IS NOT NULL GROUP BY parent_id ORDER BY 2 DESC LIMIT 1",
+        ),
+        first(
+            "SELECT area_unit_id AS id, COUNT(*) AS open FROM tickets \
+             WHERE area_unit_id IS NOT NULL AND created_at >= '2026-10-01' \
+             GROUP BY area_unit_id ORDER BY 2 DESC LIMIT 1",
+        ),
+    )
+}
+
+fn account(db: &Db, role: Role, unit_id: Option<uuid::Uuid>) -> User {
+    let hash = hotline::auth::hash_password("bench password 1234").unwrap();
+    let username = format!("bench-{}", uuid::Uuid::now_v7().simple());
+    db.write(|c| {
+        store::users::insert(
+            c,
+            &NewUser {
+                username: &username,
+                display_name: &username,
+                attachment: Attachment {
+                    role,
+                    unit_id,
+                    channel: None,
+                },
+                password_hash: &hash,
+                must_change_password: false,
+            },
+            SystemClock.now(),
+        )
+    })
+    .unwrap()
+}
+
+fn run(backend: &'static str, options: &Options) {
+    let (url, _scratch) = match &options.database {
+        Some(url) => (url.clone(), None),
+        None => {
+            let (url, scratch) = scratch(backend);
+            (url, Some(scratch))
+        }
+    };
+    let storage = tempfile::tempdir().unwrap();
+    let env: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", url),
+        ("HOTLINE_BIND", "127.0.0.1:0".to_owned()),
+        (
+            "HOTLINE_JWT_SECRET",
+            "bench-secret-that-is-long-enough-for-hs256".to_owned(),
+        ),
+        ("HOTLINE_STORAGE_DIR", storage.path().display().to_string()),
+    ]);
+    let settings = Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
+    let db = startup::open_database(&settings).unwrap();
+    fill::fill(&db, options.per_month, options.months, backend);
+    let postgres = matches!(db.backend(), store::Backend::Postgres);
+    if postgres {
+        // Statistics for the planner after the fill and after migrations that add tables.
+        db.read(|c| {
+            diesel::connection::SimpleConnection::batch_execute(c, "ANALYZE")
+                .map_err(StoreError::from)
+        })
+        .unwrap();
+    }
+    let (unit, category, area) = subjects(&db);
+    let handler = account(&db, Role::UnitHandler, Some(unit));
+    let dispatcher = account(&db, Role::Dispatcher, None);
+    let lists: Vec<(&str, &User, String)> = vec![
+        (
+            "unit inbox, by due",
+            &handler,
+            "unit_id=me&status=dispatched,handling&sort=due".into(),
+        ),
+        (
+            "unit inbox, newest",
+            &handler,
+            "unit_id=me&status=dispatched,handling".into(),
+        ),
+        ("unit overdue", &handler, "unit_id=me&overdue=true".into()),
+        ("unit tickets, newest", &handler, String::new()),
+        ("unit closed, newest", &handler, "status=closed".into()),
+        ("office newest", &dispatcher, String::new()),
+        (
+            "office open, by due",
+            &dispatcher,
+            "status=dispatched,handling&sort=due".into(),
+        ),
+        (
+            "office to dispatch",
+            &dispatcher,
+            "status=registered,returned".into(),
+        ),
+        ("office overdue", &dispatcher, "overdue=true".into()),
+        ("office supervised", &dispatcher, "supervised=true".into()),
+        (
+            "office by category",
+            &dispatcher,
+            format!("category_id={category}"),
+        ),
+        (
+            "office by area",
+            &dispatcher,
+            format!("area_unit_id={area}"),
+        ),
+    ];
+    let system = actix_web::rt::System::new();
+    system.block_on(async {
+        let app = Application::build_on(settings, db.clone(), Arc::new(SystemClock)).unwrap();
+        let address = format!("127.0.0.1:{}", app.port());
+        let state = app.state();
+        actix_web::rt::spawn(app.run_until_stopped());
+        for (name, user, query) in &lists {
+            let bearer = format!(
+                "Bearer {}",
+                state
+                    .auth
+                    .keys
+                    .issue(user, SystemClock.now(), Duration::from_secs(3600))
+                    .unwrap()
+            );
+            let path = format!("/api/v1/tickets?limit=50&{query}");
+            measure(&address, options.clients, 50, &path, &bearer, postgres).await;
+            measure(
+                &address,
+                options.clients,
+                options.requests,
+                &path,
+                &bearer,
+                postgres,
+            )
+            .await
+            .print(backend, name);
+        }
+    });
+    println!(
+        "{backend:<9} peak resident memory of the process: {:.0} MiB",
+        peak_resident_mib()
+    );
+}
+
+fn main() {
+    let Some(options) = options() else {
+        println!("{HELP}");
+        return;
+    };
+    println!(
+        "{:<9} {:<30} {:>6} {:>8} {:>8} {:>8} {:>8}",
+        "backend", "list (50 a page)", "items", "per sec", "p50 ms", "p99 ms", "CPU ms"
+    );
+    for backend in options.backends.clone() {
+        run(backend, &options);
+    }
+}

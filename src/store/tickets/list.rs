@@ -1,0 +1,639 @@
+//! Lists of tickets as keyset scans that an index drives: every page reads the index entries
+//! after its cursor, in the list's order, and stops at the page's end. Which index drives is
+//! chosen from the filter so that the rows it walks are the list's own — a unit's rows for a
+//! unit's lists, the open work for lists by due time — and the cost of a page stays flat as the
+//! hotline grows. Filters the chosen index does not hold are checked on the rows it yields.
+//!
+//! A filter on several statuses (or categories) scans one index range per value and merges the
+//! ranges: each range is read in order up to a page, so the merge never sorts more than a page
+//! per value, where one scan of all the values would have to sort all their rows.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use uuid::Uuid;
+
+use super::TicketRow;
+use crate::domain::access::TicketScope;
+use crate::domain::ticket::{Channel, Priority, Ticket, TicketOrder, TicketStatus, TicketType};
+use crate::store::sql::{At, Id, Uid, UtcTime};
+use crate::store::{Backend, DbConnection, MultiBackend, StoreError, contains_pattern};
+
+#[derive(Debug, Default, Clone)]
+pub struct TicketFilter {
+    pub statuses: Vec<TicketStatus>,
+    /// Tickets the unit is assigned in their current round: its work now.
+    pub unit_id: Option<Uuid>,
+    pub category_id: Option<Uuid>,
+    pub area_unit_id: Option<Uuid>,
+    pub types: Vec<TicketType>,
+    pub channels: Vec<Channel>,
+    pub priority: Option<Priority>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub due_before: Option<DateTime<Utc>>,
+    pub overdue: Option<bool>,
+    pub supervised: Option<bool>,
+    pub q: Option<String>,
+}
+
+/// The last ticket of a page: its sort key and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListCursor {
+    pub at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl ListCursor {
+    pub fn of(order: TicketOrder, ticket: &Ticket) -> Self {
+        let at = match order {
+            TicketOrder::Newest => ticket.created_at,
+            TicketOrder::DueFirst => ticket.progress.due_at.unwrap_or(ticket.created_at),
+        };
+        Self { at, id: ticket.id }
+    }
+}
+
+/// Whose rows a list walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// One unit's tickets (`unit_tickets`); `holding`: only those of its current assignments.
+    Unit { unit: Uuid, holding: bool },
+    /// Every ticket of the hotline.
+    Hotline,
+}
+
+/// The equal leading part of the index range one branch of a list scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Range {
+    Everything,
+    /// Tickets being worked on: only they have a due time, and the partial indexes hold them
+    /// alone.
+    OpenWork,
+    Status(TicketStatus),
+    Category(Uuid),
+    Area(Uuid),
+    Supervised,
+}
+
+impl Range {
+    /// The index that holds this range of `rows` in `order`: named to SQLite, which without
+    /// statistics would rather take an index that matches more equalities and sort what it
+    /// finds. PostgreSQL's planner finds the same index from its statistics.
+    fn index(self, rows: Rows, order: TicketOrder) -> &'static str {
+        let unit = matches!(rows, Rows::Unit { .. });
+        match (self, order, unit) {
+            (Range::OpenWork, TicketOrder::DueFirst, true) => "unit_tickets_due_idx",
+            (Range::OpenWork, TicketOrder::DueFirst, false) => "tickets_open_due_idx",
+            (Range::OpenWork, TicketOrder::Newest, true) => "unit_tickets_open_created_idx",
+            (Range::OpenWork, TicketOrder::Newest, false) => "tickets_open_created_idx",
+            (Range::Status(_), _, true) => "unit_tickets_status_created_idx",
+            (Range::Status(_), _, false) => "tickets_status_created_idx",
+            (Range::Category(_), ..) => "tickets_category_created_idx",
+            (Range::Area(_), ..) => "tickets_area_created_idx",
+            (Range::Supervised, ..) => "tickets_supervised_created_idx",
+            (Range::Everything, _, true) => "unit_tickets_created_idx",
+            (Range::Everything, _, false) => "tickets_created_idx",
+        }
+    }
+}
+
+/// How a list is read: whose rows, and the index ranges merged into its pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Plan {
+    rows: Rows,
+    ranges: Vec<Range>,
+}
+
+impl Plan {
+    fn new(
+        scope: TicketScope,
+        filter: &TicketFilter,
+        categories: &[Uuid],
+        order: TicketOrder,
+    ) -> Self {
+        let rows = match (filter.unit_id, scope) {
+            (Some(unit), _) => Rows::Unit {
+                unit,
+                holding: true,
+            },
+            (None, TicketScope::Unit(unit)) => Rows::Unit {
+                unit,
+                holding: false,
+            },
+            (None, _) => Rows::Hotline,
+        };
+        // Overdue tickets are being worked on (the lifecycle's invariant), and so are tickets
+        // with a due time.
+        let open_work = order == TicketOrder::DueFirst
+            || filter.due_before.is_some()
+            || filter.overdue == Some(true);
+        let ranges = if open_work {
+            vec![Range::OpenWork]
+        } else if !filter.statuses.is_empty() {
+            filter.statuses.iter().map(|s| Range::Status(*s)).collect()
+        } else if rows != Rows::Hotline {
+            vec![Range::Everything]
+        } else if filter.supervised == Some(true) {
+            vec![Range::Supervised]
+        } else if !categories.is_empty() {
+            categories.iter().map(|c| Range::Category(*c)).collect()
+        } else if let Some(area) = filter.area_unit_id {
+            vec![Range::Area(area)]
+        } else {
+            vec![Range::Everything]
+        };
+        Self { rows, ranges }
+    }
+}
+
+/// A value bound to the statement.
+enum Value {
+    Text(&'static str),
+    String(String),
+    Id(Uuid),
+    At(DateTime<Utc>),
+    Bool(bool),
+}
+
+/// SQL text with numbered placeholders and the values they stand for. `$n` is a positional
+/// parameter to PostgreSQL and, numbered in order of appearance, to SQLite as well.
+struct Statement {
+    backend: Backend,
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Statement {
+    fn new(backend: Backend) -> Self {
+        Self {
+            backend,
+            sql: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn sql(&mut self, text: &str) -> &mut Self {
+        self.sql.push_str(text);
+        self
+    }
+
+    fn value(&mut self, value: Value) -> &mut Self {
+        self.values.push(value);
+        let _ = write!(self.sql, "${}", self.values.len());
+        self
+    }
+
+    fn values<I: IntoIterator<Item = Value>>(&mut self, values: I) -> &mut Self {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.sql(", ");
+            }
+            self.value(value);
+        }
+        self
+    }
+
+    fn load(self, conn: &mut DbConnection) -> Result<Vec<TicketRow>, StoreError> {
+        let mut query = diesel::sql_query(self.sql).into_boxed::<MultiBackend>();
+        for value in self.values {
+            query = match value {
+                Value::Text(text) => query.bind::<Text, _>(text),
+                Value::String(text) => query.bind::<Text, _>(text),
+                Value::Id(id) => query.bind::<Uid, _>(Id(id)),
+                Value::At(at) => query.bind::<UtcTime, _>(At(at)),
+                Value::Bool(flag) => query.bind::<Bool, _>(flag),
+            };
+        }
+        Ok(query.load(conn)?)
+    }
+}
+
+/// What a branch yields: whole rows when it is the list alone, or the ids and sort keys of up to
+/// a page when ranges are merged (read from the index alone where no filter needs the row).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Yield {
+    Rows,
+    Keys,
+}
+
+/// One index range, read in order after the cursor, up to `limit` rows that pass the filter.
+#[allow(clippy::too_many_arguments)]
+fn branch(
+    out: &mut Statement,
+    plan: &Plan,
+    range: Range,
+    scope: TicketScope,
+    filter: &TicketFilter,
+    categories: &[Uuid],
+    order: TicketOrder,
+    cursor: Option<ListCursor>,
+    limit: i64,
+    yields: Yield,
+) {
+    let index = range.index(plan.rows, order);
+    let hint = |out: &mut Statement| {
+        if out.backend == Backend::Sqlite {
+            let _ = write!(out.sql, " INDEXED BY {index}");
+        }
+    };
+    let (key, after, direction) = match order {
+        TicketOrder::Newest => ("created_at", "<", "DESC"),
+        TicketOrder::DueFirst => ("due_at", ">", "ASC"),
+    };
+    let (table, id) = match plan.rows {
+        Rows::Unit { unit, holding } => {
+            match yields {
+                Yield::Rows => out.sql("SELECT t.*"),
+                Yield::Keys => out.sql("SELECT k.ticket_id AS id, k.created_at, k.due_at"),
+            };
+            out.sql(" FROM unit_tickets k");
+            hint(out);
+            // The ticket's row is read only for what the unit's row does not hold.
+            let mut checks = Statement::new(out.backend);
+            residual(&mut checks, plan, range, scope, filter, categories);
+            if yields == Yield::Rows || !checks.sql.is_empty() {
+                out.sql(" JOIN tickets t ON t.id = k.ticket_id");
+            }
+            out.sql(" WHERE k.unit_id = ").value(Value::Id(unit));
+            if holding {
+                out.sql(" AND k.holding");
+            }
+            ("k", "k.ticket_id")
+        }
+        Rows::Hotline => {
+            match yields {
+                Yield::Rows => out.sql("SELECT t.*"),
+                Yield::Keys => out.sql("SELECT t.id, t.created_at, t.due_at"),
+            };
+            out.sql(" FROM tickets t");
+            hint(out);
+            out.sql(" WHERE TRUE");
+            ("t", "t.id")
+        }
+    };
+    match range {
+        Range::Everything => {}
+        Range::OpenWork => {
+            let _ = write!(out.sql, " AND {table}.due_at IS NOT NULL");
+        }
+        Range::Status(status) => {
+            let _ = write!(out.sql, " AND {table}.status = ");
+            out.value(Value::Text(status.as_str()));
+        }
+        Range::Category(category) => {
+            out.sql(" AND t.category_id = ").value(Value::Id(category));
+        }
+        Range::Area(area) => {
+            out.sql(" AND t.area_unit_id = ").value(Value::Id(area));
+        }
+        Range::Supervised => {
+            out.sql(" AND t.supervised");
+        }
+    }
+    residual(out, plan, range, scope, filter, categories);
+    if let Some(cursor) = cursor {
+        let _ = write!(out.sql, " AND ({table}.{key}, {id}) {after} (");
+        out.value(Value::At(cursor.at))
+            .sql(", ")
+            .value(Value::Id(cursor.id))
+            .sql(")");
+    }
+    let _ = write!(
+        out.sql,
+        " ORDER BY {table}.{key} {direction}, {id} {direction} LIMIT {limit}"
+    );
+}
+
+/// The filters checked on each row the index yields, but for the one the range holds already:
+/// a list that needs no other reads the index alone.
+fn residual(
+    out: &mut Statement,
+    plan: &Plan,
+    range: Range,
+    scope: TicketScope,
+    filter: &TicketFilter,
+    categories: &[Uuid],
+) {
+    match (scope, plan.rows) {
+        (TicketScope::All, _) => {}
+        (TicketScope::Unit(own), Rows::Unit { unit, .. }) if own == unit => {}
+        (TicketScope::Unit(own), _) => {
+            out.sql(" AND EXISTS (SELECT 1 FROM unit_tickets s WHERE s.ticket_id = t.id AND s.unit_id = ")
+                .value(Value::Id(own))
+                .sql(")");
+        }
+        (TicketScope::CreatedBy(user), _) => {
+            out.sql(" AND t.created_by = ").value(Value::Id(user));
+        }
+    }
+    if !filter.statuses.is_empty() && !matches!(range, Range::Status(_)) {
+        out.sql(" AND t.status IN (")
+            .values(filter.statuses.iter().map(|s| Value::Text(s.as_str())))
+            .sql(")");
+    }
+    if filter.category_id.is_some() && !matches!(range, Range::Category(_)) {
+        out.sql(" AND t.category_id IN (")
+            .values(categories.iter().map(|c| Value::Id(*c)))
+            .sql(")");
+    }
+    if let Some(area) = filter
+        .area_unit_id
+        .filter(|_| !matches!(range, Range::Area(_)))
+    {
+        out.sql(" AND t.area_unit_id = ").value(Value::Id(area));
+    }
+    if !filter.types.is_empty() {
+        out.sql(" AND t.ticket_type IN (")
+            .values(filter.types.iter().map(|t| Value::Text(t.as_str())))
+            .sql(")");
+    }
+    if !filter.channels.is_empty() {
+        out.sql(" AND t.channel IN (")
+            .values(filter.channels.iter().map(|c| Value::Text(c.as_str())))
+            .sql(")");
+    }
+    if let Some(priority) = filter.priority {
+        out.sql(" AND t.priority = ")
+            .value(Value::Text(priority.as_str()));
+    }
+    if let Some(from) = filter.created_from {
+        out.sql(" AND t.created_at >= ").value(Value::At(from));
+    }
+    if let Some(to) = filter.created_to {
+        out.sql(" AND t.created_at < ").value(Value::At(to));
+    }
+    if let Some(before) = filter.due_before {
+        out.sql(" AND t.due_at < ").value(Value::At(before));
+    }
+    if let Some(overdue) = filter.overdue {
+        out.sql(" AND t.overdue = ").value(Value::Bool(overdue));
+    }
+    if let Some(supervised) = filter.supervised.filter(|_| range != Range::Supervised) {
+        out.sql(" AND t.supervised = ")
+            .value(Value::Bool(supervised));
+    }
+    if let Some(q) = filter.q.as_deref() {
+        let pattern = contains_pattern(q);
+        out.sql(" AND (lower(t.title) LIKE ")
+            .value(Value::String(pattern.clone()))
+            .sql(" ESCAPE '\\' OR lower(t.content) LIKE ")
+            .value(Value::String(pattern.clone()))
+            .sql(" ESCAPE '\\' OR lower(COALESCE(t.address, '')) LIKE ")
+            .value(Value::String(pattern))
+            .sql(" ESCAPE '\\')");
+    }
+}
+
+/// The statement that reads one page: one range alone, or the ids of up to a page from each
+/// range, merged, and then the rows of the page.
+#[allow(clippy::too_many_arguments)]
+fn statement(
+    backend: Backend,
+    plan: &Plan,
+    scope: TicketScope,
+    filter: &TicketFilter,
+    categories: &[Uuid],
+    order: TicketOrder,
+    cursor: Option<ListCursor>,
+    limit: i64,
+) -> Statement {
+    let mut out = Statement::new(backend);
+    if let [range] = plan.ranges[..] {
+        branch(
+            &mut out,
+            plan,
+            range,
+            scope,
+            filter,
+            categories,
+            order,
+            cursor,
+            limit,
+            Yield::Rows,
+        );
+        return out;
+    }
+    let order_by = match order {
+        TicketOrder::Newest => "created_at DESC, id DESC",
+        TicketOrder::DueFirst => "due_at ASC, id ASC",
+    };
+    out.sql("SELECT t.* FROM (");
+    for (i, range) in plan.ranges.iter().enumerate() {
+        if i > 0 {
+            out.sql(" UNION ALL ");
+        }
+        out.sql("SELECT * FROM (");
+        branch(
+            &mut out,
+            plan,
+            *range,
+            scope,
+            filter,
+            categories,
+            order,
+            cursor,
+            limit,
+            Yield::Keys,
+        );
+        let _ = write!(out.sql, ") r{i}");
+    }
+    let _ = write!(
+        out.sql,
+        " ORDER BY {order_by} LIMIT {limit}) page JOIN tickets t ON t.id = page.id ORDER BY page.{}",
+        order_by.replace(", ", ", page.")
+    );
+    out
+}
+
+/// Tickets inside `scope` matching `filter`, in `order`, after `cursor`.
+pub fn list(
+    conn: &mut DbConnection,
+    scope: TicketScope,
+    filter: &TicketFilter,
+    order: TicketOrder,
+    cursor: Option<ListCursor>,
+    limit: i64,
+) -> Result<Vec<Ticket>, StoreError> {
+    let categories = match filter.category_id {
+        Some(category) => crate::store::categories::with_children(conn, category)?,
+        None => Vec::new(),
+    };
+    let plan = Plan::new(scope, filter, &categories, order);
+    let backend = match conn {
+        DbConnection::Pg(_) => Backend::Postgres,
+        DbConnection::Sqlite(_) => Backend::Sqlite,
+    };
+    statement(
+        backend,
+        &plan,
+        scope,
+        filter,
+        &categories,
+        order,
+        cursor,
+        limit,
+    )
+    .load(conn)?
+    .into_iter()
+    .map(TicketRow::into_ticket)
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNIT: Uuid = Uuid::from_u128(1);
+    const OTHER: Uuid = Uuid::from_u128(2);
+
+    fn inbox() -> TicketFilter {
+        TicketFilter {
+            unit_id: Some(UNIT),
+            statuses: vec![TicketStatus::Dispatched, TicketStatus::Handling],
+            ..TicketFilter::default()
+        }
+    }
+
+    #[test]
+    fn a_units_lists_walk_its_own_rows() {
+        let plan = Plan::new(
+            TicketScope::Unit(UNIT),
+            &inbox(),
+            &[],
+            TicketOrder::DueFirst,
+        );
+        assert_eq!(
+            plan,
+            Plan {
+                rows: Rows::Unit {
+                    unit: UNIT,
+                    holding: true
+                },
+                ranges: vec![Range::OpenWork],
+            }
+        );
+        let newest = Plan::new(TicketScope::Unit(UNIT), &inbox(), &[], TicketOrder::Newest);
+        assert_eq!(
+            newest.ranges,
+            [
+                Range::Status(TicketStatus::Dispatched),
+                Range::Status(TicketStatus::Handling)
+            ]
+        );
+        let everything = Plan::new(
+            TicketScope::Unit(UNIT),
+            &TicketFilter::default(),
+            &[],
+            TicketOrder::Newest,
+        );
+        assert_eq!(
+            everything,
+            Plan {
+                rows: Rows::Unit {
+                    unit: UNIT,
+                    holding: false
+                },
+                ranges: vec![Range::Everything],
+            }
+        );
+    }
+
+    #[test]
+    fn lists_of_open_work_walk_the_open_work_alone() {
+        for filter in [
+            TicketFilter {
+                overdue: Some(true),
+                ..TicketFilter::default()
+            },
+            TicketFilter {
+                due_before: Some(Utc::now()),
+                statuses: vec![TicketStatus::Handling],
+                ..TicketFilter::default()
+            },
+        ] {
+            let plan = Plan::new(TicketScope::All, &filter, &[], TicketOrder::Newest);
+            assert_eq!(plan.ranges, [Range::OpenWork]);
+        }
+    }
+
+    #[test]
+    fn the_offices_lists_take_the_narrowest_range() {
+        let by = |filter: TicketFilter, categories: &[Uuid]| {
+            Plan::new(TicketScope::All, &filter, categories, TicketOrder::Newest).ranges
+        };
+        assert_eq!(
+            by(
+                TicketFilter {
+                    supervised: Some(true),
+                    area_unit_id: Some(OTHER),
+                    ..TicketFilter::default()
+                },
+                &[]
+            ),
+            [Range::Supervised]
+        );
+        assert_eq!(
+            by(
+                TicketFilter {
+                    category_id: Some(UNIT),
+                    area_unit_id: Some(OTHER),
+                    ..TicketFilter::default()
+                },
+                &[UNIT, OTHER]
+            ),
+            [Range::Category(UNIT), Range::Category(OTHER)]
+        );
+        assert_eq!(
+            by(
+                TicketFilter {
+                    area_unit_id: Some(OTHER),
+                    ..TicketFilter::default()
+                },
+                &[]
+            ),
+            [Range::Area(OTHER)]
+        );
+        assert_eq!(by(TicketFilter::default(), &[]), [Range::Everything]);
+    }
+
+    #[test]
+    fn several_ranges_are_merged_a_page_each() {
+        let plan = Plan::new(TicketScope::All, &inbox(), &[], TicketOrder::Newest);
+        let statement = statement(
+            Backend::Sqlite,
+            &plan,
+            TicketScope::All,
+            &inbox(),
+            &[],
+            TicketOrder::Newest,
+            None,
+            51,
+        );
+        assert_eq!(statement.sql.matches("LIMIT 51").count(), 3);
+        assert!(statement.sql.contains(" UNION ALL "));
+        // Each status range reads the unit's status index alone; rows are read for the page only.
+        assert!(!statement.sql.contains("t.status IN"));
+        assert_eq!(statement.sql.matches("JOIN tickets t").count(), 1);
+        assert_eq!(
+            statement
+                .sql
+                .matches("INDEXED BY unit_tickets_status_created_idx")
+                .count(),
+            2
+        );
+        // Every `$n` is bound, in order.
+        assert!(
+            statement
+                .sql
+                .contains(&format!("${}", statement.values.len()))
+        );
+        assert!(
+            !statement
+                .sql
+                .contains(&format!("${}", statement.values.len() + 1))
+        );
+    }
+}
