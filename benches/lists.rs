@@ -320,8 +320,11 @@ fn run(backend: &'static str, options: &Options) {
     if postgres {
         // Statistics for the planner after the fill and after migrations that add tables.
         db.read(|c| {
-            diesel::connection::SimpleConnection::batch_execute(c, "ANALYZE")
-                .map_err(StoreError::from)
+            diesel::connection::SimpleConnection::batch_execute(
+                c,
+                "SET statement_timeout = 0; ANALYZE; RESET statement_timeout",
+            )
+            .map_err(StoreError::from)
         })
         .unwrap();
     }

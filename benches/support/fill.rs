@@ -75,7 +75,10 @@ pub fn fill(db: &Db, per_month: u64, months: u32, backend: &str) -> Month {
         // for the planner and the visibility map that lets index-only scans skip the heap.
         // Done here because a server may run with autovacuum off (this machine's does).
         db.read(|c| {
-            diesel::connection::SimpleConnection::batch_execute(c, "VACUUM ANALYZE")
+            // A million rows take longer than a request's statement timeout.
+            diesel::connection::SimpleConnection::batch_execute(c, "SET statement_timeout = 0")?;
+            diesel::connection::SimpleConnection::batch_execute(c, "VACUUM ANALYZE")?;
+            diesel::connection::SimpleConnection::batch_execute(c, "RESET statement_timeout")
                 .map_err(StoreError::from)
         })
         .unwrap();

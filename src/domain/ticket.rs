@@ -182,6 +182,10 @@ pub struct TicketEvent {
 }
 
 impl TicketStatus {
+    /// A unit works on the ticket against a due time: exactly the tickets that have one.
+    pub const BEING_WORKED_ON: [TicketStatus; 2] =
+        [TicketStatus::Dispatched, TicketStatus::Handling];
+
     /// Registration data may change until the ticket is (re)dispatched.
     pub fn is_editable(self) -> bool {
         matches!(self, TicketStatus::Registered | TicketStatus::Returned)

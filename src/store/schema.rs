@@ -464,6 +464,7 @@ diesel::table! {
         status -> Text,
         created_at -> UtcTime,
         due_at -> Nullable<UtcTime>,
+        overdue -> Bool,
     }
 }
 

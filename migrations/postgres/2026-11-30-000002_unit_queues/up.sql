@@ -9,23 +9,27 @@ CREATE TABLE unit_tickets (
     status TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     due_at TIMESTAMP,
+    overdue BOOLEAN NOT NULL,
     PRIMARY KEY (ticket_id, unit_id)
 );
-INSERT INTO unit_tickets (ticket_id, unit_id, holding, status, created_at, due_at)
-SELECT a.ticket_id, a.unit_id, bool_or(a.round = t.current_round), t.status, t.created_at, t.due_at
+INSERT INTO unit_tickets (ticket_id, unit_id, holding, status, created_at, due_at, overdue)
+SELECT a.ticket_id, a.unit_id, bool_or(a.round = t.current_round), t.status, t.created_at, t.due_at, t.overdue
 FROM assignments a JOIN tickets t ON t.id = a.ticket_id
-GROUP BY a.ticket_id, a.unit_id, t.status, t.created_at, t.due_at;
+GROUP BY a.ticket_id, a.unit_id, t.status, t.created_at, t.due_at, t.overdue;
 
 CREATE INDEX unit_tickets_created_idx ON unit_tickets (unit_id, created_at, ticket_id);
 CREATE INDEX unit_tickets_status_created_idx ON unit_tickets (unit_id, status, created_at, ticket_id);
--- Only the tickets being worked on have a due time: these two hold a unit's open work alone.
+-- Only the tickets being worked on have a due time: these hold a unit's open work alone, and
+-- its overdue tickets alone.
 CREATE INDEX unit_tickets_due_idx ON unit_tickets (unit_id, due_at, ticket_id) WHERE due_at IS NOT NULL;
 CREATE INDEX unit_tickets_open_created_idx ON unit_tickets (unit_id, created_at, ticket_id) WHERE due_at IS NOT NULL;
+CREATE INDEX unit_tickets_overdue_due_idx ON unit_tickets (unit_id, due_at, ticket_id) WHERE overdue;
+CREATE INDEX unit_tickets_overdue_created_idx ON unit_tickets (unit_id, created_at, ticket_id) WHERE overdue;
 
 CREATE FUNCTION unit_tickets_on_assignment() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO unit_tickets (ticket_id, unit_id, holding, status, created_at, due_at)
-    SELECT t.id, NEW.unit_id, NEW.round = t.current_round, t.status, t.created_at, t.due_at
+    INSERT INTO unit_tickets (ticket_id, unit_id, holding, status, created_at, due_at, overdue)
+    SELECT t.id, NEW.unit_id, NEW.round = t.current_round, t.status, t.created_at, t.due_at, t.overdue
     FROM tickets t WHERE t.id = NEW.ticket_id
     ON CONFLICT (ticket_id, unit_id) DO UPDATE SET holding = excluded.holding;
     RETURN NULL;
@@ -39,6 +43,7 @@ BEGIN
     UPDATE unit_tickets
     SET status = NEW.status,
         due_at = NEW.due_at,
+        overdue = NEW.overdue,
         holding = EXISTS (
             SELECT 1 FROM assignments a
             WHERE a.ticket_id = NEW.id AND a.unit_id = unit_tickets.unit_id AND a.round = NEW.current_round
@@ -47,16 +52,18 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER unit_tickets_on_ticket AFTER UPDATE OF status, due_at, current_round ON tickets
+CREATE TRIGGER unit_tickets_on_ticket AFTER UPDATE OF status, due_at, overdue, current_round ON tickets
 FOR EACH ROW
-WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.due_at IS DISTINCT FROM NEW.due_at OR OLD.current_round IS DISTINCT FROM NEW.current_round)
+WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.due_at IS DISTINCT FROM NEW.due_at OR OLD.overdue IS DISTINCT FROM NEW.overdue OR OLD.current_round IS DISTINCT FROM NEW.current_round)
 EXECUTE FUNCTION unit_tickets_on_ticket();
 
--- The office's lists: the open work alone, by due time and by registration; supervised cases;
--- by area. The keyset's tie-breaker is in every index, so that no page is sorted.
+-- The office's lists: the open work alone and the overdue tickets alone, by due time and by
+-- registration; supervised cases; by area. The keyset's tie-breaker is in every index, so that no page is sorted.
 DROP INDEX tickets_category_created_idx;
 CREATE INDEX tickets_category_created_idx ON tickets (category_id, created_at, id);
 CREATE INDEX tickets_area_created_idx ON tickets (area_unit_id, created_at, id);
 CREATE INDEX tickets_open_due_idx ON tickets (due_at, id) WHERE due_at IS NOT NULL;
 CREATE INDEX tickets_open_created_idx ON tickets (created_at, id) WHERE due_at IS NOT NULL;
+CREATE INDEX tickets_overdue_due_idx ON tickets (due_at, id) WHERE overdue;
+CREATE INDEX tickets_overdue_created_idx ON tickets (created_at, id) WHERE overdue;
 CREATE INDEX tickets_supervised_created_idx ON tickets (created_at, id) WHERE supervised;

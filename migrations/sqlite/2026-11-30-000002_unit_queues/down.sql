@@ -1,4 +1,6 @@
 DROP INDEX tickets_supervised_created_idx;
+DROP INDEX tickets_overdue_created_idx;
+DROP INDEX tickets_overdue_due_idx;
 DROP INDEX tickets_open_created_idx;
 DROP INDEX tickets_open_due_idx;
 DROP INDEX tickets_area_created_idx;

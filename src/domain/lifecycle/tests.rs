@@ -1131,8 +1131,13 @@ proptest! {
             prop_assert_eq!(state.progress.rework_count, count(&["review_rejected", "reopened"]));
             prop_assert_eq!(state.progress.urge_count, count(&["urged"]));
             prop_assert!(state.extensions.iter().filter(|e| e.status == ExtensionStatus::Pending).count() <= 1);
-            // Lists of overdue tickets read the tickets being worked on alone, those with a
-            // due time.
+            // Lists read the tickets being worked on as those with a due time, and overdue
+            // tickets among them.
+            prop_assert_eq!(
+                state.progress.due_at.is_some(),
+                TicketStatus::BEING_WORKED_ON.contains(&state.progress.status),
+                "a due time in {}", state.progress.status
+            );
             if state.progress.overdue {
                 prop_assert!(state.progress.due_at.is_some(), "overdue without a due time in {}", state.progress.status);
             }

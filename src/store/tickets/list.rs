@@ -72,6 +72,8 @@ enum Range {
     /// Tickets being worked on: only they have a due time, and the partial indexes hold them
     /// alone.
     OpenWork,
+    /// Overdue tickets, a part of those being worked on with partial indexes of their own.
+    Overdue,
     Status(TicketStatus),
     Category(Uuid),
     Area(Uuid),
@@ -81,7 +83,9 @@ enum Range {
 impl Range {
     /// The index that holds this range of `rows` in `order`: named to SQLite, which without
     /// statistics would rather take an index that matches more equalities and sort what it
-    /// finds. PostgreSQL's planner finds the same index from its statistics.
+    /// finds. PostgreSQL's planner finds the same index from its statistics once no filter
+    /// restates what the range holds (it takes such filters as independent of the range and
+    /// expects them to leave almost nothing).
     fn index(self, rows: Rows, order: TicketOrder) -> &'static str {
         let unit = matches!(rows, Rows::Unit { .. });
         match (self, order, unit) {
@@ -89,6 +93,10 @@ impl Range {
             (Range::OpenWork, TicketOrder::DueFirst, false) => "tickets_open_due_idx",
             (Range::OpenWork, TicketOrder::Newest, true) => "unit_tickets_open_created_idx",
             (Range::OpenWork, TicketOrder::Newest, false) => "tickets_open_created_idx",
+            (Range::Overdue, TicketOrder::DueFirst, true) => "unit_tickets_overdue_due_idx",
+            (Range::Overdue, TicketOrder::DueFirst, false) => "tickets_overdue_due_idx",
+            (Range::Overdue, TicketOrder::Newest, true) => "unit_tickets_overdue_created_idx",
+            (Range::Overdue, TicketOrder::Newest, false) => "tickets_overdue_created_idx",
             (Range::Status(_), _, true) => "unit_tickets_status_created_idx",
             (Range::Status(_), _, false) => "tickets_status_created_idx",
             (Range::Category(_), ..) => "tickets_category_created_idx",
@@ -100,20 +108,23 @@ impl Range {
     }
 }
 
-/// How a list is read: whose rows, and the index ranges merged into its pages.
+/// How a list is read: whose rows, the index ranges merged into its pages, and the statuses
+/// still to check on the rows those ranges yield (none: the ranges settle the status).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Plan {
     rows: Rows,
     ranges: Vec<Range>,
+    statuses: Vec<TicketStatus>,
 }
 
 impl Plan {
+    /// `None` when the filter leaves nothing to read.
     fn new(
         scope: TicketScope,
         filter: &TicketFilter,
         categories: &[Uuid],
         order: TicketOrder,
-    ) -> Self {
+    ) -> Option<Self> {
         let rows = match (filter.unit_id, scope) {
             (Some(unit), _) => Rows::Unit {
                 unit,
@@ -125,14 +136,38 @@ impl Plan {
             },
             (None, _) => Rows::Hotline,
         };
-        // Overdue tickets are being worked on (the lifecycle's invariant), and so are tickets
-        // with a due time.
+        let worked_on = TicketStatus::BEING_WORKED_ON;
+        // Exactly the tickets being worked on have a due time (the lifecycle's invariant), and
+        // overdue tickets are among them.
         let open_work = order == TicketOrder::DueFirst
             || filter.due_before.is_some()
-            || filter.overdue == Some(true);
-        let ranges = if open_work {
-            vec![Range::OpenWork]
-        } else if !filter.statuses.is_empty() {
+            || filter.overdue == Some(true)
+            || (!filter.statuses.is_empty()
+                && filter.statuses.iter().all(|s| worked_on.contains(s)));
+        if open_work {
+            let statuses: Vec<TicketStatus> = worked_on
+                .into_iter()
+                .filter(|s| filter.statuses.is_empty() || filter.statuses.contains(s))
+                .collect();
+            if statuses.is_empty() {
+                return None;
+            }
+            let range = if filter.overdue == Some(true) {
+                Range::Overdue
+            } else {
+                Range::OpenWork
+            };
+            return Some(Self {
+                rows,
+                ranges: vec![range],
+                statuses: if statuses.len() == worked_on.len() {
+                    Vec::new()
+                } else {
+                    statuses
+                },
+            });
+        }
+        let ranges = if !filter.statuses.is_empty() {
             filter.statuses.iter().map(|s| Range::Status(*s)).collect()
         } else if rows != Rows::Hotline {
             vec![Range::Everything]
@@ -145,7 +180,11 @@ impl Plan {
         } else {
             vec![Range::Everything]
         };
-        Self { rows, ranges }
+        Some(Self {
+            rows,
+            ranges,
+            statuses: Vec::new(),
+        })
     }
 }
 
@@ -253,7 +292,7 @@ fn branch(
             hint(out);
             // The ticket's row is read only for what the unit's row does not hold.
             let mut checks = Statement::new(out.backend);
-            residual(&mut checks, plan, range, scope, filter, categories);
+            residual(&mut checks, plan, range, "k", scope, filter, categories);
             if yields == Yield::Rows || !checks.sql.is_empty() {
                 out.sql(" JOIN tickets t ON t.id = k.ticket_id");
             }
@@ -279,6 +318,9 @@ fn branch(
         Range::OpenWork => {
             let _ = write!(out.sql, " AND {table}.due_at IS NOT NULL");
         }
+        Range::Overdue => {
+            let _ = write!(out.sql, " AND {table}.overdue");
+        }
         Range::Status(status) => {
             let _ = write!(out.sql, " AND {table}.status = ");
             out.value(Value::Text(status.as_str()));
@@ -293,7 +335,7 @@ fn branch(
             out.sql(" AND t.supervised");
         }
     }
-    residual(out, plan, range, scope, filter, categories);
+    residual(out, plan, range, table, scope, filter, categories);
     if let Some(cursor) = cursor {
         let _ = write!(out.sql, " AND ({table}.{key}, {id}) {after} (");
         out.value(Value::At(cursor.at))
@@ -309,10 +351,14 @@ fn branch(
 
 /// The filters checked on each row the index yields, but for the one the range holds already:
 /// a list that needs no other reads the index alone.
+/// `table` is the row the range yields: a unit's row holds the status, due time and overdue flag
+/// of its ticket, so that these are checked without reading the ticket's row.
+#[allow(clippy::too_many_arguments)]
 fn residual(
     out: &mut Statement,
     plan: &Plan,
     range: Range,
+    table: &str,
     scope: TicketScope,
     filter: &TicketFilter,
     categories: &[Uuid],
@@ -329,9 +375,9 @@ fn residual(
             out.sql(" AND t.created_by = ").value(Value::Id(user));
         }
     }
-    if !filter.statuses.is_empty() && !matches!(range, Range::Status(_)) {
-        out.sql(" AND t.status IN (")
-            .values(filter.statuses.iter().map(|s| Value::Text(s.as_str())))
+    if !plan.statuses.is_empty() {
+        let _ = write!(out.sql, " AND {table}.status IN (");
+        out.values(plan.statuses.iter().map(|s| Value::Text(s.as_str())))
             .sql(")");
     }
     if filter.category_id.is_some() && !matches!(range, Range::Category(_)) {
@@ -366,10 +412,12 @@ fn residual(
         out.sql(" AND t.created_at < ").value(Value::At(to));
     }
     if let Some(before) = filter.due_before {
-        out.sql(" AND t.due_at < ").value(Value::At(before));
+        let _ = write!(out.sql, " AND {table}.due_at < ");
+        out.value(Value::At(before));
     }
-    if let Some(overdue) = filter.overdue {
-        out.sql(" AND t.overdue = ").value(Value::Bool(overdue));
+    if let Some(overdue) = filter.overdue.filter(|_| range != Range::Overdue) {
+        let _ = write!(out.sql, " AND {table}.overdue = ");
+        out.value(Value::Bool(overdue));
     }
     if let Some(supervised) = filter.supervised.filter(|_| range != Range::Supervised) {
         out.sql(" AND t.supervised = ")
@@ -461,7 +509,9 @@ pub fn list(
         Some(category) => crate::store::categories::with_children(conn, category)?,
         None => Vec::new(),
     };
-    let plan = Plan::new(scope, filter, &categories, order);
+    let Some(plan) = Plan::new(scope, filter, &categories, order) else {
+        return Ok(Vec::new());
+    };
     let backend = match conn {
         DbConnection::Pg(_) => Backend::Postgres,
         DbConnection::Sqlite(_) => Backend::Sqlite,
@@ -497,72 +547,96 @@ mod tests {
         }
     }
 
+    fn plan(scope: TicketScope, filter: &TicketFilter, order: TicketOrder) -> Option<Plan> {
+        Plan::new(scope, filter, &[], order)
+    }
+
     #[test]
     fn a_units_lists_walk_its_own_rows() {
-        let plan = Plan::new(
-            TicketScope::Unit(UNIT),
-            &inbox(),
-            &[],
-            TicketOrder::DueFirst,
-        );
+        let inbox_plan = Plan {
+            rows: Rows::Unit {
+                unit: UNIT,
+                holding: true,
+            },
+            ranges: vec![Range::OpenWork],
+            statuses: vec![],
+        };
+        // The inbox is the unit's open work in either order: its statuses are exactly those.
+        for order in [TicketOrder::DueFirst, TicketOrder::Newest] {
+            assert_eq!(
+                plan(TicketScope::Unit(UNIT), &inbox(), order),
+                Some(inbox_plan.clone())
+            );
+        }
+        let closed = TicketFilter {
+            statuses: vec![TicketStatus::Closed, TicketStatus::Returned],
+            ..TicketFilter::default()
+        };
         assert_eq!(
-            plan,
-            Plan {
-                rows: Rows::Unit {
-                    unit: UNIT,
-                    holding: true
-                },
-                ranges: vec![Range::OpenWork],
-            }
-        );
-        let newest = Plan::new(TicketScope::Unit(UNIT), &inbox(), &[], TicketOrder::Newest);
-        assert_eq!(
-            newest.ranges,
-            [
-                Range::Status(TicketStatus::Dispatched),
-                Range::Status(TicketStatus::Handling)
-            ]
-        );
-        let everything = Plan::new(
-            TicketScope::Unit(UNIT),
-            &TicketFilter::default(),
-            &[],
-            TicketOrder::Newest,
-        );
-        assert_eq!(
-            everything,
-            Plan {
+            plan(TicketScope::Unit(UNIT), &closed, TicketOrder::Newest),
+            Some(Plan {
                 rows: Rows::Unit {
                     unit: UNIT,
                     holding: false
                 },
-                ranges: vec![Range::Everything],
-            }
+                ranges: vec![
+                    Range::Status(TicketStatus::Closed),
+                    Range::Status(TicketStatus::Returned)
+                ],
+                statuses: vec![],
+            })
+        );
+        assert_eq!(
+            plan(
+                TicketScope::Unit(UNIT),
+                &TicketFilter::default(),
+                TicketOrder::Newest
+            )
+            .unwrap()
+            .ranges,
+            [Range::Everything]
         );
     }
 
     #[test]
     fn lists_of_open_work_walk_the_open_work_alone() {
-        for filter in [
-            TicketFilter {
-                overdue: Some(true),
-                ..TicketFilter::default()
-            },
-            TicketFilter {
-                due_before: Some(Utc::now()),
-                statuses: vec![TicketStatus::Handling],
-                ..TicketFilter::default()
-            },
-        ] {
-            let plan = Plan::new(TicketScope::All, &filter, &[], TicketOrder::Newest);
-            assert_eq!(plan.ranges, [Range::OpenWork]);
-        }
+        let overdue = TicketFilter {
+            overdue: Some(true),
+            ..TicketFilter::default()
+        };
+        assert_eq!(
+            plan(TicketScope::All, &overdue, TicketOrder::Newest)
+                .unwrap()
+                .ranges,
+            [Range::Overdue]
+        );
+        let soon = TicketFilter {
+            due_before: Some(Utc::now()),
+            statuses: vec![TicketStatus::Handling, TicketStatus::Closed],
+            ..TicketFilter::default()
+        };
+        let soon = plan(TicketScope::All, &soon, TicketOrder::Newest).unwrap();
+        assert_eq!(
+            (soon.ranges, soon.statuses),
+            (vec![Range::OpenWork], vec![TicketStatus::Handling])
+        );
+        // Closed tickets have no due time: nothing to read.
+        let closed_by_due = TicketFilter {
+            statuses: vec![TicketStatus::Closed],
+            ..TicketFilter::default()
+        };
+        assert_eq!(
+            plan(TicketScope::All, &closed_by_due, TicketOrder::DueFirst),
+            None
+        );
     }
 
     #[test]
     fn the_offices_lists_take_the_narrowest_range() {
         let by = |filter: TicketFilter, categories: &[Uuid]| {
-            Plan::new(TicketScope::All, &filter, categories, TicketOrder::Newest).ranges
+            Plan::new(TicketScope::All, &filter, categories, TicketOrder::Newest)
+                .unwrap()
+                .ranges
         };
         assert_eq!(
             by(
@@ -601,12 +675,17 @@ mod tests {
 
     #[test]
     fn several_ranges_are_merged_a_page_each() {
-        let plan = Plan::new(TicketScope::All, &inbox(), &[], TicketOrder::Newest);
+        let filter = TicketFilter {
+            unit_id: Some(UNIT),
+            statuses: vec![TicketStatus::Closed, TicketStatus::Returned],
+            ..TicketFilter::default()
+        };
+        let plan = plan(TicketScope::All, &filter, TicketOrder::Newest).unwrap();
         let statement = statement(
             Backend::Sqlite,
             &plan,
             TicketScope::All,
-            &inbox(),
+            &filter,
             &[],
             TicketOrder::Newest,
             None,
@@ -615,7 +694,7 @@ mod tests {
         assert_eq!(statement.sql.matches("LIMIT 51").count(), 3);
         assert!(statement.sql.contains(" UNION ALL "));
         // Each status range reads the unit's status index alone; rows are read for the page only.
-        assert!(!statement.sql.contains("t.status IN"));
+        assert!(!statement.sql.contains("status IN"));
         assert_eq!(statement.sql.matches("JOIN tickets t").count(), 1);
         assert_eq!(
             statement
