@@ -1,13 +1,18 @@
 //! Registration and reading throughput, on SQLite and on PostgreSQL:
 //!
-//! (a) the store alone: the registration transaction the API runs, from 32 threads, no HTTP;
+//! (a) the store alone: the registration transaction the API runs, from 32 threads, committed
+//!     in groups on SQLite as the API's are, no HTTP;
 //! (b) the HTTP API: `POST /api/v1/tickets` with a JWT at 32 concurrent connections, then
 //!     `GET /api/v1/tickets/{id}` at 32 concurrent connections;
 //! (c) the full walk through HTTP at 32 concurrent connections: register → dispatch → sign →
 //!     reply → review → callback, counted in walks per second.
 //!
-//! It prints throughput, p50 and p99 for each, and the ratio (b)/(a) for registering.
+//! Registering through HTTP is measured at 8 and at 32 connections. It prints throughput, p50
+//! and p99 for each, the CPU time per request of the processes that serve (this one, which
+//! holds the light load client too, and on PostgreSQL the server's), the ratio (b)/(a) for
+//! registering, and the process's peak resident memory.
 //!
+//!     cargo bench --bench throughput -- --help
 //!     cargo bench --bench throughput                      # both backends
 //!     cargo bench --bench throughput -- --backend sqlite --tickets 4000 --gets 20000 --walks 1000
 //!
@@ -32,27 +37,44 @@ use hotline::store::users::NewUser;
 use hotline::store::{self, Db};
 use serde_json::json;
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/http.rs"]
 mod http;
 #[path = "support/scratch.rs"]
 mod scratch;
+use cpu::{cpu_seconds, peak_resident_mib};
 use http::HttpConnection;
 use scratch::scratch;
+
+const HELP: &str = "\
+cargo bench --bench throughput -- [OPTIONS]
+
+  --backend sqlite|postgres|both   which backends (default both)
+  --tickets N                      registrations per phase (default 4000)
+  --gets N                         reads by id (default 20000)
+  --walks N                        whole lifecycles (default 1000)
+  --clients N,N                    connections registering through HTTP (default 8,32)
+  --concurrency N                  threads of the store phase, connections reading and
+                                   walking (default 32)
+  --help                           this text";
 
 struct Options {
     backends: Vec<&'static str>,
     tickets: usize,
     gets: usize,
     walks: usize,
+    clients: Vec<usize>,
     concurrency: usize,
 }
 
-fn options() -> Options {
+fn options() -> Option<Options> {
     let mut options = Options {
         backends: vec!["sqlite", "postgres"],
         tickets: 4_000,
         gets: 20_000,
         walks: 1_000,
+        clients: vec![8, 32],
         concurrency: 32,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -60,6 +82,14 @@ fn options() -> Options {
     while i < args.len() {
         let value = args.get(i + 1).cloned().unwrap_or_default();
         match args[i].as_str() {
+            "--help" | "-h" => return None,
+            "--clients" => {
+                options.clients = value
+                    .split(',')
+                    .map(|n| n.parse().expect("--clients N,N"))
+                    .collect();
+                i += 1;
+            }
             "--backend" => {
                 options.backends = match value.as_str() {
                     "sqlite" => vec!["sqlite"],
@@ -89,13 +119,15 @@ fn options() -> Options {
         }
         i += 1;
     }
-    options
+    Some(options)
 }
 
 struct Measured {
     count: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// CPU seconds the serving processes spent.
+    cpu: f64,
 }
 
 impl Measured {
@@ -113,11 +145,12 @@ impl Measured {
     fn print(&mut self, backend: &str, phase: &str) {
         let (p50, p99) = (self.percentile(0.50), self.percentile(0.99));
         println!(
-            "{backend:<9} {phase:<34} {:>7} {:>10.1} {:>9.2} {:>9.2}",
+            "{backend:<9} {phase:<34} {:>7} {:>10.1} {:>9.2} {:>9.2} {:>8.3}",
             self.count,
             self.rate(),
             p50,
-            p99
+            p99,
+            self.cpu * 1000.0 / self.count as f64
         );
     }
 }
@@ -149,6 +182,8 @@ fn store_alone(
         timezone: settings.timezone,
         digits: 6,
     };
+    let postgres = db.backend() == store::Backend::Postgres;
+    let cpu = cpu_seconds(postgres);
     let started = Instant::now();
     let latencies: Vec<Duration> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -157,8 +192,9 @@ fn store_alone(
                     let mut mine = Vec::new();
                     while next.fetch_add(1, Ordering::Relaxed) < total {
                         let begun = Instant::now();
-                        db.write(|c| {
-                            registration_transaction(c, draft, actor, numbering, SystemClock.now())
+                        let draft = draft.clone();
+                        db.write_grouped(move |c| {
+                            registration_transaction(c, &draft, actor, numbering, SystemClock.now())
                         })
                         .expect("a registration");
                         mine.push(begun.elapsed());
@@ -176,12 +212,19 @@ fn store_alone(
         count: latencies.len(),
         elapsed: started.elapsed(),
         latencies,
+        cpu: cpu_seconds(postgres) - cpu,
     }
 }
 
 /// `concurrency` connections, each sending requests one after another until `total` are done.
 /// The connection goes into each request and comes back out, so that nothing is shared.
-async fn http_phase<F, Fut>(address: &str, concurrency: usize, total: usize, request: F) -> Measured
+async fn http_phase<F, Fut>(
+    address: &str,
+    postgres: bool,
+    concurrency: usize,
+    total: usize,
+    request: F,
+) -> Measured
 where
     F: Fn(usize, HttpConnection) -> Fut,
     Fut: std::future::Future<Output = HttpConnection>,
@@ -191,6 +234,7 @@ where
     for _ in 0..concurrency {
         connections.push(HttpConnection::open(address).await.expect("a connection"));
     }
+    let cpu = cpu_seconds(postgres);
     let started = Instant::now();
     let tasks = connections.into_iter().map(|mut connection| {
         let (next, request) = (&next, &request);
@@ -217,6 +261,7 @@ where
         count: latencies.len(),
         elapsed: started.elapsed(),
         latencies,
+        cpu: cpu_seconds(postgres) - cpu,
     }
 }
 
@@ -362,8 +407,9 @@ fn run(backend: &'static str, options: &Options) {
         &format!("store register ({} threads)", options.concurrency),
     );
 
+    let postgres = db.backend() == store::Backend::Postgres;
     let system = actix_web::rt::System::new();
-    let (mut register, mut get, mut walk) = system.block_on(async {
+    let (registers, mut get, mut walk) = system.block_on(async {
         let app = Application::build_on(settings, db.clone(), Arc::new(SystemClock)).unwrap();
         let address = format!("127.0.0.1:{}", app.port());
         let state = app.state();
@@ -373,24 +419,28 @@ fn run(backend: &'static str, options: &Options) {
         };
         let (agent, dispatcher, handler) = (bearer(&fixture.agent), bearer(&fixture.dispatcher), bearer(&fixture.handler));
         let ids = std::cell::RefCell::new(Vec::with_capacity(options.tickets));
-        let register = http_phase(&address, options.concurrency, options.tickets, |_, connection| {
-            let (ids, body, agent) = (&ids, &body, &agent);
-            async move {
-                let (connection, ticket) = call(connection, "POST", "/api/v1/tickets", agent, Some(body)).await;
-                ids.borrow_mut().push(ticket["id"].as_str().unwrap().to_owned());
-                connection
-            }
-        })
-        .await;
+        let mut registers = Vec::new();
+        for clients in &options.clients {
+            let register = http_phase(&address, postgres, *clients, options.tickets, |_, connection| {
+                let (ids, body, agent) = (&ids, &body, &agent);
+                async move {
+                    let (connection, ticket) = call(connection, "POST", "/api/v1/tickets", agent, Some(body)).await;
+                    ids.borrow_mut().push(ticket["id"].as_str().unwrap().to_owned());
+                    connection
+                }
+            })
+            .await;
+            registers.push((*clients, register));
+        }
         let paths: Vec<String> = ids.into_inner().iter().map(|id| format!("/api/v1/tickets/{id}")).collect();
         let get_one = |i: usize, connection| {
             let (path, agent) = (&paths[i % paths.len()], &agent);
             async move { call(connection, "GET", path, agent, None).await.0 }
         };
-        http_phase(&address, options.concurrency, options.concurrency * 20, get_one).await;
-        let get = http_phase(&address, options.concurrency, options.gets, get_one).await;
+        http_phase(&address, postgres, options.concurrency, options.concurrency * 20, get_one).await;
+        let get = http_phase(&address, postgres, options.concurrency, options.gets, get_one).await;
         // The whole lifecycle, one ticket after another on each connection.
-        let walk = http_phase(&address, options.concurrency, options.walks, |_, connection| {
+        let walk = http_phase(&address, postgres, options.concurrency, options.walks, |_, connection| {
             let (agent, dispatcher, handler, body, unit) = (&agent, &dispatcher, &handler, &body, fixture.unit);
             async move {
                 let (connection, ticket) = call(connection, "POST", "/api/v1/tickets", agent, Some(body)).await;
@@ -410,12 +460,13 @@ fn run(backend: &'static str, options: &Options) {
             }
         })
         .await;
-        (register, get, walk)
+        (registers, get, walk)
     });
-    register.print(
-        backend,
-        &format!("http register (c={})", options.concurrency),
-    );
+    let mut best = 0.0_f64;
+    for (clients, mut register) in registers {
+        register.print(backend, &format!("http register (c={clients})"));
+        best = best.max(register.rate());
+    }
     get.print(
         backend,
         &format!("http get ticket (c={})", options.concurrency),
@@ -426,15 +477,22 @@ fn run(backend: &'static str, options: &Options) {
     );
     println!(
         "{backend:<9} http/store register throughput ratio: {:.2}",
-        register.rate() / store.rate()
+        best / store.rate()
+    );
+    println!(
+        "{backend:<9} peak resident memory of the process: {:.0} MiB",
+        peak_resident_mib()
     );
 }
 
 fn main() {
-    let options = options();
+    let Some(options) = options() else {
+        println!("{HELP}");
+        return;
+    };
     println!(
-        "{:<9} {:<34} {:>7} {:>10} {:>9} {:>9}",
-        "backend", "phase", "n", "per sec", "p50 ms", "p99 ms"
+        "{:<9} {:<34} {:>7} {:>10} {:>9} {:>9} {:>8}",
+        "backend", "phase", "n", "per sec", "p50 ms", "p99 ms", "CPU ms"
     );
     for backend in options.backends.clone() {
         run(backend, &options);

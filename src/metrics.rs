@@ -48,6 +48,7 @@ pub struct Snapshot {
     pub db_connections: u32,
     pub db_idle_connections: u32,
     pub db_max_connections: u32,
+    pub write_groups: crate::store::GroupCommits,
 }
 
 impl Metrics {
@@ -224,6 +225,14 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
             );
         }
+        let groups = &snapshot.write_groups;
+        let _ = writeln!(
+            out,
+            "# HELP hotline_db_write_groups_total Commits of SQLite write transactions committed together (one disk flush each).\n# TYPE hotline_db_write_groups_total counter\nhotline_db_write_groups_total {}\n\
+             # HELP hotline_db_grouped_writes_total Write transactions those commits made durable.\n# TYPE hotline_db_grouped_writes_total counter\nhotline_db_grouped_writes_total {}\n\
+             # HELP hotline_db_writes_waiting Write transactions waiting for the next group.\n# TYPE hotline_db_writes_waiting gauge\nhotline_db_writes_waiting {}",
+            groups.groups, groups.writes, groups.waiting
+        );
         out
     }
 }
@@ -251,6 +260,11 @@ mod tests {
             db_connections: 3,
             db_idle_connections: 2,
             db_max_connections: 8,
+            write_groups: crate::store::GroupCommits {
+                groups: 4,
+                writes: 10,
+                waiting: 1,
+            },
         });
         assert!(text.contains(
             "hotline_http_requests_total{method=\"GET\",route=\"/api/v1/tickets/{id}\",status=\"200\"} 2"
@@ -259,6 +273,8 @@ mod tests {
         assert!(text.contains("le=\"0.05\"} 2"));
         assert!(text.contains("hotline_tickets_registered_total 2"));
         assert!(text.contains("hotline_db_max_connections 8"));
+        assert!(text.contains("hotline_db_write_groups_total 4\n"));
+        assert!(text.contains("hotline_db_grouped_writes_total 10\n"));
         assert!(text.contains("hotline_failures_total{code=\"storage_full\"} 0"));
         metrics.count_failure("storage_full");
         metrics.count_failure("database_timeout");
@@ -266,6 +282,11 @@ mod tests {
             db_connections: 3,
             db_idle_connections: 2,
             db_max_connections: 8,
+            write_groups: crate::store::GroupCommits {
+                groups: 4,
+                writes: 10,
+                waiting: 1,
+            },
         });
         assert!(text.contains("hotline_failures_total{code=\"storage_full\"} 1"));
         assert!(text.contains("hotline_failures_total{code=\"database_timeout\"} 1"));

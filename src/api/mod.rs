@@ -465,40 +465,63 @@ where
 {
     let state = state.clone();
     let user = caller.id();
-    blocking(budget, move || {
-        let now = state.now();
-        let not_before = now - IDEMPOTENCY_WINDOW;
-        let outcome = state.db.write(|conn| -> Result<Reply, WriteError> {
-            let Some(idem) = &idempotency else {
-                return Ok(f(conn, now)?);
-            };
-            if let Some(stored) = store::idempotency::find(conn, user, &idem.key, not_before)? {
-                return Ok(replay(stored, idem)?);
-            }
-            let reply = f(conn, now)?;
-            let stored = reply.stored(&idem.request_hash);
-            match store::idempotency::insert(conn, user, &idem.key, &stored, not_before, now) {
-                Err(e) if e.is_duplicate_in("idempotency_keys") => Err(WriteError::LostRace),
-                Err(e) => Err(e.into()),
-                Ok(()) => Ok(reply),
-            }
-        });
-        match (outcome, &idempotency) {
-            (Ok(reply), _) => Ok(reply),
-            (Err(WriteError::Api(error)), _) => Err(error),
-            (Err(WriteError::LostRace), Some(idem)) => {
+    let now = state.now();
+    let not_before = now - IDEMPOTENCY_WINDOW;
+    let key = idempotency.clone();
+    // The transaction may run on another request's thread: it logs under its own request.
+    let span = tracing::Span::current();
+    let transaction = move |conn: &mut DbConnection| -> Result<Reply, WriteError> {
+        let _request = span.enter();
+        let Some(idem) = &key else {
+            return Ok(f(conn, now)?);
+        };
+        if let Some(stored) = store::idempotency::find(conn, user, &idem.key, not_before)? {
+            return Ok(replay(stored, idem)?);
+        }
+        let reply = f(conn, now)?;
+        let stored = reply.stored(&idem.request_hash);
+        match store::idempotency::insert(conn, user, &idem.key, &stored, not_before, now) {
+            Err(e) if e.is_duplicate_in("idempotency_keys") => Err(WriteError::LostRace),
+            Err(e) => Err(e.into()),
+            Ok(()) => Ok(reply),
+        }
+    };
+    let outcome = if state.db.commits_in_groups() {
+        // Queued without holding a thread; the writer that finds the queue without a leader
+        // starts one on a thread that may block.
+        let store::Queued { answer, leader } = state.db.queue_write(transaction);
+        if let Some(leader) = leader {
+            actix_web::rt::task::spawn_blocking(move || leader.lead());
+        }
+        match actix_web::rt::time::timeout(budget, answer).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(WriteError::Api(ApiError::internal(
+                "the write transaction panicked",
+            ))),
+            Err(_) => Err(WriteError::Api(ApiError::database_timeout(format!(
+                "no answer within {} ms",
+                budget.as_millis()
+            )))),
+        }
+    } else {
+        let db = state.db.clone();
+        blocking(budget, move || Ok(db.write(transaction))).await?
+    };
+    match (outcome, idempotency) {
+        (Ok(reply), _) => Ok(reply),
+        (Err(WriteError::Api(error)), _) => Err(error),
+        (Err(WriteError::LostRace), Some(idem)) => {
+            blocking(budget, move || {
                 let stored = state
                     .db
                     .read(|c| store::idempotency::find(c, user, &idem.key, not_before))?
                     .ok_or_else(|| ApiError::internal("a concurrent idempotent answer vanished"))?;
-                replay(stored, idem)
-            }
-            (Err(WriteError::LostRace), None) => {
-                Err(ApiError::internal("lost a race without a key"))
-            }
+                replay(stored, &idem)
+            })
+            .await
         }
-    })
-    .await
+        (Err(WriteError::LostRace), None) => Err(ApiError::internal("lost a race without a key")),
+    }
 }
 
 /// A read on a pooled connection, off the async workers.

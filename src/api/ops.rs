@@ -43,6 +43,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         db_connections: connections,
         db_idle_connections: idle,
         db_max_connections: state.db.max_connections(),
+        write_groups: state.db.group_commits(),
     });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -1,7 +1,8 @@
 //! Persistence on SQLite (embedded default) and PostgreSQL (production) through one Diesel
 //! codebase. Every change is written with its event in one transaction; SQLite writers take the
 //! database lock up front (`BEGIN IMMEDIATE`) and queue in-process, which is what keeps
-//! `synchronous=FULL` free of lock timeouts under concurrency.
+//! `synchronous=FULL` free of lock timeouts under concurrency, and the API's writes are
+//! committed in groups from that queue, a disk flush per group ([`group_commit`]).
 //!
 //! Lookups by a unique key use `get_result`, never `first`: `first` binds its `LIMIT` as a
 //! parameter, and SQLite then re-prepares the statement on every execution (twice the cost of a
@@ -16,6 +17,7 @@ mod error;
 pub mod events;
 pub mod figures;
 pub mod files;
+mod group_commit;
 mod health;
 pub mod history;
 pub mod idempotency;
@@ -43,6 +45,7 @@ use diesel::r2d2::{self, CustomizeConnection, ManageConnection, Pool, PooledConn
 use diesel::sqlite::SqliteConnection;
 
 pub use error::{Outage, StoreError, outage};
+pub use group_commit::{GroupCommits, Leader, Queued};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -302,6 +305,7 @@ pub struct Db {
     pool: Pool<DbManager>,
     url: DatabaseUrl,
     writers: Arc<Mutex<()>>,
+    queue: group_commit::Queue,
     options: PoolOptions,
 }
 
@@ -339,6 +343,7 @@ impl Db {
             pool,
             url: url.clone(),
             writers: Arc::new(Mutex::new(())),
+            queue: group_commit::Queue::default(),
             options: options.clone(),
         })
     }

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod deadlines;
 mod directory;
+mod durability;
 mod errors;
 mod hardening;
 mod idempotency;
