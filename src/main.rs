@@ -529,18 +529,32 @@ fn generate(settings: &Settings, options: GenerateOptions) -> Result<(), String>
     let db = startup::open_database(settings).map_err(|e| e.to_string())?;
     let hotline = import::Hotline::load(&db, settings.timezone).map_err(|e| e.to_string())?;
     let now = SystemClock.now();
-    let records = generate::records(&profile, &hotline, now)?;
+    // Month by month: whatever the number of months, one month's records are in memory.
+    let months = generate::months(&profile, &hotline, now)?;
+    let mut failed = None;
+    let records = months
+        .map_while(|month| month.map_err(|e| failed = Some(e)).ok())
+        .flatten();
     if let Some(path) = options.out {
-        let mut text = String::new();
-        for record in &records {
-            text.push_str(&serde_json::to_string(record).map_err(|e| e.to_string())?);
-            text.push('\n');
+        use std::io::Write;
+        let written = std::fs::File::create(&path)
+            .map(std::io::BufWriter::new)
+            .and_then(|mut out| {
+                let mut n = 0;
+                for record in records {
+                    serde_json::to_writer(&mut out, &record)?;
+                    out.write_all(b"\n")?;
+                    n += 1;
+                }
+                out.flush().map(|()| n)
+            })
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        if let Some(e) = failed {
+            return Err(e);
         }
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("{} records written to {}", records.len(), path.display());
+        println!("{written} records written to {}", path.display());
         return Ok(());
     }
-    let total = records.len();
     let mut importer = import::Importer::new(
         &db,
         settings.timezone,
@@ -549,9 +563,13 @@ fn generate(settings: &Settings, options: GenerateOptions) -> Result<(), String>
         true,
     )
     .map_err(|e| e.to_string())?;
+    let planned = generate::planned(&profile) as usize;
     let report = importer
-        .run(import::numbered(records), Some(total))
+        .run(import::numbered(records), Some(planned))
         .map_err(|e| e.to_string())?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
     print_import_report(&report);
     Ok(())
 }

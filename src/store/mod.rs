@@ -2,7 +2,7 @@
 //! codebase. Every change is written with its event in one transaction; SQLite writers take the
 //! database lock up front (`BEGIN IMMEDIATE`) and queue in-process, which is what keeps
 //! `synchronous=FULL` free of lock timeouts under concurrency, and the API's writes are
-//! committed in groups from that queue, a disk flush per group ([`group_commit`]).
+//! committed in groups from that queue, a disk flush per group (`group_commit`).
 //!
 //! Lookups by a unique key use `get_result`, never `first`: `first` binds its `LIMIT` as a
 //! parameter, and SQLite then re-prepares the statement on every execution (twice the cost of a

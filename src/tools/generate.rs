@@ -206,12 +206,48 @@ const SURNAMES: [&str; 20] = [
 ];
 
 /// The records of every ticket the profile asks for, registered before `until`; steps after
-/// `until` have not happened yet.
+/// `until` have not happened yet. In registration order.
 pub fn records(
     profile: &Profile,
     hotline: &Hotline,
     until: DateTime<Utc>,
 ) -> Result<Vec<Record>, String> {
+    let mut out = Vec::new();
+    for month in months(profile, hotline, until)? {
+        out.extend(month?);
+    }
+    Ok(out)
+}
+
+/// How many tickets the profile asks for in `month` (those registered after `until` are left
+/// out when the month is made).
+fn month_total(profile: &Profile, month: Month) -> u64 {
+    match profile.exact.as_ref().filter(|e| e.month == month) {
+        Some(e) => e.total,
+        None => {
+            (profile.per_month as f64 * profile.seasons[month.month() as usize - 1]).round() as u64
+        }
+    }
+}
+
+/// How many tickets the profile asks for in all.
+pub fn planned(profile: &Profile) -> u64 {
+    let mut month = profile.from;
+    let mut total = 0;
+    for _ in 0..profile.months {
+        total += month_total(profile, month);
+        month = month.next();
+    }
+    total
+}
+
+/// The records month after month, each month's in registration order, so that a long profile
+/// is written or imported in the memory of one month.
+pub fn months<'a>(
+    profile: &'a Profile,
+    hotline: &'a Hotline,
+    until: DateTime<Utc>,
+) -> Result<Months<'a>, String> {
     profile.check()?;
     let handling: Vec<&Unit> = hotline
         .units
@@ -231,17 +267,45 @@ pub fn records(
         .iter()
         .filter(|c| c.active && c.parent_id.is_some())
         .collect();
-    let mut random = Random::new(profile.seed);
-    let mut out = Vec::new();
-    let mut month = profile.from;
-    for _ in 0..profile.months {
+    Ok(Months {
+        profile,
+        hotline,
+        until,
+        handling,
+        townships,
+        second_level,
+        random: Random::new(profile.seed),
+        month: profile.from,
+        left: profile.months,
+    })
+}
+
+/// See [`months`].
+pub struct Months<'a> {
+    profile: &'a Profile,
+    hotline: &'a Hotline,
+    until: DateTime<Utc>,
+    handling: Vec<&'a Unit>,
+    townships: Vec<&'a Unit>,
+    second_level: Vec<&'a Category>,
+    random: Random,
+    month: Month,
+    left: u32,
+}
+
+impl Iterator for Months<'_> {
+    type Item = Result<Vec<Record>, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let (profile, hotline, month) = (self.profile, self.hotline, self.month);
+        self.month = month.next();
+        let random = &mut self.random;
         let exact = profile.exact.as_ref().filter(|e| e.month == month);
-        let total =
-            match exact {
-                Some(e) => e.total,
-                None => (profile.per_month as f64 * profile.seasons[month.month() as usize - 1])
-                    .round() as u64,
-            };
+        let total = month_total(profile, month);
         let days = day_weights(month, profile, &hotline.calendar);
         let types = match exact {
             Some(e) => {
@@ -257,7 +321,10 @@ pub fn records(
                 .map(|_| random.weighted(&profile.types))
                 .collect(),
         };
-        let categories = category_list(exact, &second_level, total, &mut random)?;
+        let categories = match category_list(exact, &self.second_level, total, random) {
+            Ok(categories) => categories,
+            Err(e) => return Some(Err(e)),
+        };
         let direct: Vec<bool> = match exact.and_then(|e| e.direct) {
             Some(direct) => {
                 let mut list: Vec<bool> = (0..total).map(|n| n < direct).collect();
@@ -268,34 +335,34 @@ pub fn records(
                 .map(|_| random.chance(profile.direct_share))
                 .collect(),
         };
+        let mut out = Vec::with_capacity(total as usize);
         for n in 0..total as usize {
             let day = random.weighted(&days);
             let registered_at = local(hotline.timezone, day, 8 * 60) + random.minutes(0, 13 * 60);
-            if registered_at >= until {
+            if registered_at >= self.until {
                 continue;
             }
-            let category = categories[n];
             let record = ticket(
                 profile,
                 hotline,
-                &mut random,
+                random,
                 Ticket {
                     external_ref: format!("GEN-{}-{month}-{n:06}", profile.seed),
                     ticket_type: types[n],
-                    category,
+                    category: categories[n],
                     direct: direct[n],
                     registered_at,
-                    handling: &handling,
-                    townships: &townships,
+                    handling: &self.handling,
+                    townships: &self.townships,
                 },
-                until,
+                self.until,
             );
             out.push(record);
         }
-        month = month.next();
+        // A month's tickets are registered inside it: sorted month by month, all are in order.
+        out.sort_by_key(|r| r.registered_at);
+        Some(Ok(out))
     }
-    out.sort_by_key(|r| r.registered_at);
-    Ok(out)
 }
 
 fn local(timezone: chrono_tz::Tz, day: NaiveDate, minute_of_day: i64) -> DateTime<Utc> {

@@ -308,6 +308,27 @@ async fn the_generator_gives_the_same_hotline_for_a_seed_and_imports_it_once() {
         serde_json::to_string(&records).unwrap(),
         serde_json::to_string(&again).unwrap()
     );
+    // Made a month at a time, each month's records inside it, in registration order.
+    let months: Vec<Vec<_>> = generate::months(&profile, &hotline, now)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(months.len(), 2);
+    for (month, made) in [9, 10].into_iter().zip(&months) {
+        assert!(
+            made.iter()
+                .all(|r| r.registered_at >= shanghai(2026, month, 1, 0, 0)
+                    && r.registered_at < shanghai(2026, month + 1, 1, 0, 0))
+        );
+        assert!(
+            made.windows(2)
+                .all(|w| w[0].registered_at <= w[1].registered_at)
+        );
+    }
+    assert_eq!(
+        serde_json::to_string(&months.concat()).unwrap(),
+        serde_json::to_string(&records).unwrap()
+    );
     // September is a summer month (×1.05), October an autumn one (×0.95).
     let in_month = |m: u32| {
         records
