@@ -7,7 +7,8 @@
 //! (c) the full walk through HTTP at 32 concurrent connections: register → dispatch → sign →
 //!     reply → review → callback, counted in walks per second.
 //!
-//! Registering through HTTP is measured at 8 and at 32 connections. It prints throughput, p50
+//! Registering through HTTP is measured at 8 and at 32 connections, after sign-ins at 32
+//! connections (each hashes a password). It prints throughput, p50
 //! and p99 for each, the CPU time per request of the processes that serve (this one, which
 //! holds the light load client too, and on PostgreSQL the server's), the ratio (b)/(a) for
 //! registering, and the process's peak resident memory.
@@ -409,7 +410,7 @@ fn run(backend: &'static str, options: &Options) {
 
     let postgres = db.backend() == store::Backend::Postgres;
     let system = actix_web::rt::System::new();
-    let (registers, mut get, mut walk) = system.block_on(async {
+    let (mut sign_in, registers, mut get, mut walk) = system.block_on(async {
         let app = Application::build_on(settings, db.clone(), Arc::new(SystemClock)).unwrap();
         let address = format!("127.0.0.1:{}", app.port());
         let state = app.state();
@@ -419,6 +420,13 @@ fn run(backend: &'static str, options: &Options) {
         };
         let (agent, dispatcher, handler) = (bearer(&fixture.agent), bearer(&fixture.dispatcher), bearer(&fixture.handler));
         let ids = std::cell::RefCell::new(Vec::with_capacity(options.tickets));
+        // Sign-ins at once: each hashes a password in 19 MiB of Argon2 memory.
+        let credentials = json!({"username": "agent", "password": "bench password 1234"});
+        let sign_in = http_phase(&address, postgres, options.concurrency, options.concurrency * 4, |_, connection| {
+            let credentials = &credentials;
+            async move { call(connection, "POST", "/api/v1/auth/token", "", Some(credentials)).await.0 }
+        })
+        .await;
         let mut registers = Vec::new();
         for clients in &options.clients {
             let register = http_phase(&address, postgres, *clients, options.tickets, |_, connection| {
@@ -460,8 +468,12 @@ fn run(backend: &'static str, options: &Options) {
             }
         })
         .await;
-        (registers, get, walk)
+        (sign_in, registers, get, walk)
     });
+    sign_in.print(
+        backend,
+        &format!("http sign in (c={})", options.concurrency),
+    );
     let mut best = 0.0_f64;
     for (clients, mut register) in registers {
         register.print(backend, &format!("http register (c={clients})"));

@@ -37,12 +37,13 @@ impl HttpConnection {
         body: Option<&[u8]>,
     ) -> io::Result<(u16, Vec<u8>)> {
         self.request.clear();
-        self.request.extend_from_slice(
-            format!(
-                "{method} {path} HTTP/1.1\r\nhost: bench\r\nauthorization: {authorization}\r\n"
-            )
-            .as_bytes(),
-        );
+        self.request
+            .extend_from_slice(format!("{method} {path} HTTP/1.1\r\nhost: bench\r\n").as_bytes());
+        // An empty one is a request without credentials (signing in).
+        if !authorization.is_empty() {
+            self.request
+                .extend_from_slice(format!("authorization: {authorization}\r\n").as_bytes());
+        }
         match body {
             Some(body) => {
                 self.request.extend_from_slice(
