@@ -140,20 +140,47 @@ where
 }
 
 /// The duty to serve the queue until it is empty, handed to whoever found it without a leader.
-#[must_use = "a queue without its leader is never served"]
-pub struct Leader(Db);
+/// A leader dropped without leading (its thread could not be started) serves the queue where
+/// it is dropped: a queue marked as led must never be left without its leader.
+#[must_use = "a queue without its leader is served only when the leader is dropped"]
+pub struct Leader(Option<Db>);
 
 impl Leader {
     /// Commits group after group until nobody waits.
-    pub fn lead(self) {
-        loop {
-            // The database first, the group then: whoever queued while it was busy joins.
-            let _writer = self.0.writers.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(group) = self.0.queue.next_group() else {
-                return;
-            };
-            self.0.commit_group(group);
+    pub fn lead(mut self) {
+        if let Some(db) = self.0.take() {
+            serve(&db);
         }
+    }
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            serve(&db);
+        }
+    }
+}
+
+fn serve(db: &Db) {
+    // Should a group panic past its guards, the queue is left without a leader rather than
+    // marked as led by nobody: the next writer leads and serves what waits.
+    struct Unmark<'a>(&'a Queue);
+    impl Drop for Unmark<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.lock().led = false;
+            }
+        }
+    }
+    let _unmark = Unmark(&db.queue);
+    loop {
+        // The database first, the group then: whoever queued while it was busy joins.
+        let _writer = db.writers.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(group) = db.queue.next_group() else {
+            return;
+        };
+        db.commit_group(group);
     }
 }
 
@@ -187,7 +214,7 @@ impl Db {
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
     {
         let (job, answer) = job(f);
-        let leader = self.queue.push(job).then(|| Leader(self.clone()));
+        let leader = self.queue.push(job).then(|| Leader(Some(self.clone())));
         Queued { answer, leader }
     }
 

@@ -262,3 +262,27 @@ async fn registrations_answered_before_a_kill_9_are_all_kept() {
     assert!(acknowledged.len() >= 600);
     assert_eq!(missing, Vec::<Uuid>::new(), "acknowledged and lost");
 }
+
+/// Whoever finds the queue without a leader is handed the duty to lead; if it cannot start a
+/// thread for it and drops it, the queue is served there and then, never left waiting.
+#[test]
+fn a_leader_dropped_without_leading_still_serves_the_queue() {
+    let (url, _database) = fresh_database();
+    let db = open_db(&url);
+    db.read(migrations::run).unwrap();
+    if !db.commits_in_groups() {
+        return;
+    }
+    let first = db.queue_write(|c| day_row(c, "2026-03-01"));
+    let second = db.queue_write(|c| day_row(c, "2026-03-02"));
+    assert!(first.leader.is_some() && second.leader.is_none());
+    drop(first.leader);
+    assert_eq!(first.answer.blocking_recv().unwrap().unwrap(), 1);
+    assert_eq!(second.answer.blocking_recv().unwrap().unwrap(), 1);
+    // The queue has no leader again: the next writer leads.
+    assert!(
+        db.queue_write(|c| day_row(c, "2026-03-03"))
+            .leader
+            .is_some()
+    );
+}

@@ -196,6 +196,7 @@ async fn every_list_holds_what_its_definition_names_page_after_page() {
             ("sort", "due".into()),
         ],
         vec![("status", "closed,invalid,registered,returned".into())],
+        vec![("status", "closed,handling,closed".into())],
         vec![("supervised", "true".into())],
         vec![("supervised", "false".into()), ("sort", "due".into())],
         vec![("overdue", "false".into())],

@@ -168,7 +168,11 @@ impl Plan {
             });
         }
         let ranges = if !filter.statuses.is_empty() {
-            filter.statuses.iter().map(|s| Range::Status(*s)).collect()
+            // A status asked for twice is one range: read twice, its tickets would be listed
+            // twice.
+            let statuses: std::collections::BTreeSet<TicketStatus> =
+                filter.statuses.iter().copied().collect();
+            statuses.into_iter().map(Range::Status).collect()
         } else if rows != Rows::Hotline {
             vec![Range::Everything]
         } else if filter.supervised == Some(true) {
@@ -580,11 +584,21 @@ mod tests {
                     holding: false
                 },
                 ranges: vec![
-                    Range::Status(TicketStatus::Closed),
-                    Range::Status(TicketStatus::Returned)
+                    Range::Status(TicketStatus::Returned),
+                    Range::Status(TicketStatus::Closed)
                 ],
                 statuses: vec![],
             })
+        );
+        let twice = TicketFilter {
+            statuses: vec![TicketStatus::Closed, TicketStatus::Closed],
+            ..TicketFilter::default()
+        };
+        assert_eq!(
+            plan(TicketScope::All, &twice, TicketOrder::Newest)
+                .unwrap()
+                .ranges,
+            [Range::Status(TicketStatus::Closed)]
         );
         assert_eq!(
             plan(
