@@ -262,242 +262,207 @@ enum Yield {
     Keys,
 }
 
-/// One index range, read in order after the cursor, up to `limit` rows that pass the filter.
-#[allow(clippy::too_many_arguments)]
-fn branch(
-    out: &mut Statement,
-    plan: &Plan,
-    range: Range,
+/// One list's page: what is asked for and how it is read.
+struct Listing<'a> {
+    plan: Plan,
     scope: TicketScope,
-    filter: &TicketFilter,
-    categories: &[Uuid],
+    filter: &'a TicketFilter,
+    /// The category asked for and its children.
+    categories: &'a [Uuid],
     order: TicketOrder,
     cursor: Option<ListCursor>,
     limit: i64,
-    yields: Yield,
-) {
-    let index = range.index(plan.rows, order);
-    let hint = |out: &mut Statement| {
-        if out.backend == Backend::Sqlite {
-            let _ = write!(out.sql, " INDEXED BY {index}");
-        }
-    };
-    let (key, after, direction) = match order {
-        TicketOrder::Newest => ("created_at", "<", "DESC"),
-        TicketOrder::DueFirst => ("due_at", ">", "ASC"),
-    };
-    let (table, id) = match plan.rows {
-        Rows::Unit { unit, holding } => {
-            match yields {
-                Yield::Rows => out.sql("SELECT t.*"),
-                Yield::Keys => out.sql("SELECT k.ticket_id AS id, k.created_at, k.due_at"),
-            };
-            out.sql(" FROM unit_tickets k");
-            hint(out);
-            // The ticket's row is read only for what the unit's row does not hold.
-            let mut checks = Statement::new(out.backend);
-            residual(&mut checks, plan, range, "k", scope, filter, categories);
-            if yields == Yield::Rows || !checks.sql.is_empty() {
-                out.sql(" JOIN tickets t ON t.id = k.ticket_id");
-            }
-            out.sql(" WHERE k.unit_id = ").value(Value::Id(unit));
-            if holding {
-                out.sql(" AND k.holding");
-            }
-            ("k", "k.ticket_id")
-        }
-        Rows::Hotline => {
-            match yields {
-                Yield::Rows => out.sql("SELECT t.*"),
-                Yield::Keys => out.sql("SELECT t.id, t.created_at, t.due_at"),
-            };
-            out.sql(" FROM tickets t");
-            hint(out);
-            out.sql(" WHERE TRUE");
-            ("t", "t.id")
-        }
-    };
-    match range {
-        Range::Everything => {}
-        Range::OpenWork => {
-            let _ = write!(out.sql, " AND {table}.due_at IS NOT NULL");
-        }
-        Range::Overdue => {
-            let _ = write!(out.sql, " AND {table}.overdue");
-        }
-        Range::Status(status) => {
-            let _ = write!(out.sql, " AND {table}.status = ");
-            out.value(Value::Text(status.as_str()));
-        }
-        Range::Category(category) => {
-            out.sql(" AND t.category_id = ").value(Value::Id(category));
-        }
-        Range::Area(area) => {
-            out.sql(" AND t.area_unit_id = ").value(Value::Id(area));
-        }
-        Range::Supervised => {
-            out.sql(" AND t.supervised");
-        }
-    }
-    residual(out, plan, range, table, scope, filter, categories);
-    if let Some(cursor) = cursor {
-        let _ = write!(out.sql, " AND ({table}.{key}, {id}) {after} (");
-        out.value(Value::At(cursor.at))
-            .sql(", ")
-            .value(Value::Id(cursor.id))
-            .sql(")");
-    }
-    let _ = write!(
-        out.sql,
-        " ORDER BY {table}.{key} {direction}, {id} {direction} LIMIT {limit}"
-    );
 }
 
-/// The filters checked on each row the index yields, but for the one the range holds already:
-/// a list that needs no other reads the index alone.
-/// `table` is the row the range yields: a unit's row holds the status, due time and overdue flag
-/// of its ticket, so that these are checked without reading the ticket's row.
-#[allow(clippy::too_many_arguments)]
-fn residual(
-    out: &mut Statement,
-    plan: &Plan,
-    range: Range,
-    table: &str,
-    scope: TicketScope,
-    filter: &TicketFilter,
-    categories: &[Uuid],
-) {
-    match (scope, plan.rows) {
-        (TicketScope::All, _) => {}
-        (TicketScope::Unit(own), Rows::Unit { unit, .. }) if own == unit => {}
-        (TicketScope::Unit(own), _) => {
-            out.sql(" AND EXISTS (SELECT 1 FROM unit_tickets s WHERE s.ticket_id = t.id AND s.unit_id = ")
-                .value(Value::Id(own))
+impl Listing<'_> {
+    /// The statement that reads the page: one range alone, or the ids of up to a page from
+    /// each range, merged, and then the rows of the page.
+    fn statement(&self, backend: Backend) -> Statement {
+        let mut out = Statement::new(backend);
+        if let [range] = self.plan.ranges[..] {
+            self.branch(&mut out, range, Yield::Rows);
+            return out;
+        }
+        let order_by = match self.order {
+            TicketOrder::Newest => "created_at DESC, id DESC",
+            TicketOrder::DueFirst => "due_at ASC, id ASC",
+        };
+        out.sql("SELECT t.* FROM (");
+        for (i, range) in self.plan.ranges.iter().enumerate() {
+            if i > 0 {
+                out.sql(" UNION ALL ");
+            }
+            out.sql("SELECT * FROM (");
+            self.branch(&mut out, *range, Yield::Keys);
+            let _ = write!(out.sql, ") r{i}");
+        }
+        let _ = write!(
+            out.sql,
+            " ORDER BY {order_by} LIMIT {}) page JOIN tickets t ON t.id = page.id ORDER BY page.{}",
+            self.limit,
+            order_by.replace(", ", ", page.")
+        );
+        out
+    }
+
+    /// One index range, read in order after the cursor, up to a page of rows that pass the
+    /// filter.
+    fn branch(&self, out: &mut Statement, range: Range, yields: Yield) {
+        let index = range.index(self.plan.rows, self.order);
+        let hint = |out: &mut Statement| {
+            if out.backend == Backend::Sqlite {
+                let _ = write!(out.sql, " INDEXED BY {index}");
+            }
+        };
+        let (key, after, direction) = match self.order {
+            TicketOrder::Newest => ("created_at", "<", "DESC"),
+            TicketOrder::DueFirst => ("due_at", ">", "ASC"),
+        };
+        let (table, id) = match self.plan.rows {
+            Rows::Unit { unit, holding } => {
+                match yields {
+                    Yield::Rows => out.sql("SELECT t.*"),
+                    Yield::Keys => out.sql("SELECT k.ticket_id AS id, k.created_at, k.due_at"),
+                };
+                out.sql(" FROM unit_tickets k");
+                hint(out);
+                // The ticket's row is read only for what the unit's row does not hold.
+                let mut checks = Statement::new(out.backend);
+                self.residual(&mut checks, range, "k");
+                if yields == Yield::Rows || !checks.sql.is_empty() {
+                    out.sql(" JOIN tickets t ON t.id = k.ticket_id");
+                }
+                out.sql(" WHERE k.unit_id = ").value(Value::Id(unit));
+                if holding {
+                    out.sql(" AND k.holding");
+                }
+                ("k", "k.ticket_id")
+            }
+            Rows::Hotline => {
+                match yields {
+                    Yield::Rows => out.sql("SELECT t.*"),
+                    Yield::Keys => out.sql("SELECT t.id, t.created_at, t.due_at"),
+                };
+                out.sql(" FROM tickets t");
+                hint(out);
+                out.sql(" WHERE TRUE");
+                ("t", "t.id")
+            }
+        };
+        match range {
+            Range::Everything => {}
+            Range::OpenWork => {
+                let _ = write!(out.sql, " AND {table}.due_at IS NOT NULL");
+            }
+            Range::Overdue => {
+                let _ = write!(out.sql, " AND {table}.overdue");
+            }
+            Range::Status(status) => {
+                let _ = write!(out.sql, " AND {table}.status = ");
+                out.value(Value::Text(status.as_str()));
+            }
+            Range::Category(category) => {
+                out.sql(" AND t.category_id = ").value(Value::Id(category));
+            }
+            Range::Area(area) => {
+                out.sql(" AND t.area_unit_id = ").value(Value::Id(area));
+            }
+            Range::Supervised => {
+                out.sql(" AND t.supervised");
+            }
+        }
+        self.residual(out, range, table);
+        if let Some(cursor) = self.cursor {
+            let _ = write!(out.sql, " AND ({table}.{key}, {id}) {after} (");
+            out.value(Value::At(cursor.at))
+                .sql(", ")
+                .value(Value::Id(cursor.id))
                 .sql(")");
         }
-        (TicketScope::CreatedBy(user), _) => {
-            out.sql(" AND t.created_by = ").value(Value::Id(user));
-        }
+        let _ = write!(
+            out.sql,
+            " ORDER BY {table}.{key} {direction}, {id} {direction} LIMIT {}",
+            self.limit
+        );
     }
-    if !plan.statuses.is_empty() {
-        let _ = write!(out.sql, " AND {table}.status IN (");
-        out.values(plan.statuses.iter().map(|s| Value::Text(s.as_str())))
-            .sql(")");
-    }
-    if filter.category_id.is_some() && !matches!(range, Range::Category(_)) {
-        out.sql(" AND t.category_id IN (")
-            .values(categories.iter().map(|c| Value::Id(*c)))
-            .sql(")");
-    }
-    if let Some(area) = filter
-        .area_unit_id
-        .filter(|_| !matches!(range, Range::Area(_)))
-    {
-        out.sql(" AND t.area_unit_id = ").value(Value::Id(area));
-    }
-    if !filter.types.is_empty() {
-        out.sql(" AND t.ticket_type IN (")
-            .values(filter.types.iter().map(|t| Value::Text(t.as_str())))
-            .sql(")");
-    }
-    if !filter.channels.is_empty() {
-        out.sql(" AND t.channel IN (")
-            .values(filter.channels.iter().map(|c| Value::Text(c.as_str())))
-            .sql(")");
-    }
-    if let Some(priority) = filter.priority {
-        out.sql(" AND t.priority = ")
-            .value(Value::Text(priority.as_str()));
-    }
-    if let Some(from) = filter.created_from {
-        out.sql(" AND t.created_at >= ").value(Value::At(from));
-    }
-    if let Some(to) = filter.created_to {
-        out.sql(" AND t.created_at < ").value(Value::At(to));
-    }
-    if let Some(before) = filter.due_before {
-        let _ = write!(out.sql, " AND {table}.due_at < ");
-        out.value(Value::At(before));
-    }
-    if let Some(overdue) = filter.overdue.filter(|_| range != Range::Overdue) {
-        let _ = write!(out.sql, " AND {table}.overdue = ");
-        out.value(Value::Bool(overdue));
-    }
-    if let Some(supervised) = filter.supervised.filter(|_| range != Range::Supervised) {
-        out.sql(" AND t.supervised = ")
-            .value(Value::Bool(supervised));
-    }
-    if let Some(q) = filter.q.as_deref() {
-        let pattern = contains_pattern(q);
-        out.sql(" AND (lower(t.title) LIKE ")
-            .value(Value::String(pattern.clone()))
-            .sql(" ESCAPE '\\' OR lower(t.content) LIKE ")
-            .value(Value::String(pattern.clone()))
-            .sql(" ESCAPE '\\' OR lower(COALESCE(t.address, '')) LIKE ")
-            .value(Value::String(pattern))
-            .sql(" ESCAPE '\\')");
-    }
-}
 
-/// The statement that reads one page: one range alone, or the ids of up to a page from each
-/// range, merged, and then the rows of the page.
-#[allow(clippy::too_many_arguments)]
-fn statement(
-    backend: Backend,
-    plan: &Plan,
-    scope: TicketScope,
-    filter: &TicketFilter,
-    categories: &[Uuid],
-    order: TicketOrder,
-    cursor: Option<ListCursor>,
-    limit: i64,
-) -> Statement {
-    let mut out = Statement::new(backend);
-    if let [range] = plan.ranges[..] {
-        branch(
-            &mut out,
-            plan,
-            range,
-            scope,
-            filter,
-            categories,
-            order,
-            cursor,
-            limit,
-            Yield::Rows,
-        );
-        return out;
-    }
-    let order_by = match order {
-        TicketOrder::Newest => "created_at DESC, id DESC",
-        TicketOrder::DueFirst => "due_at ASC, id ASC",
-    };
-    out.sql("SELECT t.* FROM (");
-    for (i, range) in plan.ranges.iter().enumerate() {
-        if i > 0 {
-            out.sql(" UNION ALL ");
+    /// The filters checked on each row the index yields, but for the one the range holds
+    /// already: a list that needs no other reads the index alone. `table` is the row the range
+    /// yields: a unit's row holds the status, due time and overdue flag of its ticket, so that
+    /// these are checked without reading the ticket's row.
+    fn residual(&self, out: &mut Statement, range: Range, table: &str) {
+        let filter = self.filter;
+        match (self.scope, self.plan.rows) {
+            (TicketScope::All, _) => {}
+            (TicketScope::Unit(own), Rows::Unit { unit, .. }) if own == unit => {}
+            (TicketScope::Unit(own), _) => {
+                out.sql(" AND EXISTS (SELECT 1 FROM unit_tickets s WHERE s.ticket_id = t.id AND s.unit_id = ")
+                    .value(Value::Id(own))
+                    .sql(")");
+            }
+            (TicketScope::CreatedBy(user), _) => {
+                out.sql(" AND t.created_by = ").value(Value::Id(user));
+            }
         }
-        out.sql("SELECT * FROM (");
-        branch(
-            &mut out,
-            plan,
-            *range,
-            scope,
-            filter,
-            categories,
-            order,
-            cursor,
-            limit,
-            Yield::Keys,
-        );
-        let _ = write!(out.sql, ") r{i}");
+        if !self.plan.statuses.is_empty() {
+            let _ = write!(out.sql, " AND {table}.status IN (");
+            out.values(self.plan.statuses.iter().map(|s| Value::Text(s.as_str())))
+                .sql(")");
+        }
+        if filter.category_id.is_some() && !matches!(range, Range::Category(_)) {
+            out.sql(" AND t.category_id IN (")
+                .values(self.categories.iter().map(|c| Value::Id(*c)))
+                .sql(")");
+        }
+        if let Some(area) = filter
+            .area_unit_id
+            .filter(|_| !matches!(range, Range::Area(_)))
+        {
+            out.sql(" AND t.area_unit_id = ").value(Value::Id(area));
+        }
+        if !filter.types.is_empty() {
+            out.sql(" AND t.ticket_type IN (")
+                .values(filter.types.iter().map(|t| Value::Text(t.as_str())))
+                .sql(")");
+        }
+        if !filter.channels.is_empty() {
+            out.sql(" AND t.channel IN (")
+                .values(filter.channels.iter().map(|c| Value::Text(c.as_str())))
+                .sql(")");
+        }
+        if let Some(priority) = filter.priority {
+            out.sql(" AND t.priority = ")
+                .value(Value::Text(priority.as_str()));
+        }
+        if let Some(from) = filter.created_from {
+            out.sql(" AND t.created_at >= ").value(Value::At(from));
+        }
+        if let Some(to) = filter.created_to {
+            out.sql(" AND t.created_at < ").value(Value::At(to));
+        }
+        if let Some(before) = filter.due_before {
+            let _ = write!(out.sql, " AND {table}.due_at < ");
+            out.value(Value::At(before));
+        }
+        if let Some(overdue) = filter.overdue.filter(|_| range != Range::Overdue) {
+            let _ = write!(out.sql, " AND {table}.overdue = ");
+            out.value(Value::Bool(overdue));
+        }
+        if let Some(supervised) = filter.supervised.filter(|_| range != Range::Supervised) {
+            out.sql(" AND t.supervised = ")
+                .value(Value::Bool(supervised));
+        }
+        if let Some(q) = filter.q.as_deref() {
+            let pattern = contains_pattern(q);
+            out.sql(" AND (lower(t.title) LIKE ")
+                .value(Value::String(pattern.clone()))
+                .sql(" ESCAPE '\\' OR lower(t.content) LIKE ")
+                .value(Value::String(pattern.clone()))
+                .sql(" ESCAPE '\\' OR lower(COALESCE(t.address, '')) LIKE ")
+                .value(Value::String(pattern))
+                .sql(" ESCAPE '\\')");
+        }
     }
-    let _ = write!(
-        out.sql,
-        " ORDER BY {order_by} LIMIT {limit}) page JOIN tickets t ON t.id = page.id ORDER BY page.{}",
-        order_by.replace(", ", ", page.")
-    );
-    out
 }
 
 /// Tickets inside `scope` matching `filter`, in `order`, after `cursor`.
@@ -520,20 +485,21 @@ pub fn list(
         DbConnection::Pg(_) => Backend::Postgres,
         DbConnection::Sqlite(_) => Backend::Sqlite,
     };
-    statement(
-        backend,
-        &plan,
+    let listing = Listing {
+        plan,
         scope,
         filter,
-        &categories,
+        categories: &categories,
         order,
         cursor,
         limit,
-    )
-    .load(conn)?
-    .into_iter()
-    .map(TicketRow::into_ticket)
-    .collect()
+    };
+    listing
+        .statement(backend)
+        .load(conn)?
+        .into_iter()
+        .map(TicketRow::into_ticket)
+        .collect()
 }
 
 #[cfg(test)]
@@ -695,16 +661,16 @@ mod tests {
             ..TicketFilter::default()
         };
         let plan = plan(TicketScope::All, &filter, TicketOrder::Newest).unwrap();
-        let statement = statement(
-            Backend::Sqlite,
-            &plan,
-            TicketScope::All,
-            &filter,
-            &[],
-            TicketOrder::Newest,
-            None,
-            51,
-        );
+        let statement = Listing {
+            plan,
+            scope: TicketScope::All,
+            filter: &filter,
+            categories: &[],
+            order: TicketOrder::Newest,
+            cursor: None,
+            limit: 51,
+        }
+        .statement(Backend::Sqlite);
         assert_eq!(statement.sql.matches("LIMIT 51").count(), 3);
         assert!(statement.sql.contains(" UNION ALL "));
         // Each status range reads the unit's status index alone; rows are read for the page only.
