@@ -12,6 +12,7 @@
 //!
 //! Run with:
 //!
+//!     cargo bench --bench bulletin -- --help
 //!     cargo bench --bench bulletin                                 # both backends
 //!     cargo bench --bench bulletin -- --backend sqlite --per-month 100000 --months 10
 //!     cargo bench --bench bulletin -- --backend sqlite --database /tmp/bulletin.db  # kept
@@ -24,12 +25,24 @@ use hotline::config::Settings;
 use hotline::reports::{self, Format};
 use hotline::startup;
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/fill.rs"]
 mod fill;
 #[path = "support/scratch.rs"]
 mod scratch;
+use args::Args;
 use fill::{TIMEZONE, fill};
 use scratch::scratch;
+
+const HELP: &str = "\
+cargo bench --bench bulletin -- [OPTIONS]
+
+  --backend sqlite|postgres|both   which backends (default both)
+  --per-month N --months N         the fill: N tickets a month for N months (100000, 10)
+  --database URL                   a database to fill once and measure on every run after
+                                   (default: a scratch database, filled and removed)
+  --help                           this text";
 
 struct Options {
     backends: Vec<&'static str>,
@@ -40,44 +53,17 @@ struct Options {
     database: Option<String>,
 }
 
-fn options() -> Options {
-    let mut options = Options {
-        backends: vec!["sqlite", "postgres"],
-        per_month: 100_000,
-        months: 10,
-        database: None,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "--backend" => {
-                options.backends = match value.as_str() {
-                    "sqlite" => vec!["sqlite"],
-                    "postgres" => vec!["postgres"],
-                    _ => vec!["sqlite", "postgres"],
-                };
-                i += 1;
-            }
-            "--per-month" => {
-                options.per_month = value.parse().expect("--per-month N");
-                i += 1;
-            }
-            "--months" => {
-                options.months = value.parse().expect("--months N");
-                i += 1;
-            }
-            "--database" => {
-                options.database = Some(value);
-                i += 1;
-            }
-            // `cargo bench` passes `--bench`; anything else is ignored too.
-            _ => {}
-        }
-        i += 1;
+fn options() -> Option<Options> {
+    let args = Args::from_env();
+    if args.help() {
+        return None;
     }
-    options
+    Some(Options {
+        backends: args.backends(),
+        per_month: args.get("--per-month").unwrap_or(100_000),
+        months: args.get("--months").unwrap_or(10),
+        database: args.get("--database"),
+    })
 }
 
 fn seconds(d: Duration) -> String {
@@ -145,7 +131,10 @@ fn run(backend: &'static str, options: &Options) {
 }
 
 fn main() {
-    let options = options();
+    let Some(options) = options() else {
+        println!("{HELP}");
+        return;
+    };
     println!(
         "{:<9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8}",
         "backend",

@@ -11,6 +11,7 @@
 //!
 //! Run with:
 //!
+//!     cargo bench --bench ladder -- --help
 //!     cargo bench --bench ladder                                  # both backends
 //!     cargo bench --bench ladder -- --backend sqlite --assignments 100000
 
@@ -32,45 +33,36 @@ use hotline::store::users::NewUser;
 use hotline::store::{self, Db, StoreError};
 use uuid::Uuid;
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/scratch.rs"]
 mod scratch;
+use args::Args;
 use scratch::scratch;
 
 const TIMEZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+const HELP: &str = "\
+cargo bench --bench ladder -- [OPTIONS]
+
+  --backend sqlite|postgres|both   which backends (default both)
+  --assignments N                  open assignments in the backlog (default 100000)
+  --help                           this text";
 
 struct Options {
     backends: Vec<&'static str>,
     assignments: usize,
 }
 
-fn options() -> Options {
-    let mut options = Options {
-        backends: vec!["sqlite", "postgres"],
-        assignments: 100_000,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "--backend" => {
-                options.backends = match value.as_str() {
-                    "sqlite" => vec!["sqlite"],
-                    "postgres" => vec!["postgres"],
-                    _ => vec!["sqlite", "postgres"],
-                };
-                i += 1;
-            }
-            "--assignments" => {
-                options.assignments = value.parse().expect("--assignments N");
-                i += 1;
-            }
-            // `cargo bench` passes `--bench`; anything else is ignored too.
-            _ => {}
-        }
-        i += 1;
+fn options() -> Option<Options> {
+    let args = Args::from_env();
+    if args.help() {
+        return None;
     }
-    options
+    Some(Options {
+        backends: args.backends(),
+        assignments: args.get("--assignments").unwrap_or(100_000),
+    })
 }
 
 /// Wednesday 18 November 2026, 10:00 in Shanghai.
@@ -255,7 +247,10 @@ fn run(backend: &'static str, options: &Options) {
 }
 
 fn main() {
-    let options = options();
+    let Some(options) = options() else {
+        println!("{HELP}");
+        return;
+    };
     println!(
         "{:<9} {:<24} {:>8} {:>8} {:>8} {:>10} {:>10}",
         "backend", "pass", "watched", "tickets", "fired", "seconds", "rungs/s"

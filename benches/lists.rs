@@ -26,6 +26,8 @@ use hotline::startup::{self, Application};
 use hotline::store::users::NewUser;
 use hotline::store::{self, Db, StoreError};
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/cpu.rs"]
 mod cpu;
 #[path = "support/fill.rs"]
@@ -34,6 +36,7 @@ mod fill;
 mod http;
 #[path = "support/scratch.rs"]
 mod scratch;
+use args::Args;
 use cpu::{cpu_seconds, peak_resident_mib};
 use http::HttpConnection;
 use scratch::scratch;
@@ -59,54 +62,18 @@ struct Options {
 }
 
 fn options() -> Option<Options> {
-    let mut options = Options {
-        backends: vec!["sqlite", "postgres"],
-        database: None,
-        per_month: 100_000,
-        months: 10,
-        clients: 4,
-        requests: 2_000,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "--help" | "-h" => return None,
-            "--backend" => {
-                options.backends = match value.as_str() {
-                    "sqlite" => vec!["sqlite"],
-                    "postgres" => vec!["postgres"],
-                    _ => vec!["sqlite", "postgres"],
-                };
-                i += 1;
-            }
-            "--database" => {
-                options.database = Some(value);
-                i += 1;
-            }
-            "--per-month" => {
-                options.per_month = value.parse().expect("--per-month N");
-                i += 1;
-            }
-            "--months" => {
-                options.months = value.parse().expect("--months N");
-                i += 1;
-            }
-            "--clients" => {
-                options.clients = value.parse().expect("--clients N");
-                i += 1;
-            }
-            "--requests" => {
-                options.requests = value.parse().expect("--requests N");
-                i += 1;
-            }
-            // `cargo bench` passes `--bench`; anything else is ignored too.
-            _ => {}
-        }
-        i += 1;
+    let args = Args::from_env();
+    if args.help() {
+        return None;
     }
-    Some(options)
+    Some(Options {
+        backends: args.backends(),
+        database: args.get("--database"),
+        per_month: args.get("--per-month").unwrap_or(100_000),
+        months: args.get("--months").unwrap_or(10),
+        clients: args.get("--clients").unwrap_or(4),
+        requests: args.get("--requests").unwrap_or(2_000),
+    })
 }
 
 struct Measured {

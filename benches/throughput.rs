@@ -38,12 +38,15 @@ use hotline::store::users::NewUser;
 use hotline::store::{self, Db};
 use serde_json::json;
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/cpu.rs"]
 mod cpu;
 #[path = "support/http.rs"]
 mod http;
 #[path = "support/scratch.rs"]
 mod scratch;
+use args::Args;
 use cpu::{cpu_seconds, peak_resident_mib};
 use http::HttpConnection;
 use scratch::scratch;
@@ -70,57 +73,23 @@ struct Options {
 }
 
 fn options() -> Option<Options> {
-    let mut options = Options {
-        backends: vec!["sqlite", "postgres"],
-        tickets: 4_000,
-        gets: 20_000,
-        walks: 1_000,
-        clients: vec![8, 32],
-        concurrency: 32,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "--help" | "-h" => return None,
-            "--clients" => {
-                options.clients = value
-                    .split(',')
-                    .map(|n| n.parse().expect("--clients N,N"))
-                    .collect();
-                i += 1;
-            }
-            "--backend" => {
-                options.backends = match value.as_str() {
-                    "sqlite" => vec!["sqlite"],
-                    "postgres" => vec!["postgres"],
-                    _ => vec!["sqlite", "postgres"],
-                };
-                i += 1;
-            }
-            "--tickets" => {
-                options.tickets = value.parse().expect("--tickets N");
-                i += 1;
-            }
-            "--gets" => {
-                options.gets = value.parse().expect("--gets N");
-                i += 1;
-            }
-            "--walks" => {
-                options.walks = value.parse().expect("--walks N");
-                i += 1;
-            }
-            "--concurrency" => {
-                options.concurrency = value.parse().expect("--concurrency N");
-                i += 1;
-            }
-            // `cargo bench` passes `--bench`; anything else is ignored too.
-            _ => {}
-        }
-        i += 1;
+    let args = Args::from_env();
+    if args.help() {
+        return None;
     }
-    Some(options)
+    let clients: Option<String> = args.get("--clients");
+    Some(Options {
+        backends: args.backends(),
+        tickets: args.get("--tickets").unwrap_or(4_000),
+        gets: args.get("--gets").unwrap_or(20_000),
+        walks: args.get("--walks").unwrap_or(1_000),
+        clients: clients.map_or(vec![8, 32], |list| {
+            list.split(',')
+                .map(|n| n.parse().expect("--clients N,N"))
+                .collect()
+        }),
+        concurrency: args.get("--concurrency").unwrap_or(32),
+    })
 }
 
 struct Measured {
