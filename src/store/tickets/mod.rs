@@ -263,9 +263,16 @@ pub fn register(
     numbering: Numbering,
     now: DateTime<Utc>,
 ) -> Result<Registration, StoreError> {
-    if let Some(external_ref) = draft.external_ref.as_deref()
-        && let Some(ticket) = find_by_external_ref(conn, draft.channel, external_ref)?
-    {
+    let Some(external_ref) = draft.external_ref.as_deref() else {
+        // Nothing to collide with: no look-up, no savepoint, two round trips fewer.
+        return insert_registration(conn, draft, actor, numbering, now).map(|ticket| {
+            Registration {
+                ticket,
+                created: true,
+            }
+        });
+    };
+    if let Some(ticket) = find_by_external_ref(conn, draft.channel, external_ref)? {
         return Ok(Registration {
             ticket,
             created: false,
@@ -273,9 +280,8 @@ pub fn register(
     }
     // A savepoint: when a concurrent registration with the same external reference commits
     // first, the unique key refuses this one and the transaction goes on to answer theirs.
-    let inserted = conn.transaction(|c| insert_registration(c, draft, actor, numbering, now));
-    match (inserted, draft.external_ref.as_deref()) {
-        (Err(e), Some(external_ref)) if e.is_duplicate_in("tickets") => {
+    match conn.transaction(|c| insert_registration(c, draft, actor, numbering, now)) {
+        Err(e) if e.is_duplicate_in("tickets") => {
             let ticket = find_by_external_ref(conn, draft.channel, external_ref)?
                 .ok_or_else(|| StoreError::corrupt("a duplicate external reference vanished"))?;
             Ok(Registration {
@@ -283,7 +289,7 @@ pub fn register(
                 created: false,
             })
         }
-        (result, _) => result.map(|ticket| Registration {
+        result => result.map(|ticket| Registration {
             ticket,
             created: true,
         }),
