@@ -1,8 +1,9 @@
 //! The lists a hotline runs all day, over a database of 1,000,000 tickets, through HTTP: a unit
 //! handler's inbox in each sort and its other lists, and the office's lists (newest, by status,
 //! overdue, supervised, by category, by area). For each it prints throughput, p50 and p99
-//! latency, and the CPU time spent per request: this process's (the service and the light load
-//! client) and, on PostgreSQL, the server's processes. Then the peak resident memory.
+//! latency, and the CPU time spent serving per request: the service's (this process less the
+//! thread of the light load client) and, on PostgreSQL, the server's processes. Then the peak
+//! resident memory.
 //!
 //! The database is the bulletin benchmark's hotline (ten months of 100,000 tickets): filled on
 //! the first run into `--database`, and measured as it is on the runs after.
@@ -37,7 +38,7 @@ mod http;
 #[path = "support/scratch.rs"]
 mod scratch;
 use args::Args;
-use cpu::{cpu_seconds, peak_resident_mib};
+use cpu::{ServingCpu, peak_resident_mib};
 use http::HttpConnection;
 use scratch::scratch;
 
@@ -125,7 +126,7 @@ async fn measure(
     let page: serde_json::Value = serde_json::from_slice(&first).unwrap_or_default();
     assert_eq!(status, 200, "{path}: {page}");
     let items = page["items"].as_array().map_or(0, Vec::len);
-    let cpu_before = cpu_seconds(postgres);
+    let cpu = ServingCpu::start(postgres);
     let started = Instant::now();
     let tasks = connections.into_iter().map(|mut connection| {
         let next = &next;
@@ -152,7 +153,7 @@ async fn measure(
     Measured {
         latencies,
         elapsed,
-        cpu: cpu_seconds(postgres) - cpu_before,
+        cpu: cpu.seconds(),
         items,
     }
 }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    AppState, IdempotencyKey, IfMatch, JsonBody, PageParams, Query, Reply, check_active, etag,
-    found, parse_id, read, write,
+    AppState, IdempotencyKey, IfMatch, JsonBody, PageParams, Query, Reply, etag, found, parse_id,
+    read, write,
 };
 use crate::api::Caller;
 use crate::domain::access::{Actor, CallerVisibility, Role, TicketScope};
@@ -21,7 +21,7 @@ use crate::domain::problem::ProblemCode;
 use crate::domain::ticket::{
     Assignment, AssignmentRole, AssignmentStatus, Channel, EditInput, EventKind, Priority,
     RegistrationInput, Ticket, TicketDetails, TicketDraft, TicketEvent, TicketOrder, TicketStatus,
-    TicketType,
+    TicketSummary, TicketType,
 };
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
@@ -29,8 +29,8 @@ use crate::store::audit::{self, AuditEntry};
 use crate::store::tickets::{ListCursor, TicketFilter};
 use crate::store::{self, DbConnection};
 
-/// A ticket as a caller may see it: the caller's name and phone masked (or, for a unit looking
-/// at a confidential ticket, absent).
+/// A ticket as a caller may see it, whole with its lifecycle's records: the caller's name and
+/// phone masked (or, for a unit looking at a confidential ticket, absent).
 #[derive(Serialize)]
 pub struct TicketView {
     id: Uuid,
@@ -41,8 +41,7 @@ pub struct TicketView {
     ticket_type: TicketType,
     category_id: Option<Uuid>,
     title: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content: Option<String>,
+    content: String,
     caller_name: Option<String>,
     caller_phone: Option<String>,
     caller_hidden: bool,
@@ -76,21 +75,15 @@ pub struct TicketView {
     callback_due_at: Option<DateTime<Utc>>,
     paused_at: Option<DateTime<Utc>>,
     pause_reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    assignments: Option<Vec<AssignmentView>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    extension_requests: Option<Vec<ExtensionRequest>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    supervisions: Option<Vec<Supervision>>,
+    assignments: Vec<AssignmentView>,
+    extension_requests: Vec<ExtensionRequest>,
+    supervisions: Vec<Supervision>,
 }
 
 impl TicketView {
-    /// The whole ticket with its lifecycle's records, or (`lifecycle` absent) the summary lists
-    /// show.
-    pub fn new(ticket: &Ticket, scope: TicketScope, parts: Option<&Lifecycle>) -> Self {
+    pub fn new(ticket: &Ticket, scope: TicketScope, parts: &Lifecycle) -> Self {
         let d = &ticket.details;
         let hidden = scope.caller_visibility(d.confidential) == CallerVisibility::Hidden;
-        let full = parts.is_some();
         Self {
             id: ticket.id,
             number: ticket.number.clone(),
@@ -99,7 +92,7 @@ impl TicketView {
             ticket_type: d.ticket_type,
             category_id: d.category_id,
             title: d.title.clone(),
-            content: full.then(|| d.content.clone()),
+            content: d.content.clone(),
             caller_name: d.caller_name.as_deref().filter(|_| !hidden).map(mask_name),
             caller_phone: d
                 .caller_phone
@@ -108,10 +101,10 @@ impl TicketView {
                 .map(mask_phone),
             caller_hidden: hidden,
             confidential: d.confidential,
-            address: d.address.clone().filter(|_| full),
+            address: d.address.clone(),
             area_unit_id: d.area_unit_id,
-            latitude: d.location.filter(|_| full).map(|l| l.latitude),
-            longitude: d.location.filter(|_| full).map(|l| l.longitude),
+            latitude: d.location.map(|l| l.latitude),
+            longitude: d.location.map(|l| l.longitude),
             priority: d.priority,
             status: ticket.progress.status,
             current_round: ticket.progress.current_round,
@@ -134,9 +127,76 @@ impl TicketView {
             callback_due_at: ticket.progress.callback_due_at,
             paused_at: ticket.progress.paused_at,
             pause_reason: ticket.progress.pause_reason.clone(),
-            assignments: parts.map(|p| p.assignments.iter().map(AssignmentView::from).collect()),
-            extension_requests: parts.map(|p| p.extensions.clone()),
-            supervisions: parts.map(|p| p.supervisions.clone()),
+            assignments: parts.assignments.iter().map(AssignmentView::from).collect(),
+            extension_requests: parts.extensions.clone(),
+            supervisions: parts.supervisions.clone(),
+        }
+    }
+}
+
+/// A ticket as a queue shows it (`GET /api/v1/tickets`): the caller's name masked, or absent when
+/// the caller is hidden from the viewer.
+#[derive(Serialize)]
+pub struct TicketListItem {
+    id: Uuid,
+    number: String,
+    channel: Channel,
+    #[serde(rename = "type")]
+    ticket_type: TicketType,
+    category_id: Option<Uuid>,
+    title: String,
+    caller_name: Option<String>,
+    confidential: bool,
+    area_unit_id: Option<Uuid>,
+    priority: Priority,
+    status: TicketStatus,
+    current_round: i32,
+    primary_unit_id: Option<Uuid>,
+    sign_due_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+    overdue: bool,
+    supervised: bool,
+    return_count: i32,
+    urge_count: i32,
+    callback_due_at: Option<DateTime<Utc>>,
+    paused_at: Option<DateTime<Utc>>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TicketListItem {
+    fn new(ticket: TicketSummary, scope: TicketScope) -> Self {
+        let hidden = scope.caller_visibility(ticket.confidential) == CallerVisibility::Hidden;
+        Self {
+            id: ticket.id,
+            number: ticket.number,
+            channel: ticket.channel,
+            ticket_type: ticket.ticket_type,
+            category_id: ticket.category_id,
+            title: ticket.title,
+            caller_name: ticket
+                .caller_name
+                .as_deref()
+                .filter(|_| !hidden)
+                .map(mask_name),
+            confidential: ticket.confidential,
+            area_unit_id: ticket.area_unit_id,
+            priority: ticket.priority,
+            status: ticket.status,
+            current_round: ticket.current_round,
+            primary_unit_id: ticket.primary_unit_id,
+            sign_due_at: ticket.sign_due_at,
+            due_at: ticket.due_at,
+            overdue: ticket.overdue,
+            supervised: ticket.supervised,
+            return_count: ticket.return_count,
+            urge_count: ticket.urge_count,
+            callback_due_at: ticket.callback_due_at,
+            paused_at: ticket.paused_at,
+            version: ticket.version,
+            created_at: ticket.created_at,
+            updated_at: ticket.updated_at,
         }
     }
 }
@@ -202,8 +262,7 @@ pub fn ticket_reply(
     lifecycle: &Lifecycle,
     scope: TicketScope,
 ) -> Result<Reply, ApiError> {
-    Reply::ok(&TicketView::new(ticket, scope, Some(lifecycle)))
-        .map(|r| r.with_version(ticket.version))
+    Reply::ok(&TicketView::new(ticket, scope, lifecycle)).map(|r| r.with_version(ticket.version))
 }
 
 /// A ticket locked for a change, when the caller's `If-Match` (if any) names its version.
@@ -227,18 +286,22 @@ fn check_references(
     details: &TicketDetails,
     before: Option<&TicketDetails>,
 ) -> Result<(), ApiError> {
-    let mut errors = ValidationErrors::new();
     let category = details
         .category_id
         .filter(|c| before.is_none_or(|b| b.category_id != Some(*c)));
-    check_active(&mut errors, "category_id", "category", category, |id| {
-        store::categories::is_active(conn, id)
-    })?;
     let area = details
         .area_unit_id
         .filter(|a| before.is_none_or(|b| b.area_unit_id != Some(*a)));
+    let (category_active, area_kind) = store::tickets::referenced(conn, category, area)?;
+    let mut errors = ValidationErrors::new();
+    if let Some(category) = category.filter(|_| category_active != Some(true)) {
+        errors.add(
+            "category_id",
+            format!("no active category has the id {category}"),
+        );
+    }
     if let Some(area) = area {
-        match store::units::active_kind(conn, area)? {
+        match area_kind {
             None => errors.add("area_unit_id", format!("no active unit has the id {area}")),
             Some(kind) => {
                 if let Some(problem) = kind.area_problem() {
@@ -267,7 +330,7 @@ pub async fn register(
     let reply = write(&state, &caller, idempotency, move |conn, now| {
         let registration = registration_transaction(conn, &draft, actor, numbering, now)?;
         let ticket = &registration.ticket;
-        let view = TicketView::new(ticket, scope, Some(&Lifecycle::registered(ticket.id)));
+        let view = TicketView::new(ticket, scope, &Lifecycle::registered(ticket.id));
         let reply = if registration.created {
             Reply::created(&view, format!("/api/v1/tickets/{}", ticket.id))?
         } else {
@@ -315,7 +378,7 @@ pub async fn get(
     .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(ticket.version)))
-        .json(TicketView::new(&ticket, scope, Some(&parts))))
+        .json(TicketView::new(&ticket, scope, &parts)))
 }
 
 pub async fn get_by_number(
@@ -337,7 +400,7 @@ pub async fn get_by_number(
     .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(ticket.version)))
-        .json(TicketView::new(&ticket, scope, Some(&parts))))
+        .json(TicketView::new(&ticket, scope, &parts)))
 }
 
 #[derive(Deserialize)]
@@ -504,7 +567,7 @@ pub async fn list(
     let page = paging.page(
         rows,
         |t| (order, ListCursor::of(order, t)),
-        |t| TicketView::new(&t, scope, None),
+        |t| TicketListItem::new(t, scope),
     )?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -580,6 +580,37 @@ pub struct Ticket {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a queue shows of a ticket: enough to pick the next one to work on and to see its
+/// deadlines, without its content, address, the caller's phone or its lifecycle's records. Lists
+/// read these columns alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketSummary {
+    pub id: Uuid,
+    pub number: String,
+    pub channel: Channel,
+    pub ticket_type: TicketType,
+    pub category_id: Option<Uuid>,
+    pub title: String,
+    pub caller_name: Option<String>,
+    pub confidential: bool,
+    pub area_unit_id: Option<Uuid>,
+    pub priority: Priority,
+    pub status: TicketStatus,
+    pub current_round: i32,
+    pub primary_unit_id: Option<Uuid>,
+    pub sign_due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    pub supervised: bool,
+    pub return_count: i32,
+    pub urge_count: i32,
+    pub callback_due_at: Option<DateTime<Utc>>,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Hands every field of [`Progress`], with its type and what it means, to the macro `$then`:
 /// the struct is declared from this one list, and so are the columns that store it, so that a
 /// new field is named here and nowhere else in the code.

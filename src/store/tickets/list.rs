@@ -15,9 +15,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use uuid::Uuid;
 
-use super::TicketRow;
 use crate::domain::access::TicketScope;
-use crate::domain::ticket::{Channel, Priority, Ticket, TicketOrder, TicketStatus, TicketType};
+use crate::domain::ticket::{
+    Channel, Priority, TicketOrder, TicketStatus, TicketSummary, TicketType,
+};
+use crate::store::schema::tickets;
 use crate::store::sql::{At, Id, Uid, UtcTime};
 use crate::store::{Backend, DbConnection, MultiBackend, StoreError, contains_pattern};
 
@@ -47,13 +49,65 @@ pub struct ListCursor {
 }
 
 impl ListCursor {
-    pub fn of(order: TicketOrder, ticket: &Ticket) -> Self {
+    pub fn of(order: TicketOrder, ticket: &TicketSummary) -> Self {
         let at = match order {
             TicketOrder::Newest => ticket.created_at,
-            TicketOrder::DueFirst => ticket.progress.due_at.unwrap_or(ticket.created_at),
+            TicketOrder::DueFirst => ticket.due_at.unwrap_or(ticket.created_at),
         };
         Self { at, id: ticket.id }
     }
+}
+
+/// Declares the row a list reads, the columns it selects and its conversion to the domain's
+/// summary, from one list of fields: a list reads no column it does not show.
+macro_rules! summary_row {
+    ($($field:ident: $type:ty,)+) => {
+        #[derive(QueryableByName)]
+        #[diesel(table_name = tickets)]
+        struct SummaryRow {
+            $($field: $type,)+
+        }
+
+        /// The select list of a page: the columns of [`SummaryRow`] from the ticket's row `t`.
+        static SUMMARY_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            [$(concat!("t.", stringify!($field))),+].join(", ")
+        });
+
+        impl From<SummaryRow> for TicketSummary {
+            fn from(row: SummaryRow) -> Self {
+                TicketSummary {
+                    $($field: row.$field,)+
+                }
+            }
+        }
+    };
+}
+
+summary_row! {
+    id: Uuid,
+    number: String,
+    channel: Channel,
+    ticket_type: TicketType,
+    category_id: Option<Uuid>,
+    title: String,
+    caller_name: Option<String>,
+    confidential: bool,
+    area_unit_id: Option<Uuid>,
+    priority: Priority,
+    status: TicketStatus,
+    current_round: i32,
+    primary_unit_id: Option<Uuid>,
+    sign_due_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+    overdue: bool,
+    supervised: bool,
+    return_count: i32,
+    urge_count: i32,
+    callback_due_at: Option<DateTime<Utc>>,
+    paused_at: Option<DateTime<Utc>>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 /// Whose rows a list walks.
@@ -239,7 +293,7 @@ impl Statement {
         self
     }
 
-    fn load(self, conn: &mut DbConnection) -> Result<Vec<TicketRow>, StoreError> {
+    fn load(self, conn: &mut DbConnection) -> Result<Vec<SummaryRow>, StoreError> {
         let mut query = diesel::sql_query(self.sql).into_boxed::<MultiBackend>();
         for value in self.values {
             query = match value {
@@ -287,7 +341,7 @@ impl Listing<'_> {
             TicketOrder::Newest => "created_at DESC, id DESC",
             TicketOrder::DueFirst => "due_at ASC, id ASC",
         };
-        out.sql("SELECT t.* FROM (");
+        out.sql("SELECT ").sql(&SUMMARY_COLUMNS).sql(" FROM (");
         for (i, range) in self.plan.ranges.iter().enumerate() {
             if i > 0 {
                 out.sql(" UNION ALL ");
@@ -321,7 +375,7 @@ impl Listing<'_> {
         let (table, id) = match self.plan.rows {
             Rows::Unit { unit, holding } => {
                 match yields {
-                    Yield::Rows => out.sql("SELECT t.*"),
+                    Yield::Rows => out.sql("SELECT ").sql(&SUMMARY_COLUMNS),
                     Yield::Keys => out.sql("SELECT k.ticket_id AS id, k.created_at, k.due_at"),
                 };
                 out.sql(" FROM unit_tickets k");
@@ -340,7 +394,7 @@ impl Listing<'_> {
             }
             Rows::Hotline => {
                 match yields {
-                    Yield::Rows => out.sql("SELECT t.*"),
+                    Yield::Rows => out.sql("SELECT ").sql(&SUMMARY_COLUMNS),
                     Yield::Keys => out.sql("SELECT t.id, t.created_at, t.due_at"),
                 };
                 out.sql(" FROM tickets t");
@@ -465,7 +519,7 @@ impl Listing<'_> {
     }
 }
 
-/// Tickets inside `scope` matching `filter`, in `order`, after `cursor`.
+/// Tickets inside `scope` matching `filter`, in `order`, after `cursor`, as queues show them.
 pub fn list(
     conn: &mut DbConnection,
     scope: TicketScope,
@@ -473,7 +527,7 @@ pub fn list(
     order: TicketOrder,
     cursor: Option<ListCursor>,
     limit: i64,
-) -> Result<Vec<Ticket>, StoreError> {
+) -> Result<Vec<TicketSummary>, StoreError> {
     let categories = match filter.category_id {
         Some(category) => crate::store::categories::with_children(conn, category)?,
         None => Vec::new(),
@@ -494,12 +548,12 @@ pub fn list(
         cursor,
         limit,
     };
-    listing
+    Ok(listing
         .statement(backend)
         .load(conn)?
         .into_iter()
-        .map(TicketRow::into_ticket)
-        .collect()
+        .map(TicketSummary::from)
+        .collect())
 }
 
 #[cfg(test)]

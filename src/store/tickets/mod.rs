@@ -5,10 +5,11 @@ use diesel::sql_types::Text;
 use uuid::Uuid;
 
 use super::events::{self, NewEvent};
-use super::schema::{assignments, tickets};
+use super::schema::{assignments, categories, tickets, units};
 use super::sql::{At, Day, Id, Written};
 use super::{DbConnection, StoreError};
 use crate::domain::access::{Actor, TicketScope};
+use crate::domain::directory::UnitKind;
 use crate::domain::ticket::{
     Channel, EventKind, GeoPoint, Priority, Progress, Ticket, TicketDetails, TicketDraft,
     TicketType, ticket_number,
@@ -328,6 +329,35 @@ fn insert_registration(
         },
     )?;
     Ok(ticket)
+}
+
+/// What a ticket's references point at, read in one round trip: whether its category is
+/// active, and the kind of its area's unit when that unit is active. `None` for a reference not
+/// given or not found.
+pub fn referenced(
+    conn: &mut DbConnection,
+    category: Option<Uuid>,
+    area: Option<Uuid>,
+) -> Result<(Option<bool>, Option<UnitKind>), StoreError> {
+    let category_active = category.map(|id| {
+        categories::table
+            .find(Id(id))
+            .select(categories::active)
+            .single_value()
+    });
+    let area_kind = area.map(|id| {
+        units::table
+            .find(Id(id))
+            .filter(units::active)
+            .select(units::kind)
+            .single_value()
+    });
+    Ok(match (category_active, area_kind) {
+        (None, None) => (None, None),
+        (Some(active), None) => (diesel::select(active).get_result(conn)?, None),
+        (None, Some(kind)) => (None, diesel::select(kind).get_result(conn)?),
+        (Some(active), Some(kind)) => diesel::select((active, kind)).get_result(conn)?,
+    })
 }
 
 /// Which of these `(channel, external reference)` pairs are registered already.
