@@ -11,6 +11,7 @@ mod deadlines;
 mod directory;
 mod extract;
 pub mod gate;
+mod knowledge;
 mod lifecycle;
 mod notifications;
 pub mod ops;
@@ -177,7 +178,7 @@ route_table! {
         "/{id}" => { get[ReadTickets]: tickets::get, patch[EditTicket]: tickets::edit },
         "/{id}/events" => { get[ReadTickets, query]: tickets::events },
         "/{id}/caller" => { get[RevealCaller]: tickets::reveal_caller },
-        "/{id}/answer" => { post[FrontDesk]: lifecycle::perform::<lifecycle::Answer> },
+        "/{id}/answer" => { post[FrontDesk]: lifecycle::answer },
         "/{id}/dispatch" => { post[FrontDesk]: lifecycle::dispatch },
         "/{id}/sign" => { post[HandleAssignment]: lifecycle::perform::<lifecycle::Sign> },
         "/{id}/return" => { post[HandleAssignment]: lifecycle::perform::<lifecycle::Return> },
@@ -221,6 +222,17 @@ route_table! {
             delete[Assess]: assessment::unflag_typical,
         },
         "/{id}/appeals" => { post[Appeal]: assessment::file_appeal },
+    }
+    "/api/v1/articles" {
+        "" => { get[ReadKnowledge, query]: knowledge::list, post[KeepKnowledge]: knowledge::create },
+        "/upkeep" => { get[ReadAssessment, query]: knowledge::upkeep },
+        "/{id}" => { get[ReadKnowledge]: knowledge::get, put[KeepKnowledge]: knowledge::edit },
+        "/{id}/versions" => { get[KeepKnowledge]: knowledge::versions },
+        "/{id}/submit" => { post[KeepKnowledge]: knowledge::submit },
+        "/{id}/publish" => { post[KeepKnowledge]: knowledge::publish },
+        "/{id}/reject" => { post[KeepKnowledge]: knowledge::reject },
+        "/{id}/archive" => { post[KeepKnowledge]: knowledge::archive },
+        "/{id}/review" => { post[KeepKnowledge]: knowledge::review },
     }
     "/api/v1/supervisions" {
         "" => { get[ReadSupervisions, query]: lifecycle::index },
@@ -550,6 +562,34 @@ pub fn found<T>(
         Err(StoreError::NotFound) => Err(ApiError::not_found(format!("no {what} {id}"))),
         other => other.map_err(ApiError::from),
     }
+}
+
+/// A ticket or an article is filed under an active category and, for its area, an active
+/// township or street office; both are read in one round trip.
+pub fn check_filed_under(
+    conn: &mut DbConnection,
+    category: Option<Uuid>,
+    area: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let (category_active, area_kind) = store::tickets::referenced(conn, category, area)?;
+    let mut errors = crate::domain::validation::ValidationErrors::new();
+    if let Some(category) = category.filter(|_| category_active != Some(true)) {
+        errors.add(
+            "category_id",
+            format!("no active category has the id {category}"),
+        );
+    }
+    if let Some(area) = area {
+        match area_kind {
+            None => errors.add("area_unit_id", format!("no active unit has the id {area}")),
+            Some(kind) => {
+                if let Some(problem) = kind.area_problem() {
+                    errors.add("area_unit_id", problem);
+                }
+            }
+        }
+    }
+    Ok(errors.finish()?)
 }
 
 /// A reference a request makes must point at an existing, active record.

@@ -12,7 +12,8 @@ use crate::domain::access::Role;
 use crate::domain::notify::Audience;
 use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;
-use crate::store::{self, notifications::Notification};
+use crate::store;
+use crate::store::notifications::{Notification, Subject};
 
 fn audience(caller: &Caller) -> Result<Audience, ApiError> {
     match (caller.role(), caller.unit_id()) {
@@ -25,12 +26,16 @@ fn audience(caller: &Caller) -> Result<Audience, ApiError> {
     }
 }
 
+/// About a ticket (`ticket_…` set) or, when an article is due for review, an article
+/// (`article_…` set).
 #[derive(Serialize)]
 struct NotificationView {
     id: Uuid,
-    ticket_id: Uuid,
-    ticket_number: String,
-    ticket_title: String,
+    ticket_id: Option<Uuid>,
+    ticket_number: Option<String>,
+    ticket_title: Option<String>,
+    article_id: Option<Uuid>,
+    article_title: Option<String>,
     kind: String,
     details: serde_json::Value,
     created_at: DateTime<Utc>,
@@ -41,11 +46,22 @@ struct NotificationView {
 
 impl From<Notification> for NotificationView {
     fn from(n: Notification) -> Self {
+        let (ticket, article) = match n.subject {
+            Subject::Ticket { id, number, title } => (Some((id, number, title)), None),
+            Subject::Article { id, title } => (None, Some((id, title))),
+        };
+        let (ticket_id, ticket_number, ticket_title) = match ticket {
+            Some((id, number, title)) => (Some(id), Some(number), Some(title)),
+            None => (None, None, None),
+        };
+        let (article_id, article_title) = article.unzip();
         Self {
             id: n.id,
-            ticket_id: n.ticket_id,
-            ticket_number: n.ticket_number,
-            ticket_title: n.ticket_title,
+            ticket_id,
+            ticket_number,
+            ticket_title,
+            article_id,
+            article_title,
             kind: n.kind,
             details: n.details,
             created_at: n.created_at,

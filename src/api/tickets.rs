@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    AppState, IdempotencyKey, IfMatch, JsonBody, PageParams, Query, Reply, etag, found, parse_id,
-    read, write,
+    AppState, IdempotencyKey, IfMatch, JsonBody, PageParams, Query, Reply, check_filed_under, etag,
+    found, parse_id, read, write,
 };
 use crate::api::Caller;
 use crate::domain::access::{Actor, CallerVisibility, Role, TicketScope};
@@ -141,6 +141,7 @@ pub struct TicketListItem {
     id: Uuid,
     number: String,
     channel: Channel,
+    external_ref: Option<String>,
     #[serde(rename = "type")]
     ticket_type: TicketType,
     category_id: Option<Uuid>,
@@ -172,6 +173,7 @@ impl TicketListItem {
             id: ticket.id,
             number: ticket.number,
             channel: ticket.channel,
+            external_ref: ticket.external_ref,
             ticket_type: ticket.ticket_type,
             category_id: ticket.category_id,
             title: ticket.title,
@@ -292,25 +294,7 @@ fn check_references(
     let area = details
         .area_unit_id
         .filter(|a| before.is_none_or(|b| b.area_unit_id != Some(*a)));
-    let (category_active, area_kind) = store::tickets::referenced(conn, category, area)?;
-    let mut errors = ValidationErrors::new();
-    if let Some(category) = category.filter(|_| category_active != Some(true)) {
-        errors.add(
-            "category_id",
-            format!("no active category has the id {category}"),
-        );
-    }
-    if let Some(area) = area {
-        match area_kind {
-            None => errors.add("area_unit_id", format!("no active unit has the id {area}")),
-            Some(kind) => {
-                if let Some(problem) = kind.area_problem() {
-                    errors.add("area_unit_id", problem);
-                }
-            }
-        }
-    }
-    Ok(errors.finish()?)
+    check_filed_under(conn, category, area)
 }
 
 /// `POST /api/v1/tickets`: registers a ticket (201), or answers the one already registered with

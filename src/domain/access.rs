@@ -58,6 +58,12 @@ pub enum Permission {
     ReadAssessment,
     /// Follow supervisions across tickets: the office all of them, a unit its own.
     ReadSupervisions,
+    /// Read the knowledge base: agents its published articles in force, units their own as
+    /// well, the office all.
+    ReadKnowledge,
+    /// Write and keep articles: a unit its own; the office reviews and publishes
+    /// (`domain::knowledge::decide` says which action each may take).
+    KeepKnowledge,
 }
 
 /// Who may call a route at all; what they may then see or change is narrowed by the handler
@@ -104,6 +110,8 @@ impl Role {
                 matches!(self, Agent | Dispatcher | Supervisor | UnitHandler)
             }
             ReadAssessment => matches!(self, Agent | Dispatcher | Supervisor | Admin | UnitHandler),
+            ReadKnowledge => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
+            KeepKnowledge => matches!(self, Dispatcher | Supervisor | UnitHandler),
         }
     }
 

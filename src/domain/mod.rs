@@ -13,6 +13,7 @@ pub mod directory;
 pub mod evidence;
 pub mod figures;
 pub mod history;
+pub mod knowledge;
 pub mod ladder;
 pub mod lifecycle;
 pub mod masking;

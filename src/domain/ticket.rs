@@ -588,6 +588,8 @@ pub struct TicketSummary {
     pub id: Uuid,
     pub number: String,
     pub channel: Channel,
+    /// What an integration calls the ticket: how it matches a list to its own records.
+    pub external_ref: Option<String>,
     pub ticket_type: TicketType,
     pub category_id: Option<Uuid>,
     pub title: String,

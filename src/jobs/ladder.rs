@@ -35,6 +35,8 @@ pub struct PassReport {
     /// Tickets that failed and will be tried again by the next pass.
     pub failed: usize,
     pub overdue_now: i64,
+    /// Knowledge-base articles whose units this pass told that their review date passed.
+    pub reviews_flagged: usize,
 }
 
 impl PassReport {
@@ -147,7 +149,42 @@ pub fn run_pass(db: &Db, timezone: Tz, now: DateTime<Utc>) -> Result<PassReport,
         }
     }
     report.overdue_now = db.read(store::ladder::overdue_count)?;
+    report.reviews_flagged = flag_reviews_due(db, timezone, now)?;
     Ok(report)
+}
+
+/// How many passed review dates one pass tells of; a backlog is told over the next passes.
+const REVIEWS_PER_PASS: i64 = 500;
+
+/// Tells each unit (the office, for its own articles) of its published articles whose review
+/// date has passed, once per review date whichever instances run the ladder: the flag and the
+/// notification are written together, and only by the transaction that sets the flag.
+fn flag_reviews_due(db: &Db, timezone: Tz, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let today = now.with_timezone(&timezone).date_naive();
+    let due = db.read(|c| store::knowledge::reviews_due(c, today, REVIEWS_PER_PASS))?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    db.write(|c| -> Result<usize, StoreError> {
+        let mut flagged = 0;
+        for article in &due {
+            if !store::knowledge::claim_review_flag(c, article.id, article.review_due_on)? {
+                continue;
+            }
+            let audience = article
+                .unit_id
+                .map_or(crate::domain::notify::Audience::Office, |unit| {
+                    crate::domain::notify::Audience::Unit(unit)
+                });
+            let details = serde_json::json!({
+                "title": article.title,
+                "review_due_on": article.review_due_on,
+            });
+            store::notifications::insert_for_article(c, article.id, audience, &details, now)?;
+            flagged += 1;
+        }
+        Ok(flagged)
+    })
 }
 
 /// Counts a pass into the metrics.

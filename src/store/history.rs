@@ -101,6 +101,12 @@ pub fn write(
                     Some(Record::Urge(row)) => urge_rows.push(row),
                     Some(Record::Callback(row)) => callback_rows.push(row),
                     Some(Record::Reply(row, _)) => reply_rows.push(row),
+                    // Imported answers name no articles of this knowledge base.
+                    Some(Record::Citations { .. }) => {
+                        return Err(StoreError::corrupt(
+                            "an imported answer cites knowledge-base articles",
+                        ));
+                    }
                     None => {}
                 }
             }

@@ -21,6 +21,7 @@ mod group_commit;
 mod health;
 pub mod history;
 pub mod idempotency;
+pub mod knowledge;
 pub mod ladder;
 pub mod lifecycle;
 pub mod migrations;

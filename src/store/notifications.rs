@@ -5,17 +5,29 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::{notifications, tickets};
+use super::schema::{knowledge_articles, notifications, tickets};
 use super::sql::{At, Id};
 use super::{DbConnection, StoreError};
 use crate::domain::notify::{Audience, Notice};
 
+/// What a notification is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    Ticket {
+        id: Uuid,
+        number: String,
+        title: String,
+    },
+    Article {
+        id: Uuid,
+        title: String,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
     pub id: Uuid,
-    pub ticket_id: Uuid,
-    pub ticket_number: String,
-    pub ticket_title: String,
+    pub subject: Subject,
     pub kind: String,
     pub details: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -55,11 +67,40 @@ pub fn insert(
     Ok(())
 }
 
+/// The kind of the notification that tells a unit one of its articles is due for review.
+pub const ARTICLE_REVIEW_DUE: &str = "article_review_due";
+
+/// Tells the article's unit (the office, for its own articles) that the article's review date
+/// has passed.
+pub fn insert_for_article(
+    conn: &mut DbConnection,
+    article_id: Uuid,
+    audience: Audience,
+    details: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (audience, unit) = audience_columns(audience);
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::id.eq(Id(Uuid::now_v7())),
+            notifications::audience.eq(audience),
+            notifications::unit_id.eq(unit),
+            notifications::article_id.eq(Id(article_id)),
+            notifications::kind.eq(ARTICLE_REVIEW_DUE),
+            notifications::details.eq(details.to_string()),
+            notifications::created_at.eq(At(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 type Row = (
     Uuid,
-    Uuid,
-    String,
-    String,
+    Option<Uuid>,
+    Option<String>,
+    Option<String>,
+    Option<Uuid>,
+    Option<String>,
     String,
     String,
     DateTime<Utc>,
@@ -68,12 +109,31 @@ type Row = (
 );
 
 fn into_notification(row: Row) -> Result<Notification, StoreError> {
-    let (id, ticket_id, number, title, kind, details, created_at, read_at, read_by) = row;
-    Ok(Notification {
+    let (
         id,
         ticket_id,
-        ticket_number: number,
-        ticket_title: title,
+        number,
+        ticket_title,
+        article_id,
+        article_title,
+        kind,
+        details,
+        created_at,
+        read_at,
+        read_by,
+    ) = row;
+    let subject = match (ticket_id, number, ticket_title, article_id, article_title) {
+        (Some(id), Some(number), Some(title), None, _) => Subject::Ticket { id, number, title },
+        (None, _, _, Some(id), Some(title)) => Subject::Article { id, title },
+        _ => {
+            return Err(StoreError::corrupt(format!(
+                "notification {id} is about nothing"
+            )));
+        }
+    };
+    Ok(Notification {
+        id,
+        subject,
         kind,
         details: serde_json::from_str(&details).map_err(StoreError::corrupt)?,
         created_at,
@@ -92,13 +152,16 @@ pub fn list(
 ) -> Result<Vec<Notification>, StoreError> {
     let (kind, unit) = audience_columns(audience);
     let mut query = notifications::table
-        .inner_join(tickets::table)
+        .left_join(tickets::table)
+        .left_join(knowledge_articles::table)
         .filter(notifications::audience.eq(kind))
         .select((
             notifications::id,
             notifications::ticket_id,
-            tickets::number,
-            tickets::title,
+            tickets::number.nullable(),
+            tickets::title.nullable(),
+            notifications::article_id,
+            knowledge_articles::title.nullable(),
             notifications::kind,
             notifications::details,
             notifications::created_at,

@@ -352,12 +352,13 @@ diesel::table! {
         id -> Uid,
         audience -> Text,
         unit_id -> Nullable<Uid>,
-        ticket_id -> Uid,
+        ticket_id -> Nullable<Uid>,
         kind -> Text,
         details -> Text,
         created_at -> UtcTime,
         read_at -> Nullable<UtcTime>,
         read_by -> Nullable<Uid>,
+        article_id -> Nullable<Uid>,
     }
 }
 
@@ -470,6 +471,74 @@ diesel::table! {
 
 diesel::joinable!(unit_tickets -> tickets (ticket_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    knowledge_articles (id) {
+        id -> Uid,
+        unit_id -> Nullable<Uid>,
+        status -> Text,
+        title -> Text,
+        body -> Text,
+        category_id -> Nullable<Uid>,
+        keywords -> Text,
+        area_unit_id -> Nullable<Uid>,
+        effective_on -> Nullable<Text>,
+        expires_on -> Nullable<Text>,
+        review_due_on -> Text,
+        review_flagged_on -> Nullable<Text>,
+        version -> BigInt,
+        created_by -> Uid,
+        created_at -> UtcTime,
+        updated_by -> Uid,
+        updated_at -> UtcTime,
+        published_at -> Nullable<UtcTime>,
+        reviewed_at -> Nullable<UtcTime>,
+        use_count -> BigInt,
+        last_used_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    knowledge_article_versions (article_id, version) {
+        article_id -> Uid,
+        version -> BigInt,
+        change -> Text,
+        status -> Text,
+        title -> Text,
+        body -> Text,
+        category_id -> Nullable<Uid>,
+        keywords -> Text,
+        area_unit_id -> Nullable<Uid>,
+        effective_on -> Nullable<Text>,
+        expires_on -> Nullable<Text>,
+        review_due_on -> Text,
+        note -> Nullable<Text>,
+        changed_by -> Uid,
+        changed_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    knowledge_citations (ticket_id, article_id) {
+        ticket_id -> Uid,
+        article_id -> Uid,
+        cited_by -> Uid,
+        cited_at -> UtcTime,
+    }
+}
+
+diesel::joinable!(knowledge_article_versions -> knowledge_articles (article_id));
+diesel::joinable!(knowledge_citations -> knowledge_articles (article_id));
+diesel::joinable!(notifications -> knowledge_articles (article_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
@@ -496,4 +565,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     typical_cases,
     published_bulletins,
     unit_tickets,
+    knowledge_articles,
+    knowledge_article_versions,
+    knowledge_citations,
 );

@@ -341,6 +341,7 @@ use crate::domain::assessment::{AppealStatus, AppealSubject};
 use crate::domain::audit::AuditAction;
 use crate::domain::calendar::DayKind;
 use crate::domain::directory::UnitKind;
+use crate::domain::knowledge::{ArticleChange, ArticleStatus};
 use crate::domain::ladder::{Rung, Timer};
 use crate::domain::lifecycle::{
     CloseReason, ContactMethod, ExtensionStatus, ReplyKind, ReplyResult, Satisfaction,
@@ -375,6 +376,8 @@ text_values!(
     Satisfaction,
     SupervisionStatus,
     UrgeKind,
+    ArticleStatus,
+    ArticleChange,
 );
 
 #[cfg(test)]

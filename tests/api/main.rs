@@ -11,6 +11,7 @@ mod errors;
 mod hardening;
 mod idempotency;
 mod import;
+mod knowledge;
 mod lifecycle;
 mod lists;
 mod openapi;

@@ -21,6 +21,8 @@ pub trait Action: 'static {
 #[serde(deny_unknown_fields)]
 pub struct AnswerInput {
     pub text: String,
+    #[serde(default)]
+    pub article_ids: Vec<Uuid>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,7 +192,7 @@ macro_rules! actions {
 
 actions! {
     /// `POST /tickets/{id}/answer`: answered on the spot (直办).
-    Answer(AnswerInput) => |b| Command::answer(&b.text);
+    Answer(AnswerInput) => |b| Command::answer(&b.text, &b.article_ids);
     /// `POST /tickets/{id}/dispatch`: to a primary unit and any assisting units.
     Dispatch(DispatchInput) => |b| {
         Command::dispatch(b.primary_unit_id, b.assisting_unit_ids, b.forced, b.note.as_deref())

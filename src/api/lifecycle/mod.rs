@@ -28,9 +28,8 @@ use crate::store::{self, DbConnection};
 mod inputs;
 
 pub use inputs::{
-    Action, Answer, ApproveExtension, Callback, CloseSupervision, Invalidate, Opinion, Pause,
-    RecordAction, RejectExtension, RequestExtension, Resume, Return, Review, Sign, Supervise,
-    UnitReply, Urge,
+    Action, ApproveExtension, Callback, CloseSupervision, Invalidate, Opinion, Pause, RecordAction,
+    RejectExtension, RequestExtension, Resume, Return, Review, Sign, Supervise, UnitReply, Urge,
 };
 use inputs::{MergeInput, MergeTarget};
 
@@ -129,6 +128,46 @@ pub async fn perform_on<A: RecordAction>(
         version,
         idempotency,
         ready(command),
+    )
+    .await
+}
+
+/// `POST /tickets/{id}/answer`: answered on the spot (直办), citing the knowledge-base articles
+/// used, each of which must be published and in force today.
+pub async fn answer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: Path1,
+    IfMatch(version): IfMatch,
+    key: IdempotencyKey,
+    body: ActionBody<<inputs::Answer as Action>::Body>,
+) -> Result<Reply, ApiError> {
+    let idempotency = key.with_fingerprint(body.fingerprint());
+    let command = body.validate(inputs::Answer::command)?;
+    let today = state
+        .now()
+        .with_timezone(&state.numbering.timezone)
+        .date_naive();
+    act(
+        &state,
+        &caller,
+        &path,
+        version,
+        idempotency,
+        move |conn, _, _| {
+            if let Command::Answer { article_ids, .. } = &command
+                && !article_ids.is_empty()
+            {
+                let refused = store::knowledge::not_citable(conn, article_ids, today)?;
+                if let Some(first) = refused.first() {
+                    return Err(ApiError::invalid_field(
+                        "article_ids",
+                        format!("{first} is not a published article in force"),
+                    ));
+                }
+            }
+            Ok(command)
+        },
     )
     .await
 }

@@ -8,6 +8,8 @@ use uuid::Uuid;
 use crate::domain::validation::{ValidationErrors, optional_text, required_text};
 
 pub const TEXT_MAX: usize = 5_000;
+/// How many knowledge-base articles one direct answer may cite.
+pub const CITATIONS_MAX: usize = 10;
 pub const REASON_MAX: usize = 1_000;
 pub const MAX_ASSISTING_UNITS: usize = 20;
 
@@ -98,6 +100,8 @@ pub struct ReplyContent {
 pub enum Command {
     Answer {
         text: String,
+        /// The knowledge-base articles the answer used (each counted as a use).
+        article_ids: Vec<Uuid>,
     },
     Dispatch {
         primary_unit_id: Uuid,
@@ -238,10 +242,25 @@ pub struct Reached<'a> {
 }
 
 impl Command {
-    pub fn answer(text: &str) -> Result<Self, ValidationErrors> {
+    pub fn answer(text: &str, article_ids: &[Uuid]) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let text = self::text(&mut errors, "text", text, TEXT_MAX);
-        errors.finish().map(|()| Command::Answer { text })
+        if article_ids.len() > CITATIONS_MAX {
+            errors.add(
+                "article_ids",
+                format!("must cite at most {CITATIONS_MAX} articles"),
+            );
+        }
+        let mut cited: Vec<Uuid> = Vec::with_capacity(article_ids.len());
+        for id in article_ids {
+            if !cited.contains(id) {
+                cited.push(*id);
+            }
+        }
+        errors.finish().map(|()| Command::Answer {
+            text,
+            article_ids: cited,
+        })
     }
 
     pub fn dispatch(

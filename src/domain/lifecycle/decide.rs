@@ -184,7 +184,7 @@ pub fn decide(
     }
     let mut content = None;
     let changes = match command {
-        Command::Answer { text } => answer(ctx, text),
+        Command::Answer { text, article_ids } => answer(ctx, text, article_ids),
         Command::Dispatch {
             primary_unit_id,
             assisting_unit_ids,
@@ -324,7 +324,7 @@ enum Deadline {
     Reopened,
 }
 
-fn answer(ctx: &Context<'_>, text: String) -> Vec<Change> {
+fn answer(ctx: &Context<'_>, text: String, article_ids: Vec<Uuid>) -> Vec<Change> {
     let callback_due_at = ctx
         .policy
         .needs_callback_after_answer(ctx.ticket_type)
@@ -332,6 +332,7 @@ fn answer(ctx: &Context<'_>, text: String) -> Vec<Change> {
     let mut changes = vec![Change::Answered {
         text,
         callback_due_at,
+        article_ids,
     }];
     if callback_due_at.is_none() {
         changes.push(Change::Closed {

@@ -144,6 +144,9 @@ pub enum Change {
     Answered {
         text: String,
         callback_due_at: Option<DateTime<Utc>>,
+        /// The knowledge-base articles the answer used.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        article_ids: Vec<Uuid>,
     },
     Dispatched {
         round: i32,

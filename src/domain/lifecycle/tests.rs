@@ -382,6 +382,7 @@ fn prepared(status: TicketStatus, kind: Kind) -> (Run, Command, Option<u128>) {
     let command = match kind {
         Kind::Answer => Command::Answer {
             text: "已当场解答".into(),
+            article_ids: vec![],
         },
         Kind::Dispatch => dispatch(false),
         Kind::Sign => Command::Sign,
@@ -704,6 +705,7 @@ fn direct_answers_close_or_wait_for_a_callback_by_policy() {
         staff(Role::Agent),
         Command::Answer {
             text: "已解答".into(),
+            article_ids: vec![],
         },
     );
     assert_eq!(
@@ -718,6 +720,7 @@ fn direct_answers_close_or_wait_for_a_callback_by_policy() {
         staff(Role::Agent),
         Command::Answer {
             text: "已解答".into(),
+            article_ids: vec![],
         },
     );
     assert_eq!(
@@ -906,6 +909,7 @@ fn every_change_reads_back_from_its_timeline_entry() {
         agent,
         Command::Answer {
             text: "已解答".into(),
+            article_ids: vec![],
         },
     );
     let timelines = [
@@ -1036,7 +1040,10 @@ fn command_for(run: &Run, step: &Step) -> Command {
         .map(|s| s.id)
         .unwrap_or_default();
     match KINDS[step.kind] {
-        Kind::Answer => Command::Answer { text: "答".into() },
+        Kind::Answer => Command::Answer {
+            text: "答".into(),
+            article_ids: vec![],
+        },
         Kind::Dispatch => Command::Dispatch {
             primary_unit_id: unit(step.unit),
             assisting_unit_ids: if step.unit == PRIMARY {

@@ -67,6 +67,12 @@ pub enum Record {
     Callback(CallbackInsert),
     /// A reply or an opinion, with the evidence to link to it.
     Reply(ReplyInsert, Vec<Uuid>),
+    /// The knowledge-base articles a direct answer used.
+    Citations {
+        article_ids: Vec<Uuid>,
+        by: Uuid,
+        at: DateTime<Utc>,
+    },
 }
 
 /// The row a change carries beside the timeline, if any: an urge, a callback, or the text of a
@@ -80,6 +86,16 @@ pub fn record(
 ) -> Result<Option<Record>, StoreError> {
     let by = actor.user_id.map(Id);
     Ok(match change {
+        Change::Answered { article_ids, .. } if !article_ids.is_empty() => {
+            let by = actor
+                .user_id
+                .ok_or_else(|| StoreError::corrupt("articles are cited by a user"))?;
+            Some(Record::Citations {
+                article_ids: article_ids.clone(),
+                by,
+                at: now,
+            })
+        }
         Change::Urged {
             urge_id,
             assignment_id,
@@ -222,6 +238,11 @@ pub(super) fn write_record(
                 .values(row)
                 .execute(conn)?;
         }
+        Record::Citations {
+            article_ids,
+            by,
+            at,
+        } => crate::store::knowledge::cite(conn, ticket_id, &article_ids, by, at)?,
         Record::Reply(row, attachment_ids) => {
             let reply_id = row.id;
             diesel::insert_into(replies::table)

@@ -87,6 +87,7 @@ summary_row! {
     id: Uuid,
     number: String,
     channel: Channel,
+    external_ref: Option<String>,
     ticket_type: TicketType,
     category_id: Option<Uuid>,
     title: String,

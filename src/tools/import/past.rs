@@ -82,7 +82,7 @@ impl Importer<'_> {
             })
         };
         if let Some(answer) = &record.answer {
-            let command = Command::answer(&answer.text).map_err(|e| format!("answer: {e}"))?;
+            let command = Command::answer(&answer.text, &[]).map_err(|e| format!("answer: {e}"))?;
             push(Stage::Answer, answer.at, office, command);
         }
         let mut rounds: Vec<(DateTime<Utc>, Uuid)> = Vec::new();
