@@ -16,6 +16,7 @@ mod lifecycle;
 mod notifications;
 pub mod ops;
 mod pagination;
+mod queues;
 mod reports;
 pub mod tickets;
 pub mod units;
@@ -233,6 +234,12 @@ route_table! {
         "/{id}/reject" => { post[KeepKnowledge]: knowledge::reject },
         "/{id}/archive" => { post[KeepKnowledge]: knowledge::archive },
         "/{id}/review" => { post[KeepKnowledge]: knowledge::review },
+    }
+    "/api/v1/dashboard" {
+        "" => { get[ReadWorkQueues]: queues::dashboard },
+    }
+    "/api/v1/extension-requests" {
+        "" => { get[ReadWorkQueues, query]: queues::extension_requests },
     }
     "/api/v1/supervisions" {
         "" => { get[ReadSupervisions, query]: lifecycle::index },

@@ -64,6 +64,9 @@ pub enum Permission {
     /// Write and keep articles: a unit its own; the office reviews and publishes
     /// (`domain::knowledge::decide` says which action each may take).
     KeepKnowledge,
+    /// Read what is waiting: the dashboard's counts and the extension requests to decide; the
+    /// office the whole hotline's, a unit its own.
+    ReadWorkQueues,
 }
 
 /// Who may call a route at all; what they may then see or change is narrowed by the handler
@@ -112,6 +115,7 @@ impl Role {
             ReadAssessment => matches!(self, Agent | Dispatcher | Supervisor | Admin | UnitHandler),
             ReadKnowledge => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
             KeepKnowledge => matches!(self, Dispatcher | Supervisor | UnitHandler),
+            ReadWorkQueues => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
         }
     }
 

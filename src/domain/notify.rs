@@ -66,6 +66,7 @@ pub fn notices(change: &Change, after: &Lifecycle) -> Vec<Notice> {
             after.primary_unit_id().map(to_unit).into_iter().collect()
         }
         Change::Returned { .. }
+        | Change::ExtensionRequested { .. }
         | Change::Replied { .. }
         | Change::CallbackReminded { .. }
         | Change::Reopened {
@@ -130,6 +131,20 @@ mod tests {
             [Notice {
                 audience: Audience::Office,
                 kind: EventKind::Returned
+            }]
+        );
+        // The office decides extension requests: it hears of each as it is filed.
+        let more_time = Change::ExtensionRequested {
+            request_id: Uuid::from_u128(5),
+            assignment_id: Uuid::from_u128(1),
+            requested_due_at: now,
+            reason: "x".into(),
+        };
+        assert_eq!(
+            notices(&more_time, &state),
+            [Notice {
+                audience: Audience::Office,
+                kind: EventKind::ExtensionRequested
             }]
         );
         let overdue = Change::MarkedOverdue {

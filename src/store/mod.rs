@@ -27,6 +27,7 @@ pub mod lifecycle;
 pub mod migrations;
 pub mod notifications;
 pub mod policy;
+pub mod queues;
 pub mod reports;
 pub mod schema;
 pub mod sql;

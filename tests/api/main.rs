@@ -17,6 +17,7 @@ mod lists;
 mod openapi;
 mod operations;
 mod outages;
+mod queues;
 mod reports;
 mod schema;
 mod sqlite_setup;

@@ -153,6 +153,52 @@ pub fn extension_requests(
     rows.into_iter().map(ExtensionRow::into_request).collect()
 }
 
+/// Extension requests across tickets, to work through: oldest first, after
+/// `(requested_at, id)`, each with its ticket's id, number and title.
+pub fn extension_list(
+    conn: &mut DbConnection,
+    status: Option<ExtensionStatus>,
+    unit_id: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<(Uuid, String, String, ExtensionRequest)>, StoreError> {
+    let mut query = extension_requests::table
+        .inner_join(tickets::table)
+        .select((
+            extension_requests::ticket_id,
+            tickets::number,
+            tickets::title,
+            ExtensionRow::as_select(),
+        ))
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(extension_requests::status.eq(status));
+    }
+    if let Some(unit) = unit_id {
+        query = query.filter(extension_requests::unit_id.eq(Id(unit)));
+    }
+    if let Some((requested_at, id)) = after {
+        let requested_at = At(requested_at);
+        query = query.filter(
+            extension_requests::requested_at
+                .gt(requested_at)
+                .or(extension_requests::requested_at
+                    .eq(requested_at)
+                    .and(extension_requests::id.gt(Id(id)))),
+        );
+    }
+    let rows: Vec<(Uuid, String, String, ExtensionRow)> = query
+        .order((
+            extension_requests::requested_at.asc(),
+            extension_requests::id.asc(),
+        ))
+        .limit(limit)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(ticket_id, number, title, row)| Ok((ticket_id, number, title, row.into_request()?)))
+        .collect()
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = supervisions)]
 struct SupervisionRow {

@@ -1,0 +1,1 @@
+DROP INDEX extension_requests_status_idx;
