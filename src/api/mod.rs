@@ -4,6 +4,7 @@
 
 mod assessment;
 mod attachments;
+mod audit;
 pub mod auth;
 mod caller;
 pub mod categories;
@@ -178,7 +179,7 @@ route_table! {
         "/by-number/{number}" => { get[ReadTickets]: tickets::get_by_number },
         "/{id}" => { get[ReadTickets]: tickets::get, patch[EditTicket]: tickets::edit },
         "/{id}/events" => { get[ReadTickets, query]: tickets::events },
-        "/{id}/caller" => { get[RevealCaller]: tickets::reveal_caller },
+        "/{id}/caller" => { get[RevealCaller, query]: tickets::reveal_caller },
         "/{id}/answer" => { post[FrontDesk]: lifecycle::answer },
         "/{id}/dispatch" => { post[FrontDesk]: lifecycle::dispatch },
         "/{id}/sign" => { post[HandleAssignment]: lifecycle::perform::<lifecycle::Sign> },
@@ -234,6 +235,9 @@ route_table! {
         "/{id}/reject" => { post[KeepKnowledge]: knowledge::reject },
         "/{id}/archive" => { post[KeepKnowledge]: knowledge::archive },
         "/{id}/review" => { post[KeepKnowledge]: knowledge::review },
+    }
+    "/api/v1/audit-log" {
+        "" => { get[ReadAudit, query]: audit::list },
     }
     "/api/v1/dashboard" {
         "" => { get[ReadWorkQueues]: queues::dashboard },

@@ -431,7 +431,7 @@ where
 }
 
 /// An RFC 3339 instant, or a date meaning the start of that day in the hotline's time zone.
-fn instant(
+pub(super) fn instant(
     errors: &mut ValidationErrors,
     field: &str,
     value: Option<&str>,
@@ -674,14 +674,29 @@ struct CallerIdentity {
 
 /// `GET /api/v1/tickets/{id}/caller`: the caller's name and phone whole, for whoever must contact
 /// them; every answer is written to the audit log first.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevealParams {
+    reason: Option<String>,
+}
+
+/// How long the reason given for seeing a caller whole may be.
+const REVEAL_REASON_MAX: usize = 200;
+
 pub async fn reveal_caller(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    Query(params): Query<RevealParams>,
 ) -> Result<Reply, ApiError> {
     let scope = caller.ticket_scope()?;
     let id = parse_id(&path, "ticket")?;
     let viewer = caller.id();
+    let reason = crate::domain::validation::optional_single_line(
+        params.reason.as_deref(),
+        REVEAL_REASON_MAX,
+    )
+    .map_err(|problem| ApiError::invalid_field("reason", problem))?;
     write(&state, &caller, None, move |conn, now| {
         let ticket = found(store::tickets::get(conn, id, scope), "ticket", id)?;
         if scope.caller_visibility(ticket.details.confidential) == CallerVisibility::Hidden {
@@ -692,7 +707,9 @@ pub async fn reveal_caller(
         }
         audit::record(
             conn,
-            &AuditEntry::new(viewer, AuditAction::CallerRevealed, now).on_ticket(id),
+            &AuditEntry::new(viewer, AuditAction::CallerRevealed, now)
+                .on_ticket(id)
+                .with(serde_json::json!({ "reason": reason })),
         )?;
         Reply::ok(&CallerIdentity {
             ticket_id: id,

@@ -67,6 +67,8 @@ pub enum Permission {
     /// Read what is waiting: the dashboard's counts and the extension requests to decide; the
     /// office the whole hotline's, a unit its own.
     ReadWorkQueues,
+    /// Read the audit log: who saw personal information whole, and who changed the setup.
+    ReadAudit,
 }
 
 /// Who may call a route at all; what they may then see or change is narrowed by the handler
@@ -116,6 +118,7 @@ impl Role {
             ReadKnowledge => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
             KeepKnowledge => matches!(self, Dispatcher | Supervisor | UnitHandler),
             ReadWorkQueues => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
+            ReadAudit => matches!(self, Supervisor | Admin),
         }
     }
 

@@ -103,3 +103,92 @@ pub fn for_ticket(conn: &mut DbConnection, ticket_id: Uuid) -> Result<Vec<AuditE
         })
         .collect()
 }
+
+/// What a reading of the audit log is narrowed to; `[from, to)`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actions: Vec<AuditAction>,
+    pub user_id: Option<Uuid>,
+    pub ticket_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// An entry as the office reads it: with its place in the log, and the number of the ticket it
+/// concerns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEntry {
+    pub id: i64,
+    pub entry: AuditEntry,
+    pub ticket_number: Option<String>,
+}
+
+/// Entries matching the filter, newest first, before the entry `before`.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<LoggedEntry>, StoreError> {
+    use super::schema::tickets;
+    let mut query = audit_log::table
+        .left_join(tickets::table)
+        .select((
+            audit_log::id,
+            audit_log::user_id,
+            audit_log::action,
+            audit_log::ticket_id,
+            audit_log::subject_id,
+            audit_log::details,
+            audit_log::created_at,
+            tickets::number.nullable(),
+        ))
+        .into_boxed();
+    if !filter.actions.is_empty() {
+        query = query.filter(audit_log::action.eq_any(filter.actions.clone()));
+    }
+    if let Some(user) = filter.user_id {
+        query = query.filter(audit_log::user_id.eq(Id(user)));
+    }
+    if let Some(ticket) = filter.ticket_id {
+        query = query.filter(audit_log::ticket_id.eq(Id(ticket)));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_log::created_at.ge(At(from)));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_log::created_at.lt(At(to)));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_log::id.lt(before));
+    }
+    type Row = (
+        i64,
+        Option<Uuid>,
+        AuditAction,
+        Option<Uuid>,
+        Option<Uuid>,
+        String,
+        DateTime<Utc>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = query.order(audit_log::id.desc()).limit(limit).load(conn)?;
+    rows.into_iter()
+        .map(
+            |(id, user_id, action, ticket_id, subject_id, details, at, ticket_number)| {
+                Ok(LoggedEntry {
+                    id,
+                    entry: AuditEntry {
+                        user_id,
+                        action,
+                        ticket_id,
+                        subject_id,
+                        details: serde_json::from_str(&details).map_err(StoreError::corrupt)?,
+                        at,
+                    },
+                    ticket_number,
+                })
+            },
+        )
+        .collect()
+}

@@ -438,6 +438,7 @@ diesel::joinable!(typical_cases -> tickets (ticket_id));
 diesel::joinable!(ladder_rungs -> tickets (ticket_id));
 diesel::joinable!(notifications -> tickets (ticket_id));
 diesel::joinable!(supervisions -> tickets (ticket_id));
+diesel::joinable!(audit_log -> tickets (ticket_id));
 diesel::joinable!(extension_requests -> tickets (ticket_id));
 diesel::joinable!(ticket_events -> assignments (assignment_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));

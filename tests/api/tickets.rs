@@ -6,6 +6,7 @@ use hotline::domain::directory::UnitKind;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::openapi::assert_conforms;
 
 fn ids(answer: &Answer) -> Vec<String> {
     answer.body["items"]
@@ -353,6 +354,57 @@ async fn callers_are_masked_hidden_or_revealed_with_an_audit() {
     assert!(audit.iter().all(|e| e.action.as_str() == "caller_revealed"));
     assert_eq!(audit[0].user_id, Some(agent.id));
     assert_eq!(audit[1].user_id, Some(handler.id));
+
+    // The office reads who looked, at what, when and why, by person and by time.
+    let (_, supervisor) = app.login(Role::Supervisor);
+    let open_id = open["id"].as_str().unwrap();
+    let with_reason = app
+        .get(
+            &format!("{}?reason=%E5%9B%9E%E8%AE%BF", reveal(open_id)),
+            &agent_token,
+        )
+        .await;
+    assert_eq!(with_reason.status, 200);
+    let too_long = format!("{}?reason={}", reveal(open_id), "x".repeat(201));
+    assert_eq!(app.get(&too_long, &agent_token).await.fields(), ["reason"]);
+    let log = app
+        .get(
+            &format!(
+                "/api/v1/audit-log?action=caller_revealed&user_id={}",
+                agent.id
+            ),
+            &supervisor,
+        )
+        .await;
+    assert_conforms(&log, "AuditEntryPage");
+    let entries = log.body["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{}", log.text);
+    assert_eq!(entries[0]["details"]["reason"], "回访");
+    assert_eq!(entries[0]["ticket_number"], open["number"]);
+    assert_eq!(entries[1]["details"]["reason"], Value::Null);
+    let later = (app.now() + chrono::Duration::hours(1)).to_rfc3339();
+    let none_later = app
+        .get(
+            &format!("/api/v1/audit-log?from={}", encode(&later)),
+            &supervisor,
+        )
+        .await;
+    assert_eq!(none_later.body["items"], serde_json::json!([]));
+    let paged = app
+        .get(
+            "/api/v1/audit-log?action=caller_revealed&limit=2",
+            &supervisor,
+        )
+        .await;
+    let cursor = paged.body["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get(
+            &format!("/api/v1/audit-log?action=caller_revealed&limit=2&cursor={cursor}"),
+            &supervisor,
+        )
+        .await;
+    assert_eq!(rest.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get("/api/v1/audit-log", &agent_token).await.status, 403);
 }
 
 #[actix_web::test]
