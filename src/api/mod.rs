@@ -14,6 +14,7 @@ mod extract;
 pub mod gate;
 mod knowledge;
 mod lifecycle;
+mod notes;
 mod notifications;
 pub mod ops;
 mod pagination;
@@ -180,6 +181,7 @@ route_table! {
         "/{id}" => { get[ReadTickets]: tickets::get, patch[EditTicket]: tickets::edit },
         "/{id}/events" => { get[ReadTickets, query]: tickets::events },
         "/{id}/caller" => { get[RevealCaller, query]: tickets::reveal_caller },
+        "/{id}/notes" => { get[WriteNotes, query]: notes::list, post[WriteNotes]: notes::add },
         "/{id}/answer" => { post[FrontDesk]: lifecycle::answer },
         "/{id}/dispatch" => { post[FrontDesk]: lifecycle::dispatch },
         "/{id}/sign" => { post[HandleAssignment]: lifecycle::perform::<lifecycle::Sign> },

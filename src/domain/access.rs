@@ -69,6 +69,9 @@ pub enum Permission {
     ReadWorkQueues,
     /// Read the audit log: who saw personal information whole, and who changed the setup.
     ReadAudit,
+    /// Read and write internal notes (内部备注) on the tickets one sees: the hotline's staff and
+    /// the tickets' units.
+    WriteNotes,
 }
 
 /// Who may call a route at all; what they may then see or change is narrowed by the handler
@@ -119,6 +122,7 @@ impl Role {
             KeepKnowledge => matches!(self, Dispatcher | Supervisor | UnitHandler),
             ReadWorkQueues => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
             ReadAudit => matches!(self, Supervisor | Admin),
+            WriteNotes => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
         }
     }
 

@@ -25,6 +25,7 @@ pub mod knowledge;
 pub mod ladder;
 pub mod lifecycle;
 pub mod migrations;
+pub mod notes;
 pub mod notifications;
 pub mod policy;
 pub mod queues;

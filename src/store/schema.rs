@@ -537,6 +537,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    ticket_notes (id) {
+        id -> Uid,
+        ticket_id -> Uid,
+        body -> Text,
+        written_by -> Uid,
+        unit_id -> Nullable<Uid>,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::joinable!(ticket_notes -> tickets (ticket_id));
 diesel::joinable!(knowledge_article_versions -> knowledge_articles (article_id));
 diesel::joinable!(knowledge_citations -> knowledge_articles (article_id));
 diesel::joinable!(notifications -> knowledge_articles (article_id));
@@ -570,4 +585,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     knowledge_articles,
     knowledge_article_versions,
     knowledge_citations,
+    ticket_notes,
 );

@@ -705,3 +705,65 @@ async fn concurrent_registrations_get_numbers_of_their_own_after_the_days_counte
     let expected: Vec<String> = (42..42 + 24).map(|n| format!("261116{n:04}")).collect();
     assert_eq!(numbers, expected);
 }
+
+#[actix_web::test]
+async fn internal_notes_stay_between_the_office_and_the_tickets_units() {
+    let w = world().await;
+    let id = w.ticket_in("handling").await;
+    let notes = format!("/api/v1/tickets/{id}/notes");
+    let written = w
+        .app
+        .post(
+            &notes,
+            &w.dispatcher,
+            &json!({"body": "来电人情绪激动，回访注意措辞"}),
+        )
+        .await;
+    assert_eq!(written.status, 201, "{}", written.text);
+    assert_conforms(&written, "Note");
+    let reply = w
+        .app
+        .post(&notes, &w.handler_a, &json!({"body": "已约定周五上门"}))
+        .await;
+    assert_eq!(reply.body["unit_id"], json!(w.unit_a.id));
+    assert_eq!(
+        w.app
+            .post(&notes, &w.agent, &json!({"body": " "}))
+            .await
+            .fields(),
+        ["body"]
+    );
+
+    let read = w.app.get(&notes, &w.handler_b).await;
+    assert_conforms(&read, "NotePage");
+    let bodies: Vec<&str> = read.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["来电人情绪激动，回访注意措辞", "已约定周五上门"]);
+    // Not on the timeline, and not for a unit the ticket was never assigned to.
+    let events = w
+        .app
+        .get(&format!("/api/v1/tickets/{id}/events"), &w.dispatcher)
+        .await;
+    assert!(!events.text.contains("回访注意措辞"));
+    let stranger = w.app.add_unit("other", UnitKind::Department);
+    let outsider = w.app.token(&w.app.add_user_in(
+        "outsider",
+        Role::UnitHandler,
+        Some(stranger.id),
+    ));
+    assert_eq!(w.app.get(&notes, &outsider).await.status, 404);
+    assert_eq!(
+        w.app
+            .post(&notes, &outsider, &json!({"body": "x"}))
+            .await
+            .status,
+        404
+    );
+    let (_, platform) = w.app.login(Role::Integration);
+    assert_eq!(w.app.get(&notes, &platform).await.status, 403);
+    assert_eq!(w.app.count("ticket_notes"), 2);
+}
