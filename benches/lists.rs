@@ -237,6 +237,9 @@ fn run(backend: &'static str, options: &Options) {
             "bench-secret-that-is-long-enough-for-hs256".to_owned(),
         ),
         ("HOTLINE_STORAGE_DIR", storage.path().display().to_string()),
+        // The urge ladder's passes over a million tickets' deadlines would be counted as the
+        // lists' CPU; the ladder benchmark measures them.
+        ("HOTLINE_LADDER_INTERVAL_SECONDS", "0".to_owned()),
     ]);
     let settings = Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
     let db = startup::open_database(&settings).unwrap();
