@@ -178,6 +178,7 @@ route_table! {
     "/api/v1/tickets" {
         "" => { get[ReadTickets, query]: tickets::list, post[RegisterTicket]: tickets::register },
         "/by-number/{number}" => { get[ReadTickets]: tickets::get_by_number },
+        "/possible-duplicates" => { get[FrontDesk, query]: tickets::possible_duplicates },
         "/{id}" => { get[ReadTickets]: tickets::get, patch[EditTicket]: tickets::edit },
         "/{id}/events" => { get[ReadTickets, query]: tickets::events },
         "/{id}/caller" => { get[RevealCaller, query]: tickets::reveal_caller },

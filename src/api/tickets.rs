@@ -720,3 +720,87 @@ pub async fn reveal_caller(
     })
     .await
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateParams {
+    category_id: Uuid,
+    area_unit_id: Option<Uuid>,
+    address: Option<String>,
+    within_days: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct PossibleDuplicate {
+    id: Uuid,
+    number: String,
+    title: String,
+    status: TicketStatus,
+    area_unit_id: Option<Uuid>,
+    address: Option<String>,
+    created_at: DateTime<Utc>,
+    same_area: bool,
+    address_similarity: Option<f64>,
+}
+
+/// How many of a category's recent open tickets intake compares a call with.
+const DUPLICATE_CANDIDATES: i64 = 500;
+
+/// `GET /api/v1/tickets/possible-duplicates`: open tickets of the call's category registered in
+/// the last days, from the same township or a similar address, likeliest first, so that the
+/// agent can merge the call instead of registering it again.
+pub async fn possible_duplicates(
+    state: web::Data<AppState>,
+    Query(params): Query<DuplicateParams>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::domain::duplicates::{DEFAULT_DAYS, Intake, Likeness, MAX_DAYS};
+    let days = params.within_days.unwrap_or(DEFAULT_DAYS);
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(ApiError::invalid_field(
+            "within_days",
+            format!("must be between 1 and {MAX_DAYS}"),
+        ));
+    }
+    let address = crate::domain::validation::optional_single_line(params.address.as_deref(), 200)
+        .map_err(|problem| ApiError::invalid_field("address", problem))?;
+    let since = state.now() - chrono::Duration::days(i64::from(days));
+    let category = params.category_id;
+    let candidates = read(&state, move |c| {
+        Ok(store::tickets::open_in_category_since(
+            c,
+            category,
+            since,
+            DUPLICATE_CANDIDATES,
+        )?)
+    })
+    .await?;
+    let intake = Intake {
+        area_unit_id: params.area_unit_id,
+        address: address.as_deref(),
+    };
+    let mut alike: Vec<(Likeness, store::tickets::OpenTicket)> = candidates
+        .into_iter()
+        .filter_map(|t| Likeness::of(&intake, t.area_unit_id, t.address.as_deref()).map(|l| (l, t)))
+        .collect();
+    alike.sort_by(|(a, x), (b, y)| {
+        b.rank()
+            .total_cmp(&a.rank())
+            .then(y.created_at.cmp(&x.created_at))
+    });
+    let items: Vec<PossibleDuplicate> = alike
+        .into_iter()
+        .take(20)
+        .map(|(likeness, t)| PossibleDuplicate {
+            id: t.id,
+            number: t.number,
+            title: t.title,
+            status: t.status,
+            area_unit_id: t.area_unit_id,
+            address: t.address,
+            created_at: t.created_at,
+            same_area: likeness.same_area,
+            address_similarity: likeness.address_similarity,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}

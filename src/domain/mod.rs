@@ -10,6 +10,7 @@ pub mod audit;
 pub mod calendar;
 pub mod clock;
 pub mod directory;
+pub mod duplicates;
 pub mod evidence;
 pub mod figures;
 pub mod history;

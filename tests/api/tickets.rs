@@ -767,3 +767,69 @@ async fn internal_notes_stay_between_the_office_and_the_tickets_units() {
     assert_eq!(w.app.get(&notes, &platform).await.status, 403);
     assert_eq!(w.app.count("ticket_notes"), 2);
 }
+
+#[actix_web::test]
+async fn intake_finds_open_tickets_about_the_same_matter_nearby() {
+    let app = spawn_app().await;
+    let (_, admin) = app.login(Role::Admin);
+    let (_, agent) = app.login(Role::Agent);
+    let (_, handler) = app.login(Role::UnitHandler);
+    let category = |name: &'static str| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            app.post("/api/v1/categories", &admin, &json!({"name": name}))
+                .await
+                .body["id"]
+                .clone()
+        }
+    };
+    let noise = category("噪音").await;
+    let water = category("供水").await;
+    let town = app.add_unit("town", UnitKind::Township).id;
+    let other_town = app.add_unit("other-town", UnitKind::Township).id;
+    let register = |title: &'static str, category: &Value, area, address: &'static str| {
+        let body = json!({"type": "complaint", "title": title, "content": "c", "category_id": category, "area_unit_id": area, "address": address});
+        let app = &app;
+        let agent = agent.clone();
+        async move {
+            let answer = app.register(&agent, body).await;
+            assert_eq!(answer.status, 201, "{}", answer.text);
+            answer.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let same_place = register("夜间施工", &noise, town, "人民路12号").await;
+    let nearby = register("广场舞", &noise, other_town, "城关镇人民路12号").await;
+    let _elsewhere = register("酒吧", &noise, other_town, "解放路88号").await;
+    let _other_matter = register("停水", &water, town, "人民路12号").await;
+    let ended = register("夜间施工", &noise, town, "人民路12号").await;
+    let invalidated = app
+        .post(
+            &format!("/api/v1/tickets/{ended}/invalidate"),
+            &agent,
+            &json!({"reason": "重复来电"}),
+        )
+        .await;
+    assert_eq!(invalidated.status, 200, "{}", invalidated.text);
+
+    let path = format!(
+        "/api/v1/tickets/possible-duplicates?category_id={}&area_unit_id={town}&address={}",
+        noise.as_str().unwrap(),
+        encode("人民路 12号")
+    );
+    let found = app.get(&path, &agent).await;
+    assert_conforms(&found, "PossibleDuplicates");
+    let ids: Vec<&str> = found.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [same_place.as_str(), nearby.as_str()]);
+    assert_eq!(found.body["items"][0]["same_area"], true);
+    assert_eq!(found.body["items"][1]["same_area"], false);
+
+    let too_far = format!("{path}&within_days=0");
+    assert_eq!(app.get(&too_far, &agent).await.fields(), ["within_days"]);
+    assert_eq!(app.get(&path, &handler).await.status, 403);
+}

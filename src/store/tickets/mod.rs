@@ -12,7 +12,7 @@ use crate::domain::access::{Actor, TicketScope};
 use crate::domain::directory::UnitKind;
 use crate::domain::ticket::{
     Channel, EventKind, GeoPoint, Priority, Progress, Ticket, TicketDetails, TicketDraft,
-    TicketType, ticket_number,
+    TicketStatus, TicketType, ticket_number,
 };
 
 #[derive(Queryable, QueryableByName, Selectable)]
@@ -358,6 +358,49 @@ pub fn referenced(
         (None, Some(kind)) => (None, diesel::select(kind).get_result(conn)?),
         (Some(active), Some(kind)) => diesel::select((active, kind)).get_result(conn)?,
     })
+}
+
+/// An open ticket as intake compares a new call with it.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct OpenTicket {
+    pub id: Uuid,
+    pub number: String,
+    pub title: String,
+    pub status: TicketStatus,
+    pub area_unit_id: Option<Uuid>,
+    pub address: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The open tickets of a category registered since `since`, newest first, at most `limit`:
+/// read along the category's index, so that the cost is that of the category's recent tickets.
+pub fn open_in_category_since(
+    conn: &mut DbConnection,
+    category: Uuid,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<OpenTicket>, StoreError> {
+    let ended = [
+        TicketStatus::Closed,
+        TicketStatus::Merged,
+        TicketStatus::Invalid,
+    ];
+    Ok(tickets::table
+        .filter(tickets::category_id.eq(Id(category)))
+        .filter(tickets::created_at.ge(At(since)))
+        .filter(tickets::status.ne_all(ended))
+        .order((tickets::created_at.desc(), tickets::id.desc()))
+        .select((
+            tickets::id,
+            tickets::number,
+            tickets::title,
+            tickets::status,
+            tickets::area_unit_id,
+            tickets::address,
+            tickets::created_at,
+        ))
+        .limit(limit)
+        .load(conn)?)
 }
 
 /// Which of these `(channel, external reference)` pairs are registered already.
