@@ -407,7 +407,21 @@ pub struct ListParams {
     sort: Option<TicketOrder>,
     limit: Option<u32>,
     cursor: Option<String>,
+    format: Option<ListFormat>,
 }
+
+/// A list as a page of JSON, or the whole of it as a file to open in a spreadsheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ListFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// The most tickets one export holds: a month of a county's work; wider lists are narrowed by
+/// their registration dates.
+const EXPORT_MAX: usize = 10_000;
 
 /// `a,b,c` into values of `T`, each checked.
 fn comma_list<T>(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Vec<T>
@@ -529,6 +543,15 @@ pub async fn list(
     let scope = caller.ticket_scope()?;
     let filter = filter_from(&params, &caller, state.numbering.timezone)?;
     let order = params.sort.unwrap_or(TicketOrder::Newest);
+    if let Some(format @ (ListFormat::Csv | ListFormat::Xlsx)) = params.format {
+        if params.limit.is_some() || params.cursor.is_some() {
+            return Err(ApiError::invalid_field(
+                "format",
+                "an export holds the whole list: it takes no limit or cursor",
+            ));
+        }
+        return export(&state, &caller, scope, filter, order, format).await;
+    }
     let paging = PageParams::new(params.limit, params.cursor);
     // A cursor names the order it was made for, so that it cannot be read in another one.
     let after = match paging.after::<(TicketOrder, ListCursor)>()? {
@@ -803,4 +826,140 @@ pub async fn possible_duplicates(
         })
         .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// The whole filtered list as CSV or XLSX, the caller's name masked as in lists and no phone.
+/// Every export is written to the audit log, with the filter it was made with, before the file
+/// is sent.
+async fn export(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    scope: TicketScope,
+    filter: TicketFilter,
+    order: TicketOrder,
+    format: ListFormat,
+) -> Result<HttpResponse, ApiError> {
+    let described = format!("{filter:?}");
+    let (tickets, categories, units) = read(state, move |conn| {
+        let mut tickets: Vec<TicketSummary> = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store::tickets::list(conn, scope, &filter, order, after, 200)?;
+            let done = page.len() < 200;
+            after = page.last().map(|t| ListCursor::of(order, t));
+            tickets.extend(page);
+            if tickets.len() > EXPORT_MAX {
+                return Err(ApiError::invalid_field(
+                    "format",
+                    format!(
+                        "the list holds more than {EXPORT_MAX} tickets; narrow it, by created_from and created_to for instance"
+                    ),
+                ));
+            }
+            if done {
+                break;
+            }
+        }
+        let categories = store::categories::full_names(conn)?;
+        let units = store::units::names(conn)?;
+        Ok((tickets, categories, units))
+    })
+    .await?;
+    let exporter = caller.id();
+    let rows = tickets.len();
+    let kind = if format == ListFormat::Csv {
+        "csv"
+    } else {
+        "xlsx"
+    };
+    write(state, caller, None, move |conn, now| {
+        audit::record(
+            conn,
+            &AuditEntry::new(exporter, AuditAction::TicketsExported, now)
+                .with(serde_json::json!({ "format": kind, "rows": rows, "filter": described })),
+        )?;
+        Reply::ok(&serde_json::json!({}))
+    })
+    .await?;
+    let timezone = state.numbering.timezone;
+    let name = |map: &std::collections::HashMap<Uuid, String>, id: Option<Uuid>| {
+        id.and_then(|id| map.get(&id).cloned()).unwrap_or_default()
+    };
+    let at = |t: Option<DateTime<Utc>>| {
+        t.map(|t| {
+            t.with_timezone(&timezone)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+    };
+    use crate::reports::labels;
+    use crate::reports::tables::{Cell, Table};
+    let table = Table {
+        name: "tickets",
+        title: "工单清单".into(),
+        header: [
+            "编号",
+            "登记时间",
+            "渠道",
+            "类型",
+            "分类",
+            "标题",
+            "来电人",
+            "属地",
+            "状态",
+            "主办单位",
+            "办理时限",
+            "超期",
+            "督办",
+            "催办次数",
+        ]
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect(),
+        rows: tickets
+            .into_iter()
+            .map(|t| {
+                let item = TicketListItem::new(t, scope);
+                vec![
+                    Cell::Text(item.number),
+                    Cell::Text(at(Some(item.created_at))),
+                    Cell::Text(labels::channel(item.channel).into()),
+                    Cell::Text(labels::ticket_type(item.ticket_type).into()),
+                    Cell::Text(name(&categories, item.category_id)),
+                    Cell::Text(item.title),
+                    Cell::Text(item.caller_name.unwrap_or_default()),
+                    Cell::Text(name(&units, item.area_unit_id)),
+                    Cell::Text(labels::ticket_status(item.status).into()),
+                    Cell::Text(name(&units, item.primary_unit_id)),
+                    Cell::Text(at(item.due_at)),
+                    Cell::Text(if item.overdue { "是" } else { "" }.into()),
+                    Cell::Text(if item.supervised { "是" } else { "" }.into()),
+                    Cell::Count(item.urge_count.max(0) as u64),
+                ]
+            })
+            .collect(),
+    };
+    let (body, content_type, extension) = match format {
+        ListFormat::Csv => (
+            crate::reports::csv::table(&table),
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
+        _ => (
+            crate::reports::xlsx::workbook("工单清单", std::slice::from_ref(&table))
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    let stamp = state.now().with_timezone(&timezone).format("%Y%m%d-%H%M");
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"tickets-{stamp}.{extension}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
 }

@@ -5,6 +5,8 @@ text_enum! {
     pub enum AuditAction {
         /// A caller's name and number shown whole.
         CallerRevealed = "caller_revealed",
+        /// A list of tickets taken away as a file.
+        TicketsExported = "tickets_exported",
         UnitCreated = "unit_created",
         UnitUpdated = "unit_updated",
         UnitDeleted = "unit_deleted",

@@ -2,7 +2,7 @@
 
 use crate::domain::assessment::Figure;
 use crate::domain::directory::UnitKind;
-use crate::domain::ticket::{Channel, TicketType};
+use crate::domain::ticket::{Channel, TicketStatus, TicketType};
 
 pub fn channel(channel: Channel) -> &'static str {
     match channel {
@@ -26,6 +26,20 @@ pub fn ticket_type(ticket_type: TicketType) -> &'static str {
         TicketType::Suggestion => "建议",
         TicketType::Praise => "表扬",
         TicketType::Other => "其他",
+    }
+}
+
+pub fn ticket_status(status: TicketStatus) -> &'static str {
+    match status {
+        TicketStatus::Registered => "待派发",
+        TicketStatus::Dispatched => "待签收",
+        TicketStatus::Handling => "办理中",
+        TicketStatus::Returned => "已退回",
+        TicketStatus::Replied => "待审核",
+        TicketStatus::AwaitingCallback => "待回访",
+        TicketStatus::Closed => "已办结",
+        TicketStatus::Merged => "已合并",
+        TicketStatus::Invalid => "无效",
     }
 }
 

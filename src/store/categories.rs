@@ -217,3 +217,13 @@ pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Every category's full name (`城市管理—市容市政`) by id: what exports print in place of ids.
+pub fn full_names(
+    conn: &mut DbConnection,
+) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+    let rows: Vec<(Uuid, String)> = categories::table
+        .select((categories::id, categories::full_name))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}

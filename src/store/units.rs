@@ -192,3 +192,11 @@ pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Every unit's name by id: what exports print in place of ids.
+pub fn names(
+    conn: &mut DbConnection,
+) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+    let rows: Vec<(Uuid, String)> = units::table.select((units::id, units::name)).load(conn)?;
+    Ok(rows.into_iter().collect())
+}

@@ -833,3 +833,68 @@ async fn intake_finds_open_tickets_about_the_same_matter_nearby() {
     assert_eq!(app.get(&too_far, &agent).await.fields(), ["within_days"]);
     assert_eq!(app.get(&path, &handler).await.status, 403);
 }
+
+#[actix_web::test]
+async fn a_filtered_list_is_exported_whole_masked_and_audited() {
+    let w = world().await;
+    let registered = w.ticket_in("registered").await;
+    let _handling = w.ticket_in("handling").await;
+    let _closed = w.ticket_in("closed").await;
+    w.app
+        .patch(
+            &format!("/api/v1/tickets/{registered}"),
+            &w.agent,
+            &json!({"caller_name": "张三", "caller_phone": "13800001111"}),
+        )
+        .await;
+    let csv = w
+        .app
+        .get(
+            "/api/v1/tickets?status=registered,handling&format=csv",
+            &w.agent,
+        )
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(csv.header("content-disposition").unwrap().contains(".csv"));
+    assert!(csv.text.starts_with('\u{FEFF}'));
+    let lines: Vec<&str> = csv.text.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 3, "a header and two tickets: {}", csv.text);
+    assert!(lines[0].contains("编号") && lines[0].contains("主办单位"));
+    assert!(
+        csv.text.contains("张*") && !csv.text.contains("13800001111") && !csv.text.contains("张三")
+    );
+    assert!(csv.text.contains("待派发") && csv.text.contains("办理中"));
+    assert!(
+        csv.text.contains(&w.unit_a.name),
+        "unit names in place of ids"
+    );
+
+    let xlsx = w.app.get("/api/v1/tickets?format=xlsx", &w.handler_a).await;
+    assert_eq!(xlsx.status, 200);
+    assert!(xlsx.bytes.starts_with(b"PK"), "a zip container");
+    let refused = w
+        .app
+        .get("/api/v1/tickets?format=csv&limit=5", &w.agent)
+        .await;
+    assert_eq!(refused.fields(), ["format"]);
+
+    let audit = w
+        .app
+        .db()
+        .read(|c| {
+            hotline::store::audit::list(
+                c,
+                &hotline::store::audit::AuditFilter {
+                    actions: vec![hotline::domain::audit::AuditAction::TicketsExported],
+                    ..Default::default()
+                },
+                None,
+                10,
+            )
+        })
+        .unwrap();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[1].entry.details["rows"], 2);
+    assert_eq!(audit[1].entry.details["format"], "csv");
+}
