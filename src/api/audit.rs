@@ -59,13 +59,8 @@ pub async fn list(
     Query(params): Query<AuditParams>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = ValidationErrors::new();
-    let mut actions = Vec::new();
-    for text in params.action.iter().flat_map(|a| a.split(',')) {
-        match text.parse::<AuditAction>() {
-            Ok(action) => actions.push(action),
-            Err(e) => errors.add("action", e.to_string()),
-        }
-    }
+    let actions: Vec<AuditAction> =
+        super::tickets::comma_list(&mut errors, "action", params.action.as_deref());
     let timezone = state.numbering.timezone;
     let from = super::tickets::instant(&mut errors, "from", params.from.as_deref(), timezone);
     let to = super::tickets::instant(&mut errors, "to", params.to.as_deref(), timezone);

@@ -190,13 +190,8 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let scope = scope(&caller)?;
     let mut errors = ValidationErrors::new();
-    let mut statuses = Vec::new();
-    for text in params.status.iter().flat_map(|s| s.split(',')) {
-        match text.parse::<ArticleStatus>() {
-            Ok(status) => statuses.push(status),
-            Err(e) => errors.add("status", e.to_string()),
-        }
-    }
+    let statuses: Vec<ArticleStatus> =
+        super::tickets::comma_list(&mut errors, "status", params.status.as_deref());
     let q = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if q.is_some_and(|q| q.chars().count() > 100) {
         errors.add("q", "must be at most 100 characters");

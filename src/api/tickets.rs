@@ -424,7 +424,11 @@ enum ListFormat {
 const EXPORT_MAX: usize = 10_000;
 
 /// `a,b,c` into values of `T`, each checked.
-fn comma_list<T>(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Vec<T>
+pub(super) fn comma_list<T>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<&str>,
+) -> Vec<T>
 where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
