@@ -153,6 +153,7 @@ fn store_alone(
         digits: 6,
     };
     let postgres = db.backend() == store::Backend::Postgres;
+    let phone_index = hotline::startup::phone_index(settings).expect("the phone index's key");
     let cpu = cpu_seconds(postgres);
     let started = Instant::now();
     let latencies: Vec<Duration> = std::thread::scope(|scope| {
@@ -163,8 +164,16 @@ fn store_alone(
                     while next.fetch_add(1, Ordering::Relaxed) < total {
                         let begun = Instant::now();
                         let draft = draft.clone();
+                        let phone_index = phone_index.clone();
                         db.write_grouped(move |c| {
-                            registration_transaction(c, &draft, actor, numbering, SystemClock.now())
+                            registration_transaction(
+                                c,
+                                &draft,
+                                actor,
+                                numbering,
+                                &phone_index,
+                                SystemClock.now(),
+                            )
                         })
                         .expect("a registration");
                         mine.push(begun.elapsed());

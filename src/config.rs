@@ -38,6 +38,8 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     pub bind: String,
     pub jwt_secret: Option<Secret>,
+    /// The key of the callers' phone-number index; derived from the token secret when unset.
+    pub phone_key: Option<Secret>,
     pub token_ttl: Duration,
     pub timezone: Tz,
     pub pool: PoolOptions,
@@ -157,6 +159,7 @@ impl Settings {
             database_url,
             bind: lookup("HOTLINE_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             jwt_secret: lookup("HOTLINE_JWT_SECRET").map(Secret::new),
+            phone_key: lookup("HOTLINE_PHONE_KEY").map(Secret::new),
             token_ttl: Duration::from_secs(token_ttl),
             timezone,
             pool: PoolOptions {

@@ -73,6 +73,23 @@ pub fn bootstrap_admin(db: &Db, clock: &dyn Clock) -> Result<Option<String>, Sta
     Ok(created.then_some(password))
 }
 
+/// The key of the callers' phone-number index: its own when configured, or derived from the
+/// token secret, so that every instance of a deployment indexes numbers alike.
+pub fn phone_index(settings: &Settings) -> Result<crate::domain::caller::PhoneIndex, StartupError> {
+    use crate::domain::caller::PhoneIndex;
+    if let Some(key) = &settings.phone_key {
+        if key.expose().len() < 16 {
+            return Err(StartupError::Config(
+                "HOTLINE_PHONE_KEY must be at least 16 bytes".into(),
+            ));
+        }
+        return Ok(PhoneIndex::new(key.expose().as_bytes()));
+    }
+    let secret = auth::resolve_secret(settings.jwt_secret.as_ref(), &settings.database_url)
+        .map_err(StartupError::Config)?;
+    Ok(PhoneIndex::derived_from(secret.expose().as_bytes()))
+}
+
 pub fn token_keys(settings: &Settings) -> Result<TokenKeys, StartupError> {
     let secret = auth::resolve_secret(settings.jwt_secret.as_ref(), &settings.database_url)
         .map_err(StartupError::Config)?;
@@ -119,6 +136,7 @@ impl Application {
                 timezone: settings.timezone,
                 digits: settings.ticket_number_digits,
             },
+            phone_index: phone_index(&settings)?,
             body_limit: settings.body_limit,
             files: {
                 let files = store::files::FileStore::open(&settings.storage_dir)?;
@@ -176,6 +194,7 @@ impl Application {
                     state.db.clone(),
                     state.clock.clone(),
                     state.metrics.clone(),
+                    state.phone_index.clone(),
                     settings.timezone,
                     interval,
                 )

@@ -21,6 +21,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub clock: Arc<dyn Clock>,
     pub numbering: Numbering,
+    /// The key of the callers' phone-number index.
+    pub phone_index: crate::domain::caller::PhoneIndex,
     pub body_limit: usize,
     pub files: crate::store::files::FileStore,
     pub attachment_max_bytes: usize,

@@ -239,6 +239,9 @@ route_table! {
         "/{id}/archive" => { post[KeepKnowledge]: knowledge::archive },
         "/{id}/review" => { post[KeepKnowledge]: knowledge::review },
     }
+    "/api/v1/caller-history" {
+        "" => { post[LookUpCaller]: tickets::caller_history },
+    }
     "/api/v1/audit-log" {
         "" => { get[ReadAudit, query]: audit::list },
     }

@@ -15,6 +15,7 @@ use crate::api::Caller;
 use crate::domain::access::{Actor, CallerVisibility, Role, TicketScope};
 use crate::domain::audit::AuditAction;
 use crate::domain::calendar::Due;
+use crate::domain::caller::PhoneIndex;
 use crate::domain::lifecycle::{ExtensionRequest, Lifecycle, Supervision};
 use crate::domain::masking::{mask_name, mask_phone};
 use crate::domain::problem::ProblemCode;
@@ -311,8 +312,10 @@ pub async fn register(
     let draft = body.validate(|input| TicketDraft::parse(input, registrant))?;
     let actor = caller.actor();
     let numbering = state.numbering;
+    let phone_index = state.phone_index.clone();
     let reply = write(&state, &caller, idempotency, move |conn, now| {
-        let registration = registration_transaction(conn, &draft, actor, numbering, now)?;
+        let registration =
+            registration_transaction(conn, &draft, actor, numbering, &phone_index, now)?;
         let ticket = &registration.ticket;
         let view = TicketView::new(ticket, scope, &Lifecycle::registered(ticket.id));
         let reply = if registration.created {
@@ -339,12 +342,25 @@ pub fn registration_transaction(
     draft: &TicketDraft,
     actor: Actor,
     numbering: store::tickets::Numbering,
+    phone_index: &PhoneIndex,
     now: DateTime<Utc>,
 ) -> Result<store::tickets::Registration, ApiError> {
     check_references(conn, &draft.details, None)?;
+    let phone_key = phone_key(phone_index, draft.details.caller_phone.as_deref());
     Ok(store::tickets::register(
-        conn, draft, actor, numbering, now,
+        conn,
+        draft,
+        actor,
+        numbering,
+        phone_key.as_deref(),
+        now,
     )?)
+}
+
+/// The indexed form of a ticket's caller number: empty for a number too short to identify a
+/// caller, so that the background pass does not look at it again.
+fn phone_key(index: &PhoneIndex, phone: Option<&str>) -> Option<String> {
+    phone.map(|p| index.key_of(p).unwrap_or_default())
 }
 
 pub async fn get(
@@ -595,6 +611,7 @@ pub async fn edit(
     let id = parse_id(&path, "ticket")?;
     let (input, shape) = body.into_parts();
     let actor = caller.actor();
+    let phone_index = state.phone_index.clone();
     write(&state, &caller, None, move |conn, now| {
         let locked = locked(conn, id, scope, expected)?;
         let ticket = &locked.ticket;
@@ -608,10 +625,12 @@ pub async fn edit(
             return ticket_reply(ticket, &locked.lifecycle, scope);
         };
         check_references(conn, &edited.details, Some(&ticket.details))?;
+        let phone_key = phone_key(&phone_index, edited.details.caller_phone.as_deref());
         let saved = store::tickets::save_details(
             conn,
             ticket,
             &edited.details,
+            phone_key.as_deref(),
             actor,
             &edited.changes,
             now,
@@ -966,4 +985,45 @@ async fn export(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallerHistoryInput {
+    phone: String,
+}
+
+/// How many of a caller's tickets the history lists (the count covers them all).
+const CALLER_HISTORY_SHOWN: i64 = 20;
+
+/// `POST /api/v1/caller-history`: the caller's earlier tickets by phone number, while the call
+/// is live. The number travels in the body, not the address, and is found through the keyed
+/// index; every look-up is written to the audit log with the number masked.
+pub async fn caller_history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CallerHistoryInput>,
+) -> Result<Reply, ApiError> {
+    let phone = body.into_inner()?.phone;
+    let (Some(key), Some(normalized)) = (
+        state.phone_index.key_of(&phone),
+        crate::domain::caller::normalized_phone(&phone),
+    ) else {
+        return Err(ApiError::invalid_field(
+            "phone",
+            "must hold at least five digits of a phone number",
+        ));
+    };
+    let viewer = caller.id();
+    let masked = mask_phone(&normalized);
+    write(&state, &caller, None, move |conn, now| {
+        let (count, tickets) = store::tickets::by_caller(conn, &key, CALLER_HISTORY_SHOWN)?;
+        audit::record(
+            conn,
+            &AuditEntry::new(viewer, AuditAction::CallerLookedUp, now)
+                .with(serde_json::json!({ "phone": masked, "found": count })),
+        )?;
+        Reply::ok(&serde_json::json!({ "count": count, "tickets": tickets })).map(Reply::not_cached)
+    })
+    .await
 }

@@ -72,6 +72,8 @@ pub enum Permission {
     /// Read and write internal notes (内部备注) on the tickets one sees: the hotline's staff and
     /// the tickets' units.
     WriteNotes,
+    /// Look up a caller's earlier tickets by phone number (each look-up is audited).
+    LookUpCaller,
 }
 
 /// Who may call a route at all; what they may then see or change is narrowed by the handler
@@ -123,6 +125,7 @@ impl Role {
             ReadWorkQueues => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
             ReadAudit => matches!(self, Supervisor | Admin),
             WriteNotes => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
+            LookUpCaller => matches!(self, Agent | Dispatcher | Supervisor),
         }
     }
 

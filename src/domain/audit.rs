@@ -5,6 +5,8 @@ text_enum! {
     pub enum AuditAction {
         /// A caller's name and number shown whole.
         CallerRevealed = "caller_revealed",
+        /// A caller's earlier tickets looked up by phone number.
+        CallerLookedUp = "caller_looked_up",
         /// A list of tickets taken away as a file.
         TicketsExported = "tickets_exported",
         UnitCreated = "unit_created",

@@ -8,6 +8,7 @@ pub mod access;
 pub mod assessment;
 pub mod audit;
 pub mod calendar;
+pub mod caller;
 pub mod clock;
 pub mod directory;
 pub mod duplicates;

@@ -187,6 +187,30 @@ fn flag_reviews_due(db: &Db, timezone: Tz, now: DateTime<Utc>) -> Result<usize, 
     })
 }
 
+/// How many callers' numbers one transaction indexes, and how many transactions a pass runs at
+/// most, so that a large import is indexed over a few passes without holding the writer long.
+const PHONES_PER_TRANSACTION: i64 = 1_000;
+const PHONE_BATCHES_PER_PASS: usize = 20;
+
+/// Indexes the callers' numbers of tickets written without their index (imported, generated,
+/// or older than the index), a bounded number per pass; answers how many.
+pub fn index_phones(
+    db: &Db,
+    index: &crate::domain::caller::PhoneIndex,
+) -> Result<usize, StoreError> {
+    let mut indexed = 0;
+    for _ in 0..PHONE_BATCHES_PER_PASS {
+        let batch = db.write(|c| {
+            store::tickets::index_phones(c, |phone| index.key_of(phone), PHONES_PER_TRANSACTION)
+        })?;
+        indexed += batch;
+        if batch < PHONES_PER_TRANSACTION as usize {
+            break;
+        }
+    }
+    Ok(indexed)
+}
+
 /// Counts a pass into the metrics.
 pub fn record(metrics: &Metrics, report: &PassReport) {
     metrics.ladder_passes.fetch_add(1, Ordering::Relaxed);
@@ -209,6 +233,7 @@ impl Runner {
         db: Db,
         clock: Arc<dyn crate::domain::clock::Clock>,
         metrics: Arc<Metrics>,
+        phone_index: crate::domain::caller::PhoneIndex,
         timezone: Tz,
         interval: Duration,
     ) -> std::io::Result<Self> {
@@ -231,6 +256,9 @@ impl Runner {
                             }
                         }
                         Err(error) => tracing::warn!(%error, "urge ladder pass failed"),
+                    }
+                    if let Err(error) = index_phones(&db, &phone_index) {
+                        tracing::warn!(%error, "indexing callers' numbers failed; the next pass retries");
                     }
                     std::thread::park_timeout(interval);
                 }

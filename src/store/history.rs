@@ -123,7 +123,7 @@ pub fn write(
         }
     }
     // In the order the foreign keys ask for.
-    insert_batched!(conn, tickets::table, ticket_rows, 37);
+    insert_batched!(conn, tickets::table, ticket_rows, 38);
     insert_batched!(conn, assignments::table, assignment_rows, 18);
     insert_batched!(conn, extension_requests::table, extension_rows, 12);
     insert_batched!(conn, supervisions::table, supervision_rows, 12);

@@ -111,6 +111,7 @@ diesel::table! {
         paused_at -> Nullable<UtcTime>,
         pause_reason -> Nullable<Text>,
         called_back -> Bool,
+        caller_phone_key -> Nullable<Text>,
     }
 }
 

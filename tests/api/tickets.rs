@@ -898,3 +898,112 @@ async fn a_filtered_list_is_exported_whole_masked_and_audited() {
     assert_eq!(audit[1].entry.details["rows"], 2);
     assert_eq!(audit[1].entry.details["format"], "csv");
 }
+
+#[actix_web::test]
+async fn an_agent_sees_the_callers_earlier_tickets_by_number_and_the_look_up_is_audited() {
+    let app = spawn_app().await;
+    let (agent, token) = app.login(Role::Agent);
+    let (_, handler) = app.login(Role::UnitHandler);
+    let mut ids = Vec::new();
+    for (title, phone) in [
+        ("第一次", "13800001111"),
+        ("第二次", "+86 138-0000-1111"),
+        ("别人", "13900002222"),
+        ("第三次", "0086 13800001111"),
+    ] {
+        let answer = app
+            .register(
+                &token,
+                json!({"type": "complaint", "title": title, "content": "c", "caller_phone": phone}),
+            )
+            .await;
+        ids.push(answer.body["id"].as_str().unwrap().to_owned());
+    }
+    app.register(
+        &token,
+        json!({"type": "consult", "title": "无号码", "content": "c"}),
+    )
+    .await;
+    let look_up = |phone: &str| {
+        let body = json!({ "phone": phone });
+        let app = &app;
+        let token = token.clone();
+        async move { app.post("/api/v1/caller-history", &token, &body).await }
+    };
+    let history = look_up("138 0000 1111").await;
+    assert_eq!(history.status, 200, "{}", history.text);
+    assert_conforms(&history, "CallerHistory");
+    assert_eq!(history.header("cache-control"), Some("no-store"));
+    assert_eq!(history.body["count"], 3);
+    let titles: Vec<&str> = history.body["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["第三次", "第二次", "第一次"]);
+    assert_eq!(look_up("110").await.fields(), ["phone"]);
+    let refused = app
+        .post(
+            "/api/v1/caller-history",
+            &handler,
+            &json!({"phone": "13800001111"}),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+
+    // A number changed before dispatch moves the ticket to the new number's history.
+    app.patch(
+        &format!("/api/v1/tickets/{}", ids[0]),
+        &token,
+        &json!({"caller_phone": "13900002222"}),
+    )
+    .await;
+    assert_eq!(look_up("13900002222").await.body["count"], 2);
+    // Tickets written without the index (imported, or older than it) are indexed by the
+    // background pass.
+    app.db()
+        .write(|c| {
+            diesel::connection::SimpleConnection::batch_execute(
+                c,
+                "UPDATE tickets SET caller_phone_key = NULL",
+            )
+            .map_err(hotline::store::StoreError::from)
+        })
+        .unwrap();
+    assert_eq!(look_up("13800001111").await.body["count"], 0);
+    let indexed = hotline::jobs::ladder::index_phones(app.db(), &app.state.phone_index).unwrap();
+    assert_eq!(indexed, 4);
+    assert_eq!(look_up("13800001111").await.body["count"], 2);
+    assert_eq!(
+        hotline::jobs::ladder::index_phones(app.db(), &app.state.phone_index).unwrap(),
+        0
+    );
+
+    let audit = app
+        .db()
+        .read(|c| {
+            hotline::store::audit::list(
+                c,
+                &hotline::store::audit::AuditFilter {
+                    actions: vec![hotline::domain::audit::AuditAction::CallerLookedUp],
+                    user_id: Some(agent.id),
+                    ..Default::default()
+                },
+                None,
+                20,
+            )
+        })
+        .unwrap();
+    assert_eq!(audit.len(), 4, "every look-up that reached the index");
+    let first = &audit.last().unwrap().entry.details;
+    assert_eq!(
+        (first["phone"].as_str(), first["found"].as_i64()),
+        (Some("138****1111"), Some(3))
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|e| !e.entry.details.to_string().contains("13800001111"))
+    );
+}

@@ -145,9 +145,19 @@ pub struct TicketInsert {
     version: i64,
     created_at: At,
     updated_at: At,
+    caller_phone_key: Option<String>,
 }
 
 impl TicketInsert {
+    /// With the indexed form of the caller's number (`domain::caller::PhoneIndex`); rows
+    /// written without one are indexed by the background pass.
+    pub fn with_phone_key(self, caller_phone_key: Option<String>) -> Self {
+        Self {
+            caller_phone_key,
+            ..self
+        }
+    }
+
     pub fn new(t: &Ticket) -> Self {
         let d = &t.details;
         Self {
@@ -172,6 +182,7 @@ impl TicketInsert {
             version: t.version,
             created_at: At(t.created_at),
             updated_at: At(t.updated_at),
+            caller_phone_key: None,
         }
     }
 }
@@ -256,21 +267,23 @@ pub fn reserve_numbers(
     }
 }
 
-/// Registers a ticket and its `registered` event.
+/// Registers a ticket and its `registered` event; `phone_key` is the indexed form of the
+/// caller's number.
 pub fn register(
     conn: &mut DbConnection,
     draft: &TicketDraft,
     actor: Actor,
     numbering: Numbering,
+    phone_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Registration, StoreError> {
+    let insert =
+        |c: &mut DbConnection| insert_registration(c, draft, actor, numbering, phone_key, now);
     let Some(external_ref) = draft.external_ref.as_deref() else {
         // Nothing to collide with: no look-up, no savepoint, two round trips fewer.
-        return insert_registration(conn, draft, actor, numbering, now).map(|ticket| {
-            Registration {
-                ticket,
-                created: true,
-            }
+        return insert(conn).map(|ticket| Registration {
+            ticket,
+            created: true,
         });
     };
     if let Some(ticket) = find_by_external_ref(conn, draft.channel, external_ref)? {
@@ -281,7 +294,7 @@ pub fn register(
     }
     // A savepoint: when a concurrent registration with the same external reference commits
     // first, the unique key refuses this one and the transaction goes on to answer theirs.
-    match conn.transaction(|c| insert_registration(c, draft, actor, numbering, now)) {
+    match conn.transaction(insert) {
         Err(e) if e.is_duplicate_in("tickets") => {
             let ticket = find_by_external_ref(conn, draft.channel, external_ref)?
                 .ok_or_else(|| StoreError::corrupt("a duplicate external reference vanished"))?;
@@ -302,6 +315,7 @@ fn insert_registration(
     draft: &TicketDraft,
     actor: Actor,
     numbering: Numbering,
+    phone_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Ticket, StoreError> {
     let created_by = actor
@@ -313,7 +327,7 @@ fn insert_registration(
         .clone()
         .registered(Uuid::now_v7(), number, created_by, now);
     diesel::insert_into(tickets::table)
-        .values(TicketInsert::new(&ticket))
+        .values(TicketInsert::new(&ticket).with_phone_key(phone_key.map(str::to_owned)))
         .execute(conn)?;
     let details = registered_details(&ticket);
     events::append(
@@ -401,6 +415,73 @@ pub fn open_in_category_since(
         ))
         .limit(limit)
         .load(conn)?)
+}
+
+/// A ticket as a caller's history shows it.
+#[derive(Debug, Clone, PartialEq, Queryable, serde::Serialize)]
+pub struct CallerTicket {
+    pub id: Uuid,
+    pub number: String,
+    pub created_at: DateTime<Utc>,
+    pub status: TicketStatus,
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    pub category_id: Option<Uuid>,
+    pub title: String,
+}
+
+/// The tickets of the caller whose number is indexed as `phone_key`: how many, and the newest
+/// `limit` of them.
+pub fn by_caller(
+    conn: &mut DbConnection,
+    phone_key: &str,
+    limit: i64,
+) -> Result<(i64, Vec<CallerTicket>), StoreError> {
+    let count: i64 = tickets::table
+        .filter(tickets::caller_phone_key.eq(phone_key))
+        .count()
+        .get_result(conn)?;
+    let newest = tickets::table
+        .filter(tickets::caller_phone_key.eq(phone_key))
+        .order((tickets::created_at.desc(), tickets::id.desc()))
+        .select((
+            tickets::id,
+            tickets::number,
+            tickets::created_at,
+            tickets::status,
+            tickets::ticket_type,
+            tickets::category_id,
+            tickets::title,
+        ))
+        .limit(limit)
+        .load(conn)?;
+    Ok((count, newest))
+}
+
+/// Indexes up to `limit` callers' numbers not indexed yet (tickets imported, or written before
+/// the index existed), with `key_of` the index's hash; answers how many rows it looked at.
+pub fn index_phones(
+    conn: &mut DbConnection,
+    key_of: impl Fn(&str) -> Option<String>,
+    limit: i64,
+) -> Result<usize, StoreError> {
+    let rows: Vec<(Uuid, Option<String>)> = tickets::table
+        .filter(tickets::caller_phone_key.is_null())
+        .filter(tickets::caller_phone.is_not_null())
+        .select((tickets::id, tickets::caller_phone))
+        .order(tickets::id.asc())
+        .limit(limit)
+        .load(conn)?;
+    for (id, phone) in &rows {
+        // A number too short to identify a caller is marked with an empty key, so that it is
+        // not looked at again and matches no look-up.
+        let key = phone.as_deref().and_then(&key_of).unwrap_or_default();
+        diesel::update(tickets::table.find(Id(*id)))
+            .filter(tickets::caller_phone_key.is_null())
+            .set(tickets::caller_phone_key.eq(key))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
 }
 
 /// Which of these `(channel, external reference)` pairs are registered already.
@@ -529,6 +610,7 @@ pub fn save_details(
     conn: &mut DbConnection,
     ticket: &Ticket,
     details: &TicketDetails,
+    phone_key: Option<&str>,
     actor: Actor,
     event_details: &serde_json::Value,
     now: DateTime<Utc>,
@@ -554,6 +636,7 @@ pub fn save_details(
             tickets::longitude.eq(details.location.map(|l| l.longitude)),
             tickets::priority.eq(details.priority),
         ),
+        tickets::caller_phone_key.eq(phone_key),
         tickets::version.eq(next_version),
         tickets::updated_at.eq(At(now)),
     ))

@@ -1,0 +1,121 @@
+//! Finding a caller's earlier tickets by phone number without an index of phone numbers: the
+//! number is normalised and indexed as a keyed hash, whose key lives in the service's settings
+//! and not in the database, so that the index alone gives nobody the numbers.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// A phone number reduced to what identifies the line: its digits, without the country code of
+/// a Chinese number (`+86`, `0086`, `86` before a mobile number) and without separators.
+/// `None` when fewer than five digits remain: nothing that identifies a caller.
+pub fn normalized_phone(raw: &str) -> Option<String> {
+    let digits: String = raw
+        .chars()
+        .map(|c| match c {
+            '\u{FF10}'..='\u{FF19}' => char::from_u32(c as u32 - 0xFF10 + '0' as u32).unwrap_or(c),
+            _ => c,
+        })
+        .filter(char::is_ascii_digit)
+        .collect();
+    let national = ["0086", "86"]
+        .iter()
+        .find_map(|prefix| {
+            digits
+                .strip_prefix(prefix)
+                .filter(|rest| rest.len() == 11 && rest.starts_with('1'))
+        })
+        .unwrap_or(&digits);
+    (national.len() >= 5).then(|| national.to_owned())
+}
+
+/// The key of the phone-number index.
+#[derive(Clone)]
+pub struct PhoneIndex {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for PhoneIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PhoneIndex(…)")
+    }
+}
+
+impl PhoneIndex {
+    pub fn new(key: &[u8]) -> Self {
+        Self { key: key.to_vec() }
+    }
+
+    /// A key derived from another secret of the service (its token secret), for deployments
+    /// that configure no key of its own.
+    pub fn derived_from(secret: &[u8]) -> Self {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+        mac.update(b"hotline caller phone index v1");
+        Self::new(&mac.finalize().into_bytes())
+    }
+
+    /// The indexed form of a number: HMAC-SHA256 of its normalised digits, hex, 128 bits.
+    pub fn key_of(&self, raw: &str) -> Option<String> {
+        let normalized = normalized_phone(raw)?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(normalized.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        Some(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn one_line_written_many_ways_is_one_number() {
+        for written in [
+            "13800001111",
+            "+86 138-0000-1111",
+            "0086 13800001111",
+            "86 138 0000 1111",
+            "１３８００００１１１１",
+        ] {
+            assert_eq!(
+                normalized_phone(written).as_deref(),
+                Some("13800001111"),
+                "{written}"
+            );
+        }
+        assert_eq!(
+            normalized_phone("0755-8888 1234").as_deref(),
+            Some("075588881234")
+        );
+        assert_eq!(
+            normalized_phone("8612345").as_deref(),
+            Some("8612345"),
+            "not a mobile after 86"
+        );
+        assert_eq!(normalized_phone("110"), None);
+        assert_eq!(normalized_phone("无"), None);
+    }
+
+    #[test]
+    fn the_index_depends_on_the_key_and_not_on_the_writing() {
+        let index = PhoneIndex::new(b"k1");
+        let key = index.key_of("138 0000 1111").unwrap();
+        assert_eq!(key.len(), 32);
+        assert_eq!(Some(key.clone()), index.key_of("+8613800001111"));
+        assert_ne!(
+            Some(key.clone()),
+            PhoneIndex::new(b"k2").key_of("13800001111")
+        );
+        assert_ne!(Some(key), index.key_of("13800001112"));
+        assert!(!format!("{index:?}").contains("k1"));
+    }
+
+    proptest! {
+        #[test]
+        fn separators_never_change_the_key(digits in "1[3-9][0-9]{9}", sep in "[ -]{0,2}") {
+            let index = PhoneIndex::new(b"key");
+            let spaced: String = digits.chars().map(|c| format!("{c}{sep}")).collect();
+            prop_assert_eq!(index.key_of(&spaced), index.key_of(&digits));
+        }
+    }
+}
