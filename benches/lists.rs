@@ -1,6 +1,7 @@
 //! The lists a hotline runs all day, over a database of 1,000,000 tickets, through HTTP: a unit
 //! handler's inbox in each sort and its other lists, and the office's lists (newest, by status,
-//! overdue, supervised, by category, by area). For each it prints throughput, p50 and p99
+//! overdue, supervised, by category, by area), and an agent's look-up of the caller's history
+//! by phone number. For each it prints throughput, p50 and p99
 //! latency, and the CPU time spent serving per request: the service's (this process less the
 //! thread of the light load client) and, on PostgreSQL, the server's processes. Then the peak
 //! resident memory.
@@ -105,27 +106,44 @@ impl Measured {
     }
 }
 
-/// `clients` connections send `path` until `total` answers came back, each a page of a list.
+/// What is asked: a list's page (`GET path`), or a look-up whose question is in its body.
+#[derive(Clone, Copy)]
+struct Ask<'a> {
+    path: &'a str,
+    body: Option<&'a [u8]>,
+}
+
+impl Ask<'_> {
+    fn method(&self) -> &'static str {
+        if self.body.is_some() { "POST" } else { "GET" }
+    }
+}
+
+/// `clients` connections ask until `total` answers came back.
 async fn measure(
     address: &str,
     clients: usize,
     total: usize,
-    path: &str,
+    ask: Ask<'_>,
     authorization: &str,
     postgres: bool,
 ) -> Measured {
+    let path = ask.path;
     let next = AtomicUsize::new(0);
     let mut connections = Vec::with_capacity(clients);
     for _ in 0..clients {
         connections.push(HttpConnection::open(address).await.expect("a connection"));
     }
     let (status, first) = connections[0]
-        .send("GET", path, authorization, None)
+        .send(ask.method(), path, authorization, ask.body)
         .await
         .expect("an answer");
     let page: serde_json::Value = serde_json::from_slice(&first).unwrap_or_default();
     assert_eq!(status, 200, "{path}: {page}");
-    let items = page["items"].as_array().map_or(0, Vec::len);
+    let items = page["items"]
+        .as_array()
+        .or_else(|| page["tickets"].as_array())
+        .map_or(0, Vec::len);
     let cpu = ServingCpu::start(postgres);
     let started = Instant::now();
     let tasks = connections.into_iter().map(|mut connection| {
@@ -135,7 +153,7 @@ async fn measure(
             while next.fetch_add(1, Ordering::Relaxed) < total {
                 let begun = Instant::now();
                 let (status, _) = connection
-                    .send("GET", path, authorization, None)
+                    .send(ask.method(), path, authorization, ask.body)
                     .await
                     .expect("an answer");
                 assert_eq!(status, 200);
@@ -195,6 +213,43 @@ fn subjects(db: &Db) -> (uuid::Uuid, uuid::Uuid, uuid::Uuid) {
              GROUP BY area_unit_id ORDER BY 2 DESC LIMIT 1",
         ),
     )
+}
+
+#[derive(QueryableByName)]
+struct Phone {
+    #[diesel(sql_type = Text)]
+    caller_phone: String,
+}
+
+/// Indexes the callers' numbers the fill wrote without their index, as the server's background
+/// pass would, and answers the number with the most tickets.
+fn index_callers(db: &Db, settings: &Settings, backend: &str) -> String {
+    let index = hotline::startup::phone_index(settings).unwrap();
+    let started = Instant::now();
+    let mut indexed = 0;
+    loop {
+        let batch = hotline::jobs::ladder::index_phones(db, &index).unwrap();
+        indexed += batch;
+        if batch == 0 {
+            break;
+        }
+    }
+    if indexed > 0 {
+        println!(
+            "{backend}: indexed {indexed} callers' numbers in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let sql = "SELECT caller_phone FROM tickets WHERE caller_phone_key = (\
+               SELECT caller_phone_key FROM tickets WHERE caller_phone_key <> '' \
+               GROUP BY caller_phone_key ORDER BY COUNT(*) DESC LIMIT 1) LIMIT 1";
+    let row: Phone = db
+        .read(|c| {
+            hotline::per_backend!(c, |c| diesel::sql_query(sql).get_result::<Phone>(c))
+                .map_err(StoreError::from)
+        })
+        .expect(sql);
+    row.caller_phone
 }
 
 fn account(db: &Db, role: Role, unit_id: Option<uuid::Uuid>) -> User {
@@ -259,6 +314,8 @@ fn run(backend: &'static str, options: &Options) {
     let (unit, category, area) = subjects(&db);
     let handler = account(&db, Role::UnitHandler, Some(unit));
     let dispatcher = account(&db, Role::Dispatcher, None);
+    let agent = account(&db, Role::Agent, None);
+    let frequent_caller = index_callers(&db, &settings, backend);
     let lists: Vec<(&str, &User, String)> = vec![
         (
             "unit inbox, by due",
@@ -313,18 +370,47 @@ fn run(backend: &'static str, options: &Options) {
                     .unwrap()
             );
             let path = format!("/api/v1/tickets?limit=50&{query}");
-            measure(&address, options.clients, 50, &path, &bearer, postgres).await;
+            let ask = Ask {
+                path: &path,
+                body: None,
+            };
+            measure(&address, options.clients, 50, ask, &bearer, postgres).await;
             measure(
                 &address,
                 options.clients,
                 options.requests,
-                &path,
+                ask,
                 &bearer,
                 postgres,
             )
             .await
             .print(backend, name);
         }
+        // The caller's history while a call is live, for the number with the most tickets.
+        let bearer = format!(
+            "Bearer {}",
+            state
+                .auth
+                .keys
+                .issue(&agent, SystemClock.now(), Duration::from_secs(3600))
+                .unwrap()
+        );
+        let body = serde_json::json!({ "phone": frequent_caller }).to_string();
+        let ask = Ask {
+            path: "/api/v1/caller-history",
+            body: Some(body.as_bytes()),
+        };
+        measure(&address, options.clients, 50, ask, &bearer, postgres).await;
+        measure(
+            &address,
+            options.clients,
+            options.requests,
+            ask,
+            &bearer,
+            postgres,
+        )
+        .await
+        .print(backend, "caller history (agent)");
     });
     println!(
         "{backend:<9} peak resident memory of the process: {:.0} MiB",
