@@ -41,9 +41,11 @@ fn scope(caller: &Caller) -> Result<ArticleScope, ApiError> {
 fn refused(refusal: Refusal) -> ApiError {
     match refusal {
         Refusal::Forbidden(why) => ApiError::forbidden(ProblemCode::Forbidden, why),
-        Refusal::WrongStatus { action, status } => {
-            ApiError::invalid_transition(status.as_str(), action)
-        }
+        Refusal::WrongStatus { action, status } => ApiError::conflict(
+            ProblemCode::InvalidTransition,
+            format!("an article that is `{status}` does not allow `{action}`"),
+        )
+        .with_field("article_status", status.as_str()),
     }
 }
 

@@ -184,7 +184,9 @@ async fn an_article_goes_from_its_unit_through_review_to_agents() {
     let again = app
         .post(&format!("{path}/archive"), &office, &json!({}))
         .await;
-    assert_eq!(again.status, 409);
+    assert_eq!((again.status, again.code()), (409, "invalid_transition"));
+    assert_eq!(again.body["article_status"], "archived");
+    assert_conforms(&again, "Problem");
 }
 
 #[actix_web::test]
