@@ -441,25 +441,23 @@ pub fn reviews_due(
     limit: i64,
 ) -> Result<Vec<ReviewDue>, StoreError> {
     use knowledge_articles as a;
-    /// An article, its owner, title, review date and the review date last flagged.
-    type Row = (Uuid, Option<Uuid>, String, NaiveDate, Option<NaiveDate>);
-    let rows: Vec<Row> = a::table
+    // Those already told are left out by the statement, so that a backlog of them never hides
+    // the ones still to tell.
+    let rows: Vec<(Uuid, Option<Uuid>, String, NaiveDate)> = a::table
         .filter(a::status.eq(ArticleStatus::Published))
         .filter(a::review_due_on.lt(Day(day)))
+        .filter(
+            a::review_flagged_on
+                .is_null()
+                .or(a::review_flagged_on.ne(a::review_due_on.nullable())),
+        )
         .order((a::review_due_on.asc(), a::id.asc()))
-        .select((
-            a::id,
-            a::unit_id,
-            a::title,
-            a::review_due_on,
-            a::review_flagged_on,
-        ))
+        .select((a::id, a::unit_id, a::title, a::review_due_on))
         .limit(limit)
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter(|(.., due, flagged)| *flagged != Some(*due))
-        .map(|(id, unit_id, title, review_due_on, _)| ReviewDue {
+        .map(|(id, unit_id, title, review_due_on)| ReviewDue {
             id,
             unit_id,
             title,

@@ -437,3 +437,35 @@ async fn units_are_told_once_when_a_review_is_due_and_upkeep_is_counted() {
     let someone_elses = format!("/api/v1/articles/upkeep?unit_id={}", uuid::Uuid::now_v7());
     assert_eq!(app.get(&someone_elses, &unit_token).await.status, 403);
 }
+
+#[actix_web::test]
+async fn reviews_already_told_never_hide_those_still_to_tell() {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap(),
+    ));
+    let app = spawn_app_with(Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await;
+    let (_, office) = app.login(Role::Dispatcher);
+    for (title, due) in [("先到期", "2026-12-02"), ("后到期", "2026-12-05")] {
+        let mut body = article(title);
+        body["review_due_on"] = json!(due);
+        let created = app.post("/api/v1/articles", &office, &body).await;
+        let path = format!("/api/v1/articles/{}", id(&created));
+        app.post(&format!("{path}/publish"), &office, &json!({}))
+            .await;
+    }
+    clock.advance(Duration::days(2));
+    assert_eq!(app.tick().reviews_flagged, 1);
+    clock.advance(Duration::days(5));
+    // One at a time: the article told of already is not the one read.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+    let due = app
+        .db()
+        .read(|c| hotline::store::knowledge::reviews_due(c, day, 1))
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].title, "后到期");
+}
