@@ -1005,15 +1005,13 @@ pub async fn caller_history(
     body: JsonBody<CallerHistoryInput>,
 ) -> Result<Reply, ApiError> {
     let phone = body.into_inner()?.phone;
-    let (Some(key), Some(normalized)) = (
-        state.phone_index.key_of(&phone),
-        crate::domain::caller::normalized_phone(&phone),
-    ) else {
+    let Some(normalized) = crate::domain::caller::normalized_phone(&phone) else {
         return Err(ApiError::invalid_field(
             "phone",
             "must hold at least five digits of a phone number",
         ));
     };
+    let key = state.phone_index.key_of_normalized(&normalized);
     let viewer = caller.id();
     let masked = mask_phone(&normalized);
     write(&state, &caller, None, move |conn, now| {

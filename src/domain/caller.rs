@@ -55,11 +55,15 @@ impl PhoneIndex {
 
     /// The indexed form of a number: HMAC-SHA256 of its normalised digits, hex, 128 bits.
     pub fn key_of(&self, raw: &str) -> Option<String> {
-        let normalized = normalized_phone(raw)?;
+        normalized_phone(raw).map(|normalized| self.key_of_normalized(&normalized))
+    }
+
+    /// The indexed form of a number already normalised by [`normalized_phone`].
+    pub fn key_of_normalized(&self, normalized: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(normalized.as_bytes());
         let digest = mac.finalize().into_bytes();
-        Some(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
