@@ -1,7 +1,9 @@
 //! The lists a hotline runs all day, over a database of 1,000,000 tickets, through HTTP: a unit
 //! handler's inbox in each sort and its other lists, and the office's lists (newest, by status,
-//! overdue, supervised, by category, by area), and an agent's look-up of the caller's history
-//! by phone number. For each it prints throughput, p50 and p99
+//! overdue, supervised, by category, by area), the office's word search over every ticket (a
+//! word in every ticket, one in a few percent, one in a few hundred, one in none) and an agent's
+//! search of 10,000 knowledge-base articles, and an agent's look-up of the caller's history by
+//! phone number. For each it prints throughput, p50 and p99
 //! latency, and the CPU time spent serving per request: the service's (this process less the
 //! thread of the light load client) and, on PostgreSQL, the server's processes. Then the peak
 //! resident memory.
@@ -252,6 +254,105 @@ fn index_callers(db: &Db, settings: &Settings, backend: &str) -> String {
     row.caller_phone
 }
 
+/// `name=value&…` with each value percent-encoded, as a browser sends it.
+fn encode_query(query: &str) -> String {
+    let encode = |value: &str| {
+        let mut encoded = String::new();
+        for byte in value.bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b',' | b'-' | b'_' | b'.') {
+                encoded.push(byte as char);
+            } else {
+                encoded.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        encoded
+    };
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) => format!("{name}={}", encode(value)),
+            None => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Publishes `count` knowledge-base articles, unless the database holds them already: one in
+/// ten about a water cut (停水), one in a hundred about one township.
+fn fill_articles(db: &Db, count: usize) {
+    use hotline::domain::knowledge::{Article, ArticleContent, ArticleStatus};
+    let existing: i64 = db
+        .read(|c| {
+            hotline::per_backend!(c, |c| {
+                use hotline::store::schema::knowledge_articles;
+                knowledge_articles::table.count().get_result(c)
+            })
+            .map_err(StoreError::from)
+        })
+        .unwrap();
+    if existing as usize >= count {
+        return;
+    }
+    let author = account(db, Role::Dispatcher, None);
+    let topics = [
+        "社保卡补办",
+        "养老保险缴费",
+        "医疗保险报销",
+        "入学政策",
+        "占道经营",
+        "油烟污染",
+        "物业管理",
+        "公交出行",
+        "消费维权",
+        "低保资金",
+    ];
+    let towns = ["彭婆镇", "白沙镇", "鸣皋镇", "高山镇", "城关街道办"];
+    let now = SystemClock.now();
+    let today = now.date_naive();
+    let started = Instant::now();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(1_000) {
+        db.write(|c| {
+            for &i in chunk {
+                let topic = if i % 10 == 0 { "供水停水" } else { topics[i % topics.len()] };
+                let town = if i % 100 == 1 { "彭婆镇" } else { towns[i % 4 + 1] };
+                let article = Article {
+                    id: uuid::Uuid::now_v7(),
+                    unit_id: None,
+                    status: ArticleStatus::Published,
+                    content: ArticleContent {
+                        title: format!("{town}{topic}办理指南（第{i}号）"),
+                        body: format!(
+                            "一、适用范围：{town}居民咨询{topic}相关事项。\n二、办理流程：                             携带身份证件到{town}便民服务中心窗口办理，工作日上午九点至下午五点。\n                             三、咨询电话：请拨打12345转相关部门。\n四、注意事项：                             材料不全的，窗口一次性告知需补正的全部内容。"
+                        ),
+                        category_id: None,
+                        keywords: vec![topic.to_owned(), town.to_owned()],
+                        area_unit_id: None,
+                        effective_on: None,
+                        expires_on: None,
+                        review_due_on: today + chrono::Duration::days(365),
+                    },
+                    version: 1,
+                    created_by: author.id,
+                    created_at: now,
+                    updated_by: author.id,
+                    updated_at: now,
+                    published_at: Some(now),
+                    reviewed_at: None,
+                    use_count: 0,
+                    last_used_at: None,
+                };
+                store::knowledge::insert(c, &article)?;
+            }
+            Ok::<(), StoreError>(())
+        })
+        .unwrap();
+    }
+    println!(
+        "filled {count} articles in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
 fn account(db: &Db, role: Role, unit_id: Option<uuid::Uuid>) -> User {
     let hash = hotline::auth::hash_password("bench password 1234").unwrap();
     let username = format!("bench-{}", uuid::Uuid::now_v7().simple());
@@ -353,7 +454,15 @@ fn run(backend: &'static str, options: &Options) {
             &dispatcher,
             format!("area_unit_id={area}"),
         ),
+        // Words of the fill's texts: every ticket says 问题, a few percent are about noise, a
+        // few hundred about noise in one township, and none about gas.
+        ("search: in every ticket", &dispatcher, "q=问题".into()),
+        ("search: in many tickets", &dispatcher, "q=噪音".into()),
+        ("search: in few tickets", &dispatcher, "q=彭婆镇噪音".into()),
+        ("search: in no ticket", &dispatcher, "q=燃气泄漏".into()),
+        ("unit search: many", &handler, "q=问题".into()),
     ];
+    fill_articles(&db, 10_000);
     let system = actix_web::rt::System::new();
     system.block_on(async {
         let app = Application::build_on(settings, db.clone(), Arc::new(SystemClock)).unwrap();
@@ -369,7 +478,38 @@ fn run(backend: &'static str, options: &Options) {
                     .issue(user, SystemClock.now(), Duration::from_secs(3600))
                     .unwrap()
             );
-            let path = format!("/api/v1/tickets?limit=50&{query}");
+            let path = format!("/api/v1/tickets?limit=50&{}", encode_query(query));
+            let ask = Ask {
+                path: &path,
+                body: None,
+            };
+            measure(&address, options.clients, 50, ask, &bearer, postgres).await;
+            measure(
+                &address,
+                options.clients,
+                options.requests,
+                ask,
+                &bearer,
+                postgres,
+            )
+            .await
+            .print(backend, name);
+        }
+        // The knowledge base while a call is live: a word in a tenth of the articles, and a
+        // word in one in a hundred.
+        for (name, query) in [
+            ("articles: in many", "q=停水"),
+            ("articles: in few", "q=彭婆镇"),
+        ] {
+            let bearer = format!(
+                "Bearer {}",
+                state
+                    .auth
+                    .keys
+                    .issue(&agent, SystemClock.now(), Duration::from_secs(3600))
+                    .unwrap()
+            );
+            let path = format!("/api/v1/articles?limit=20&{}", encode_query(query));
             let ask = Ask {
                 path: &path,
                 body: None,

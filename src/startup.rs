@@ -40,7 +40,42 @@ pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
+    index_words(&db)?;
     Ok(db)
+}
+
+/// How many rows one transaction of the start-up's indexing writes.
+const INDEXED_PER_TRANSACTION: i64 = 2_000;
+
+/// Indexes the words of the tickets and articles written before the word index existed, as
+/// part of bringing the schema up to date: searches are complete from the first request on.
+/// Everything written later is indexed in the transaction that writes it.
+fn index_words(db: &Db) -> Result<(), StartupError> {
+    use store::search::{self, Corpus};
+    for corpus in [Corpus::Tickets, Corpus::Articles] {
+        if db.read(|c| search::complete(c, corpus))? {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let mut indexed = 0;
+        loop {
+            let batch = db.write(|c| search::index_missing(c, corpus, INDEXED_PER_TRANSACTION))?;
+            indexed += batch;
+            if batch == 0 {
+                break;
+            }
+            if indexed % 100_000 < INDEXED_PER_TRANSACTION as usize {
+                tracing::info!(?corpus, indexed, "indexing words");
+            }
+        }
+        tracing::info!(
+            ?corpus,
+            indexed,
+            seconds = started.elapsed().as_secs_f64(),
+            "indexed the words of rows written before the word index"
+        );
+    }
+    Ok(())
 }
 
 /// On a database without any administrator, creates `admin` with a random password that must be

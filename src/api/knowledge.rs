@@ -20,9 +20,10 @@ use crate::domain::knowledge::{
 };
 use crate::domain::period::Month;
 use crate::domain::problem::ProblemCode;
+use crate::domain::search::{self, Snippet};
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
-use crate::store::knowledge::{ArticleCursor, ArticleFilter, ArticleVersion};
+use crate::store::knowledge::{ArticleCursor, ArticleFilter, ArticlePosition, ArticleVersion};
 use crate::store::{self, DbConnection};
 
 fn reader(caller: &Caller) -> Reader {
@@ -79,9 +80,28 @@ struct ArticleView {
     reviewed_at: Option<DateTime<Utc>>,
     use_count: i64,
     last_used_at: Option<DateTime<Utc>>,
+    /// With a question (`q`): where the title, body or keywords hold it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snippet: Option<Snippet>,
 }
 
 impl ArticleView {
+    fn found(article: Article, day: NaiveDate, q: &str) -> Self {
+        let keywords = article.content.keywords.join("、");
+        let snippet = search::first_snippet(
+            [
+                article.content.title.as_str(),
+                article.content.body.as_str(),
+                keywords.as_str(),
+            ],
+            q,
+        );
+        Self {
+            snippet,
+            ..Self::new(article, day)
+        }
+    }
+
     fn new(article: Article, day: NaiveDate) -> Self {
         let in_force = article.shown_to_agents(day);
         let c = article.content;
@@ -108,6 +128,7 @@ impl ArticleView {
             reviewed_at: article.reviewed_at,
             use_count: article.use_count,
             last_used_at: article.last_used_at,
+            snippet: None,
         }
     }
 }
@@ -184,7 +205,14 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-/// `GET /api/v1/articles`: most recently changed first, inside what the caller may read.
+/// Where the next page of a search starts: past this many of the best-ranked articles.
+#[derive(Serialize, Deserialize)]
+struct RankedCursor {
+    skip: i64,
+}
+
+/// `GET /api/v1/articles`: most recently changed first, inside what the caller may read; with a
+/// question (`q`), the best-ranked first, each with a snippet.
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -208,12 +236,38 @@ pub async fn list(
         q: q.map(str::to_lowercase),
     };
     let paging = PageParams::new(params.limit, params.cursor);
-    let after: Option<ArticleCursor> = paging.after()?;
     let fetch = paging.fetch()?;
     let day = day_of(&state, state.now());
+    if let Some(q) = filter.q.clone() {
+        let skip = paging.after::<RankedCursor>()?.map_or(0, |c| c.skip);
+        let rows = read(&state, move |c| {
+            Ok(store::knowledge::list(
+                c,
+                scope,
+                &filter,
+                day,
+                ArticlePosition::Ranked(skip),
+                fetch,
+            )?)
+        })
+        .await?;
+        let ranked = rows.into_iter().zip(skip + 1..);
+        let page = paging.page(
+            ranked.collect(),
+            |(_, position)| RankedCursor { skip: *position },
+            |(a, _)| ArticleView::found(a, day, &q),
+        )?;
+        return Ok(HttpResponse::Ok().json(page));
+    }
+    let after: Option<ArticleCursor> = paging.after()?;
     let rows = read(&state, move |c| {
         Ok(store::knowledge::list(
-            c, scope, &filter, day, after, fetch,
+            c,
+            scope,
+            &filter,
+            day,
+            ArticlePosition::After(after),
+            fetch,
         )?)
     })
     .await?;

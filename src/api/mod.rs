@@ -184,7 +184,10 @@ route_table! {
         "/{id}/caller" => { get[RevealCaller, query]: tickets::reveal_caller },
         "/{id}/notes" => { get[WriteNotes, query]: notes::list, post[WriteNotes]: notes::add },
         "/{id}/answer" => { post[FrontDesk]: lifecycle::answer },
-        "/{id}/dispatch" => { post[FrontDesk]: lifecycle::dispatch },
+        "/{id}/dispatch" => { post[FrontDesk]: lifecycle::dispatch::<lifecycle::Dispatch> },
+        "/{id}/recall" => { post[FrontDesk]: lifecycle::dispatch::<lifecycle::Recall> },
+        "/{id}/return-decision" => { post[FrontDesk]: lifecycle::perform::<lifecycle::DecideReturn> },
+        "/{id}/reopen" => { post[Supervise]: lifecycle::perform::<lifecycle::Reopen> },
         "/{id}/sign" => { post[HandleAssignment]: lifecycle::perform::<lifecycle::Sign> },
         "/{id}/return" => { post[HandleAssignment]: lifecycle::perform::<lifecycle::Return> },
         "/{id}/extension-requests" => {

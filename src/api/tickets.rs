@@ -19,6 +19,7 @@ use crate::domain::caller::PhoneIndex;
 use crate::domain::lifecycle::{ExtensionRequest, Lifecycle, Supervision};
 use crate::domain::masking::{mask_name, mask_phone};
 use crate::domain::problem::ProblemCode;
+use crate::domain::search::{self, Snippet};
 use crate::domain::ticket::{
     Assignment, AssignmentRole, AssignmentStatus, Channel, EditInput, EventKind, Priority,
     RegistrationInput, Ticket, TicketDetails, TicketDraft, TicketEvent, TicketOrder, TicketStatus,
@@ -165,9 +166,16 @@ pub struct TicketListItem {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// With a question (`q`): where the title or content holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snippet: Option<Snippet>,
 }
 
 impl TicketListItem {
+    fn with_snippet(self, snippet: Option<Snippet>) -> Self {
+        Self { snippet, ..self }
+    }
+
     fn new(ticket: TicketSummary, scope: TicketScope) -> Self {
         let hidden = scope.caller_visibility(ticket.confidential) == CallerVisibility::Hidden;
         Self {
@@ -200,6 +208,7 @@ impl TicketListItem {
             version: ticket.version,
             created_at: ticket.created_at,
             updated_at: ticket.updated_at,
+            snippet: None,
         }
     }
 }
@@ -586,15 +595,26 @@ pub async fn list(
     };
     let fetch = paging.fetch()?;
     let rows = read(&state, move |c| {
-        Ok(store::tickets::list(
-            c, scope, &filter, order, after, fetch,
-        )?)
+        let tickets = store::tickets::list(c, scope, &filter, order, after, fetch)?;
+        let Some(q) = filter.q.as_deref() else {
+            return Ok(tickets.into_iter().map(|t| (t, None)).collect::<Vec<_>>());
+        };
+        let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
+        let contents = store::tickets::contents(c, &ids)?;
+        Ok(tickets
+            .into_iter()
+            .map(|t| {
+                let content = contents.get(&t.id).map_or("", String::as_str);
+                let snippet = search::first_snippet([t.title.as_str(), content], q);
+                (t, snippet)
+            })
+            .collect())
     })
     .await?;
     let page = paging.page(
         rows,
-        |t| (order, ListCursor::of(order, t)),
-        |t| TicketListItem::new(t, scope),
+        |(t, _)| (order, ListCursor::of(order, t)),
+        |(t, snippet)| TicketListItem::new(t, scope).with_snippet(snippet),
     )?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod period;
 pub mod policy;
 pub mod problem;
+pub mod search;
 pub mod throttle;
 pub mod ticket;
 pub mod validation;

@@ -47,8 +47,15 @@ pub fn notices(change: &Change, after: &Lifecycle) -> Vec<Notice> {
             .filter(|s| s.id == *supervision_id)
             .map(|s| to_unit(s.unit_id))
             .collect(),
+        Change::Recalled { assignment_ids, .. } => assignment_ids
+            .iter()
+            .filter_map(|id| unit_of_assignment(*id))
+            .map(to_unit)
+            .collect(),
         Change::ReviewRejected { assignment_id, .. }
         | Change::ExtensionApproved { assignment_id, .. }
+        | Change::ReturnAccepted { assignment_id, .. }
+        | Change::ReturnRefused { assignment_id, .. }
         | Change::Reopened {
             assignment_id: Some(assignment_id),
             ..

@@ -43,6 +43,28 @@ pub struct Policy {
     pub max_returns: i32,
     /// When the service urges and escalates on its own.
     pub ladder: Ladder,
+    /// How long after it closed a supervisor may send a ticket back to work (重新办理).
+    #[serde(default = "default_reopen_within")]
+    pub reopen_within: Limit,
+    /// The primary unit's reply clock when the office refuses its return.
+    #[serde(default)]
+    pub refused_return_clock: RefusedReturnClock,
+}
+
+fn default_reopen_within() -> Limit {
+    Limit::WorkingDays(20)
+}
+
+/// What a refused return (退单不予认可) does to the unit's reply clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusedReturnClock {
+    /// The due time the unit had stands: a wrong return gains the unit no time
+    /// (退单不合理的，办理时限连续计算).
+    #[default]
+    Continues,
+    /// The reply limit counts again from the refusal.
+    Restarts,
 }
 
 /// The urge ladder's thresholds: a yellow urge when a deadline is this close, a red one when it
@@ -100,6 +122,8 @@ impl Default for Policy {
             max_callback_attempts: 3,
             max_returns: 3,
             ladder: Ladder::default(),
+            reopen_within: default_reopen_within(),
+            refused_return_clock: RefusedReturnClock::default(),
         }
     }
 }

@@ -39,6 +39,8 @@ text_enum! {
         ExtensionPending = "extension_pending",
         ExtensionDecided = "extension_decided",
         MergeTargetClosed = "merge_target_closed",
+        /// The ticket closed longer ago than the policy lets a supervisor reopen it.
+        ReopenPeriodOver = "reopen_period_over",
         AlreadySupervised = "already_supervised",
         SupervisionClosed = "supervision_closed",
         AlreadyPaused = "already_paused",

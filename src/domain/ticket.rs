@@ -104,6 +104,12 @@ text_enum! {
         Resumed = "resumed",
         SupervisionOpened = "supervision_opened",
         SupervisionClosed = "supervision_closed",
+        /// The office took back a dispatch its primary unit had not signed for (撤回).
+        Recalled = "recalled",
+        /// The office agreed with a return: the ticket waits to be dispatched again.
+        ReturnAccepted = "return_accepted",
+        /// The office refused a return (退单不予认可): the unit handles the ticket after all.
+        ReturnRefused = "return_refused",
         /// A unit appealed (申诉) against a mark on its figures; the lifecycle is unchanged.
         AppealFiled = "appeal_filed",
         AppealDecided = "appeal_decided",

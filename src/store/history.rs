@@ -124,6 +124,9 @@ pub fn write(
     }
     // In the order the foreign keys ask for.
     insert_batched!(conn, tickets::table, ticket_rows, 38);
+    for past in pasts.iter() {
+        super::tickets::index_words(conn, &past.ticket.id, &past.ticket.details)?;
+    }
     insert_batched!(conn, assignments::table, assignment_rows, 18);
     insert_batched!(conn, extension_requests::table, extension_rows, 12);
     insert_batched!(conn, supervisions::table, supervision_rows, 12);

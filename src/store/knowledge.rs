@@ -5,11 +5,13 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{knowledge_article_versions, knowledge_articles, knowledge_citations};
+use super::search::Corpus;
 use super::sql::{At, Day, Id};
 use super::{DbConnection, StoreError, contains_pattern, lower};
 use crate::domain::knowledge::{
     Article, ArticleChange, ArticleContent, ArticleScope, ArticleStatus, Upkeep,
 };
+use crate::domain::search::{Rank, query_terms};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = knowledge_articles)]
@@ -179,7 +181,23 @@ pub fn insert(conn: &mut DbConnection, article: &Article) -> Result<(), StoreErr
             knowledge_articles::updated_at.eq(At(article.updated_at)),
         ))
         .execute(conn)?;
+    index_words(conn, article)?;
     append_version(conn, article, ArticleChange::Created, None)
+}
+
+/// Indexes the words an article is searched by: its title, body and keywords.
+fn index_words(conn: &mut DbConnection, article: &Article) -> Result<(), StoreError> {
+    let keywords = keywords_text(&article.content.keywords);
+    super::search::index(
+        conn,
+        super::search::Corpus::Articles,
+        article.id,
+        [
+            article.content.title.as_str(),
+            article.content.body.as_str(),
+            keywords.as_str(),
+        ],
+    )
 }
 
 /// The article, locked until the transaction ends so that the change decided on it is made to
@@ -223,6 +241,9 @@ pub fn save(
             "article {} changed under its lock since version {expected}",
             article.id
         )));
+    }
+    if change == ArticleChange::Edited {
+        index_words(conn, article)?;
     }
     append_version(conn, article, change, note)
 }
@@ -272,16 +293,32 @@ pub struct ArticleCursor {
     pub id: Uuid,
 }
 
-/// Articles in the scope matching the filter, most recently changed first.
+/// Where a page of articles starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArticlePosition {
+    /// After this article (none: the first page), most recently changed first.
+    After(Option<ArticleCursor>),
+    /// For a question (`q`): past this many articles, the best-ranked first (see
+    /// [`search::Rank`]).
+    Ranked(i64),
+}
+
+/// Articles in the scope matching the filter, in the order of `position`.
 pub fn list(
     conn: &mut DbConnection,
     scope: ArticleScope,
     filter: &ArticleFilter,
     day: NaiveDate,
-    after: Option<ArticleCursor>,
+    position: ArticlePosition,
     limit: i64,
 ) -> Result<Vec<Article>, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Integer, Text};
     use knowledge_articles as a;
+    let backend = match conn {
+        DbConnection::Pg(_) => super::Backend::Postgres,
+        DbConnection::Sqlite(_) => super::Backend::Sqlite,
+    };
     let mut query = a::table.select(ArticleRow::as_select()).into_boxed();
     let published = ArticleStatus::Published;
     // In force on `day`: dates are ISO text, which compares as the dates do.
@@ -320,25 +357,76 @@ pub fn list(
             .filter(a::status.eq(published))
             .filter(a::review_due_on.lt(today()));
     }
+    let mut pattern = None;
     if let Some(q) = filter.q.as_deref() {
-        let pattern = contains_pattern(q);
+        let terms = query_terms(q);
+        if !terms.is_empty() {
+            const AT: &str = "\u{0}";
+            let condition = super::search::indexed_under(
+                Corpus::Articles,
+                backend,
+                "knowledge_articles.id",
+                AT,
+            );
+            let (before, after) = condition.split_once(AT).expect("a placeholder");
+            query = query.filter(
+                sql::<Bool>(before)
+                    .bind::<Text, _>(super::search::index_query(backend, &terms))
+                    .sql(after),
+            );
+        }
+        // The index finds the question's pairs of characters; the texts, the question.
+        let like = contains_pattern(q);
         query = query.filter(
             lower(a::title)
-                .like(pattern.clone())
+                .like(like.clone())
                 .escape('\\')
-                .or(lower(a::body).like(pattern.clone()).escape('\\'))
-                .or(lower(a::keywords).like(pattern).escape('\\')),
+                .or(lower(a::body).like(like.clone()).escape('\\'))
+                .or(lower(a::keywords).like(like.clone()).escape('\\')),
         );
+        pattern = Some(like);
     }
-    if let Some(after) = after {
-        query = query.filter(
-            a::updated_at
-                .lt(At(after.at))
-                .or(a::updated_at.eq(At(after.at)).and(a::id.lt(Id(after.id)))),
-        );
+    match (position, pattern) {
+        (ArticlePosition::Ranked(skip), Some(like)) => {
+            let then = |weight: i32| format!(" ESCAPE '\\' THEN {weight} ELSE 0 END");
+            let rank = sql::<Integer>("(CASE WHEN lower(title) LIKE ")
+                .bind::<Text, _>(like.clone())
+                .sql(&format!(
+                    "{} + CASE WHEN lower(keywords) LIKE ",
+                    then(Rank::TITLE)
+                ))
+                .bind::<Text, _>(like.clone())
+                .sql(&format!(
+                    "{} + CASE WHEN lower(body) LIKE ",
+                    then(Rank::KEYWORDS)
+                ))
+                .bind::<Text, _>(like)
+                .sql(&format!("{})", then(Rank::BODY)));
+            query = query.order((
+                rank.desc(),
+                a::use_count.desc(),
+                a::updated_at.desc(),
+                a::id.desc(),
+            ));
+            query = query.offset(skip);
+        }
+        (ArticlePosition::Ranked(_), None) => {
+            return Err(StoreError::corrupt(
+                "a ranked list of articles without a question",
+            ));
+        }
+        (ArticlePosition::After(after), _) => {
+            if let Some(after) = after {
+                query = query.filter(
+                    a::updated_at
+                        .lt(At(after.at))
+                        .or(a::updated_at.eq(At(after.at)).and(a::id.lt(Id(after.id)))),
+                );
+            }
+            query = query.order((a::updated_at.desc(), a::id.desc()));
+        }
     }
     query
-        .order((a::updated_at.desc(), a::id.desc()))
         .limit(limit)
         .load(conn)?
         .into_iter()

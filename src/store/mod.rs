@@ -31,6 +31,7 @@ pub mod policy;
 pub mod queues;
 pub mod reports;
 pub mod schema;
+pub mod search;
 pub mod sql;
 pub mod throttle;
 pub mod tickets;

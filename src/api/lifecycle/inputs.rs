@@ -148,6 +148,32 @@ impl MergeInput {
     }
 }
 
+/// 撤回, or with units 改派.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecallInput {
+    pub reason: String,
+    #[serde(default)]
+    pub primary_unit_id: Option<Uuid>,
+    #[serde(default)]
+    pub assisting_unit_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnDecisionInput {
+    pub decision: ReturnDecision,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnDecision {
+    Accept,
+    Refuse,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UrgeInput {
@@ -228,6 +254,27 @@ actions! {
     Pause(ReasonInput) => |b| Command::pause(&b.reason);
     /// `POST /tickets/{id}/resume`: the deadlines run again, moved by the working time they stood.
     Resume(EmptyInput) => |_| Ok(Command::Resume);
+    /// `POST /tickets/{id}/recall`: take back a dispatch before it is signed (撤回); with units,
+    /// dispatch it to them instead (改派).
+    Recall(RecallInput) => |b| {
+        let mut errors = ValidationErrors::new();
+        let reassign_to = match b.primary_unit_id {
+            Some(primary) => Some((primary, b.assisting_unit_ids)),
+            None if !b.assisting_unit_ids.is_empty() => {
+                errors.add("primary_unit_id", "is required with assisting_unit_ids");
+                None
+            }
+            None => None,
+        };
+        errors.finish()?;
+        Command::recall(&b.reason, reassign_to)
+    };
+    /// `POST /tickets/{id}/return-decision`: accept a return, or refuse it with a reason.
+    DecideReturn(ReturnDecisionInput) => |b| {
+        Command::decide_return(matches!(b.decision, ReturnDecision::Accept), b.reason.as_deref())
+    };
+    /// `POST /tickets/{id}/reopen`: a closed ticket back to work (重新办理), with the reason.
+    Reopen(ReasonInput) => |b| Command::reopen(&b.reason);
     /// `POST /tickets/{id}/supervisions`: put a unit's handling under supervision (督办).
     Supervise(SuperviseInput) => |b| Command::supervise(b.unit_id, &b.reason, b.deadline);
 }

@@ -28,8 +28,9 @@ use crate::store::{self, DbConnection};
 mod inputs;
 
 pub use inputs::{
-    Action, ApproveExtension, Callback, CloseSupervision, Invalidate, Opinion, Pause, RecordAction,
-    RejectExtension, RequestExtension, Resume, Return, Review, Sign, Supervise, UnitReply, Urge,
+    Action, ApproveExtension, Callback, CloseSupervision, DecideReturn, Dispatch, Invalidate,
+    Opinion, Pause, Recall, RecordAction, RejectExtension, Reopen, RequestExtension, Resume,
+    Return, Review, Sign, Supervise, UnitReply, Urge,
 };
 use inputs::{MergeInput, MergeTarget};
 
@@ -173,16 +174,16 @@ pub async fn answer(
 }
 
 /// `POST /tickets/{id}/dispatch`: to a primary unit and any assisting units.
-pub async fn dispatch(
+pub async fn dispatch<A: Action>(
     state: web::Data<AppState>,
     caller: Caller,
     path: Path1,
     IfMatch(version): IfMatch,
     key: IdempotencyKey,
-    body: ActionBody<<inputs::Dispatch as Action>::Body>,
+    body: ActionBody<A::Body>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let command = body.validate(inputs::Dispatch::command)?;
+    let command = body.validate(A::command)?;
     act(
         &state,
         &caller,
@@ -190,18 +191,25 @@ pub async fn dispatch(
         version,
         idempotency,
         move |conn, _, _| {
-            if let Command::Dispatch {
-                primary_unit_id,
-                assisting_unit_ids,
-                ..
-            } = &command
-            {
+            let units = match &command {
+                Command::Dispatch {
+                    primary_unit_id,
+                    assisting_unit_ids,
+                    ..
+                } => Some((*primary_unit_id, assisting_unit_ids.as_slice())),
+                Command::Recall {
+                    reassign_to: Some(to),
+                    ..
+                } => Some((to.primary_unit_id, to.assisting_unit_ids.as_slice())),
+                _ => None,
+            };
+            if let Some((primary_unit_id, assisting_unit_ids)) = units {
                 let mut errors = ValidationErrors::new();
                 check_active(
                     &mut errors,
                     "primary_unit_id",
                     "unit",
-                    Some(*primary_unit_id),
+                    Some(primary_unit_id),
                     |u| store::units::is_active(conn, u),
                 )?;
                 for unit in assisting_unit_ids {

@@ -95,6 +95,13 @@ pub struct ReplyContent {
     pub attachment_ids: Vec<Uuid>,
 }
 
+/// The units a recalled ticket goes to instead (改派).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reassignment {
+    pub primary_unit_id: Uuid,
+    pub assisting_unit_ids: Vec<Uuid>,
+}
+
 /// Everything that can be asked of a ticket after registration.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -167,6 +174,21 @@ pub enum Command {
         reason: String,
         deadline: DateTime<Utc>,
     },
+    /// 撤回: the office takes back a dispatch its primary unit has not signed for; with units,
+    /// 改派: and dispatches it to them at once.
+    Recall {
+        reason: String,
+        reassign_to: Option<Reassignment>,
+    },
+    /// 退单审核: the office's decision on a return.
+    DecideReturn {
+        accept: bool,
+        reason: Option<String>,
+    },
+    /// 重新办理: a supervisor sends a closed ticket back to work.
+    Reopen {
+        reason: String,
+    },
     CloseSupervision {
         supervision_id: Uuid,
         outcome: String,
@@ -195,6 +217,9 @@ impl Command {
             Command::Resume => "resumed",
             Command::Supervise { .. } => "put under supervision",
             Command::CloseSupervision { .. } => "released from supervision",
+            Command::Recall { .. } => "recalled",
+            Command::DecideReturn { .. } => "given a decision on its return",
+            Command::Reopen { .. } => "reopened",
         }
     }
 }
@@ -212,6 +237,23 @@ fn optional(
     max: usize,
 ) -> Option<String> {
     errors.check(field, optional_text(value, max)).flatten()
+}
+
+/// The units of a dispatch: each once, and not too many.
+fn check_units(errors: &mut ValidationErrors, primary_unit_id: Uuid, assisting_unit_ids: &[Uuid]) {
+    let mut seen = std::collections::BTreeSet::from([primary_unit_id]);
+    if assisting_unit_ids.iter().any(|u| !seen.insert(*u)) {
+        errors.add(
+            "assisting_unit_ids",
+            "must not repeat a unit or name the primary unit",
+        );
+    }
+    if assisting_unit_ids.len() > MAX_ASSISTING_UNITS {
+        errors.add(
+            "assisting_unit_ids",
+            format!("at most {MAX_ASSISTING_UNITS} units"),
+        );
+    }
 }
 
 fn attachments(errors: &mut ValidationErrors, ids: Vec<Uuid>) -> Vec<Uuid> {
@@ -270,19 +312,7 @@ impl Command {
         note: Option<&str>,
     ) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let mut seen = std::collections::BTreeSet::from([primary_unit_id]);
-        if assisting_unit_ids.iter().any(|u| !seen.insert(*u)) {
-            errors.add(
-                "assisting_unit_ids",
-                "must not repeat a unit or name the primary unit",
-            );
-        }
-        if assisting_unit_ids.len() > MAX_ASSISTING_UNITS {
-            errors.add(
-                "assisting_unit_ids",
-                format!("at most {MAX_ASSISTING_UNITS} units"),
-            );
-        }
+        check_units(&mut errors, primary_unit_id, &assisting_unit_ids);
         let note = optional(&mut errors, "note", note, REASON_MAX);
         errors.finish().map(|()| Command::Dispatch {
             primary_unit_id,
@@ -299,6 +329,49 @@ impl Command {
 
     pub fn invalidate(reason: &str) -> Result<Self, ValidationErrors> {
         required_reason(reason).map(|reason| Command::Invalidate { reason })
+    }
+
+    pub fn recall(
+        reason: &str,
+        reassign_to: Option<(Uuid, Vec<Uuid>)>,
+    ) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let reason = text(&mut errors, "reason", reason, REASON_MAX);
+        let reassign_to = match reassign_to {
+            Some((primary_unit_id, assisting_unit_ids)) => {
+                check_units(&mut errors, primary_unit_id, &assisting_unit_ids);
+                Some(Reassignment {
+                    primary_unit_id,
+                    assisting_unit_ids,
+                })
+            }
+            None => None,
+        };
+        errors.finish()?;
+        Ok(Command::Recall {
+            reason,
+            reassign_to,
+        })
+    }
+
+    /// A refusal needs its reason (the unit reads it); an acceptance may give one.
+    pub fn decide_return(accept: bool, reason: Option<&str>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let reason = match (accept, reason) {
+            (false, reason) => Some(text(
+                &mut errors,
+                "reason",
+                reason.unwrap_or_default(),
+                REASON_MAX,
+            )),
+            (true, reason) => optional(&mut errors, "reason", reason, REASON_MAX),
+        };
+        errors.finish()?;
+        Ok(Command::DecideReturn { accept, reason })
+    }
+
+    pub fn reopen(reason: &str) -> Result<Self, ValidationErrors> {
+        required_reason(reason).map(|reason| Command::Reopen { reason })
     }
 
     pub fn pause(reason: &str) -> Result<Self, ValidationErrors> {

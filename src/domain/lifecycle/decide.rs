@@ -3,7 +3,9 @@
 use chrono::{DateTime, DurationRound, Utc};
 use uuid::Uuid;
 
-use super::command::{Command, ContactRecord, ReplyContent, ReplyResult, Satisfaction};
+use super::command::{
+    Command, ContactRecord, Reassignment, ReplyContent, ReplyResult, Satisfaction,
+};
 use super::{
     Change, CloseReason, DispatchedUnit, ExtensionStatus, Lifecycle, MovedDeadline,
     SupervisionStatus, UrgeKind, is_open,
@@ -11,7 +13,7 @@ use super::{
 use crate::domain::access::{Actor, Permission, Role};
 use crate::domain::calendar::{Due, Limit, WorkCalendar};
 use crate::domain::notify::Notice;
-use crate::domain::policy::Policy;
+use crate::domain::policy::{Policy, RefusedReturnClock};
 use crate::domain::problem::ProblemCode;
 use crate::domain::ticket::{
     Assignment, AssignmentRole, AssignmentStatus, Priority, TicketStatus, TicketType,
@@ -157,6 +159,10 @@ fn rule(command: &Command) -> (Permission, &'static [TicketStatus]) {
         Command::Urge { .. }             => (P::FrontDesk,        WITH_UNITS),
         Command::Supervise { .. }        => (P::Supervise,        WITH_UNITS),
         Command::CloseSupervision { .. } => (P::Supervise,        TicketStatus::ALL),
+        // Before the primary unit signs: once it has, the office works with it instead.
+        Command::Recall { .. }           => (P::FrontDesk,        &[S::Dispatched]),
+        Command::DecideReturn { .. }     => (P::FrontDesk,        &[S::Returned]),
+        Command::Reopen { .. }           => (P::Supervise,        &[S::Closed]),
     }
 }
 
@@ -278,6 +284,12 @@ pub fn decide(
             supervision_id,
             outcome,
         } => close_supervision(state, supervision_id, outcome)?,
+        Command::Recall {
+            reason,
+            reassign_to,
+        } => recall(state, ctx, role, reason, reassign_to, new_id)?,
+        Command::DecideReturn { accept, reason } => decide_return(state, ctx, accept, reason)?,
+        Command::Reopen { reason } => reopen(state, ctx, reason)?,
     };
     let decision = Decision::new(state, changes, content, ctx.now, ctx.actor);
     // Whatever ends a pause (a reply, a return) says so on the timeline, as a resume does.
@@ -545,6 +557,7 @@ fn callback(
             Some(Change::Reopened {
                 assignment_id: primary.map(|a| a.id),
                 due: primary.map(|_| due(ctx, Deadline::Reopened)),
+                reason: None,
             })
         }
         Some(_) => Some(Change::Closed {
@@ -552,6 +565,92 @@ fn callback(
         }),
     };
     std::iter::once(recorded).chain(then).collect()
+}
+
+/// 撤回 (and 改派): the dispatch of the round ends before its primary unit signed; with units
+/// named, the ticket goes to them in a new round at once.
+fn recall(
+    state: &Lifecycle,
+    ctx: &Context<'_>,
+    role: Role,
+    reason: String,
+    reassign_to: Option<Reassignment>,
+    new_id: &mut dyn FnMut() -> Uuid,
+) -> Changes {
+    let assignment_ids = state
+        .current_round()
+        .filter(|a| is_open(a.status))
+        .map(|a| a.id)
+        .collect();
+    let mut changes = vec![Change::Recalled {
+        reason,
+        assignment_ids,
+    }];
+    if let Some(to) = reassign_to {
+        let units = std::iter::once((to.primary_unit_id, AssignmentRole::Primary)).chain(
+            to.assisting_unit_ids
+                .into_iter()
+                .map(|unit| (unit, AssignmentRole::Assisting)),
+        );
+        changes.extend(dispatch(state, ctx, role, units, false, None, new_id)?);
+    }
+    Ok(changes)
+}
+
+/// 退单审核: accepted, the ticket waits to be dispatched again; refused, the primary unit
+/// handles it after all, on the clock the policy says.
+fn decide_return(
+    state: &Lifecycle,
+    ctx: &Context<'_>,
+    accept: bool,
+    reason: Option<String>,
+) -> Changes {
+    let returned = state
+        .primary()
+        .filter(|a| a.status == AssignmentStatus::Returned)
+        .ok_or_else(|| Refusal::NotFound("the ticket's return is not on record".into()))?;
+    if accept {
+        return Ok(vec![Change::ReturnAccepted {
+            assignment_id: returned.id,
+            reason,
+        }]);
+    }
+    let due = match ctx.policy.refused_return_clock {
+        RefusedReturnClock::Continues => returned.reply_deadline.clone(),
+        RefusedReturnClock::Restarts => due(ctx, Deadline::Reply),
+    };
+    Ok(vec![Change::ReturnRefused {
+        assignment_id: returned.id,
+        reason: reason.unwrap_or_default(),
+        due,
+    }])
+}
+
+/// 重新办理: within the policy's period after closing, back to the unit that replied (or to
+/// registration, for a direct answer), with a new due time.
+fn reopen(state: &Lifecycle, ctx: &Context<'_>, reason: String) -> Changes {
+    let closed_at = state
+        .progress
+        .closed_at
+        .ok_or_else(|| Refusal::NotFound("the ticket's closing is not on record".into()))?;
+    let limit = ctx.policy.reopen_within;
+    let until = ctx.calendar.due(closed_at, limit, "reopening").due_at;
+    if ctx.now > until {
+        return Err(conflict(
+            ProblemCode::ReopenPeriodOver,
+            format!(
+                "a ticket may be reopened within {limit} of closing; this one closed at {closed_at}"
+            ),
+        ));
+    }
+    let primary = state
+        .primary()
+        .filter(|a| a.status == AssignmentStatus::Replied);
+    Ok(vec![Change::Reopened {
+        assignment_id: primary.map(|a| a.id),
+        due: primary.map(|_| due(ctx, Deadline::Reopened)),
+        reason: Some(reason),
+    }])
 }
 
 fn merge(state: &Lifecycle, into: Option<(Uuid, bool)>) -> Changes {

@@ -211,6 +211,27 @@ pub enum Change {
     Reopened {
         assignment_id: Option<Uuid>,
         due: Option<Due>,
+        /// A supervisor's reason for reopening a closed ticket (重新办理); none when a
+        /// dissatisfied callback reopened it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// 撤回: the office took back the round's dispatch before its primary unit signed.
+    Recalled {
+        reason: String,
+        /// The assignments it ended: their units are told.
+        assignment_ids: Vec<Uuid>,
+    },
+    /// The office agreed with the primary unit's return.
+    ReturnAccepted {
+        assignment_id: Uuid,
+        reason: Option<String>,
+    },
+    /// The office refused the primary unit's return: it handles the ticket, due as `due` says.
+    ReturnRefused {
+        assignment_id: Uuid,
+        reason: String,
+        due: Due,
     },
     Closed {
         reason: CloseReason,
@@ -291,11 +312,14 @@ impl Change {
             Change::Resumed { .. } => EventKind::Resumed,
             Change::SupervisionOpened { .. } => EventKind::SupervisionOpened,
             Change::SupervisionClosed { .. } => EventKind::SupervisionClosed,
+            Change::Recalled { .. } => EventKind::Recalled,
+            Change::ReturnAccepted { .. } => EventKind::ReturnAccepted,
+            Change::ReturnRefused { .. } => EventKind::ReturnRefused,
         }
     }
 
     /// Every kind a change of the lifecycle records.
-    pub const KINDS: [EventKind; 23] = [
+    pub const KINDS: [EventKind; 26] = [
         EventKind::Answered,
         EventKind::Dispatched,
         EventKind::Signed,
@@ -319,6 +343,9 @@ impl Change {
         EventKind::Resumed,
         EventKind::SupervisionOpened,
         EventKind::SupervisionClosed,
+        EventKind::Recalled,
+        EventKind::ReturnAccepted,
+        EventKind::ReturnRefused,
     ];
 
     /// The assignment the change is about, for indexing the timeline.
@@ -332,7 +359,9 @@ impl Change {
             | Change::OpinionAdded { assignment_id, .. }
             | Change::ReviewRejected { assignment_id, .. }
             | Change::Urged { assignment_id, .. }
-            | Change::MarkedOverdue { assignment_id, .. } => Some(*assignment_id),
+            | Change::MarkedOverdue { assignment_id, .. }
+            | Change::ReturnAccepted { assignment_id, .. }
+            | Change::ReturnRefused { assignment_id, .. } => Some(*assignment_id),
             Change::Reopened { assignment_id, .. } => *assignment_id,
             _ => None,
         }
@@ -631,8 +660,31 @@ impl Lifecycle {
                 self.progress.callback_attempts += 1;
                 self.progress.called_back = true;
             }
-            Change::Reopened { assignment_id, due } => {
+            Change::Reopened {
+                assignment_id, due, ..
+            } => {
+                // A closed ticket (重新办理) is open again; one awaiting its callback never closed.
+                self.progress.closed_at = None;
+                self.progress.close_reason = None;
                 self.rework(*assignment_id, due.as_ref());
+            }
+            Change::Recalled { .. } => {
+                self.end_open_work(at);
+                self.progress.status = TicketStatus::Registered;
+            }
+            Change::ReturnAccepted { .. } => {
+                self.progress.status = TicketStatus::Registered;
+            }
+            Change::ReturnRefused {
+                assignment_id, due, ..
+            } => {
+                if let Some(a) = self.assignment_mut(*assignment_id) {
+                    a.status = AssignmentStatus::Signed;
+                    a.signed_at = a.signed_at.or(Some(at));
+                    a.closed_at = None;
+                    a.reply_deadline = due.clone();
+                }
+                self.progress.status = TicketStatus::Handling;
             }
             Change::Closed { reason } => {
                 self.progress.close_reason = Some(*reason);

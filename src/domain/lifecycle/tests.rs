@@ -231,9 +231,12 @@ enum Kind {
     CloseSupervision,
     Pause,
     Resume,
+    Recall,
+    DecideReturn,
+    Reopen,
 }
 
-const KINDS: [Kind; 18] = [
+const KINDS: [Kind; 21] = [
     Kind::Answer,
     Kind::Dispatch,
     Kind::Sign,
@@ -252,6 +255,9 @@ const KINDS: [Kind; 18] = [
     Kind::CloseSupervision,
     Kind::Pause,
     Kind::Resume,
+    Kind::Recall,
+    Kind::DecideReturn,
+    Kind::Reopen,
 ];
 
 /// The lifecycle table of the domain description, written out independently of the code.
@@ -277,6 +283,10 @@ fn table(kind: Kind) -> (&'static [Role], &'static [TicketStatus]) {
         Kind::Urge => (FRONT, IN_PROGRESS),
         Kind::Supervise => (&[Supervisor], IN_PROGRESS),
         Kind::Pause | Kind::Resume => (OFFICE, &[Dispatched, Handling]),
+        // Before the primary unit signs.
+        Kind::Recall => (FRONT, &[Dispatched]),
+        Kind::DecideReturn => (FRONT, &[Returned]),
+        Kind::Reopen => (&[Supervisor], &[Closed]),
         // Closing a supervision is possible whenever one is open, even after the ticket ended.
         Kind::CloseSupervision => (
             &[Supervisor],
@@ -428,6 +438,17 @@ fn prepared(status: TicketStatus, kind: Kind) -> (Run, Command, Option<u128>) {
             reason: "等待鉴定".into(),
         },
         Kind::Resume => Command::Resume,
+        Kind::Recall => Command::Recall {
+            reason: "派错单位".into(),
+            reassign_to: None,
+        },
+        Kind::DecideReturn => Command::DecideReturn {
+            accept: true,
+            reason: None,
+        },
+        Kind::Reopen => Command::Reopen {
+            reason: "群众再次反映".into(),
+        },
     };
     (run, command, acting_unit)
 }
@@ -912,10 +933,65 @@ fn every_change_reads_back_from_its_timeline_entry() {
             article_ids: vec![],
         },
     );
+    let mut office = brought_to(TicketStatus::Dispatched);
+    office
+        .ok(
+            dispatcher,
+            Command::Recall {
+                reason: "派错单位".into(),
+                reassign_to: Some(Reassignment {
+                    primary_unit_id: unit(PRIMARY),
+                    assisting_unit_ids: vec![unit(ASSISTING)],
+                }),
+            },
+        )
+        .ok(
+            dispatcher,
+            Command::Recall {
+                reason: "补充材料后再派".into(),
+                reassign_to: None,
+            },
+        )
+        .ok(dispatcher, dispatch(false))
+        .ok(
+            handler(PRIMARY),
+            Command::Return {
+                reason: "非本单位".into(),
+            },
+        )
+        .ok(
+            dispatcher,
+            Command::DecideReturn {
+                accept: false,
+                reason: Some("属你单位职责".into()),
+            },
+        )
+        .ok(
+            handler(PRIMARY),
+            Command::Return {
+                reason: "非本单位".into(),
+            },
+        )
+        .ok(
+            dispatcher,
+            Command::DecideReturn {
+                accept: true,
+                reason: None,
+            },
+        );
+    let mut reopened = brought_to(TicketStatus::Closed);
+    reopened.ok(
+        supervisor,
+        Command::Reopen {
+            reason: "群众再次反映".into(),
+        },
+    );
     let timelines = [
         long,
         returned,
         answered,
+        office,
+        reopened,
         brought_to(TicketStatus::Merged),
         brought_to(TicketStatus::Invalid),
     ];
@@ -990,7 +1066,7 @@ struct Step {
 
 fn step() -> impl Strategy<Value = Step> {
     (
-        0..18usize,
+        0..KINDS.len(),
         0..10usize,
         prop_oneof![3 => Just(PRIMARY), 2 => Just(ASSISTING), 1 => Just(STRANGER)],
         any::<bool>(),
@@ -1100,6 +1176,20 @@ fn command_for(run: &Run, step: &Step) -> Command {
             reason: "停".into(),
         },
         Kind::Resume => Command::Resume,
+        Kind::Recall => Command::Recall {
+            reason: "撤".into(),
+            reassign_to: step.flag.then(|| Reassignment {
+                primary_unit_id: unit(step.unit),
+                assisting_unit_ids: vec![],
+            }),
+        },
+        Kind::DecideReturn => Command::DecideReturn {
+            accept: step.flag,
+            reason: Some("定".into()),
+        },
+        Kind::Reopen => Command::Reopen {
+            reason: "重".into(),
+        },
     }
 }
 
@@ -1117,6 +1207,11 @@ proptest! {
             let result = run.attempt(by, command);
             if result.is_err() {
                 prop_assert_eq!(&run.state, &before, "a refusal changes nothing");
+            }
+            let reopened = matches!(run.timeline.last(), Some((Change::Reopened { reason: Some(_), .. }, _, _)));
+            if result.is_ok() && reopened && ended == Some(TicketStatus::Closed) {
+                // 重新办理: the one way out of a final state.
+                ended = None;
             }
             let state = &run.state;
             let open_primaries = state.assignments.iter().filter(|a| a.role == crate::domain::ticket::AssignmentRole::Primary && is_open(a.status)).count();

@@ -16,10 +16,12 @@ use diesel::sql_types::{Bool, Text};
 use uuid::Uuid;
 
 use crate::domain::access::TicketScope;
+use crate::domain::search::query_terms;
 use crate::domain::ticket::{
     Channel, Priority, TicketOrder, TicketStatus, TicketSummary, TicketType,
 };
 use crate::store::schema::tickets;
+use crate::store::search::{self, Corpus};
 use crate::store::sql::{At, Id, Uid, UtcTime};
 use crate::store::{Backend, DbConnection, MultiBackend, StoreError, contains_pattern};
 
@@ -118,6 +120,8 @@ enum Rows {
     Unit { unit: Uuid, holding: bool },
     /// Every ticket of the hotline.
     Hotline,
+    /// The tickets the word index finds for the question (few enough to read them all).
+    Found,
 }
 
 /// The equal leading part of the index range one branch of a list scans.
@@ -173,13 +177,36 @@ struct Plan {
 }
 
 impl Plan {
-    /// `None` when the filter leaves nothing to read.
+    /// `None` when the filter leaves nothing to read. `found`: the word index finds few enough
+    /// tickets for the question to read them all rather than walk the list.
     fn new(
         scope: TicketScope,
         filter: &TicketFilter,
         categories: &[Uuid],
         order: TicketOrder,
+        found: bool,
     ) -> Option<Self> {
+        if found {
+            let statuses: std::collections::BTreeSet<TicketStatus> =
+                if Self::open_work(filter, order) {
+                    let statuses: std::collections::BTreeSet<TicketStatus> =
+                        TicketStatus::BEING_WORKED_ON
+                            .into_iter()
+                            .filter(|s| filter.statuses.is_empty() || filter.statuses.contains(s))
+                            .collect();
+                    if statuses.is_empty() {
+                        return None;
+                    }
+                    statuses
+                } else {
+                    filter.statuses.iter().copied().collect()
+                };
+            return Some(Self {
+                rows: Rows::Found,
+                ranges: vec![Range::Everything],
+                statuses: statuses.into_iter().collect(),
+            });
+        }
         let rows = match (filter.unit_id, scope) {
             (Some(unit), _) => Rows::Unit {
                 unit,
@@ -192,14 +219,7 @@ impl Plan {
             (None, _) => Rows::Hotline,
         };
         let worked_on = TicketStatus::BEING_WORKED_ON;
-        // Exactly the tickets being worked on have a due time (the lifecycle's invariant), and
-        // overdue tickets are among them.
-        let open_work = order == TicketOrder::DueFirst
-            || filter.due_before.is_some()
-            || filter.overdue == Some(true)
-            || (!filter.statuses.is_empty()
-                && filter.statuses.iter().all(|s| worked_on.contains(s)));
-        if open_work {
+        if Self::open_work(filter, order) {
             let statuses: Vec<TicketStatus> = worked_on
                 .into_iter()
                 .filter(|s| filter.statuses.is_empty() || filter.statuses.contains(s))
@@ -245,6 +265,17 @@ impl Plan {
             statuses: Vec::new(),
         })
     }
+
+    /// Whether the list holds only tickets being worked on: exactly those have a due time (the
+    /// lifecycle's invariant), and overdue tickets are among them.
+    fn open_work(filter: &TicketFilter, order: TicketOrder) -> bool {
+        let worked_on = TicketStatus::BEING_WORKED_ON;
+        order == TicketOrder::DueFirst
+            || filter.due_before.is_some()
+            || filter.overdue == Some(true)
+            || (!filter.statuses.is_empty()
+                && filter.statuses.iter().all(|s| worked_on.contains(s)))
+    }
 }
 
 /// A value bound to the statement.
@@ -279,9 +310,15 @@ impl Statement {
     }
 
     fn value(&mut self, value: Value) -> &mut Self {
+        let placeholder = self.placeholder(value);
+        self.sql(&placeholder)
+    }
+
+    /// The placeholder `value` is bound to, for SQL built around it: it must be written before
+    /// any other value's.
+    fn placeholder(&mut self, value: Value) -> String {
         self.values.push(value);
-        let _ = write!(self.sql, "${}", self.values.len());
-        self
+        format!("${}", self.values.len())
     }
 
     fn values<I: IntoIterator<Item = Value>>(&mut self, values: I) -> &mut Self {
@@ -327,7 +364,19 @@ struct Listing<'a> {
     order: TicketOrder,
     cursor: Option<ListCursor>,
     limit: i64,
+    search: Option<WordSearch>,
 }
+
+/// A question the word index answers.
+struct WordSearch {
+    index_query: String,
+}
+
+/// How many tickets the word index may find for a question for a list to read them all: past
+/// this, the question's words are common enough that walking the list's own order finds a
+/// page sooner (at 1,000,000 tickets, a word in 4,000 of them fills a page of 50 within about
+/// 12,500 tickets walked).
+pub const FOUND_TO_READ_MAX: i64 = 4_000;
 
 impl Listing<'_> {
     /// The statement that reads the page: one range alone, or the ids of up to a page from
@@ -403,6 +452,23 @@ impl Listing<'_> {
                 out.sql(" WHERE TRUE");
                 ("t", "t.id")
             }
+            Rows::Found => {
+                let question = self
+                    .search
+                    .as_ref()
+                    .map_or_else(String::new, |s| s.index_query.clone());
+                out.sql("SELECT ")
+                    .sql(&SUMMARY_COLUMNS)
+                    .sql(" FROM tickets t WHERE ");
+                let placeholder = out.placeholder(Value::String(question));
+                out.sql(&search::indexed_under(
+                    Corpus::Tickets,
+                    out.backend,
+                    "t.id",
+                    &placeholder,
+                ));
+                ("t", "t.id")
+            }
         };
         match range {
             Range::Everything => {}
@@ -447,6 +513,11 @@ impl Listing<'_> {
     /// these are checked without reading the ticket's row.
     fn residual(&self, out: &mut Statement, range: Range, table: &str) {
         let filter = self.filter;
+        if let (Rows::Found, Some(unit)) = (self.plan.rows, filter.unit_id) {
+            out.sql(" AND EXISTS (SELECT 1 FROM unit_tickets h WHERE h.ticket_id = t.id AND h.unit_id = ")
+                .value(Value::Id(unit))
+                .sql(" AND h.holding)");
+        }
         match (self.scope, self.plan.rows) {
             (TicketScope::All, _) => {}
             (TicketScope::Unit(own), Rows::Unit { unit, .. }) if own == unit => {}
@@ -508,6 +579,8 @@ impl Listing<'_> {
                 .value(Value::Bool(supervised));
         }
         if let Some(q) = filter.q.as_deref() {
+            // What the word index finds holds the question's pairs of characters somewhere;
+            // only the texts tell whether it holds the question itself.
             let pattern = contains_pattern(q);
             out.sql(" AND (lower(t.title) LIKE ")
                 .value(Value::String(pattern.clone()))
@@ -533,12 +606,26 @@ pub fn list(
         Some(category) => crate::store::categories::with_children(conn, category)?,
         None => Vec::new(),
     };
-    let Some(plan) = Plan::new(scope, filter, &categories, order) else {
-        return Ok(Vec::new());
-    };
     let backend = match conn {
         DbConnection::Pg(_) => Backend::Postgres,
         DbConnection::Sqlite(_) => Backend::Sqlite,
+    };
+    let terms = filter.q.as_deref().map(query_terms).unwrap_or_default();
+    let search = if terms.is_empty() {
+        None
+    } else {
+        let found =
+            search::count_indexed_under(conn, Corpus::Tickets, &terms, FOUND_TO_READ_MAX + 1)?;
+        if found == 0 {
+            // Every ticket is indexed: none holds the question.
+            return Ok(Vec::new());
+        }
+        (found <= FOUND_TO_READ_MAX).then(|| WordSearch {
+            index_query: search::index_query(backend, &terms),
+        })
+    };
+    let Some(plan) = Plan::new(scope, filter, &categories, order, search.is_some()) else {
+        return Ok(Vec::new());
     };
     let listing = Listing {
         plan,
@@ -548,6 +635,7 @@ pub fn list(
         order,
         cursor,
         limit,
+        search,
     };
     Ok(listing
         .statement(backend)
@@ -573,7 +661,7 @@ mod tests {
     }
 
     fn plan(scope: TicketScope, filter: &TicketFilter, order: TicketOrder) -> Option<Plan> {
-        Plan::new(scope, filter, &[], order)
+        Plan::new(scope, filter, &[], order, false)
     }
 
     #[test]
@@ -669,9 +757,15 @@ mod tests {
     #[test]
     fn the_offices_lists_take_the_narrowest_range() {
         let by = |filter: TicketFilter, categories: &[Uuid]| {
-            Plan::new(TicketScope::All, &filter, categories, TicketOrder::Newest)
-                .unwrap()
-                .ranges
+            Plan::new(
+                TicketScope::All,
+                &filter,
+                categories,
+                TicketOrder::Newest,
+                false,
+            )
+            .unwrap()
+            .ranges
         };
         assert_eq!(
             by(
@@ -724,6 +818,7 @@ mod tests {
             order: TicketOrder::Newest,
             cursor: None,
             limit: 51,
+            search: None,
         }
         .statement(Backend::Sqlite);
         assert_eq!(statement.sql.matches("LIMIT 51").count(), 3);

@@ -329,6 +329,7 @@ fn insert_registration(
     diesel::insert_into(tickets::table)
         .values(TicketInsert::new(&ticket).with_phone_key(phone_key.map(str::to_owned)))
         .execute(conn)?;
+    index_words(conn, &ticket.id, &ticket.details)?;
     let details = registered_details(&ticket);
     events::append(
         conn,
@@ -605,6 +606,39 @@ pub fn lock(conn: &mut DbConnection, id: Uuid, scope: TicketScope) -> Result<Tic
     scoped(conn, row, scope)
 }
 
+/// The contents of these tickets, by id.
+pub fn contents(
+    conn: &mut DbConnection,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(Uuid, String)> = tickets::table
+        .filter(tickets::id.eq_any(ids.iter().copied().map(Id)))
+        .select((tickets::id, tickets::content))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Indexes the words a ticket is searched by: its title, content and address.
+pub fn index_words(
+    conn: &mut DbConnection,
+    id: &Uuid,
+    details: &TicketDetails,
+) -> Result<(), StoreError> {
+    super::search::index(
+        conn,
+        super::search::Corpus::Tickets,
+        *id,
+        [
+            details.title.as_str(),
+            details.content.as_str(),
+            details.address.as_deref().unwrap_or_default(),
+        ],
+    )
+}
+
 /// Stores new registration details as the next version and appends the event recording them.
 pub fn save_details(
     conn: &mut DbConnection,
@@ -646,6 +680,7 @@ pub fn save_details(
             "the ticket changed while it was being saved".into(),
         ));
     }
+    index_words(conn, &ticket.id, details)?;
     events::append(
         conn,
         &NewEvent {

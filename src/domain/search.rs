@@ -1,0 +1,249 @@
+//! Word search in Chinese text, which has no spaces between words: a text is indexed under
+//! every pair of adjacent characters of its words (社保卡 under 社保 and 保卡), and a question
+//! asks for all the pairs of its own words. Every run of two or more characters of a text is
+//! found this way without a dictionary, whatever its words, new place names and slang included;
+//! the index narrows the search to the texts holding every pair, and the texts are then checked
+//! for the question as a whole, so that a text holding the pairs apart (社保 … 保卡) is not
+//! taken for one holding 社保卡.
+//!
+//! Single characters are not indexed: a one-character question is read the slow way, and a
+//! question of two characters or more never is.
+
+use std::collections::BTreeSet;
+
+/// Fewer characters than this the index does not help with.
+pub const MIN_INDEXED_CHARS: usize = 2;
+
+/// How many characters a question may have.
+pub const QUERY_MAX_CHARS: usize = 100;
+
+/// Runs of characters that can make up words (letters, digits and CJK ideographs), lowercased:
+/// what lies between them (spaces, punctuation, symbols) ends a word.
+fn words(text: &str) -> impl Iterator<Item = Vec<char>> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| word.chars().flat_map(char::to_lowercase).collect())
+}
+
+fn pairs(word: &[char]) -> impl Iterator<Item = String> + '_ {
+    word.windows(2).map(|pair| pair.iter().collect())
+}
+
+/// The terms `texts` are indexed under, each once, in order.
+pub fn index_terms<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let terms: BTreeSet<String> = texts
+        .into_iter()
+        .flat_map(words)
+        .flat_map(|word| pairs(&word).collect::<Vec<_>>())
+        .collect();
+    terms.into_iter().collect()
+}
+
+/// The terms a text must be indexed under to hold `query`, each once; none when the index
+/// cannot narrow the search (a question of single characters, or of punctuation).
+pub fn query_terms(query: &str) -> Vec<String> {
+    index_terms([query])
+}
+
+/// How the articles found for a question rank: by where they hold it (the sum of these
+/// weights: a title naming the matter says most, then the keywords its unit chose, then the
+/// body), then by how often direct answers cited them (what helped callers before), then the
+/// most recently changed first. Ranks are computed alike on both backends, from the texts.
+pub struct Rank;
+
+impl Rank {
+    pub const TITLE: i32 = 4;
+    pub const KEYWORDS: i32 = 2;
+    pub const BODY: i32 = 1;
+}
+
+/// Where a question was found in a snippet, in characters from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Mark {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A passage of a text around the first place it holds the question, with every occurrence in
+/// it marked, for a result list to show why a text was found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Snippet {
+    pub text: String,
+    pub marks: Vec<Mark>,
+}
+
+/// How many characters of context a snippet shows around its first mark, before and after.
+const CONTEXT_BEFORE: usize = 20;
+const CONTEXT_AFTER: usize = 40;
+const ELLIPSIS: char = '…';
+
+/// The passage of `text` around the first occurrence of `query` (ignoring case), or `None` when
+/// the text does not hold it.
+pub fn snippet(text: &str, query: &str) -> Option<Snippet> {
+    let fold = |c: char| c.to_lowercase().next().unwrap_or(c);
+    let haystack: Vec<char> = text.chars().collect();
+    let needle: Vec<char> = query.trim().chars().map(fold).collect();
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return None;
+    }
+    let folded: Vec<char> = haystack.iter().copied().map(fold).collect();
+    let found = |at: usize| folded[at..at + needle.len()] == needle[..];
+    let first = (0..=folded.len() - needle.len()).find(|&at| found(at))?;
+    let from = first.saturating_sub(CONTEXT_BEFORE);
+    let to = (first + needle.len() + CONTEXT_AFTER).min(haystack.len());
+    let mut shown = String::new();
+    let offset = usize::from(from > 0);
+    if from > 0 {
+        shown.push(ELLIPSIS);
+    }
+    shown.extend(haystack[from..to].iter().map(|&c| match c {
+        // A snippet is one line.
+        '\n' | '\r' | '\t' => ' ',
+        c => c,
+    }));
+    if to < haystack.len() {
+        shown.push(ELLIPSIS);
+    }
+    let mut marks = Vec::new();
+    let mut at = first;
+    while at + needle.len() <= to {
+        if found(at) {
+            marks.push(Mark {
+                start: at - from + offset,
+                end: at - from + offset + needle.len(),
+            });
+            at += needle.len();
+        } else {
+            at += 1;
+        }
+    }
+    Some(Snippet { text: shown, marks })
+}
+
+/// The first of `texts` that holds `query`, as a snippet.
+pub fn first_snippet<'a>(texts: impl IntoIterator<Item = &'a str>, query: &str) -> Option<Snippet> {
+    texts.into_iter().find_map(|text| snippet(text, query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn chinese_words_of_two_characters_are_terms() {
+        let terms = index_terms(["楼下饭店噪音扰民，停水三天；社保卡丢失"]);
+        for word in ["噪音", "停水", "社保", "扰民", "保卡"] {
+            assert!(terms.contains(&word.to_owned()), "{word}");
+        }
+        // Punctuation ends a word: no pair spans it.
+        assert!(!terms.contains(&"民停".to_owned()));
+        assert!(!terms.contains(&"民，".to_owned()));
+    }
+
+    #[test]
+    fn latin_letters_are_folded_and_digits_kept() {
+        assert_eq!(
+            index_terms(["ETC卡 12号"]),
+            ["12", "2号", "c卡", "et", "tc"]
+        );
+        assert_eq!(query_terms("Etc"), ["et", "tc"]);
+    }
+
+    #[test]
+    fn single_characters_leave_the_index_out() {
+        assert!(query_terms("水").is_empty());
+        assert!(query_terms("，。！").is_empty());
+        assert!(query_terms("水 电").is_empty());
+        assert_eq!(query_terms("停水 停电"), ["停水", "停电"]);
+    }
+
+    #[test]
+    fn a_snippet_marks_the_question_in_its_context() {
+        let text = "市民反映：小区楼下饭店每天晚上噪音很大，影响休息，噪音持续到凌晨。";
+        let found = snippet(text, "噪音").unwrap();
+        assert_eq!(found.text, text);
+        let chars: Vec<char> = found.text.chars().collect();
+        assert_eq!(found.marks.len(), 2);
+        for mark in &found.marks {
+            assert_eq!(
+                chars[mark.start..mark.end].iter().collect::<String>(),
+                "噪音"
+            );
+        }
+        assert_eq!(snippet(text, "停水"), None);
+    }
+
+    #[test]
+    fn a_long_text_is_cut_around_the_first_occurrence() {
+        let text = format!("{}ETC办理{}", "前".repeat(50), "后".repeat(80));
+        let found = snippet(&text, "etc").unwrap();
+        let chars: Vec<char> = found.text.chars().collect();
+        assert_eq!(chars[0], ELLIPSIS);
+        assert_eq!(*chars.last().unwrap(), ELLIPSIS);
+        let mark = found.marks[0];
+        assert_eq!(
+            chars[mark.start..mark.end].iter().collect::<String>(),
+            "ETC"
+        );
+        assert_eq!(mark.start, CONTEXT_BEFORE + 1);
+        assert_eq!(chars.len(), 1 + CONTEXT_BEFORE + 3 + CONTEXT_AFTER + 1);
+    }
+
+    #[test]
+    fn a_snippet_is_one_line() {
+        let found = snippet("第一行\n第二行停水", "停水").unwrap();
+        assert_eq!(found.text, "第一行 第二行停水");
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        // Common characters, Latin letters of both cases, digits, spaces and punctuation.
+        proptest::collection::vec(
+            prop_oneof![
+                proptest::sample::select(vec!['社', '保', '噪', '音', '停', '水', '镇', '路']),
+                proptest::sample::select(vec!['a', 'B', 'c', '1', '2']),
+                proptest::sample::select(vec![' ', '，', '。', '-', '\n']),
+            ],
+            0..40,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest! {
+        /// Every substring of two or more characters of a stored text is found: the terms it
+        /// asks for are all terms of the text.
+        #[test]
+        fn every_substring_is_found(text in text()) {
+            let chars: Vec<char> = text.chars().collect();
+            let terms: BTreeSet<String> = index_terms([text.as_str()]).into_iter().collect();
+            for from in 0..chars.len() {
+                for to in from + MIN_INDEXED_CHARS..=chars.len() {
+                    let part: String = chars[from..to].iter().collect();
+                    for term in query_terms(&part) {
+                        prop_assert!(terms.contains(&term), "{part:?} asks for {term:?}");
+                    }
+                    let found = snippet(&text, &part);
+                    prop_assert!(part.trim().is_empty() || found.is_some(), "{part:?}");
+                }
+            }
+        }
+
+        /// A snippet's marks are the question, ignoring case.
+        #[test]
+        fn marks_hold_the_question(text in text(), from in 0usize..40, len in 1usize..6) {
+            let chars: Vec<char> = text.chars().collect();
+            prop_assume!(from + len <= chars.len());
+            let part: String = chars[from..from + len].iter().collect();
+            prop_assume!(!part.trim().is_empty() && part.trim() == part);
+            // A snippet is one line: a question across lines is shown with spaces.
+            prop_assume!(!part.contains(['\n', '\r', '\t']));
+            let found = snippet(&text, &part).unwrap();
+            let shown: Vec<char> = found.text.chars().collect();
+            prop_assert!(!found.marks.is_empty());
+            for mark in found.marks {
+                let marked: String = shown[mark.start..mark.end].iter().collect();
+                prop_assert_eq!(marked.to_lowercase(), part.to_lowercase());
+            }
+        }
+    }
+}

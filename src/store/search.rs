@@ -1,0 +1,247 @@
+//! The word index of tickets and articles (see [`crate::domain::search`] for its terms): FTS5
+//! on SQLite, a GIN-indexed `tsvector` on PostgreSQL, both fed the same terms, so that both
+//! find the same rows. The index narrows; the caller checks what it finds against the texts.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use uuid::Uuid;
+
+use super::sql::{Id, Uid};
+use super::{Backend, DbConnection, StoreError};
+use crate::domain::search::index_terms;
+
+/// What is indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corpus {
+    Tickets,
+    Articles,
+}
+
+impl Corpus {
+    /// The table of the indexed rows, its key column, and the index's tables.
+    fn names(self) -> Names {
+        match self {
+            Corpus::Tickets => Names {
+                source: "tickets",
+                index: "ticket_search",
+                rows: "ticket_search_rows",
+                key: "ticket_id",
+                texts: "s.title AS a, s.content AS b, COALESCE(s.address, '') AS c",
+            },
+            Corpus::Articles => Names {
+                source: "knowledge_articles",
+                index: "article_search",
+                rows: "article_search_rows",
+                key: "article_id",
+                texts: "s.title AS a, s.body AS b, s.keywords AS c",
+            },
+        }
+    }
+}
+
+struct Names {
+    source: &'static str,
+    index: &'static str,
+    /// SQLite: the integer each indexed row is known by to FTS5.
+    rows: &'static str,
+    key: &'static str,
+    /// The indexed texts of a source row `s`, as the text columns `a`, `b` and `c`.
+    texts: &'static str,
+}
+
+/// The question for the index: every term, in the backend's query language. The terms are
+/// letters, digits and ideographs alone (no quotes, no operators), quoted all the same.
+pub fn index_query(backend: Backend, terms: &[String]) -> String {
+    match backend {
+        Backend::Sqlite => terms
+            .iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Backend::Postgres => terms
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(" & "),
+    }
+}
+
+/// A condition on `id_column` (a key of the corpus's rows) that holds for the rows indexed
+/// under every term of the question bound at `placeholder` (an [`index_query`]).
+pub fn indexed_under(
+    corpus: Corpus,
+    backend: Backend,
+    id_column: &str,
+    placeholder: &str,
+) -> String {
+    let Names {
+        index, rows, key, ..
+    } = corpus.names();
+    match backend {
+        Backend::Sqlite => format!(
+            "{id_column} IN (SELECT r.{key} FROM {index} JOIN {rows} r ON r.row = {index}.rowid \
+             WHERE {index} MATCH {placeholder})"
+        ),
+        Backend::Postgres => format!(
+            "{id_column} IN (SELECT s.{key} FROM {index} s WHERE s.terms @@ CAST({placeholder} AS tsquery))"
+        ),
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+/// How many rows are indexed under every term of `terms`, counted up to `cap`: enough to tell
+/// whether reading the index's rows costs less than walking a list until its page is full.
+pub fn count_indexed_under(
+    conn: &mut DbConnection,
+    corpus: Corpus,
+    terms: &[String],
+    cap: i64,
+) -> Result<i64, StoreError> {
+    let Names { index, .. } = corpus.names();
+    let count = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(format!(
+            "SELECT COUNT(*) AS count FROM (SELECT 1 FROM {index} WHERE {index} MATCH $1 LIMIT $2)"
+        ))
+        .bind::<Text, _>(index_query(Backend::Sqlite, terms))
+        .bind::<BigInt, _>(cap)
+        .get_result::<Count>(c)?,
+        DbConnection::Pg(c) => diesel::sql_query(format!(
+            "SELECT COUNT(*) AS count FROM (SELECT 1 FROM {index} WHERE terms @@ CAST($1 AS tsquery) LIMIT $2) m"
+        ))
+        .bind::<Text, _>(index_query(Backend::Postgres, terms))
+        .bind::<BigInt, _>(cap)
+        .get_result::<Count>(c)?,
+    };
+    Ok(count.count)
+}
+
+/// Indexes one row under the terms of its texts, replacing what it was indexed under.
+pub fn index<'a>(
+    conn: &mut DbConnection,
+    corpus: Corpus,
+    id: Uuid,
+    texts: impl IntoIterator<Item = &'a str>,
+) -> Result<(), StoreError> {
+    let terms = index_terms(texts);
+    let Names {
+        index, rows, key, ..
+    } = corpus.names();
+    match conn {
+        DbConnection::Sqlite(c) => {
+            #[derive(QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = BigInt)]
+                row: i64,
+            }
+            let existing = diesel::sql_query(format!("SELECT row FROM {rows} WHERE {key} = $1"))
+                .bind::<Uid, _>(Id(id))
+                .get_result::<Row>(c)
+                .optional()?;
+            let row = match existing {
+                Some(Row { row }) => {
+                    diesel::sql_query(format!("DELETE FROM {index} WHERE rowid = $1"))
+                        .bind::<BigInt, _>(row)
+                        .execute(c)?;
+                    row
+                }
+                None => {
+                    diesel::sql_query(format!(
+                        "INSERT INTO {rows} ({key}) VALUES ($1) RETURNING row"
+                    ))
+                    .bind::<Uid, _>(Id(id))
+                    .get_result::<Row>(c)?
+                    .row
+                }
+            };
+            diesel::sql_query(format!(
+                "INSERT INTO {index} (rowid, terms) VALUES ($1, $2)"
+            ))
+            .bind::<BigInt, _>(row)
+            .bind::<Text, _>(terms.join(" "))
+            .execute(c)?;
+        }
+        DbConnection::Pg(c) => {
+            diesel::sql_query(format!(
+                "INSERT INTO {index} ({key}, terms) VALUES ($1, array_to_tsvector($2)) \
+                 ON CONFLICT ({key}) DO UPDATE SET terms = excluded.terms"
+            ))
+            .bind::<Uid, _>(Id(id))
+            .bind::<diesel::sql_types::Array<Text>, _>(terms)
+            .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Unindexed {
+    #[diesel(sql_type = Uid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    a: String,
+    #[diesel(sql_type = Text)]
+    b: String,
+    #[diesel(sql_type = Text)]
+    c: String,
+}
+
+/// Indexes up to `limit` rows the index does not hold yet (written before it existed); answers
+/// how many.
+pub fn index_missing(
+    conn: &mut DbConnection,
+    corpus: Corpus,
+    limit: i64,
+) -> Result<usize, StoreError> {
+    let Names {
+        source,
+        index,
+        rows,
+        key,
+        texts,
+    } = corpus.names();
+    let indexed = match conn {
+        DbConnection::Sqlite(_) => rows,
+        DbConnection::Pg(_) => index,
+    };
+    let sql = format!(
+        "SELECT s.id, {texts} FROM {source} s WHERE NOT EXISTS \
+         (SELECT 1 FROM {indexed} i WHERE i.{key} = s.id) LIMIT $1"
+    );
+    let missing: Vec<Unindexed> = crate::per_backend!(conn, |c| diesel::sql_query(&sql)
+        .bind::<BigInt, _>(limit)
+        .load(c))?;
+    for row in &missing {
+        self::index(
+            conn,
+            corpus,
+            row.id,
+            [row.a.as_str(), row.b.as_str(), row.c.as_str()],
+        )?;
+    }
+    Ok(missing.len())
+}
+
+/// Whether every row of the corpus is indexed, counted rather than looked for one by one: a
+/// start-up over a million tickets asks this in a few milliseconds.
+pub fn complete(conn: &mut DbConnection, corpus: Corpus) -> Result<bool, StoreError> {
+    let Names {
+        source,
+        index,
+        rows,
+        ..
+    } = corpus.names();
+    let indexed = match conn {
+        DbConnection::Sqlite(_) => rows,
+        DbConnection::Pg(_) => index,
+    };
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM {source}) - (SELECT COUNT(*) FROM {indexed}) AS count"
+    );
+    let missing: Count = crate::per_backend!(conn, |c| diesel::sql_query(&sql).get_result(c))?;
+    Ok(missing.count == 0)
+}

@@ -1,0 +1,327 @@
+//! The office's actions on tickets in the wrong hands: recall and reassignment before a unit
+//! signs (撤回/改派), deciding a unit's return (退单审核), and a supervisor reopening a closed
+//! ticket within the policy's period (重新办理); their refusals and the units they tell.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::openapi::assert_conforms;
+
+/// The kinds of the notifications in a feed.
+async fn told(w: &World, token: &str) -> Vec<String> {
+    let feed = w.app.get("/api/v1/notifications", token).await;
+    assert_eq!(feed.status, 200, "{}", feed.text);
+    feed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn kinds(ticket: &Value) -> Vec<(String, String)> {
+    ticket["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["unit_id"].as_str().unwrap().to_owned(),
+                a["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_dispatch_not_yet_signed_is_recalled_or_reassigned() {
+    let w = world().await;
+    let id = w.complaint().await;
+    w.dispatched(&id).await;
+    // A reason is required, a unit cannot recall, and the units named must exist.
+    let without = w
+        .act(&w.dispatcher, &id, "recall", json!({"reason": ""}))
+        .await;
+    assert_eq!(
+        (without.status, without.fields()),
+        (422, vec!["reason".to_owned()])
+    );
+    let by_unit = w
+        .act(&w.handler_a, &id, "recall", json!({"reason": "派错了"}))
+        .await;
+    assert_eq!(by_unit.status, 403);
+    let nowhere = w
+        .act(
+            &w.dispatcher,
+            &id,
+            "recall",
+            json!({"reason": "派错了", "primary_unit_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(nowhere.status, 422, "{}", nowhere.text);
+
+    // 改派: unit A's assignment ends, unit B has the ticket in a new round.
+    let reassigned = w
+        .ok(
+            &w.dispatcher,
+            &id,
+            "recall",
+            json!({"reason": "应由城管办理", "primary_unit_id": w.unit_b.id}),
+        )
+        .await;
+    assert_eq!(reassigned["status"], "dispatched");
+    assert_eq!(reassigned["current_round"], 2);
+    assert_eq!(reassigned["primary_unit_id"], json!(w.unit_b.id));
+    assert_eq!(
+        kinds(&reassigned),
+        [
+            (w.unit_a.id.to_string(), "closed".to_owned()),
+            (w.unit_b.id.to_string(), "dispatched".to_owned())
+        ]
+    );
+    assert!(
+        told(&w, &w.handler_a)
+            .await
+            .contains(&"recalled".to_owned())
+    );
+    // Unit A no longer holds it: its inbox is empty and it cannot sign.
+    let sign = w.act(&w.handler_a, &id, "sign", json!({})).await;
+    assert!(matches!(sign.status, 403 | 404 | 409), "{}", sign.text);
+
+    // 撤回 alone: back to registration, waiting for dispatch.
+    let recalled = w
+        .ok(
+            &w.dispatcher,
+            &id,
+            "recall",
+            json!({"reason": "需补充材料后再派"}),
+        )
+        .await;
+    assert_eq!(recalled["status"], "registered");
+    assert!(recalled["due_at"].is_null());
+    let events = w
+        .app
+        .get(&format!("/api/v1/tickets/{id}/events"), &w.dispatcher)
+        .await;
+    assert!(events.text.contains("\"recalled\""), "{}", events.text);
+
+    // Once signed, it is the unit's: no recall.
+    w.dispatched(&id).await;
+    w.signed(&id).await;
+    let late = w
+        .act(&w.dispatcher, &id, "recall", json!({"reason": "派错了"}))
+        .await;
+    assert_eq!((late.status, late.code()), (409, "invalid_transition"));
+}
+
+#[actix_web::test]
+async fn the_office_decides_a_return() {
+    let w = world().await;
+    // Accepted: the ticket waits to be dispatched again.
+    let id = w.complaint().await;
+    w.dispatched(&id).await;
+    w.ok(
+        &w.handler_a,
+        &id,
+        "return",
+        json!({"reason": "不属于本单位职责"}),
+    )
+    .await;
+    let by_unit = w
+        .act(
+            &w.handler_a,
+            &id,
+            "return-decision",
+            json!({"decision": "accept"}),
+        )
+        .await;
+    assert_eq!(by_unit.status, 403);
+    let accepted = w
+        .ok(
+            &w.dispatcher,
+            &id,
+            "return-decision",
+            json!({"decision": "accept", "reason": "确属城管职责"}),
+        )
+        .await;
+    assert_eq!(accepted["status"], "registered");
+    assert_eq!(accepted["return_count"], 1);
+    assert!(
+        told(&w, &w.handler_a)
+            .await
+            .contains(&"return_accepted".to_owned())
+    );
+    let again = w
+        .act(
+            &w.dispatcher,
+            &id,
+            "return-decision",
+            json!({"decision": "accept"}),
+        )
+        .await;
+    assert_eq!((again.status, again.code()), (409, "invalid_transition"));
+
+    // Refused: a reason is required, and the unit has the ticket again with the due time it
+    // had (the default policy: a wrong return gains no time).
+    let id = w.complaint().await;
+    let dispatched = w.dispatched(&id).await;
+    w.signed(&id).await;
+    w.later(60);
+    w.ok(
+        &w.handler_a,
+        &id,
+        "return",
+        json!({"reason": "不属于本单位职责"}),
+    )
+    .await;
+    let bare = w
+        .act(
+            &w.dispatcher,
+            &id,
+            "return-decision",
+            json!({"decision": "refuse"}),
+        )
+        .await;
+    assert_eq!(
+        (bare.status, bare.fields()),
+        (422, vec!["reason".to_owned()])
+    );
+    let refused = w
+        .ok(
+            &w.dispatcher,
+            &id,
+            "return-decision",
+            json!({"decision": "refuse", "reason": "属于你单位职责，请继续办理"}),
+        )
+        .await;
+    assert_eq!(refused["status"], "handling");
+    assert_eq!(refused["due_at"], dispatched["due_at"]);
+    assert_eq!(refused["primary_unit_id"], json!(w.unit_a.id));
+    assert!(
+        told(&w, &w.handler_a)
+            .await
+            .contains(&"return_refused".to_owned())
+    );
+    // The unit replies as it would have.
+    let replied = w.replied(&id).await;
+    assert_eq!(replied["status"], "replied");
+}
+
+#[actix_web::test]
+async fn a_refused_return_restarts_the_clock_when_the_policy_says_so() {
+    let w = world().await;
+    let policy = w.app.get("/api/v1/sla-policies", &w.admin).await;
+    assert_eq!(policy.status, 200, "{}", policy.text);
+    assert_eq!(policy.body["refused_return_clock"], "continues");
+    let mut input = policy.body.clone();
+    for key in ["version", "updated_by", "updated_at"] {
+        input.as_object_mut().unwrap().remove(key);
+    }
+    input["refused_return_clock"] = json!("restarts");
+    let put = w
+        .app
+        .send(
+            awc::http::Method::PUT,
+            "/api/v1/sla-policies",
+            Some(&w.admin),
+            &[],
+            Some(&input),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text);
+
+    let id = w.complaint().await;
+    let dispatched = w.dispatched(&id).await;
+    w.signed(&id).await;
+    w.ok(&w.handler_a, &id, "return", json!({"reason": "非本单位"}))
+        .await;
+    w.later(24 * 60);
+    let refused = w
+        .ok(
+            &w.dispatcher,
+            &id,
+            "return-decision",
+            json!({"decision": "refuse", "reason": "请继续办理"}),
+        )
+        .await;
+    assert!(
+        refused["due_at"].as_str().unwrap() > dispatched["due_at"].as_str().unwrap(),
+        "{} after {}",
+        refused["due_at"],
+        dispatched["due_at"]
+    );
+}
+
+#[actix_web::test]
+async fn a_supervisor_reopens_a_closed_ticket_within_the_period() {
+    let w = world().await;
+    let id = w.ticket_in("closed").await;
+    let by_dispatcher = w
+        .act(
+            &w.dispatcher,
+            &id,
+            "reopen",
+            json!({"reason": "群众再次反映未解决"}),
+        )
+        .await;
+    assert_eq!(by_dispatcher.status, 403);
+    let bare = w
+        .act(&w.supervisor, &id, "reopen", json!({"reason": " "}))
+        .await;
+    assert_eq!(bare.status, 422);
+    let reopened = w
+        .ok(
+            &w.supervisor,
+            &id,
+            "reopen",
+            json!({"reason": "群众再次反映未解决"}),
+        )
+        .await;
+    assert_eq!(reopened["status"], "handling");
+    assert!(reopened["closed_at"].is_null(), "{reopened}");
+    assert!(reopened["due_at"].is_string());
+    assert!(
+        told(&w, &w.handler_a)
+            .await
+            .contains(&"reopened".to_owned())
+    );
+    let events = w
+        .app
+        .get(&format!("/api/v1/tickets/{id}/events"), &w.supervisor)
+        .await;
+    assert!(
+        events.text.contains("群众再次反映未解决"),
+        "{}",
+        events.text
+    );
+    // It goes on as any ticket: replied, reviewed, called back, closed again.
+    w.replied(&id).await;
+    let open = w
+        .act(&w.supervisor, &id, "reopen", json!({"reason": "再次"}))
+        .await;
+    assert_eq!((open.status, open.code()), (409, "invalid_transition"));
+
+    // Past the period (20 working days by default, four weeks here): refused.
+    let old = w.ticket_in("closed").await;
+    w.later(29 * 24 * 60);
+    let late = w
+        .act(
+            &w.supervisor,
+            &old,
+            "reopen",
+            json!({"reason": "群众再次反映"}),
+        )
+        .await;
+    assert_eq!((late.status, late.code()), (409, "reopen_period_over"));
+}
+
+#[actix_web::test]
+async fn the_new_actions_answer_as_documented() {
+    let w = world().await;
+    let id = w.complaint().await;
+    w.dispatched(&id).await;
+    let answer = w
+        .act(&w.dispatcher, &id, "recall", json!({"reason": "派错了"}))
+        .await;
+    assert_conforms(&answer, "Ticket");
+}
