@@ -16,6 +16,7 @@ mod knowledge;
 mod lifecycle;
 mod notes;
 mod notifications;
+mod nuisance;
 pub mod ops;
 mod pagination;
 mod queues;
@@ -245,6 +246,10 @@ route_table! {
     "/api/v1/caller-history" {
         "" => { post[LookUpCaller]: tickets::caller_history },
     }
+    "/api/v1/nuisance-numbers" {
+        "" => { get[MarkNuisance, query]: nuisance::list, post[MarkNuisance]: nuisance::mark },
+        "/{id}/lift" => { post[MarkNuisance]: nuisance::lift },
+    }
     "/api/v1/audit-log" {
         "" => { get[ReadAudit, query]: audit::list },
     }
@@ -267,6 +272,9 @@ route_table! {
     }
     "/api/v1/sla-policies" {
         "" => { get[ReadDirectory]: deadlines::get_policy, put[ManageDeadlines]: deadlines::put_policy },
+    }
+    "/api/v1/ticket-counts" {
+        "" => { get[ReadReports, query]: reports::ticket_counts },
     }
     "/api/v1/figures" {
         "" => { get[ReadAssessment, query]: reports::figures },

@@ -218,6 +218,132 @@ struct FiguresView {
     kinds: Vec<KindFigures>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountParams {
+    by: store::counts::CountBy,
+    month: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+#[derive(Serialize)]
+struct CountRow {
+    key: Option<String>,
+    /// The unit's or category's name (the category's full path); none for a day, or for
+    /// tickets without an area or category.
+    name: Option<String>,
+    #[serde(flatten)]
+    counts: store::counts::GroupCounts,
+}
+
+/// `GET /api/v1/ticket-counts`: the tickets registered in a period, counted by township
+/// (area), category or day.
+pub async fn ticket_counts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(params): Query<CountParams>,
+) -> Result<HttpResponse, ApiError> {
+    use store::counts::{CountBy, GroupCounts};
+    let _ = &caller;
+    let timezone = state.numbering.timezone;
+    let period = period_of(params.month.as_deref(), params.from, params.to, timezone)?;
+    let by = params.by;
+    let (groups, names) = read(&state, move |c| {
+        let groups = store::counts::count(c, by, &period, timezone)?;
+        let names = match by {
+            CountBy::Area => store::units::names(c)?,
+            CountBy::Category => store::categories::full_names(c)?,
+            CountBy::Day => Default::default(),
+        };
+        Ok((groups, names))
+    })
+    .await?;
+    let mut total = GroupCounts::default();
+    for g in &groups {
+        total.registered += g.registered;
+        total.open += g.open;
+        total.closed += g.closed;
+        total.overdue += g.overdue;
+    }
+    let name_of = |key: &Option<String>| {
+        key.as_deref()
+            .and_then(|k| Uuid::parse_str(k).ok())
+            .and_then(|id| names.get(&id).cloned())
+    };
+    let items: Vec<CountRow> = match by {
+        // Every day of the period, those without tickets too.
+        CountBy::Day => {
+            let mut by_day: std::collections::HashMap<String, GroupCounts> = groups
+                .into_iter()
+                .filter_map(|g| g.key.clone().map(|k| (k, g)))
+                .collect();
+            store::counts::days_of(&period, timezone)
+                .into_iter()
+                .map(|day| {
+                    let key = day.to_string();
+                    let counts = by_day.remove(&key).unwrap_or(GroupCounts {
+                        key: Some(key.clone()),
+                        ..GroupCounts::default()
+                    });
+                    CountRow {
+                        key: Some(key),
+                        name: None,
+                        counts,
+                    }
+                })
+                .collect()
+        }
+        _ => groups
+            .into_iter()
+            .map(|counts| CountRow {
+                key: counts.key.clone(),
+                name: name_of(&counts.key),
+                counts,
+            })
+            .collect(),
+    };
+    let last_day = (period.to - chrono::Duration::seconds(1))
+        .with_timezone(&timezone)
+        .date_naive();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "by": by,
+        "from": period.from.with_timezone(&timezone).date_naive(),
+        "to": last_day,
+        "items": items,
+        "total": {
+            "registered": total.registered,
+            "open": total.open,
+            "closed": total.closed,
+            "overdue": total.overdue,
+        },
+    })))
+}
+
+/// A month (`YYYY-MM`), or days `from` to `to` inclusive within a year, in the hotline's zone.
+fn period_of(
+    month: Option<&str>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    timezone: chrono_tz::Tz,
+) -> Result<Period, ApiError> {
+    match (month, from, to) {
+        (Some(month), None, None) => Ok(parse_month(month, "month")?.period(timezone)),
+        (None, Some(from), Some(to)) if from <= to && (to - from).num_days() <= 366 => Ok(Period {
+            from: local_midnight(from, timezone),
+            to: local_midnight(to + chrono::Duration::days(1), timezone),
+        }),
+        (None, Some(_), Some(_)) => Err(ApiError::invalid_field(
+            "to",
+            "must be on or after `from`, within a year of it",
+        )),
+        _ => Err(ApiError::invalid_field(
+            "month",
+            "give `month` (YYYY-MM), or `from` and `to` (YYYY-MM-DD)",
+        )),
+    }
+}
+
 /// `GET /api/v1/figures`: the figures of any period (a month, or days `from` to `to`
 /// inclusive), for the hotline, per unit and per kind of unit.
 pub async fn figures(
@@ -228,25 +354,7 @@ pub async fn figures(
     let timezone = state.numbering.timezone;
     let reach = access::figures_of(caller.role(), caller.unit_id(), params.unit_id)
         .map_err(|refused| ApiError::forbidden(ProblemCode::Forbidden, refused.to_string()))?;
-    let period = match (params.month.as_deref(), params.from, params.to) {
-        (Some(month), None, None) => parse_month(month, "month")?.period(timezone),
-        (None, Some(from), Some(to)) if from <= to && (to - from).num_days() <= 366 => Period {
-            from: local_midnight(from, timezone),
-            to: local_midnight(to + chrono::Duration::days(1), timezone),
-        },
-        (None, Some(_), Some(_)) => {
-            return Err(ApiError::invalid_field(
-                "to",
-                "must be on or after `from`, within a year of it",
-            ));
-        }
-        _ => {
-            return Err(ApiError::invalid_field(
-                "month",
-                "give `month` (YYYY-MM), or `from` and `to` (YYYY-MM-DD)",
-            ));
-        }
-    };
+    let period = period_of(params.month.as_deref(), params.from, params.to, timezone)?;
     let kind_filter = params.unit_kind;
     let as_of = state.now();
     let view = read(&state, move |c| -> Result<FiguresView, ApiError> {

@@ -77,6 +77,7 @@ pub struct TicketView {
     callback_due_at: Option<DateTime<Utc>>,
     paused_at: Option<DateTime<Utc>>,
     pause_reason: Option<String>,
+    nuisance_number_id: Option<Uuid>,
     assignments: Vec<AssignmentView>,
     extension_requests: Vec<ExtensionRequest>,
     supervisions: Vec<Supervision>,
@@ -129,6 +130,7 @@ impl TicketView {
             callback_due_at: ticket.progress.callback_due_at,
             paused_at: ticket.progress.paused_at,
             pause_reason: ticket.progress.pause_reason.clone(),
+            nuisance_number_id: ticket.nuisance_number_id,
             assignments: parts.assignments.iter().map(AssignmentView::from).collect(),
             extension_requests: parts.extensions.clone(),
             supervisions: parts.supervisions.clone(),
@@ -1036,12 +1038,16 @@ pub async fn caller_history(
     let masked = mask_phone(&normalized);
     write(&state, &caller, None, move |conn, now| {
         let (count, tickets) = store::tickets::by_caller(conn, &key, CALLER_HISTORY_SHOWN)?;
+        // The agent is warned while the call is live.
+        let nuisance = store::nuisance::in_force(conn, &key, now)?;
         audit::record(
             conn,
             &AuditEntry::new(viewer, AuditAction::CallerLookedUp, now)
                 .with(serde_json::json!({ "phone": masked, "found": count })),
         )?;
-        Reply::ok(&serde_json::json!({ "count": count, "tickets": tickets })).map(Reply::not_cached)
+        let nuisance = nuisance.map(|m| super::nuisance::MarkView::new(m, now));
+        Reply::ok(&serde_json::json!({ "count": count, "tickets": tickets, "nuisance": nuisance }))
+            .map(Reply::not_cached)
     })
     .await
 }

@@ -74,6 +74,8 @@ pub enum Permission {
     WriteNotes,
     /// Look up a caller's earlier tickets by phone number (each look-up is audited).
     LookUpCaller,
+    /// Mark numbers as nuisance callers (恶意骚扰), lift marks and read their list (audited).
+    MarkNuisance,
 }
 
 /// Who may call a route at all; what they may then see or change is narrowed by the handler
@@ -126,6 +128,7 @@ impl Role {
             ReadAudit => matches!(self, Supervisor | Admin),
             WriteNotes => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
             LookUpCaller => matches!(self, Agent | Dispatcher | Supervisor),
+            MarkNuisance => matches!(self, Dispatcher | Supervisor),
         }
     }
 

@@ -9,6 +9,10 @@ text_enum! {
         CallerLookedUp = "caller_looked_up",
         /// A list of tickets taken away as a file.
         TicketsExported = "tickets_exported",
+        /// A number marked as a nuisance caller (恶意骚扰), a mark lifted, the list of marks read.
+        NuisanceMarked = "nuisance_marked",
+        NuisanceLifted = "nuisance_lifted",
+        NuisanceListed = "nuisance_listed",
         UnitCreated = "unit_created",
         UnitUpdated = "unit_updated",
         UnitDeleted = "unit_deleted",

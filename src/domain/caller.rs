@@ -123,3 +123,54 @@ mod tests {
         }
     }
 }
+
+/// How long a nuisance mark (恶意骚扰) may last at most: it is reviewed, not forgotten.
+pub const NUISANCE_MAX_DAYS: i64 = 366;
+
+/// A number the hotline office marked as a nuisance caller, with why and until when. Its calls
+/// are still registered: the agent is warned, and the ticket records the mark.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NuisanceMark {
+    pub id: uuid::Uuid,
+    /// The number as staff may see it in lists (`138****5678`).
+    pub phone: String,
+    pub reason: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub marked_by: uuid::Uuid,
+    pub marked_at: chrono::DateTime<chrono::Utc>,
+    pub lifted_by: Option<uuid::Uuid>,
+    pub lifted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub lift_reason: Option<String>,
+}
+
+impl NuisanceMark {
+    /// Whether registrations from the number are warned about at `now`.
+    pub fn in_force(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.lifted_at.is_none() && self.expires_at > now
+    }
+}
+
+/// Checks a new mark's reason and expiry at `now`: the expiry lies ahead, within a year.
+pub fn check_mark(
+    reason: &str,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, crate::domain::validation::ValidationErrors> {
+    let mut errors = crate::domain::validation::ValidationErrors::new();
+    let reason = errors.check(
+        "reason",
+        crate::domain::validation::required_text(reason, 1_000),
+    );
+    if expires_at <= now {
+        errors.add("expires_at", "must be in the future");
+    } else if expires_at > now + chrono::Duration::days(NUISANCE_MAX_DAYS) {
+        errors.add(
+            "expires_at",
+            format!(
+                "must be within {NUISANCE_MAX_DAYS} days: a mark is reviewed, not kept for ever"
+            ),
+        );
+    }
+    errors.finish()?;
+    Ok(reason.unwrap_or_default())
+}

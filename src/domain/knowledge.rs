@@ -176,6 +176,19 @@ pub enum ArticleScope {
     Published,
 }
 
+impl ArticleScope {
+    /// Whether a reader of this scope sees `article` on `day`.
+    pub fn sees(self, article: &Article, day: NaiveDate) -> bool {
+        match self {
+            ArticleScope::All => true,
+            ArticleScope::Unit(unit) => {
+                article.unit_id == Some(unit) || article.shown_to_agents(day)
+            }
+            ArticleScope::Published => article.shown_to_agents(day),
+        }
+    }
+}
+
 impl Reader {
     /// `None`: the role reads no articles.
     pub fn scope(self) -> Option<ArticleScope> {

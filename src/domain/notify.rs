@@ -47,7 +47,11 @@ pub fn notices(change: &Change, after: &Lifecycle) -> Vec<Notice> {
             .filter(|s| s.id == *supervision_id)
             .map(|s| to_unit(s.unit_id))
             .collect(),
-        Change::Recalled { assignment_ids, .. } => assignment_ids
+        Change::Recalled { assignment_ids, .. }
+        | Change::Merged {
+            ended_assignment_ids: assignment_ids,
+            ..
+        } => assignment_ids
             .iter()
             .filter_map(|id| unit_of_assignment(*id))
             .map(to_unit)

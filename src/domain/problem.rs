@@ -41,6 +41,8 @@ text_enum! {
         MergeTargetClosed = "merge_target_closed",
         /// The ticket closed longer ago than the policy lets a supervisor reopen it.
         ReopenPeriodOver = "reopen_period_over",
+        /// A nuisance mark lifted or expired already.
+        NuisanceMarkEnded = "nuisance_mark_ended",
         AlreadySupervised = "already_supervised",
         SupervisionClosed = "supervision_closed",
         AlreadyPaused = "already_paused",

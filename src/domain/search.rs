@@ -55,6 +55,35 @@ impl Rank {
     pub const TITLE: i32 = 4;
     pub const KEYWORDS: i32 = 2;
     pub const BODY: i32 = 1;
+
+    /// Where the texts hold `query`, as the sum of the weights; 0: nowhere.
+    pub fn score(title: &str, keywords: &[String], body: &str, query: &str) -> i32 {
+        let query = query.trim().to_lowercase();
+        if query.is_empty() {
+            return 0;
+        }
+        // A question without letters that have a case (Chinese, digits) is looked for as it
+        // is, without lowercasing every text it is looked for in.
+        let caseless = !query.chars().any(char::is_lowercase);
+        let holds = |text: &str| {
+            if caseless {
+                text.contains(&query)
+            } else {
+                text.to_lowercase().contains(&query)
+            }
+        };
+        let mut score = 0;
+        if holds(title) {
+            score += Self::TITLE;
+        }
+        if keywords.iter().any(|k| holds(k)) {
+            score += Self::KEYWORDS;
+        }
+        if holds(body) {
+            score += Self::BODY;
+        }
+        score
+    }
 }
 
 /// Where a question was found in a snippet, in characters from its start.
@@ -188,6 +217,24 @@ mod tests {
         );
         assert_eq!(mark.start, CONTEXT_BEFORE + 1);
         assert_eq!(chars.len(), 1 + CONTEXT_BEFORE + 3 + CONTEXT_AFTER + 1);
+    }
+
+    #[test]
+    fn an_article_ranks_by_where_it_holds_the_question() {
+        let keywords = vec!["停水".to_owned(), "供水".to_owned()];
+        assert_eq!(
+            Rank::score("停水通知", &keywords, "停水前一日公告", "停水"),
+            7
+        );
+        assert_eq!(Rank::score("办理指南", &keywords, "无", "停水"), 2);
+        assert_eq!(Rank::score("办理指南", &[], "计划停水", "停水"), 1);
+        assert_eq!(Rank::score("ETC办理", &[], "", "etc"), 4);
+        assert_eq!(Rank::score("办理指南", &keywords, "无", "燃气"), 0);
+        // A keyword holds the question, not the keywords run together.
+        assert_eq!(
+            Rank::score("无", &["停".to_owned(), "水".to_owned()], "", "停水"),
+            0
+        );
     }
 
     #[test]

@@ -110,6 +110,8 @@ text_enum! {
         ReturnAccepted = "return_accepted",
         /// The office refused a return (退单不予认可): the unit handles the ticket after all.
         ReturnRefused = "return_refused",
+        /// A duplicate was merged into this ticket (the duplicate's own timeline says `merged`).
+        DuplicateMerged = "duplicate_merged",
         /// A unit appealed (申诉) against a mark on its figures; the lifecycle is unchanged.
         AppealFiled = "appeal_filed",
         AppealDecided = "appeal_decided",
@@ -584,6 +586,8 @@ pub struct Ticket {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The nuisance mark (恶意骚扰) the caller's number had when the ticket was registered.
+    pub nuisance_number_id: Option<Uuid>,
 }
 
 /// What a queue shows of a ticket: enough to pick the next one to work on and to see its
@@ -709,6 +713,7 @@ impl TicketDraft {
             version: 1,
             created_at: at,
             updated_at: at,
+            nuisance_number_id: None,
         }
     }
 }

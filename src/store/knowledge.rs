@@ -262,12 +262,7 @@ pub fn get(
         .optional()?
         .ok_or(StoreError::NotFound)?
         .into_article()?;
-    let visible = match scope {
-        ArticleScope::All => true,
-        ArticleScope::Unit(unit) => article.unit_id == Some(unit) || article.shown_to_agents(day),
-        ArticleScope::Published => article.shown_to_agents(day),
-    };
-    if visible {
+    if scope.sees(&article, day) {
         Ok(article)
     } else {
         Err(StoreError::NotFound)
@@ -312,13 +307,7 @@ pub fn list(
     position: ArticlePosition,
     limit: i64,
 ) -> Result<Vec<Article>, StoreError> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Integer, Text};
     use knowledge_articles as a;
-    let backend = match conn {
-        DbConnection::Pg(_) => super::Backend::Postgres,
-        DbConnection::Sqlite(_) => super::Backend::Sqlite,
-    };
     let mut query = a::table.select(ArticleRow::as_select()).into_boxed();
     let published = ArticleStatus::Published;
     // In force on `day`: dates are ISO text, which compares as the dates do.
@@ -357,65 +346,36 @@ pub fn list(
             .filter(a::status.eq(published))
             .filter(a::review_due_on.lt(today()));
     }
-    let mut pattern = None;
     if let Some(q) = filter.q.as_deref() {
-        let terms = query_terms(q);
-        if !terms.is_empty() {
-            const AT: &str = "\u{0}";
-            let condition = super::search::indexed_under(
-                Corpus::Articles,
-                backend,
-                "knowledge_articles.id",
-                AT,
-            );
-            let (before, after) = condition.split_once(AT).expect("a placeholder");
-            query = query.filter(
-                sql::<Bool>(before)
-                    .bind::<Text, _>(super::search::index_query(backend, &terms))
-                    .sql(after),
-            );
-        }
-        // The index finds the question's pairs of characters; the texts, the question.
         let like = contains_pattern(q);
         query = query.filter(
             lower(a::title)
                 .like(like.clone())
                 .escape('\\')
                 .or(lower(a::body).like(like.clone()).escape('\\'))
-                .or(lower(a::keywords).like(like.clone()).escape('\\')),
+                .or(lower(a::keywords).like(like).escape('\\')),
         );
-        pattern = Some(like);
     }
-    match (position, pattern) {
-        (ArticlePosition::Ranked(skip), Some(like)) => {
-            let then = |weight: i32| format!(" ESCAPE '\\' THEN {weight} ELSE 0 END");
-            let rank = sql::<Integer>("(CASE WHEN lower(title) LIKE ")
-                .bind::<Text, _>(like.clone())
-                .sql(&format!(
-                    "{} + CASE WHEN lower(keywords) LIKE ",
-                    then(Rank::TITLE)
-                ))
-                .bind::<Text, _>(like.clone())
-                .sql(&format!(
-                    "{} + CASE WHEN lower(body) LIKE ",
-                    then(Rank::KEYWORDS)
-                ))
-                .bind::<Text, _>(like)
-                .sql(&format!("{})", then(Rank::BODY)));
-            query = query.order((
-                rank.desc(),
-                a::use_count.desc(),
-                a::updated_at.desc(),
-                a::id.desc(),
-            ));
-            query = query.offset(skip);
+    match position {
+        ArticlePosition::Ranked(skip) => {
+            let Some(q) = filter.q.as_deref() else {
+                return Err(StoreError::corrupt(
+                    "a ranked list of articles without a question",
+                ));
+            };
+            let terms = query_terms(q);
+            if !terms.is_empty() {
+                return ranked(conn, scope, filter, day, q, &terms, skip, limit);
+            }
+            // Single characters: every article holding them, read the slow way, ranked alike.
+            let candidates: Vec<Article> = query
+                .load::<ArticleRow>(conn)?
+                .into_iter()
+                .map(ArticleRow::into_article)
+                .collect::<Result<_, _>>()?;
+            return Ok(rank(candidates, scope, filter, day, q, skip, limit));
         }
-        (ArticlePosition::Ranked(_), None) => {
-            return Err(StoreError::corrupt(
-                "a ranked list of articles without a question",
-            ));
-        }
-        (ArticlePosition::After(after), _) => {
+        ArticlePosition::After(after) => {
             if let Some(after) = after {
                 query = query.filter(
                     a::updated_at
@@ -432,6 +392,94 @@ pub fn list(
         .into_iter()
         .map(ArticleRow::into_article)
         .collect()
+}
+
+/// The articles the word index finds for `q`, read by id alone (so that no index a filter
+/// names is walked instead), then kept, ranked and paged here.
+#[allow(clippy::too_many_arguments)]
+fn ranked(
+    conn: &mut DbConnection,
+    scope: ArticleScope,
+    filter: &ArticleFilter,
+    day: NaiveDate,
+    q: &str,
+    terms: &[String],
+    skip: i64,
+    limit: i64,
+) -> Result<Vec<Article>, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    let backend = match conn {
+        DbConnection::Pg(_) => super::Backend::Postgres,
+        DbConnection::Sqlite(_) => super::Backend::Sqlite,
+    };
+    const AT: &str = "\u{0}";
+    let condition =
+        super::search::indexed_under(Corpus::Articles, backend, "knowledge_articles.id", AT);
+    let (before, after) = condition
+        .split_once(AT)
+        .ok_or_else(|| StoreError::corrupt("the word index's condition has no placeholder"))?;
+    let candidates = knowledge_articles::table
+        .filter(
+            sql::<Bool>(before)
+                .bind::<Text, _>(super::search::index_query(backend, terms))
+                .sql(after),
+        )
+        .select(ArticleRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ArticleRow::into_article)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rank(candidates, scope, filter, day, q, skip, limit))
+}
+
+/// The candidates the reader sees and the filter keeps that hold `q`, best-ranked first (see
+/// [`Rank`]), past `skip`, at most `limit`.
+fn rank(
+    candidates: Vec<Article>,
+    scope: ArticleScope,
+    filter: &ArticleFilter,
+    day: NaiveDate,
+    q: &str,
+    skip: i64,
+    limit: i64,
+) -> Vec<Article> {
+    let mut ranked: Vec<(i32, Article)> = candidates
+        .into_iter()
+        .filter(|a| scope.sees(a, day) && filter.keeps(a, day))
+        .filter_map(|a| {
+            let c = &a.content;
+            let score = Rank::score(&c.title, &c.keywords, &c.body, q);
+            (score > 0).then_some((score, a))
+        })
+        .collect();
+    ranked.sort_by(|(sa, a), (sb, b)| {
+        sb.cmp(sa)
+            .then(b.use_count.cmp(&a.use_count))
+            .then(b.updated_at.cmp(&a.updated_at))
+            .then(b.id.cmp(&a.id))
+    });
+    ranked
+        .into_iter()
+        .skip(skip.max(0) as usize)
+        .take(limit.max(0) as usize)
+        .map(|(_, a)| a)
+        .collect()
+}
+
+impl ArticleFilter {
+    /// Whether the filter keeps `article` on `day` (all but the question, checked by ranking).
+    fn keeps(&self, article: &Article, day: NaiveDate) -> bool {
+        let c = &article.content;
+        (self.statuses.is_empty() || self.statuses.contains(&article.status))
+            && self.unit_id.is_none_or(|u| article.unit_id == Some(u))
+            && self.category_id.is_none_or(|id| c.category_id == Some(id))
+            && self
+                .area_unit_id
+                .is_none_or(|id| c.area_unit_id == Some(id))
+            && (!self.review_overdue
+                || (article.status == ArticleStatus::Published && c.review_due_on < day))
+    }
 }
 
 /// Every version of an article, oldest first.

@@ -112,6 +112,7 @@ diesel::table! {
         pause_reason -> Nullable<Text>,
         called_back -> Bool,
         caller_phone_key -> Nullable<Text>,
+        nuisance_number_id -> Nullable<Uid>,
     }
 }
 
@@ -552,6 +553,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    nuisance_numbers (id) {
+        id -> Uid,
+        phone_key -> Text,
+        phone_masked -> Text,
+        reason -> Text,
+        expires_at -> UtcTime,
+        marked_by -> Uid,
+        marked_at -> UtcTime,
+        lifted_by -> Nullable<Uid>,
+        lifted_at -> Nullable<UtcTime>,
+        lift_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(ticket_notes -> tickets (ticket_id));
 diesel::joinable!(knowledge_article_versions -> knowledge_articles (article_id));
 diesel::joinable!(knowledge_citations -> knowledge_articles (article_id));
@@ -587,4 +606,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     knowledge_article_versions,
     knowledge_citations,
     ticket_notes,
+    nuisance_numbers,
 );

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod counts;
 mod deadlines;
 mod directory;
 mod durability;
@@ -14,6 +15,7 @@ mod import;
 mod knowledge;
 mod lifecycle;
 mod lists;
+mod nuisance;
 mod office_actions;
 mod openapi;
 mod operations;

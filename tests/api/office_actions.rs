@@ -325,3 +325,84 @@ async fn the_new_actions_answer_as_documented() {
         .await;
     assert_conforms(&answer, "Ticket");
 }
+
+#[actix_web::test]
+async fn a_dispatched_duplicate_is_merged_and_the_kept_ticket_names_it() {
+    let w = world().await;
+    let kept = w.complaint().await;
+    let duplicate = w.complaint().await;
+    w.ok(
+        &w.dispatcher,
+        &duplicate,
+        "dispatch",
+        json!({"primary_unit_id": w.unit_a.id, "assisting_unit_ids": [w.unit_b.id]}),
+    )
+    .await;
+    w.ok(&w.handler_a, &duplicate, "sign", json!({})).await;
+    let before = w
+        .app
+        .get(&format!("/api/v1/tickets/{kept}"), &w.dispatcher)
+        .await;
+    let merged = w
+        .ok(
+            &w.dispatcher,
+            &duplicate,
+            "merge",
+            json!({"into_ticket_id": kept}),
+        )
+        .await;
+    assert_eq!(merged["status"], "merged");
+    assert!(merged["due_at"].is_null());
+    assert!(
+        merged["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["status"] == "closed"),
+        "{merged}"
+    );
+    // Both units are told their assignments ended.
+    for handler in [&w.handler_a, &w.handler_b] {
+        assert!(told(&w, handler).await.contains(&"merged".to_owned()));
+    }
+    // The kept ticket's timeline names the duplicate, as its next version.
+    let after = w
+        .app
+        .get(&format!("/api/v1/tickets/{kept}"), &w.dispatcher)
+        .await;
+    assert_eq!(
+        after.body["version"].as_i64().unwrap(),
+        before.body["version"].as_i64().unwrap() + 1
+    );
+    let events = w
+        .app
+        .get(&format!("/api/v1/tickets/{kept}/events"), &w.dispatcher)
+        .await;
+    assert_conforms(&events, "EventPage");
+    let last = events.body["items"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["kind"], "duplicate_merged");
+    assert_eq!(last["details"]["ticket_id"], json!(duplicate));
+
+    // Once a unit replied, the ticket is not a duplicate to merge away; nor is one merged
+    // into itself, and a refused merge leaves the kept ticket as it was.
+    let replied = w.ticket_in("replied").await;
+    let late = w
+        .act(
+            &w.dispatcher,
+            &replied,
+            "merge",
+            json!({"into_ticket_id": kept}),
+        )
+        .await;
+    assert_eq!((late.status, late.code()), (409, "invalid_transition"));
+    let unchanged = w
+        .app
+        .get(&format!("/api/v1/tickets/{kept}"), &w.dispatcher)
+        .await;
+    assert_eq!(unchanged.body["version"], after.body["version"]);
+}

@@ -59,7 +59,9 @@ async fn act<F>(
     prepare: F,
 ) -> Result<Reply, ApiError>
 where
-    F: FnOnce(&mut DbConnection, &Ticket, &Lifecycle) -> Result<Command, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection, &Ticket, &Lifecycle, DateTime<Utc>) -> Result<Command, ApiError>
+        + Send
+        + 'static,
 {
     let scope = caller.ticket_scope()?;
     let id = parse_id(ticket, "ticket")?;
@@ -68,7 +70,7 @@ where
     write(state, caller, idempotency, move |conn, now| {
         let locked = locked(conn, id, scope, expected_version)?;
         let (ticket, before) = (&locked.ticket, &locked.lifecycle);
-        let command = prepare(conn, ticket, before)?;
+        let command = prepare(conn, ticket, before, now)?;
         let calendar = store::calendar::load(conn, timezone)?;
         let policy = store::policy::current(conn)?.policy;
         let context = Context {
@@ -88,8 +90,9 @@ where
 
 fn ready(
     command: Command,
-) -> impl FnOnce(&mut DbConnection, &Ticket, &Lifecycle) -> Result<Command, ApiError> {
-    move |_, _, _| Ok(command)
+) -> impl FnOnce(&mut DbConnection, &Ticket, &Lifecycle, DateTime<Utc>) -> Result<Command, ApiError>
+{
+    move |_, _, _, _| Ok(command)
 }
 
 type Path1 = web::Path<String>;
@@ -155,7 +158,7 @@ pub async fn answer(
         &path,
         version,
         idempotency,
-        move |conn, _, _| {
+        move |conn, _, _, _| {
             if let Command::Answer { article_ids, .. } = &command
                 && !article_ids.is_empty()
             {
@@ -190,7 +193,7 @@ pub async fn dispatch<A: Action>(
         &path,
         version,
         idempotency,
-        move |conn, _, _| {
+        move |conn, _, _, _| {
             let units = match &command {
                 Command::Dispatch {
                     primary_unit_id,
@@ -248,7 +251,7 @@ pub async fn perform_with_evidence<A: Action>(
         &path,
         version,
         idempotency,
-        move |conn, ticket, _| {
+        move |conn, ticket, _, _| {
             if let Command::Reply { content, .. } | Command::AddOpinion { content } = &command {
                 check_attachments(conn, ticket, unit, &content.attachment_ids)?;
             }
@@ -298,13 +301,14 @@ pub async fn merge(
     let idempotency = key.with_fingerprint(body.fingerprint());
     let target = body.validate(|input| input.target())?;
     let scope = caller.ticket_scope()?;
+    let actor = caller.actor();
     act(
         &state,
         &caller,
         &path,
         version,
         idempotency,
-        move |conn, _, _| {
+        move |conn, duplicate, _, now| {
             let found = match &target {
                 MergeTarget::Id(id) => store::tickets::get(conn, *id, scope),
                 MergeTarget::Number(number) => store::tickets::get_by_number(conn, number, scope),
@@ -314,6 +318,11 @@ pub async fn merge(
                 Err(store::StoreError::NotFound) => None,
                 Err(e) => return Err(e.into()),
             };
+            // The kept ticket names its duplicate. Written before the merge is decided, in the
+            // same transaction: a merge refused undoes it.
+            if let Some((kept, true)) = into.filter(|(kept, _)| *kept != duplicate.id) {
+                store::tickets::record_duplicate(conn, kept, duplicate, actor, now)?;
+            }
             Ok(Command::Merge { into })
         },
     )

@@ -142,7 +142,8 @@ fn rule(command: &Command) -> (Permission, &'static [TicketStatus]) {
     match command {
         Command::Answer { .. }           => (P::FrontDesk,        &[S::Registered]),
         Command::Dispatch { .. }         => (P::FrontDesk,        &[S::Registered, S::Returned]),
-        Command::Merge { .. }            => (P::FrontDesk,        &[S::Registered]),
+        // A duplicate found after dispatch as well, before a unit replied to it.
+        Command::Merge { .. }            => (P::FrontDesk,        &[S::Registered, S::Dispatched, S::Handling, S::Returned]),
         Command::Invalidate { .. }       => (P::FrontDesk,        &[S::Registered]),
         // An assisting unit may still sign (and give its opinion) after the primary replied.
         Command::Sign                    => (P::HandleAssignment, WITH_UNITS),
@@ -668,7 +669,15 @@ fn merge(state: &Lifecycle, into: Option<(Uuid, bool)>) -> Changes {
             "the ticket to merge into has already ended",
         ));
     }
-    Ok(vec![Change::Merged { into_ticket_id }])
+    let ended_assignment_ids = state
+        .current_round()
+        .filter(|a| is_open(a.status))
+        .map(|a| a.id)
+        .collect();
+    Ok(vec![Change::Merged {
+        into_ticket_id,
+        ended_assignment_ids,
+    }])
 }
 
 fn urge(

@@ -238,6 +238,10 @@ pub enum Change {
     },
     Merged {
         into_ticket_id: Uuid,
+        /// The assignments a dispatched duplicate still had: they end, and their units are
+        /// told.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ended_assignment_ids: Vec<Uuid>,
     },
     Invalidated {
         reason: String,
@@ -690,7 +694,7 @@ impl Lifecycle {
                 self.progress.close_reason = Some(*reason);
                 self.finish(TicketStatus::Closed, at);
             }
-            Change::Merged { into_ticket_id } => {
+            Change::Merged { into_ticket_id, .. } => {
                 self.progress.merged_into_id = Some(*into_ticket_id);
                 self.finish(TicketStatus::Merged, at);
             }

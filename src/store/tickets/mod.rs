@@ -40,6 +40,7 @@ struct TicketRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    nuisance_number_id: Option<Uuid>,
 }
 
 /// The columns that keep a ticket's [`Progress`]: read as the domain's values, written through
@@ -115,6 +116,7 @@ impl TicketRow {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            nuisance_number_id: self.nuisance_number_id,
         })
     }
 }
@@ -146,6 +148,7 @@ pub struct TicketInsert {
     created_at: At,
     updated_at: At,
     caller_phone_key: Option<String>,
+    nuisance_number_id: Option<Id>,
 }
 
 impl TicketInsert {
@@ -183,6 +186,7 @@ impl TicketInsert {
             created_at: At(t.created_at),
             updated_at: At(t.updated_at),
             caller_phone_key: None,
+            nuisance_number_id: t.nuisance_number_id.map(Id),
         }
     }
 }
@@ -190,7 +194,7 @@ impl TicketInsert {
 /// What the `registered` event of a ticket records.
 pub fn registered_details(ticket: &Ticket) -> serde_json::Value {
     let d = &ticket.details;
-    serde_json::json!({
+    let mut details = serde_json::json!({
         "number": ticket.number,
         "channel": ticket.channel,
         "external_ref": ticket.external_ref,
@@ -199,7 +203,11 @@ pub fn registered_details(ticket: &Ticket) -> serde_json::Value {
         "priority": d.priority,
         "confidential": d.confidential,
         "area_unit_id": d.area_unit_id,
-    })
+    });
+    if let Some(mark) = ticket.nuisance_number_id {
+        details["nuisance_number_id"] = serde_json::json!(mark);
+    }
+    details
 }
 
 /// How ticket numbers are made: the day is the hotline's local day.
@@ -323,9 +331,16 @@ fn insert_registration(
         .ok_or_else(|| StoreError::corrupt("a ticket is registered by a user"))?;
     let day = now.with_timezone(&numbering.timezone).date_naive();
     let number = ticket_number(day, next_sequence(conn, day)?, numbering.digits);
-    let ticket = draft
-        .clone()
-        .registered(Uuid::now_v7(), number, created_by, now);
+    let nuisance_number_id = match phone_key {
+        Some(key) if !key.is_empty() => super::nuisance::in_force(conn, key, now)?.map(|m| m.id),
+        _ => None,
+    };
+    let ticket = Ticket {
+        nuisance_number_id,
+        ..draft
+            .clone()
+            .registered(Uuid::now_v7(), number, created_by, now)
+    };
     diesel::insert_into(tickets::table)
         .values(TicketInsert::new(&ticket).with_phone_key(phone_key.map(str::to_owned)))
         .execute(conn)?;
@@ -604,6 +619,39 @@ pub fn lock(conn: &mut DbConnection, id: Uuid, scope: TicketScope) -> Result<Tic
             .optional()?,
     };
     scoped(conn, row, scope)
+}
+
+/// Records on the kept ticket's timeline that `duplicate` was merged into it, as its next
+/// version (so that a reader holding the old version learns of it).
+pub fn record_duplicate(
+    conn: &mut DbConnection,
+    kept: Uuid,
+    duplicate: &Ticket,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let version: i64 = diesel::update(tickets::table.find(Id(kept)))
+        .set((
+            tickets::version.eq(tickets::version + 1),
+            tickets::updated_at.eq(At(now)),
+        ))
+        .returning(tickets::version)
+        .get_result(conn)?;
+    events::append(
+        conn,
+        &NewEvent {
+            ticket_id: kept,
+            ticket_version: version,
+            kind: EventKind::DuplicateMerged,
+            actor,
+            assignment_id: None,
+            details: &serde_json::json!({
+                "ticket_id": duplicate.id,
+                "number": duplicate.number,
+            }),
+            at: now,
+        },
+    )
 }
 
 /// The contents of these tickets, by id.
