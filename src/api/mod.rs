@@ -182,6 +182,7 @@ route_table! {
         "/possible-duplicates" => { get[FrontDesk, query]: tickets::possible_duplicates },
         "/{id}" => { get[ReadTickets]: tickets::get, patch[EditTicket]: tickets::edit },
         "/{id}/events" => { get[ReadTickets, query]: tickets::events },
+        "/{id}/dispatch-sheet" => { get[ReadTickets]: tickets::dispatch_sheet },
         "/{id}/caller" => { get[RevealCaller, query]: tickets::reveal_caller },
         "/{id}/notes" => { get[WriteNotes, query]: notes::list, post[WriteNotes]: notes::add },
         "/{id}/answer" => { post[FrontDesk]: lifecycle::answer },

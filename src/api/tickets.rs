@@ -392,6 +392,46 @@ pub async fn get(
         .json(TicketView::new(&ticket, scope, &parts)))
 }
 
+/// The printable 交办单 (`text/html`), for whoever may read the ticket: the caller masked or
+/// hidden as in the ticket's JSON.
+pub async fn dispatch_sheet(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.ticket_scope()?;
+    let id = parse_id(&path, "ticket")?;
+    let (ticket, parts, category, area, units) = read(&state, move |c| {
+        let ticket = found(store::tickets::get(c, id, scope), "ticket", id)?;
+        let parts = store::lifecycle::load(c, &ticket)?;
+        let category = match ticket.details.category_id {
+            Some(id) => store::categories::full_names(c)?.remove(&id),
+            None => None,
+        };
+        let units = store::units::names(c)?;
+        let area = ticket
+            .details
+            .area_unit_id
+            .and_then(|id| units.get(&id).cloned());
+        Ok((ticket, parts, category, area, units))
+    })
+    .await?;
+    let html = crate::reports::sheet::render(&crate::reports::sheet::Sheet {
+        hotline_name: &state.hotline_name,
+        ticket: &ticket,
+        assignments: &parts.assignments,
+        category: category.as_deref(),
+        area: area.as_deref(),
+        unit_names: &units,
+        caller: scope.caller_visibility(ticket.details.confidential),
+        timezone: state.numbering.timezone,
+        printed_at: Utc::now(),
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
 pub async fn get_by_number(
     state: web::Data<AppState>,
     caller: Caller,

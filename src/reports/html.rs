@@ -9,7 +9,7 @@ use super::labels;
 use super::tables::{self, Table};
 
 /// Escapes text for HTML and SVG.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

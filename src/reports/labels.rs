@@ -1,8 +1,9 @@
 //! How the bulletins name things, in Chinese.
 
 use crate::domain::assessment::Figure;
+use crate::domain::calendar::Limit;
 use crate::domain::directory::UnitKind;
-use crate::domain::ticket::{Channel, TicketStatus, TicketType};
+use crate::domain::ticket::{Channel, Priority, TicketStatus, TicketType};
 
 pub fn channel(channel: Channel) -> &'static str {
     match channel {
@@ -40,6 +41,22 @@ pub fn ticket_status(status: TicketStatus) -> &'static str {
         TicketStatus::Closed => "已办结",
         TicketStatus::Merged => "已合并",
         TicketStatus::Invalid => "无效",
+    }
+}
+
+pub fn priority(priority: Priority) -> &'static str {
+    match priority {
+        Priority::Normal => "一般",
+        Priority::Urgent => "紧急",
+    }
+}
+
+/// A time limit as a 交办单 states it: `5个工作日`, `4个工作小时`, `2小时`.
+pub fn limit(limit: Limit) -> String {
+    match limit {
+        Limit::WorkingDays(n) => format!("{n}个工作日"),
+        Limit::WorkingHours(n) => format!("{n}个工作小时"),
+        Limit::Hours(n) => format!("{n}小时"),
     }
 }
 
@@ -120,5 +137,7 @@ mod tests {
         assert_eq!(points(-0.04), "0");
         assert_eq!(points(97.96), "98");
         assert_eq!(points(-2.5), "-2.5");
+        assert_eq!(limit(Limit::WorkingDays(5)), "5个工作日");
+        assert_eq!(limit(Limit::Hours(2)), "2小时");
     }
 }

@@ -5,6 +5,7 @@ pub mod bulletin;
 pub mod csv;
 pub mod html;
 pub mod labels;
+pub mod sheet;
 pub mod tables;
 pub mod xlsx;
 

@@ -406,3 +406,59 @@ async fn a_dispatched_duplicate_is_merged_and_the_kept_ticket_names_it() {
         .await;
     assert_eq!(unchanged.body["version"], after.body["version"]);
 }
+
+#[actix_web::test]
+async fn a_dispatch_sheet_prints_the_ticket_for_whoever_may_read_it() {
+    let w = world().await;
+    let secret = w
+        .app
+        .register(
+            &w.agent,
+            json!({"type": "report", "title": "夜间<施工>", "content": "工地22点后仍在施工", "caller_name": "王五", "caller_phone": "13700002222", "confidential": true, "priority": "urgent"}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/tickets/{secret}/dispatch-sheet");
+
+    let before = w.app.get(&path, &w.dispatcher).await;
+    assert_eq!(before.status, 200, "{}", before.text);
+    assert!(before.text.contains("本工单尚未交办"), "{}", before.text);
+
+    w.dispatched(&secret).await;
+    let office = w.app.get(&path, &w.dispatcher).await;
+    assert_eq!(office.status, 200);
+    assert!(
+        office
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    for printed in [
+        "工单交办单",
+        "夜间&lt;施工&gt;",
+        "主办",
+        "单位rsj",
+        "紧急",
+        "举报",
+        "137****2222",
+    ] {
+        assert!(
+            office.text.contains(printed),
+            "{printed} in {}",
+            office.text
+        );
+    }
+    assert!(!office.text.contains("13700002222"));
+
+    // The unit reads it without the confidential caller; another unit does not see it at all.
+    let unit = w.app.get(&path, &w.handler_a).await;
+    assert_eq!(unit.status, 200);
+    assert!(unit.text.contains("单位rsj"));
+    assert!(!unit.text.contains("137****2222") && !unit.text.contains("王*"));
+    assert!(unit.text.contains("（保密）"));
+    let other = w.app.get(&path, &w.handler_b).await;
+    assert_eq!((other.status, other.code()), (404, "not_found"));
+}
