@@ -277,6 +277,9 @@ route_table! {
     "/api/v1/ticket-counts" {
         "" => { get[ReadReports, query]: reports::ticket_counts },
     }
+    "/api/v1/hot-spots" {
+        "" => { get[ReadReports]: reports::hot_spots },
+    }
     "/api/v1/figures" {
         "" => { get[ReadAssessment, query]: reports::figures },
     }

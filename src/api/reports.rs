@@ -412,3 +412,67 @@ pub async fn figures(
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }
+
+/// How many weeks the live hot spots compare with: as long as the bulletin's baseline months.
+fn baseline_weeks(months: u32) -> u32 {
+    (months * 52).div_ceil(12)
+}
+
+#[derive(Serialize)]
+struct LiveHotSpots {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    baseline_weeks: u32,
+    min_count: u64,
+    min_rise: f64,
+    categories: Vec<crate::reports::bulletin::HotSpot>,
+    townships: Vec<crate::reports::bulletin::HotSpot>,
+}
+
+/// The dashboard's hot spots: the last seven days against the weeks before, by the bulletin's
+/// rules in force this month.
+pub async fn hot_spots(
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.now();
+    let timezone = state.numbering.timezone;
+    let week = chrono::Duration::days(7);
+    let (rules, volume, baseline, units, categories) = read(&state, move |c| {
+        let rules = store::reports::rules_for(c, Month::of(now, timezone))?
+            .rules
+            .hot_spots;
+        let this_week = Period {
+            from: now - week,
+            to: now,
+        };
+        let volume = store::reports::volume(c, &this_week)?;
+        let mut baseline = Vec::new();
+        let mut to = this_week.from;
+        for _ in 0..baseline_weeks(rules.baseline_months) {
+            baseline.push(store::reports::volume(
+                c,
+                &Period {
+                    from: to - week,
+                    to,
+                },
+            )?);
+            to -= week;
+        }
+        let units = store::units::list(c, &Default::default(), None, i64::MAX)?;
+        let categories = store::categories::list(c, &Default::default(), None, i64::MAX)?;
+        Ok((rules, volume, baseline, units, categories))
+    })
+    .await?;
+    let (spots_by_category, spots_by_township) =
+        crate::reports::bulletin::live_hot_spots(&volume, &baseline, &rules, &units, &categories);
+    Ok(HttpResponse::Ok().json(LiveHotSpots {
+        from: now - week,
+        to: now,
+        baseline_weeks: baseline.len() as u32,
+        min_count: rules.min_count,
+        min_rise: rules.min_rise,
+        categories: spots_by_category,
+        townships: spots_by_township,
+    }))
+}

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::labels;
-use crate::domain::assessment::{self, Contender, Rules, Score};
+use crate::domain::assessment::{self, Contender, HotSpotRules, Rules, Score};
 use crate::domain::directory::{Category, Unit, UnitKind};
 use crate::domain::figures::{Exemption, Figures, PeriodFigures, Rates, TypicalCase, VolumeCount};
 use crate::domain::period::Month;
@@ -586,16 +586,64 @@ fn hot_spots(
     category_label: &dyn Fn(Option<Uuid>) -> String,
     second_level: &dyn Fn(Option<Uuid>) -> Option<Uuid>,
 ) -> HotSpots {
-    let rules = &inputs.rules.hot_spots;
-    // Without months before to compare with, nothing stands out.
-    if inputs.baseline.iter().all(|month| total(month) == 0) {
-        return HotSpots {
-            baseline_months: inputs.baseline.len() as u32,
-            categories: Vec::new(),
-            townships: Vec::new(),
-        };
+    let (categories, townships) = rising_against(
+        &inputs.volume,
+        &inputs.baseline,
+        &inputs.rules.hot_spots,
+        units,
+        category_label,
+        second_level,
+    );
+    HotSpots {
+        baseline_months: inputs.baseline.len() as u32,
+        categories,
+        townships,
     }
-    let months = inputs.baseline.len().max(1) as f64;
+}
+
+/// The live hot spots of the dashboard: the volume of the last days against the periods of
+/// the same length before them, by the bulletin's rules, with its labels.
+pub fn live_hot_spots(
+    volume: &[VolumeCount],
+    baseline: &[Vec<VolumeCount>],
+    rules: &HotSpotRules,
+    units: &[Unit],
+    categories: &[Category],
+) -> (Vec<HotSpot>, Vec<HotSpot>) {
+    let categories: HashMap<Uuid, &Category> = categories.iter().map(|c| (c.id, c)).collect();
+    let units: HashMap<Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
+    let second_level = |id: Option<Uuid>| -> Option<Uuid> {
+        let category = categories.get(&id?)?;
+        category.parent_id.map(|_| category.id)
+    };
+    let category_label = |id: Option<Uuid>| -> String {
+        id.and_then(|id| categories.get(&id))
+            .map_or_else(|| UNCATEGORISED.to_owned(), |c| c.full_name.clone())
+    };
+    rising_against(
+        volume,
+        baseline,
+        rules,
+        &units,
+        &category_label,
+        &second_level,
+    )
+}
+
+/// The categories and the townships that rose, in that order.
+fn rising_against(
+    volume: &[VolumeCount],
+    baseline: &[Vec<VolumeCount>],
+    rules: &HotSpotRules,
+    units: &HashMap<Uuid, &Unit>,
+    category_label: &dyn Fn(Option<Uuid>) -> String,
+    second_level: &dyn Fn(Option<Uuid>) -> Option<Uuid>,
+) -> (Vec<HotSpot>, Vec<HotSpot>) {
+    // Without periods before to compare with, nothing stands out.
+    if baseline.iter().all(|period| total(period) == 0) {
+        return (Vec::new(), Vec::new());
+    }
+    let months = baseline.len().max(1) as f64;
     let rising = |now: BTreeMap<Option<Uuid>, u64>,
                   before: Vec<BTreeMap<Option<Uuid>, u64>>,
                   label: &dyn Fn(Option<Uuid>) -> String| {
@@ -636,19 +684,18 @@ fn hot_spots(
         id.and_then(|id| units.get(&id))
             .map_or_else(String::new, |u| u.name.clone())
     };
-    HotSpots {
-        baseline_months: inputs.baseline.len() as u32,
-        categories: rising(
-            by_category(&inputs.volume),
-            inputs.baseline.iter().map(|m| by_category(m)).collect(),
+    (
+        rising(
+            by_category(volume),
+            baseline.iter().map(|m| by_category(m)).collect(),
             category_label,
         ),
-        townships: rising(
-            by_township(&inputs.volume),
-            inputs.baseline.iter().map(|m| by_township(m)).collect(),
+        rising(
+            by_township(volume),
+            baseline.iter().map(|m| by_township(m)).collect(),
             &unit_label,
         ),
-    }
+    )
 }
 
 #[cfg(test)]

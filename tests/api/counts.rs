@@ -119,3 +119,83 @@ async fn tickets_are_counted_by_township_category_and_day() {
         .await;
     assert_eq!(backwards.status, 422, "{}", backwards.text);
 }
+
+#[actix_web::test]
+async fn the_week_stands_out_against_the_weeks_before_by_the_bulletins_rules() {
+    let w = world().await;
+    let town = w.app.add_unit("cgz", UnitKind::Township);
+    let (_, admin) = w.app.login(Role::Admin);
+    let category = |name: &'static str| {
+        let w = &w;
+        let admin = admin.clone();
+        async move {
+            w.app
+                .post("/api/v1/categories", &admin, &json!({"name": name}))
+                .await
+                .body["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let noise = category("噪音扰民").await;
+    let water = category("停水").await;
+    let register = |category: String, area: bool| {
+        let w = &w;
+        let town = town.id;
+        async move {
+            let mut body =
+                json!({"type": "complaint", "title": "t", "content": "c", "category_id": category});
+            if area {
+                body["area_unit_id"] = json!(town);
+            }
+            let answer = w.app.register(&w.agent, body).await;
+            assert_eq!(answer.status, 201, "{}", answer.text);
+        }
+    };
+    let nothing_before = w.app.get("/api/v1/hot-spots", &w.dispatcher).await;
+    assert_eq!(nothing_before.status, 200, "{}", nothing_before.text);
+    assert_conforms(&nothing_before, "LiveHotSpots");
+    assert_eq!(nothing_before.body["categories"], json!([]));
+
+    // Weeks before: noise once in the township, water twice a week on average.
+    register(noise.clone(), true).await;
+    for _ in 0..26 {
+        register(water.clone(), false).await;
+    }
+    w.later(60 * 24 * 21);
+    // This week: noise six times, water twice.
+    for _ in 0..6 {
+        register(noise.clone(), true).await;
+    }
+    for _ in 0..2 {
+        register(water.clone(), false).await;
+    }
+    w.later(1);
+
+    let spots = w.app.get("/api/v1/hot-spots", &w.dispatcher).await;
+    assert_eq!(spots.status, 200, "{}", spots.text);
+    assert_conforms(&spots, "LiveHotSpots");
+    assert_eq!(spots.body["baseline_weeks"], 13);
+    let labels = |kind: &str| -> Vec<(String, i64)> {
+        spots.body[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["label"].as_str().unwrap().to_owned(),
+                    s["count"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(labels("categories"), [("噪音扰民".to_owned(), 6)]);
+    assert_eq!(labels("townships"), [("单位cgz".to_owned(), 6)]);
+    assert_eq!(spots.body["categories"][0]["baseline"], 0.1);
+
+    assert_eq!(
+        w.app.get("/api/v1/hot-spots", &w.handler_a).await.status,
+        403
+    );
+}
