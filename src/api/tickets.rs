@@ -425,7 +425,7 @@ pub async fn dispatch_sheet(
         unit_names: &units,
         caller: scope.caller_visibility(ticket.details.confidential),
         timezone: state.numbering.timezone,
-        printed_at: Utc::now(),
+        printed_at: state.now(),
     });
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

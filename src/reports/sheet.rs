@@ -37,7 +37,6 @@ th, td { border: 1px solid #444; padding: 6px 8px; vertical-align: top; }
 th { background: #f2f2f2; width: 7em; text-align: center; font-weight: normal; }
 td.content { white-space: pre-wrap; min-height: 8em; }
 table.units th { width: auto; }
-.rule { font-size: 12px; color: #555; }
 .ask { font-size: 14px; text-indent: 2em; }
 .sign td { height: 3em; }
 @media print { body { margin: 0; max-width: none; } }
@@ -157,13 +156,11 @@ pub fn render(sheet: &Sheet<'_>) -> String {
             };
             let _ = writeln!(
                 out,
-                "<tr><td>{role}</td><td>{}</td><td>{}</td><td>{}<div class=\"rule\">{}</div></td><td>{}<div class=\"rule\">{}</div></td></tr>",
+                "<tr><td>{role}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 sheet.unit(a.unit_id),
                 sheet.local(a.dispatched_at),
                 sheet.due(&a.sign_deadline),
-                esc(&a.sign_deadline.rule),
                 sheet.due(&a.reply_deadline),
-                esc(&a.reply_deadline.rule),
             );
         }
         out.push_str("</table>\n");
