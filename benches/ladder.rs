@@ -162,6 +162,7 @@ fn backlog(db: &Db, calendar: &WorkCalendar, count: usize, now: DateTime<Utc>) {
                 return_reason: None,
                 replied_at: None,
                 closed_at: None,
+                forwarded_from: None,
             };
             ticket_rows.push((
                 tickets::id.eq(Id(ticket_id)),

@@ -192,6 +192,7 @@ route_table! {
         "/{id}/reopen" => { post[Supervise]: lifecycle::perform::<lifecycle::Reopen> },
         "/{id}/sign" => { post[HandleAssignment]: lifecycle::perform::<lifecycle::Sign> },
         "/{id}/return" => { post[HandleAssignment]: lifecycle::perform::<lifecycle::Return> },
+        "/{id}/forward" => { post[HandleAssignment]: lifecycle::forward },
         "/{id}/extension-requests" => {
             get[ReadTickets]: lifecycle::list_extension_requests,
             post[HandleAssignment]: lifecycle::perform::<lifecycle::RequestExtension>,

@@ -235,6 +235,8 @@ struct AssignmentView {
     return_reason: Option<String>,
     replied_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
+    /// For a sub-unit's forward (二级转办), the unit's assignment it works on.
+    forwarded_from_id: Option<Uuid>,
 }
 
 #[derive(Serialize)]
@@ -266,6 +268,7 @@ impl From<&Assignment> for AssignmentView {
             return_reason: a.return_reason.clone(),
             replied_at: a.replied_at,
             closed_at: a.closed_at,
+            forwarded_from_id: a.forwarded_from,
         }
     }
 }

@@ -174,6 +174,20 @@ pub fn creates_cycle(
     false
 }
 
+/// Whether `unit` lies below `ancestor` in the unit tree (a sub-unit, at any depth).
+pub fn lies_under(unit: Uuid, ancestor: Uuid, parent_of: impl Fn(Uuid) -> Option<Uuid>) -> bool {
+    let mut current = parent_of(unit);
+    // A tree is never deeper than its units; a loop in stored data ends the walk.
+    for _ in 0..10_000 {
+        match current {
+            Some(id) if id == ancestor => return true,
+            Some(id) => current = parent_of(id),
+            None => return false,
+        }
+    }
+    false
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnitInput {
@@ -474,6 +488,28 @@ impl UserPatch {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sub_units_lie_under_their_ancestors_only() {
+        let (county, bureau, office, other) = (
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            Uuid::from_u128(3),
+            Uuid::from_u128(4),
+        );
+        let parent_of = |id: Uuid| match id {
+            id if id == bureau => Some(county),
+            id if id == office => Some(bureau),
+            _ => None,
+        };
+        assert!(lies_under(office, bureau, parent_of));
+        assert!(lies_under(office, county, parent_of));
+        assert!(!lies_under(bureau, office, parent_of));
+        assert!(!lies_under(bureau, bureau, parent_of));
+        assert!(!lies_under(other, county, parent_of));
+        let looped = |id: Uuid| Some(if id == bureau { office } else { bureau });
+        assert!(!lies_under(bureau, county, looped));
+    }
+
     use super::*;
 
     fn fields(errors: &ValidationErrors) -> Vec<&str> {

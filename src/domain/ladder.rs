@@ -90,7 +90,9 @@ pub struct WatchedAssignment {
 /// An assignment's deadlines while the unit works on it: its signature while unsigned, its
 /// reply while unreplied.
 pub fn assignment_watches(a: &WatchedAssignment) -> Vec<Watch> {
-    if !is_open(a.status) {
+    // A forward works against its unit's deadlines, which the unit's own assignment carries:
+    // the unit stays the one urged.
+    if !is_open(a.status) || a.role == AssignmentRole::Forwarded {
         return Vec::new();
     }
     let watch = |timer, due_at| Watch {

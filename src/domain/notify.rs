@@ -84,6 +84,23 @@ pub fn notices(change: &Change, after: &Lifecycle) -> Vec<Notice> {
             assignment_id: None,
             ..
         } => vec![to_office()],
+        Change::Forwarded {
+            unit_id,
+            ended_assignment_id,
+            ..
+        } => std::iter::once(*unit_id)
+            .chain(ended_assignment_id.and_then(unit_of_assignment))
+            .map(to_unit)
+            .collect(),
+        Change::ForwardReturned { assignment_id, .. } => after
+            .assignments
+            .iter()
+            .find(|a| a.id == *assignment_id)
+            .and_then(|a| a.forwarded_from)
+            .and_then(unit_of_assignment)
+            .map(to_unit)
+            .into_iter()
+            .collect(),
         Change::MarkedOverdue { assignment_id, .. } => {
             let mut notices = vec![to_office()];
             notices.extend(unit_of_assignment(*assignment_id).map(to_unit));

@@ -34,6 +34,8 @@ text_enum! {
         NotSigned = "not_signed",
         NotPrimary = "not_primary",
         NotAssisting = "not_assisting",
+        /// 二级转办 goes one level down, once per unit and round.
+        NotForwardable = "not_forwardable",
         NoOpenAssignment = "no_open_assignment",
         NoPrimary = "no_primary",
         ExtensionPending = "extension_pending",

@@ -106,6 +106,8 @@ text_enum! {
         SupervisionClosed = "supervision_closed",
         /// The office took back a dispatch its primary unit had not signed for (撤回).
         Recalled = "recalled",
+        Forwarded = "forwarded",
+        ForwardReturned = "forward_returned",
         /// The office agreed with a return: the ticket waits to be dispatched again.
         ReturnAccepted = "return_accepted",
         /// The office refused a return (退单不予认可): the unit handles the ticket after all.
@@ -125,6 +127,9 @@ text_enum! {
         Primary = "primary",
         /// 协办: helps and gives its opinion.
         Assisting = "assisting",
+        /// 二级转办: a sub-unit works on its parent unit's assignment in the parent's name; the
+        /// parent keeps the responsibility and the due time.
+        Forwarded = "forwarded",
     }
 }
 
@@ -163,6 +168,8 @@ pub struct Assignment {
     pub return_reason: Option<String>,
     pub replied_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// For a forwarded assignment, the parent unit's assignment it works on.
+    pub forwarded_from: Option<Uuid>,
 }
 
 impl Assignment {

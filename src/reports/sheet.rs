@@ -153,6 +153,7 @@ pub fn render(sheet: &Sheet<'_>) -> String {
             let role = match a.role {
                 AssignmentRole::Primary => "主办",
                 AssignmentRole::Assisting => "协办",
+                AssignmentRole::Forwarded => "二级转办",
             };
             let _ = writeln!(
                 out,

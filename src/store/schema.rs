@@ -139,6 +139,7 @@ diesel::table! {
         replied_at -> Nullable<UtcTime>,
         closed_at -> Nullable<UtcTime>,
         deadlines -> Text,
+        forwarded_from_id -> Nullable<Uid>,
     }
 }
 

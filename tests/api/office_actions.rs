@@ -462,3 +462,161 @@ async fn a_dispatch_sheet_prints_the_ticket_for_whoever_may_read_it() {
     let other = w.app.get(&path, &w.handler_b).await;
     assert_eq!((other.status, other.code()), (404, "not_found"));
 }
+
+/// A sub-unit of unit A (a township's community, a bureau's office) with a handler.
+async fn sub_unit_of_a(w: &World) -> (String, String) {
+    let (_, admin) = w.app.login(hotline::domain::access::Role::Admin);
+    let sub = w
+        .app
+        .post(
+            "/api/v1/units",
+            &admin,
+            &json!({"code": "rsj-sqb", "name": "社区办", "kind": "department", "parent_id": w.unit_a.id}),
+        )
+        .await;
+    assert_eq!(sub.status, 201, "{}", sub.text);
+    let sub_id = sub.body["id"].as_str().unwrap().to_owned();
+    let user = w.app.add_user_in(
+        "handler-sub",
+        hotline::domain::access::Role::UnitHandler,
+        Some(sub_id.parse().unwrap()),
+    );
+    (sub_id, w.app.token(&user))
+}
+
+#[actix_web::test]
+async fn a_unit_forwards_to_its_sub_unit_which_replies_in_its_name() {
+    let w = world().await;
+    let (sub, sub_handler) = sub_unit_of_a(&w).await;
+    let id = w.complaint().await;
+    w.dispatched(&id).await;
+    let path = format!("/api/v1/tickets/{id}");
+    assert_eq!(w.app.get(&path, &sub_handler).await.status, 404);
+
+    // Signed first, to a unit below it, by the unit itself.
+    let unsigned = w
+        .act(&w.handler_a, &id, "forward", json!({"unit_id": sub}))
+        .await;
+    assert_eq!((unsigned.status, unsigned.code()), (409, "not_signed"));
+    w.signed(&id).await;
+    let sideways = w
+        .act(
+            &w.handler_a,
+            &id,
+            "forward",
+            json!({"unit_id": w.unit_b.id}),
+        )
+        .await;
+    assert_eq!(
+        (sideways.status, sideways.fields()),
+        (422, vec!["unit_id".to_owned()])
+    );
+    let by_office = w
+        .act(&w.dispatcher, &id, "forward", json!({"unit_id": sub}))
+        .await;
+    assert_eq!(by_office.status, 403);
+
+    let answer = w
+        .act(
+            &w.handler_a,
+            &id,
+            "forward",
+            json!({"unit_id": sub, "note": "请社区核实后答复"}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_conforms(&answer, "Ticket");
+    let forwarded = answer.body;
+    let primary = forwarded["assignments"][0].clone();
+    let forward = forwarded["assignments"][1].clone();
+    assert_eq!(
+        (&forward["unit_id"], &forward["role"], &forward["status"]),
+        (&json!(sub), &json!("forwarded"), &json!("dispatched"))
+    );
+    assert_eq!(forward["forwarded_from_id"], primary["id"]);
+    assert_eq!(forward["due_at"], primary["due_at"]);
+    assert_eq!(forwarded["primary_unit_id"], json!(w.unit_a.id));
+    assert!(
+        told(&w, &sub_handler)
+            .await
+            .contains(&"forwarded".to_owned())
+    );
+
+    // The sub-unit sees the ticket in its list; unit B still does not.
+    let inbox = w.app.get("/api/v1/tickets", &sub_handler).await;
+    assert_eq!(inbox.status, 200, "{}", inbox.text);
+    assert_eq!(inbox.body["items"][0]["id"], json!(id));
+    assert_eq!(w.app.get(&path, &w.handler_b).await.status, 404);
+
+    let early = w.act(&sub_handler, &id, "reply", w.reply_body()).await;
+    assert_eq!((early.status, early.code()), (409, "not_signed"));
+    w.ok(&sub_handler, &id, "sign", json!({})).await;
+    let again = w
+        .act(
+            &sub_handler,
+            &id,
+            "forward",
+            json!({"unit_id": w.unit_b.id}),
+        )
+        .await;
+    assert_eq!((again.status, again.code()), (409, "not_forwardable"));
+    let replied = w.ok(&sub_handler, &id, "reply", w.reply_body()).await;
+    assert_eq!(replied["status"], "replied");
+    assert_eq!(replied["assignments"][0]["status"], "replied");
+    assert_eq!(replied["assignments"][1]["status"], "closed");
+    // The reply is unit A's: it answers for the ticket and the figures count it.
+    let replies = w
+        .app
+        .get(&format!("/api/v1/tickets/{id}/replies"), &w.dispatcher)
+        .await;
+    assert_eq!(replies.body["items"][0]["unit_id"], json!(w.unit_a.id));
+    let events = w
+        .app
+        .get(&format!("/api/v1/tickets/{id}/events"), &w.dispatcher)
+        .await;
+    let kinds: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"forwarded"), "{kinds:?}");
+}
+
+#[actix_web::test]
+async fn a_sub_unit_hands_a_forward_back_to_its_unit() {
+    let w = world().await;
+    let (sub, sub_handler) = sub_unit_of_a(&w).await;
+    let id = w.complaint().await;
+    w.dispatched(&id).await;
+    w.signed(&id).await;
+    w.ok(&w.handler_a, &id, "forward", json!({"unit_id": sub}))
+        .await;
+    let without = w
+        .act(&sub_handler, &id, "return", json!({"reason": ""}))
+        .await;
+    assert_eq!(without.status, 422);
+    let back = w
+        .ok(
+            &sub_handler,
+            &id,
+            "return",
+            json!({"reason": "不在本社区辖区"}),
+        )
+        .await;
+    assert_eq!(back["status"], "handling");
+    assert_eq!(back["return_count"], 0);
+    assert_eq!(back["assignments"][1]["status"], "returned");
+    assert!(
+        told(&w, &w.handler_a)
+            .await
+            .contains(&"forward_returned".to_owned())
+    );
+    // The office hears nothing of it; the unit replies itself.
+    assert!(
+        !told(&w, &w.dispatcher)
+            .await
+            .contains(&"forward_returned".to_owned())
+    );
+    w.replied(&id).await;
+}

@@ -47,6 +47,15 @@ pub struct ReasonInput {
     pub reason: String,
 }
 
+/// 二级转办: to which sub-unit, with a note for it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardInput {
+    pub unit_id: Uuid,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionInput {

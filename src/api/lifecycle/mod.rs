@@ -27,12 +27,13 @@ use crate::store::{self, DbConnection};
 
 mod inputs;
 
+use crate::domain::directory::lies_under;
 pub use inputs::{
     Action, ApproveExtension, Callback, CloseSupervision, DecideReturn, Dispatch, Invalidate,
     Opinion, Pause, Recall, RecordAction, RejectExtension, Reopen, RequestExtension, Resume,
     Return, Review, Sign, Supervise, UnitReply, Urge,
 };
-use inputs::{MergeInput, MergeTarget};
+use inputs::{ForwardInput, MergeInput, MergeTarget};
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
@@ -324,6 +325,43 @@ pub async fn merge(
                 store::tickets::record_duplicate(conn, kept, duplicate, actor, now)?;
             }
             Ok(Command::Merge { into })
+        },
+    )
+    .await
+}
+
+/// `POST /tickets/{id}/forward`: a unit hands its assignment to one of its sub-units (二级转办).
+pub async fn forward(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: Path1,
+    IfMatch(version): IfMatch,
+    key: IdempotencyKey,
+    body: ActionBody<ForwardInput>,
+) -> Result<Reply, ApiError> {
+    let idempotency = key.with_fingerprint(body.fingerprint());
+    let (unit_id, note) = body.validate(|input| {
+        Command::forward(None, input.note.as_deref()).map(|_| (input.unit_id, input.note))
+    })?;
+    let own_unit = caller.actor().unit_id;
+    act(
+        &state,
+        &caller,
+        &path,
+        version,
+        idempotency,
+        move |conn, _, _, _| {
+            let to = if store::units::is_active(conn, unit_id)? {
+                let parents: std::collections::HashMap<Uuid, Option<Uuid>> =
+                    store::units::parents(conn)?.into_iter().collect();
+                let under = own_unit.is_some_and(|own| {
+                    lies_under(unit_id, own, |id| parents.get(&id).copied().flatten())
+                });
+                Some((unit_id, under))
+            } else {
+                None
+            };
+            Ok(Command::forward(to, note.as_deref())?)
         },
     )
     .await

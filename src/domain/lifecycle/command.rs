@@ -193,6 +193,13 @@ pub enum Command {
         supervision_id: Uuid,
         outcome: String,
     },
+    /// 二级转办: a unit hands its assignment to one of its sub-units, as found by the caller:
+    /// `None` when no such active unit exists, otherwise its id and whether it lies under the
+    /// acting unit in the unit tree.
+    Forward {
+        to: Option<(Uuid, bool)>,
+        note: Option<String>,
+    },
 }
 
 impl Command {
@@ -220,6 +227,7 @@ impl Command {
             Command::Recall { .. } => "recalled",
             Command::DecideReturn { .. } => "given a decision on its return",
             Command::Reopen { .. } => "reopened",
+            Command::Forward { .. } => "forwarded",
         }
     }
 }
@@ -368,6 +376,10 @@ impl Command {
         };
         errors.finish()?;
         Ok(Command::DecideReturn { accept, reason })
+    }
+
+    pub fn forward(to: Option<(Uuid, bool)>, note: Option<&str>) -> Result<Self, ValidationErrors> {
+        optional_note(note).map(|note| Command::Forward { to, note })
     }
 
     pub fn reopen(reason: &str) -> Result<Self, ValidationErrors> {

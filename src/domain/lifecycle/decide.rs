@@ -164,6 +164,7 @@ fn rule(command: &Command) -> (Permission, &'static [TicketStatus]) {
         Command::Recall { .. }           => (P::FrontDesk,        &[S::Dispatched]),
         Command::DecideReturn { .. }     => (P::FrontDesk,        &[S::Returned]),
         Command::Reopen { .. }           => (P::Supervise,        &[S::Closed]),
+        Command::Forward { .. }          => (P::HandleAssignment, DEADLINES_RUN),
     }
 }
 
@@ -291,6 +292,7 @@ pub fn decide(
         } => recall(state, ctx, role, reason, reassign_to, new_id)?,
         Command::DecideReturn { accept, reason } => decide_return(state, ctx, accept, reason)?,
         Command::Reopen { reason } => reopen(state, ctx, reason)?,
+        Command::Forward { to, note } => forward(state, ctx, to, note, new_id())?,
     };
     let decision = Decision::new(state, changes, content, ctx.now, ctx.actor);
     // Whatever ends a pause (a reply, a return) says so on the timeline, as a resume does.
@@ -410,8 +412,16 @@ fn sign(state: &Lifecycle, ctx: &Context<'_>) -> Changes {
     }])
 }
 
-/// 退单: the primary unit says the ticket is not theirs.
+/// 退单: the primary unit says the ticket is not theirs; a sub-unit gives a forward back to
+/// its unit.
 fn hand_back(state: &Lifecycle, ctx: &Context<'_>, reason: String) -> Changes {
+    let own = own_assignment(state, &ctx.actor)?;
+    if own.role == AssignmentRole::Forwarded {
+        return Ok(vec![Change::ForwardReturned {
+            assignment_id: own.id,
+            reason,
+        }]);
+    }
     let assignment = own_primary(state, &ctx.actor, PrimaryWork::Return)?;
     if assignment.forced {
         return Err(conflict(
@@ -486,7 +496,7 @@ fn reply(
 }
 
 fn add_opinion(state: &Lifecycle, ctx: &Context<'_>, reply_id: Uuid) -> Changes {
-    let assignment = own_assignment(state, &ctx.actor)?;
+    let assignment = in_whose_name(state, own_assignment(state, &ctx.actor)?)?;
     if assignment.role != AssignmentRole::Assisting {
         return Err(conflict(
             ProblemCode::NotAssisting,
@@ -848,6 +858,70 @@ fn own_assignment<'a>(state: &'a Lifecycle, actor: &Actor) -> Result<&'a Assignm
         })
 }
 
+/// The assignment a unit works on: its own, or for a sub-unit, once it has signed for the
+/// forward, the assignment of the unit that forwarded it.
+fn in_whose_name<'a>(state: &'a Lifecycle, own: &'a Assignment) -> Result<&'a Assignment, Refusal> {
+    let Some(from) = own.forwarded_from else {
+        return Ok(own);
+    };
+    if own.status != AssignmentStatus::Signed {
+        return Err(conflict(
+            ProblemCode::NotSigned,
+            "sign for the forwarded ticket before working on it",
+        ));
+    }
+    state
+        .assignments
+        .iter()
+        .find(|a| a.id == from)
+        .ok_or_else(|| Refusal::NotFound("the forwarded assignment is not on record".into()))
+}
+
+/// 二级转办: to a sub-unit of the acting unit, not yet on the ticket in this round; a forward
+/// made earlier of the same assignment ends.
+fn forward(
+    state: &Lifecycle,
+    ctx: &Context<'_>,
+    to: Option<(Uuid, bool)>,
+    note: Option<String>,
+    assignment_id: Uuid,
+) -> Changes {
+    let own = own_assignment(state, &ctx.actor)?;
+    if own.role == AssignmentRole::Forwarded {
+        return Err(conflict(
+            ProblemCode::NotForwardable,
+            "a forwarded ticket is worked on or handed back, not forwarded again",
+        ));
+    }
+    if own.status != AssignmentStatus::Signed {
+        return Err(conflict(
+            ProblemCode::NotSigned,
+            "sign for the ticket before forwarding it",
+        ));
+    }
+    let (unit_id, under_actor) = to.ok_or_else(|| invalid("unit_id", "no such active unit"))?;
+    if !under_actor {
+        return Err(invalid("unit_id", "must be a sub-unit of your unit"));
+    }
+    if state.current_round().any(|a| a.unit_id == unit_id) {
+        return Err(conflict(
+            ProblemCode::NotForwardable,
+            "that unit already has an assignment on this ticket in this round",
+        ));
+    }
+    let ended_assignment_id = state
+        .current_round()
+        .find(|a| a.forwarded_from == Some(own.id) && is_open(a.status))
+        .map(|a| a.id);
+    Ok(vec![Change::Forwarded {
+        assignment_id,
+        from_assignment_id: own.id,
+        unit_id,
+        note,
+        ended_assignment_id,
+    }])
+}
+
 /// What a primary unit does with its own assignment, and what that needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PrimaryWork {
@@ -879,7 +953,7 @@ fn own_primary<'a>(
     work: PrimaryWork,
 ) -> Result<&'a Assignment, Refusal> {
     let what = work.wording();
-    let assignment = own_assignment(state, actor)?;
+    let assignment = in_whose_name(state, own_assignment(state, actor)?)?;
     if assignment.role != AssignmentRole::Primary {
         return Err(conflict(
             ProblemCode::NotPrimary,

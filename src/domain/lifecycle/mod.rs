@@ -287,6 +287,22 @@ pub enum Change {
         supervision_id: Uuid,
         outcome: String,
     },
+    /// 二级转办: the unit's assignment went to one of its sub-units (a new assignment of its
+    /// own, due as the unit's), which works on it in the unit's name.
+    Forwarded {
+        assignment_id: Uuid,
+        from_assignment_id: Uuid,
+        unit_id: Uuid,
+        note: Option<String>,
+        /// The unit's earlier forward of the same assignment, which this one ends.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ended_assignment_id: Option<Uuid>,
+    },
+    /// The sub-unit handed a forwarded assignment back to the unit that forwarded it.
+    ForwardReturned {
+        assignment_id: Uuid,
+        reason: String,
+    },
 }
 
 impl Change {
@@ -319,11 +335,13 @@ impl Change {
             Change::Recalled { .. } => EventKind::Recalled,
             Change::ReturnAccepted { .. } => EventKind::ReturnAccepted,
             Change::ReturnRefused { .. } => EventKind::ReturnRefused,
+            Change::Forwarded { .. } => EventKind::Forwarded,
+            Change::ForwardReturned { .. } => EventKind::ForwardReturned,
         }
     }
 
     /// Every kind a change of the lifecycle records.
-    pub const KINDS: [EventKind; 26] = [
+    pub const KINDS: [EventKind; 28] = [
         EventKind::Answered,
         EventKind::Dispatched,
         EventKind::Signed,
@@ -350,6 +368,8 @@ impl Change {
         EventKind::Recalled,
         EventKind::ReturnAccepted,
         EventKind::ReturnRefused,
+        EventKind::Forwarded,
+        EventKind::ForwardReturned,
     ];
 
     /// The assignment the change is about, for indexing the timeline.
@@ -365,7 +385,9 @@ impl Change {
             | Change::Urged { assignment_id, .. }
             | Change::MarkedOverdue { assignment_id, .. }
             | Change::ReturnAccepted { assignment_id, .. }
-            | Change::ReturnRefused { assignment_id, .. } => Some(*assignment_id),
+            | Change::ReturnRefused { assignment_id, .. }
+            | Change::Forwarded { assignment_id, .. }
+            | Change::ForwardReturned { assignment_id, .. } => Some(*assignment_id),
             Change::Reopened { assignment_id, .. } => *assignment_id,
             _ => None,
         }
@@ -503,6 +525,18 @@ impl Lifecycle {
         self.withdraw_pending_extension();
     }
 
+    /// A sub-unit's forward ends with the work of the assignment it was forwarded from.
+    fn end_forwards(&mut self, from: Uuid, at: DateTime<Utc>) {
+        for forward in self
+            .assignments
+            .iter_mut()
+            .filter(|a| a.forwarded_from == Some(from) && is_open(a.status))
+        {
+            forward.status = AssignmentStatus::Closed;
+            forward.closed_at = Some(at);
+        }
+    }
+
     fn withdraw_pending_extension(&mut self) {
         for request in self
             .extensions
@@ -565,6 +599,7 @@ impl Lifecycle {
                         return_reason: None,
                         replied_at: None,
                         closed_at: None,
+                        forwarded_from: None,
                     });
                 }
             }
@@ -625,8 +660,13 @@ impl Lifecycle {
                 note,
             } => {
                 self.decide_extension(*request_id, ExtensionStatus::Approved, note, at, actor);
-                if let Some(a) = self.assignment_mut(*assignment_id) {
-                    a.reply_deadline = Due::set_by_hand(*due_at, at, "extension approved");
+                let due = Due::set_by_hand(*due_at, at, "extension approved");
+                for a in self
+                    .assignments
+                    .iter_mut()
+                    .filter(|a| a.id == *assignment_id || a.forwarded_from == Some(*assignment_id))
+                {
+                    a.reply_deadline = due.clone();
                 }
                 self.progress.overdue = self.progress.overdue && *due_at <= at;
             }
@@ -638,6 +678,7 @@ impl Lifecycle {
                     a.status = AssignmentStatus::Replied;
                     a.replied_at = Some(at);
                 }
+                self.end_forwards(*assignment_id, at);
                 self.withdraw_pending_extension();
                 self.stop_clocks();
                 self.progress.status = TicketStatus::Replied;
@@ -647,6 +688,7 @@ impl Lifecycle {
                     a.status = AssignmentStatus::Replied;
                     a.replied_at = Some(at);
                 }
+                self.end_forwards(*assignment_id, at);
             }
             Change::ReviewAccepted {
                 callback_due_at, ..
@@ -746,6 +788,50 @@ impl Lifecycle {
                     closed_by: None,
                     closed_at: None,
                 });
+            }
+            Change::Forwarded {
+                assignment_id,
+                from_assignment_id,
+                unit_id,
+                ended_assignment_id,
+                ..
+            } => {
+                if let Some(ended) = ended_assignment_id.and_then(|id| self.assignment_mut(id)) {
+                    ended.status = AssignmentStatus::Closed;
+                    ended.closed_at = Some(at);
+                }
+                if let Some(from) = self
+                    .assignments
+                    .iter()
+                    .find(|a| a.id == *from_assignment_id)
+                {
+                    let forwarded = Assignment {
+                        id: *assignment_id,
+                        unit_id: *unit_id,
+                        role: AssignmentRole::Forwarded,
+                        status: AssignmentStatus::Dispatched,
+                        dispatched_by: actor.user_id.unwrap_or_default(),
+                        dispatched_at: at,
+                        signed_at: None,
+                        returned_at: None,
+                        return_reason: None,
+                        replied_at: None,
+                        closed_at: None,
+                        forwarded_from: Some(from.id),
+                        ..from.clone()
+                    };
+                    self.assignments.push(forwarded);
+                }
+            }
+            Change::ForwardReturned {
+                assignment_id,
+                reason,
+            } => {
+                if let Some(a) = self.assignment_mut(*assignment_id) {
+                    a.status = AssignmentStatus::Returned;
+                    a.returned_at = Some(at);
+                    a.return_reason = Some(reason.clone());
+                }
             }
             Change::SupervisionClosed {
                 supervision_id,

@@ -10,11 +10,13 @@ use crate::domain::access::Role;
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::policy::Policy;
 use crate::domain::problem::ProblemCode;
-use crate::domain::ticket::{Priority, TicketType};
+use crate::domain::ticket::{AssignmentRole, AssignmentStatus, Priority, TicketType};
 
 const PRIMARY: u128 = 0xA1;
 const ASSISTING: u128 = 0xA2;
 const STRANGER: u128 = 0xA3;
+/// A sub-unit of each of the units above (二级转办).
+const SUB_UNIT: u128 = 0xB1;
 
 fn unit(n: u128) -> Uuid {
     Uuid::from_u128(n)
@@ -234,9 +236,10 @@ enum Kind {
     Recall,
     DecideReturn,
     Reopen,
+    Forward,
 }
 
-const KINDS: [Kind; 21] = [
+const KINDS: [Kind; 22] = [
     Kind::Answer,
     Kind::Dispatch,
     Kind::Sign,
@@ -258,6 +261,7 @@ const KINDS: [Kind; 21] = [
     Kind::Recall,
     Kind::DecideReturn,
     Kind::Reopen,
+    Kind::Forward,
 ];
 
 /// The lifecycle table of the domain description, written out independently of the code.
@@ -288,6 +292,7 @@ fn table(kind: Kind) -> (&'static [Role], &'static [TicketStatus]) {
         Kind::Recall => (FRONT, &[Dispatched]),
         Kind::DecideReturn => (FRONT, &[Returned]),
         Kind::Reopen => (&[Supervisor], &[Closed]),
+        Kind::Forward => (UNIT, &[Dispatched, Handling]),
         // Closing a supervision is possible whenever one is open, even after the ticket ended.
         Kind::CloseSupervision => (
             &[Supervisor],
@@ -377,7 +382,7 @@ fn prepared(status: TicketStatus, kind: Kind) -> (Run, Command, Option<u128>) {
             },
         );
     }
-    if kind == Kind::AddOpinion
+    if matches!(kind, Kind::AddOpinion | Kind::Forward)
         && matches!(
             status,
             TicketStatus::Dispatched | TicketStatus::Handling | TicketStatus::Replied
@@ -387,7 +392,8 @@ fn prepared(status: TicketStatus, kind: Kind) -> (Run, Command, Option<u128>) {
     }
     let acting_unit = match kind {
         Kind::Sign if status != TicketStatus::Dispatched => Some(ASSISTING),
-        Kind::AddOpinion => Some(ASSISTING),
+        // A unit forwards what it signed for: the assisting unit has, in every state.
+        Kind::AddOpinion | Kind::Forward => Some(ASSISTING),
         _ => Some(PRIMARY),
     };
     let command = match kind {
@@ -449,6 +455,10 @@ fn prepared(status: TicketStatus, kind: Kind) -> (Run, Command, Option<u128>) {
         },
         Kind::Reopen => Command::Reopen {
             reason: "群众再次反映".into(),
+        },
+        Kind::Forward => Command::Forward {
+            to: Some((unit(SUB_UNIT), true)),
+            note: None,
         },
     };
     (run, command, acting_unit)
@@ -980,6 +990,22 @@ fn every_change_reads_back_from_its_timeline_entry() {
                 reason: None,
             },
         );
+    let mut forwarded = brought_to(TicketStatus::Handling);
+    forwarded
+        .ok(
+            handler(PRIMARY),
+            Command::Forward {
+                to: Some((unit(SUB_UNIT), true)),
+                note: Some("请社区核实".into()),
+            },
+        )
+        .ok(handler(SUB_UNIT), Command::Sign)
+        .ok(
+            handler(SUB_UNIT),
+            Command::Return {
+                reason: "不在本社区".into(),
+            },
+        );
     let mut reopened = brought_to(TicketStatus::Closed);
     reopened.ok(
         supervisor,
@@ -993,6 +1019,7 @@ fn every_change_reads_back_from_its_timeline_entry() {
         answered,
         office,
         reopened,
+        forwarded,
         brought_to(TicketStatus::Merged),
         brought_to(TicketStatus::Invalid),
     ];
@@ -1069,7 +1096,7 @@ fn step() -> impl Strategy<Value = Step> {
     (
         0..KINDS.len(),
         0..10usize,
-        prop_oneof![3 => Just(PRIMARY), 2 => Just(ASSISTING), 1 => Just(STRANGER)],
+        prop_oneof![3 => Just(PRIMARY), 2 => Just(ASSISTING), 1 => Just(STRANGER), 1 => Just(SUB_UNIT)],
         any::<bool>(),
         0..4usize,
     )
@@ -1191,6 +1218,10 @@ fn command_for(run: &Run, step: &Step) -> Command {
         Kind::Reopen => Command::Reopen {
             reason: "重".into(),
         },
+        Kind::Forward => Command::Forward {
+            to: Some((unit(SUB_UNIT), step.flag)),
+            note: None,
+        },
     }
 }
 
@@ -1217,6 +1248,11 @@ proptest! {
             let state = &run.state;
             let open_primaries = state.assignments.iter().filter(|a| a.role == crate::domain::ticket::AssignmentRole::Primary && is_open(a.status)).count();
             prop_assert!(open_primaries <= 1, "open primaries: {}", open_primaries);
+            for forward in state.assignments.iter().filter(|a| a.forwarded_from.is_some() && is_open(a.status)) {
+                let from = state.assignments.iter().find(|a| Some(a.id) == forward.forwarded_from);
+                prop_assert!(from.is_some_and(|a| is_open(a.status) && a.round == forward.round), "an open forward of an ended assignment");
+                prop_assert_eq!(from.map(|a| a.due_at()), Some(forward.due_at()), "a forward is due as its unit");
+            }
             if let Some(final_status) = ended {
                 prop_assert_eq!(state.progress.status, final_status, "final states stay final");
             }
@@ -1277,4 +1313,165 @@ fn random_walks_reach_every_state_somewhere() {
         })
         .unwrap();
     assert_eq!(reached.into_inner().len(), TicketStatus::ALL.len());
+}
+
+#[test]
+fn a_sub_unit_works_a_forward_in_its_units_name() {
+    let mut run = brought_to(TicketStatus::Handling);
+    let primary = run.state.primary().unwrap().clone();
+    // Forwarding needs a sub-unit, and is not the sub-unit's to repeat.
+    let elsewhere = run.attempt(
+        handler(PRIMARY),
+        Command::Forward {
+            to: Some((unit(STRANGER), false)),
+            note: None,
+        },
+    );
+    assert!(
+        matches!(elsewhere, Err(Refusal::Invalid(_))),
+        "{elsewhere:?}"
+    );
+    run.ok(
+        handler(PRIMARY),
+        Command::Forward {
+            to: Some((unit(SUB_UNIT), true)),
+            note: None,
+        },
+    );
+    let forward = run.state.assignment_of(unit(SUB_UNIT)).unwrap().clone();
+    assert_eq!(
+        (forward.role, forward.status, forward.forwarded_from),
+        (
+            AssignmentRole::Forwarded,
+            AssignmentStatus::Dispatched,
+            Some(primary.id)
+        )
+    );
+    assert_eq!(forward.due_at(), primary.due_at());
+    assert_eq!(run.state.progress.primary_unit_id, Some(unit(PRIMARY)));
+    // It signs before working on it, and cannot pass it further down.
+    let early = run.attempt(handler(SUB_UNIT), reply());
+    assert!(
+        matches!(
+            &early,
+            Err(Refusal::Conflict {
+                code: ProblemCode::NotSigned,
+                ..
+            })
+        ),
+        "{early:?}"
+    );
+    run.ok(handler(SUB_UNIT), Command::Sign);
+    assert_eq!(run.state.progress.status, TicketStatus::Handling);
+    let again = run.attempt(
+        handler(SUB_UNIT),
+        Command::Forward {
+            to: Some((unit(0xB2), true)),
+            note: None,
+        },
+    );
+    assert!(
+        matches!(
+            &again,
+            Err(Refusal::Conflict {
+                code: ProblemCode::NotForwardable,
+                ..
+            })
+        ),
+        "{again:?}"
+    );
+    // Its request for more time and its reply are the unit's: the unit answers for them.
+    let asked = run
+        .attempt(
+            handler(SUB_UNIT),
+            Command::RequestExtension {
+                due_at: start() + Duration::days(60),
+                reason: "需要现场勘验".into(),
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        asked.changes[0],
+        Change::ExtensionRequested { assignment_id, .. } if assignment_id == primary.id
+    ));
+    let request = run.state.pending_extension().unwrap().id;
+    run.ok(
+        staff(Role::Dispatcher),
+        Command::ApproveExtension {
+            request_id: request,
+            note: None,
+        },
+    );
+    assert_eq!(
+        run.state.assignment_of(unit(SUB_UNIT)).unwrap().due_at(),
+        run.state.primary().unwrap().due_at(),
+        "the forward keeps the unit's due time"
+    );
+    run.ok(handler(SUB_UNIT), reply());
+    assert_eq!(run.state.progress.status, TicketStatus::Replied);
+    assert_eq!(
+        run.state.primary().unwrap().status,
+        AssignmentStatus::Replied
+    );
+    assert_eq!(
+        run.state.assignment_of(unit(SUB_UNIT)).unwrap().status,
+        AssignmentStatus::Closed
+    );
+}
+
+#[test]
+fn a_sub_unit_hands_a_forward_back_to_its_unit_alone() {
+    let mut run = brought_to(TicketStatus::Handling);
+    let forward = |run: &mut Run, to| {
+        run.ok(
+            handler(PRIMARY),
+            Command::Forward {
+                to: Some((unit(to), true)),
+                note: None,
+            },
+        );
+    };
+    forward(&mut run, SUB_UNIT);
+    // A second forward ends the first.
+    forward(&mut run, 0xB2);
+    assert_eq!(
+        run.state.assignment_of(unit(SUB_UNIT)).unwrap().status,
+        AssignmentStatus::Closed
+    );
+    let decision = run
+        .attempt(
+            handler(0xB2),
+            Command::Return {
+                reason: "不在本社区".into(),
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        decision.changes[0],
+        Change::ForwardReturned { .. }
+    ));
+    assert_eq!(
+        decision.notices[0]
+            .iter()
+            .map(|n| n.audience)
+            .collect::<Vec<_>>(),
+        [crate::domain::notify::Audience::Unit(unit(PRIMARY))]
+    );
+    assert_eq!(run.state.progress.status, TicketStatus::Handling);
+    assert_eq!(run.state.progress.return_count, 0);
+    assert_eq!(
+        run.state.assignment_of(unit(0xB2)).unwrap().status,
+        AssignmentStatus::Returned
+    );
+    // The same sub-unit cannot be given it again in the round; the unit still can reply.
+    let again = run.attempt(
+        handler(PRIMARY),
+        Command::Forward {
+            to: Some((unit(0xB2), true)),
+            note: None,
+        },
+    );
+    assert!(matches!(again, Err(Refusal::Conflict { .. })), "{again:?}");
+    run.ok(handler(PRIMARY), reply());
+    assert_eq!(run.state.progress.status, TicketStatus::Replied);
 }

@@ -165,6 +165,7 @@ pub struct AssignmentInsert {
     replied_at: Option<At>,
     closed_at: Option<At>,
     deadlines: String,
+    forwarded_from_id: Option<Id>,
 }
 
 impl AssignmentInsert {
@@ -188,6 +189,7 @@ impl AssignmentInsert {
             replied_at: a.replied_at.map(At),
             closed_at: a.closed_at.map(At),
             deadlines: deadlines_json(a)?,
+            forwarded_from_id: a.forwarded_from.map(Id),
         })
     }
 }

@@ -45,6 +45,7 @@ struct AssignmentRow {
     replied_at: Option<DateTime<Utc>>,
     closed_at: Option<DateTime<Utc>>,
     deadlines: String,
+    forwarded_from_id: Option<Uuid>,
 }
 
 impl AssignmentRow {
@@ -69,6 +70,7 @@ impl AssignmentRow {
             return_reason: self.return_reason,
             replied_at: self.replied_at,
             closed_at: self.closed_at,
+            forwarded_from: self.forwarded_from_id,
         })
     }
 }
