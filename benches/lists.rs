@@ -122,6 +122,29 @@ impl Ask<'_> {
 }
 
 /// `clients` connections ask until `total` answers came back.
+/// One line of the table: `ask` warmed up, then measured as `name`.
+async fn measure_and_print(
+    address: &str,
+    options: &Options,
+    ask: Ask<'_>,
+    authorization: &str,
+    backend: &str,
+    name: &str,
+) {
+    let postgres = backend == "postgres";
+    measure(address, options.clients, 50, ask, authorization, postgres).await;
+    measure(
+        address,
+        options.clients,
+        options.requests,
+        ask,
+        authorization,
+        postgres,
+    )
+    .await
+    .print(backend, name);
+}
+
 async fn measure(
     address: &str,
     clients: usize,
@@ -400,9 +423,10 @@ fn run(backend: &'static str, options: &Options) {
     let settings = Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
     let db = startup::open_database(&settings).unwrap();
     fill::fill(&db, options.per_month, options.months, backend);
-    let postgres = matches!(db.backend(), store::Backend::Postgres);
-    if postgres {
-        // Statistics for the planner after the fill and after migrations that add tables.
+    fill_articles(&db, 10_000);
+    // Statistics for PostgreSQL's planner after both fills, as autovacuum gathers them within a
+    // minute of a running service's writes; the articles' among them.
+    if matches!(db.backend(), store::Backend::Postgres) {
         db.read(|c| {
             diesel::connection::SimpleConnection::batch_execute(
                 c,
@@ -462,7 +486,6 @@ fn run(backend: &'static str, options: &Options) {
         ("search: in no ticket", &dispatcher, "q=燃气泄漏".into()),
         ("unit search: many", &handler, "q=问题".into()),
     ];
-    fill_articles(&db, 10_000);
     let system = actix_web::rt::System::new();
     system.block_on(async {
         let app = Application::build_on(settings, db.clone(), Arc::new(SystemClock)).unwrap();
@@ -483,17 +506,7 @@ fn run(backend: &'static str, options: &Options) {
                 path: &path,
                 body: None,
             };
-            measure(&address, options.clients, 50, ask, &bearer, postgres).await;
-            measure(
-                &address,
-                options.clients,
-                options.requests,
-                ask,
-                &bearer,
-                postgres,
-            )
-            .await
-            .print(backend, name);
+            measure_and_print(&address, options, ask, &bearer, backend, name).await;
         }
         // The knowledge base while a call is live: a word in a tenth of the articles, and a
         // word in one in a hundred.
@@ -514,17 +527,7 @@ fn run(backend: &'static str, options: &Options) {
                 path: &path,
                 body: None,
             };
-            measure(&address, options.clients, 50, ask, &bearer, postgres).await;
-            measure(
-                &address,
-                options.clients,
-                options.requests,
-                ask,
-                &bearer,
-                postgres,
-            )
-            .await
-            .print(backend, name);
+            measure_and_print(&address, options, ask, &bearer, backend, name).await;
         }
         // The caller's history while a call is live, for the number with the most tickets.
         let bearer = format!(
@@ -540,17 +543,15 @@ fn run(backend: &'static str, options: &Options) {
             path: "/api/v1/caller-history",
             body: Some(body.as_bytes()),
         };
-        measure(&address, options.clients, 50, ask, &bearer, postgres).await;
-        measure(
+        measure_and_print(
             &address,
-            options.clients,
-            options.requests,
+            options,
             ask,
             &bearer,
-            postgres,
+            backend,
+            "caller history (agent)",
         )
-        .await
-        .print(backend, "caller history (agent)");
+        .await;
     });
     println!(
         "{backend:<9} peak resident memory of the process: {:.0} MiB",

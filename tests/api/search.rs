@@ -228,6 +228,23 @@ async fn articles_are_ranked_by_where_they_hold_the_question() {
         .await;
     assert_eq!(titles(&rest), ["办理指南"]);
     assert!(rest.body["next_cursor"].is_null());
+
+    // A question with letters is found whatever their case, ranked alike.
+    publish("ETC停车缴费", "高速公路通行费。", vec!["etc"]).await;
+    publish("停车场收费", "可使用ETC缴费。", vec!["停车"]).await;
+    let lettered = app
+        .get(&format!("/api/v1/articles?q={}", encode("Etc")), &agent)
+        .await;
+    assert_eq!(titles(&lettered), ["ETC停车缴费", "停车场收费"]);
+    // Quotes are part of the question, not of the index's syntax: nothing here holds them.
+    let quoted = app
+        .get(
+            &format!("/api/v1/articles?q={}", encode("\"停水\"")),
+            &agent,
+        )
+        .await;
+    assert_eq!(quoted.status, 200, "{}", quoted.text);
+    assert_eq!(titles(&quoted), Vec::<String>::new());
 }
 
 #[actix_web::test]
