@@ -384,15 +384,21 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let scope = caller.ticket_scope()?;
     let id = parse_id(&path, "ticket")?;
-    let (ticket, parts) = read(&state, move |c| {
-        let ticket = found(store::tickets::get(c, id, scope), "ticket", id)?;
-        let parts = store::lifecycle::load(c, &ticket)?;
-        Ok((ticket, parts))
-    })
-    .await?;
+    let (ticket, parts) = read(&state, move |c| with_lifecycle(c, id, scope)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(ticket.version)))
         .json(TicketView::new(&ticket, scope, &parts)))
+}
+
+/// A ticket inside the caller's scope, with its lifecycle's records.
+fn with_lifecycle(
+    c: &mut DbConnection,
+    id: Uuid,
+    scope: TicketScope,
+) -> Result<(Ticket, Lifecycle), ApiError> {
+    let ticket = found(store::tickets::get(c, id, scope), "ticket", id)?;
+    let parts = store::lifecycle::load(c, &ticket)?;
+    Ok((ticket, parts))
 }
 
 /// The printable 交办单 (`text/html`), for whoever may read the ticket: the caller masked or
@@ -405,8 +411,7 @@ pub async fn dispatch_sheet(
     let scope = caller.ticket_scope()?;
     let id = parse_id(&path, "ticket")?;
     let (ticket, parts, category, area, units) = read(&state, move |c| {
-        let ticket = found(store::tickets::get(c, id, scope), "ticket", id)?;
-        let parts = store::lifecycle::load(c, &ticket)?;
+        let (ticket, parts) = with_lifecycle(c, id, scope)?;
         let category = match ticket.details.category_id {
             Some(id) => store::categories::full_names(c)?.remove(&id),
             None => None,

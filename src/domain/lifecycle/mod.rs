@@ -525,6 +525,14 @@ impl Lifecycle {
         self.withdraw_pending_extension();
     }
 
+    fn mark_returned(&mut self, id: Uuid, reason: &str, at: DateTime<Utc>) {
+        if let Some(a) = self.assignment_mut(id) {
+            a.status = AssignmentStatus::Returned;
+            a.returned_at = Some(at);
+            a.return_reason = Some(reason.to_owned());
+        }
+    }
+
     /// A sub-unit's forward ends with the work of the assignment it was forwarded from.
     fn end_forwards(&mut self, from: Uuid, at: DateTime<Utc>) {
         for forward in self
@@ -618,11 +626,7 @@ impl Lifecycle {
                 assignment_id,
                 reason,
             } => {
-                if let Some(a) = self.assignment_mut(*assignment_id) {
-                    a.status = AssignmentStatus::Returned;
-                    a.returned_at = Some(at);
-                    a.return_reason = Some(reason.clone());
-                }
+                self.mark_returned(*assignment_id, reason, at);
                 self.end_open_work(at);
                 self.progress.status = TicketStatus::Returned;
                 self.progress.return_count += 1;
@@ -826,13 +830,7 @@ impl Lifecycle {
             Change::ForwardReturned {
                 assignment_id,
                 reason,
-            } => {
-                if let Some(a) = self.assignment_mut(*assignment_id) {
-                    a.status = AssignmentStatus::Returned;
-                    a.returned_at = Some(at);
-                    a.return_reason = Some(reason.clone());
-                }
-            }
+            } => self.mark_returned(*assignment_id, reason, at),
             Change::SupervisionClosed {
                 supervision_id,
                 outcome,
