@@ -32,8 +32,6 @@ config=$root/.ci/schemathesis.toml
 
 step() { printf '\n==> %s\n' "$*"; }
 
-[ -x "$bin" ] || { echo "no hotline binary at $bin (build it first: cargo build)" >&2; exit 1; }
-
 # --- Schemathesis, pinned, in its own venv -------------------------------------------------
 step "schemathesis $SCHEMATHESIS_VERSION in $venv"
 installed=""
@@ -52,51 +50,8 @@ fi
 st=$venv/bin/schemathesis
 
 # --- A fresh service -------------------------------------------------------------------------
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    if [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; then
-        for _ in $(seq 1 75); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.2
-        done
-        kill -9 "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-step "fresh service from $bin on $bind (work dir $work)"
-# Only this run's settings: a SQLite file in the work dir, whatever the caller's environment says.
-unset DATABASE_URL HOTLINE_JWT_SECRET HOTLINE_STORAGE_DIR HOTLINE_TOKEN_TTL_SECONDS
-export DATABASE_URL="sqlite://$work/hotline.db" HOTLINE_STORAGE_DIR="$work/storage"
-export HOTLINE_BIND=$bind HOTLINE_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-info}
-(cd "$work" && "$bin" demo --password "$DEMO_PASSWORD") >"$work/demo.log" 2>&1 \
-    || { cat "$work/demo.log"; exit 1; }
-admin_password=$(grep -o 'One-time password: [A-Za-z0-9]*' "$work/demo.log" | head -n 1 | cut -d' ' -f3 || true)
-[ -n "$admin_password" ] || { echo "demo printed no one-time admin password:"; cat "$work/demo.log"; exit 1; }
-
-(cd "$work" && exec "$bin" serve) >"$work/server.log" 2>&1 &
-server_pid=$!
-port=${bind##*:}
-if [ "$port" = 0 ]; then
-    port=""
-    for _ in $(seq 1 100); do
-        port=$(grep -o '"port":[0-9]*' "$work/server.log" | head -n 1 | cut -d: -f2 || true)
-        [ -n "$port" ] && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "the service did not start:"; cat "$work/server.log"; exit 1; }
-fi
-base="http://${bind%:*}:$port"
-for _ in $(seq 1 100); do
-    curl -sf "$base/readyz" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { echo "the service exited:"; cat "$work/server.log"; exit 1; }
-    sleep 0.1
-done
-curl -sf "$base/readyz" >/dev/null || { echo "the service is not ready:"; tail -n 20 "$work/server.log"; exit 1; }
-echo "ready at $base"
+source "$root/.ci/lib/service.sh"
+SERVICE_BIND=$bind start_service "$bin" "$DEMO_PASSWORD"
 
 token_for() { # username password
     curl -sf -X POST "$base/api/v1/auth/token" -H 'content-type: application/json' \
@@ -143,7 +98,7 @@ for role in $roles; do
     summary+=$(printf '%-8s exit %-3s %4s s  %s' "$role" "$rc" "$took" "$dir")$'\n'
     if [ "$rc" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     [ "$rc" -gt "$overall" ] && overall=$rc
-    kill -0 "$server_pid" 2>/dev/null || { echo "the service died during the $role run:"; tail -n 40 "$work/server.log"; exit 1; }
+    kill -0 "$service_pid" 2>/dev/null || { echo "the service died during the $role run:"; tail -n 40 "$work/server.log"; exit 1; }
 done
 cp "$work/server.log" "$out/server.log"
 

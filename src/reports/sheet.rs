@@ -40,6 +40,14 @@ table.units th { width: auto; }
 .ask { font-size: 14px; text-indent: 2em; }
 .sign td { height: 3em; }
 @media print { body { margin: 0; max-width: none; } }
+@media (max-width: 600px) {
+  body { margin: 12px auto; padding: 0 10px; }
+  h1 { font-size: 22px; letter-spacing: 1px; }
+  .meta { flex-direction: column; }
+  table.ticket tr { display: grid; grid-template-columns: 5.5em 1fr; }
+  table.ticket th, table.ticket td { display: block; width: auto; }
+  table.units { font-size: 13px; }
+}
 "#;
 
 impl Sheet<'_> {
@@ -87,7 +95,7 @@ pub fn render(sheet: &Sheet<'_>) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{t_} {n}</title><style>{STYLE}</style></head><body>\n<h1>{t_}</h1>\n<div class=\"meta\"><span>工单编号：{n}</span><span>打印时间：{p}</span></div>\n",
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\"><title>{t_} {n}</title><style>{STYLE}</style></head><body>\n<h1>{t_}</h1>\n<div class=\"meta\"><span>工单编号：{n}</span><span>打印时间：{p}</span></div>\n",
         t_ = esc(&title),
         n = esc(&t.number),
         p = sheet
