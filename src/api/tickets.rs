@@ -413,7 +413,7 @@ pub async fn dispatch_sheet(
     let (ticket, parts, category, area, units) = read(&state, move |c| {
         let (ticket, parts) = with_lifecycle(c, id, scope)?;
         let category = match ticket.details.category_id {
-            Some(id) => store::categories::full_names(c)?.remove(&id),
+            Some(id) => Some(store::categories::get(c, id)?.full_name),
             None => None,
         };
         let units = store::units::names(c)?;

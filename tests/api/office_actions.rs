@@ -422,6 +422,21 @@ async fn a_dispatch_sheet_prints_the_ticket_for_whoever_may_read_it() {
         .unwrap()
         .to_owned();
     let path = format!("/api/v1/tickets/{secret}/dispatch-sheet");
+    let (_, admin) = w.app.login(hotline::domain::access::Role::Admin);
+    let category = w
+        .app
+        .post("/api/v1/categories", &admin, &json!({"name": "噪音扰民"}))
+        .await;
+    assert_eq!(category.status, 201, "{}", category.text);
+    let edited = w
+        .app
+        .patch(
+            &format!("/api/v1/tickets/{secret}"),
+            &w.dispatcher,
+            &json!({"category_id": category.body["id"]}),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.text);
 
     let before = w.app.get(&path, &w.dispatcher).await;
     assert_eq!(before.status, 200, "{}", before.text);
@@ -444,6 +459,7 @@ async fn a_dispatch_sheet_prints_the_ticket_for_whoever_may_read_it() {
         "紧急",
         "举报",
         "137****2222",
+        "噪音扰民",
     ] {
         assert!(
             office.text.contains(printed),

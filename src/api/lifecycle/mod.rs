@@ -340,8 +340,9 @@ pub async fn forward(
     body: ActionBody<ForwardInput>,
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
-    let (unit_id, note) = body.validate(|input| {
-        Command::forward(None, input.note.as_deref()).map(|_| (input.unit_id, input.note))
+    // The note is checked now; where the unit lies in the tree, once the ticket is locked.
+    let (unit_id, unplaced) = body.validate(|input| {
+        Command::forward(None, input.note.as_deref()).map(|command| (input.unit_id, command))
     })?;
     let own_unit = caller.actor().unit_id;
     act(
@@ -361,7 +362,10 @@ pub async fn forward(
             } else {
                 None
             };
-            Ok(Command::forward(to, note.as_deref())?)
+            Ok(match unplaced {
+                Command::Forward { note, .. } => Command::Forward { to, note },
+                other => other,
+            })
         },
     )
     .await
