@@ -286,19 +286,10 @@ fn shares<K: Ord + Clone>(
 
 pub fn assemble(inputs: &Inputs) -> Bulletin {
     let period = inputs.month.period(inputs.timezone);
-    let categories: HashMap<Uuid, &Category> =
-        inputs.categories.iter().map(|c| (c.id, c)).collect();
+    let categories = CategoryIndex::new(&inputs.categories);
     let units: HashMap<Uuid, &Unit> = inputs.units.iter().map(|u| (u.id, u)).collect();
-    // A ticket filed under a first-level category counts for it; under a second level, for
-    // both.
-    let first_level = |id: Option<Uuid>| -> Option<Uuid> {
-        let category = categories.get(&id?)?;
-        Some(category.parent_id.unwrap_or(category.id))
-    };
-    let second_level = |id: Option<Uuid>| -> Option<Uuid> {
-        let category = categories.get(&id?)?;
-        category.parent_id.map(|_| category.id)
-    };
+    let first_level = |id| categories.first_level(id);
+    let second_level = |id| categories.second_level(id);
 
     let total_now = total(&inputs.volume);
     let days = inputs.month.days().count() as u32;
@@ -369,10 +360,7 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
     };
     let by_type = shares(inputs, |c| row_of_type(c.ticket_type), type_rows);
 
-    let category_label = |id: Option<Uuid>| -> String {
-        id.and_then(|id| categories.get(&id))
-            .map_or_else(|| UNCATEGORISED.to_owned(), |c| c.full_name.clone())
-    };
+    let category_label = |id| categories.label(id);
     let mut first_rows: Vec<(Option<Uuid>, String)> =
         tally(&inputs.volume, |c| first_level(c.category_id))
             .into_keys()
@@ -445,7 +433,7 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
         units: unit_rows,
         groups,
         kinds,
-        hot_spots: hot_spots(inputs, &units, &category_label, &second_level),
+        hot_spots: hot_spots(inputs, &units, &categories),
         typical_cases: inputs.typical_cases.clone(),
         exemptions: inputs.exemptions.clone(),
     }
@@ -578,21 +566,44 @@ fn unit_tables(
     )
 }
 
+/// The categories by id, as the bulletin counts and names them: a ticket filed under a
+/// first-level category counts for it; under a second level, for both.
+struct CategoryIndex<'a>(HashMap<Uuid, &'a Category>);
+
+impl<'a> CategoryIndex<'a> {
+    fn new(categories: &'a [Category]) -> Self {
+        Self(categories.iter().map(|c| (c.id, c)).collect())
+    }
+
+    fn first_level(&self, id: Option<Uuid>) -> Option<Uuid> {
+        let category = self.0.get(&id?)?;
+        Some(category.parent_id.unwrap_or(category.id))
+    }
+
+    fn second_level(&self, id: Option<Uuid>) -> Option<Uuid> {
+        let category = self.0.get(&id?)?;
+        category.parent_id.map(|_| category.id)
+    }
+
+    fn label(&self, id: Option<Uuid>) -> String {
+        id.and_then(|id| self.0.get(&id))
+            .map_or_else(|| UNCATEGORISED.to_owned(), |c| c.full_name.clone())
+    }
+}
+
 /// Categories and townships whose volume rose most against the average of the months before,
 /// by at least the rules' share of it.
 fn hot_spots(
     inputs: &Inputs,
     units: &HashMap<Uuid, &Unit>,
-    category_label: &dyn Fn(Option<Uuid>) -> String,
-    second_level: &dyn Fn(Option<Uuid>) -> Option<Uuid>,
+    categories: &CategoryIndex<'_>,
 ) -> HotSpots {
     let (categories, townships) = rising_against(
         &inputs.volume,
         &inputs.baseline,
         &inputs.rules.hot_spots,
         units,
-        category_label,
-        second_level,
+        categories,
     );
     HotSpots {
         baseline_months: inputs.baseline.len() as u32,
@@ -610,23 +621,13 @@ pub fn live_hot_spots(
     units: &[Unit],
     categories: &[Category],
 ) -> (Vec<HotSpot>, Vec<HotSpot>) {
-    let categories: HashMap<Uuid, &Category> = categories.iter().map(|c| (c.id, c)).collect();
     let units: HashMap<Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
-    let second_level = |id: Option<Uuid>| -> Option<Uuid> {
-        let category = categories.get(&id?)?;
-        category.parent_id.map(|_| category.id)
-    };
-    let category_label = |id: Option<Uuid>| -> String {
-        id.and_then(|id| categories.get(&id))
-            .map_or_else(|| UNCATEGORISED.to_owned(), |c| c.full_name.clone())
-    };
     rising_against(
         volume,
         baseline,
         rules,
         &units,
-        &category_label,
-        &second_level,
+        &CategoryIndex::new(categories),
     )
 }
 
@@ -636,8 +637,7 @@ fn rising_against(
     baseline: &[Vec<VolumeCount>],
     rules: &HotSpotRules,
     units: &HashMap<Uuid, &Unit>,
-    category_label: &dyn Fn(Option<Uuid>) -> String,
-    second_level: &dyn Fn(Option<Uuid>) -> Option<Uuid>,
+    categories: &CategoryIndex<'_>,
 ) -> (Vec<HotSpot>, Vec<HotSpot>) {
     // Without periods before to compare with, nothing stands out.
     if baseline.iter().all(|period| total(period) == 0) {
@@ -674,8 +674,11 @@ fn rising_against(
         spots.truncate(rules.top);
         spots
     };
-    let by_category =
-        |counts: &[VolumeCount]| tally(counts, |c| second_level(c.category_id).or(c.category_id));
+    let by_category = |counts: &[VolumeCount]| {
+        tally(counts, |c| {
+            categories.second_level(c.category_id).or(c.category_id)
+        })
+    };
     let township = |id: Option<Uuid>| {
         id.filter(|id| units.get(id).is_some_and(|u| u.kind == UnitKind::Township))
     };
@@ -688,7 +691,7 @@ fn rising_against(
         rising(
             by_category(volume),
             baseline.iter().map(|m| by_category(m)).collect(),
-            category_label,
+            &|id| categories.label(id),
         ),
         rising(
             by_township(volume),
