@@ -126,8 +126,7 @@ impl ArticleContent {
 
     /// Whether agents may use it on `day`: in force and not expired.
     pub fn in_force(&self, day: NaiveDate) -> bool {
-        self.effective_on.is_none_or(|from| from <= day)
-            && self.expires_on.is_none_or(|to| day <= to)
+        in_force(self.effective_on, self.expires_on, day)
     }
 }
 
@@ -154,8 +153,50 @@ pub struct Article {
 impl Article {
     /// Whether agents see it on `day`.
     pub fn shown_to_agents(&self, day: NaiveDate) -> bool {
-        self.status == ArticleStatus::Published && self.content.in_force(day)
+        self.standing().shown_to_agents(day)
     }
+
+    pub fn standing(&self) -> ArticleStanding {
+        let c = &self.content;
+        ArticleStanding {
+            unit_id: self.unit_id,
+            status: self.status,
+            category_id: c.category_id,
+            area_unit_id: c.area_unit_id,
+            effective_on: c.effective_on,
+            expires_on: c.expires_on,
+            review_due_on: c.review_due_on,
+        }
+    }
+}
+
+/// What decides who sees an article and which lists keep it: all of it but its texts, so that
+/// a search decides it for every article it finds before reading the texts of any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArticleStanding {
+    pub unit_id: Option<Uuid>,
+    pub status: ArticleStatus,
+    pub category_id: Option<Uuid>,
+    pub area_unit_id: Option<Uuid>,
+    pub effective_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    pub review_due_on: NaiveDate,
+}
+
+impl ArticleStanding {
+    /// Whether agents see it on `day`: published, in force and not expired.
+    pub fn shown_to_agents(&self, day: NaiveDate) -> bool {
+        self.status == ArticleStatus::Published && in_force(self.effective_on, self.expires_on, day)
+    }
+}
+
+/// Whether an article's dates put it in force on `day`.
+fn in_force(
+    effective_on: Option<NaiveDate>,
+    expires_on: Option<NaiveDate>,
+    day: NaiveDate,
+) -> bool {
+    effective_on.is_none_or(|from| from <= day) && expires_on.is_none_or(|to| day <= to)
 }
 
 /// Who is changing or reading articles.
@@ -177,8 +218,8 @@ pub enum ArticleScope {
 }
 
 impl ArticleScope {
-    /// Whether a reader of this scope sees `article` on `day`.
-    pub fn sees(self, article: &Article, day: NaiveDate) -> bool {
+    /// Whether a reader of this scope sees an article of this standing on `day`.
+    pub fn sees(self, article: &ArticleStanding, day: NaiveDate) -> bool {
         match self {
             ArticleScope::All => true,
             ArticleScope::Unit(unit) => {

@@ -45,17 +45,69 @@ pub fn query_terms(query: &str) -> Vec<String> {
     index_terms([query])
 }
 
-/// How the articles found for a question rank: by where they hold it (the sum of these
-/// weights: a title naming the matter says most, then the keywords its unit chose, then the
-/// body), then by how often direct answers cited them (what helped callers before), then the
-/// most recently changed first. Ranks are computed alike on both backends, from the texts.
+/// The parts of an article a question is looked for in. An article is indexed under the pairs
+/// of each part apart, each pair lettered with its part (`t社保` for a title holding 社保): a
+/// search learns from the index alone which parts may hold the question, and so ranks articles
+/// before reading any text. Unlettered pairs have two characters and lettered ones three, so
+/// the two never meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArticleField {
+    Title,
+    Keywords,
+    Body,
+}
+
+impl ArticleField {
+    pub const ALL: [ArticleField; 3] = [Self::Title, Self::Keywords, Self::Body];
+
+    /// What finding the question in this part adds to an article's rank: a title naming the
+    /// matter says most, then the keywords its unit chose, then the body.
+    pub const fn weight(self) -> i32 {
+        match self {
+            Self::Title => 4,
+            Self::Keywords => 2,
+            Self::Body => 1,
+        }
+    }
+
+    const fn letter(self) -> char {
+        match self {
+            Self::Title => 't',
+            Self::Keywords => 'k',
+            Self::Body => 'b',
+        }
+    }
+
+    /// The terms a text of this part is indexed under, and those a part must be indexed under
+    /// to hold a question: its pairs, lettered.
+    pub fn terms(self, text: &str) -> Vec<String> {
+        index_terms([text])
+            .into_iter()
+            .map(|pair| format!("{}{pair}", self.letter()))
+            .collect()
+    }
+}
+
+/// The terms an article is indexed under, each once, in order.
+pub fn article_index_terms(title: &str, keywords: &str, body: &str) -> Vec<String> {
+    let terms: BTreeSet<String> = [
+        (ArticleField::Title, title),
+        (ArticleField::Keywords, keywords),
+        (ArticleField::Body, body),
+    ]
+    .into_iter()
+    .flat_map(|(field, text)| field.terms(text))
+    .collect();
+    terms.into_iter().collect()
+}
+
+/// How the articles found for a question rank: by where they hold it (the sum of the
+/// [`ArticleField::weight`]s of the parts holding it), then by how often direct answers cited
+/// them (what helped callers before), then the most recently changed first. Ranks are computed
+/// alike on both backends, from the texts.
 pub struct Rank;
 
 impl Rank {
-    pub const TITLE: i32 = 4;
-    pub const KEYWORDS: i32 = 2;
-    pub const BODY: i32 = 1;
-
     /// Where the texts hold `query`, as the sum of the weights; 0: nowhere.
     pub fn score(title: &str, keywords: &[String], body: &str, query: &str) -> i32 {
         let query = query.trim().to_lowercase();
@@ -72,17 +124,15 @@ impl Rank {
                 text.to_lowercase().contains(&query)
             }
         };
-        let mut score = 0;
-        if holds(title) {
-            score += Self::TITLE;
-        }
-        if keywords.iter().any(|k| holds(k)) {
-            score += Self::KEYWORDS;
-        }
-        if holds(body) {
-            score += Self::BODY;
-        }
-        score
+        ArticleField::ALL
+            .into_iter()
+            .filter(|field| match field {
+                ArticleField::Title => holds(title),
+                ArticleField::Keywords => keywords.iter().any(|k| holds(k)),
+                ArticleField::Body => holds(body),
+            })
+            .map(ArticleField::weight)
+            .sum()
     }
 }
 
@@ -180,6 +230,18 @@ mod tests {
     }
 
     #[test]
+    fn an_article_is_indexed_under_the_pairs_of_each_part_lettered() {
+        let terms = article_index_terms("停水通知", r#"["停水"]"#, "社保卡");
+        assert_eq!(
+            terms,
+            ["b保卡", "b社保", "k停水", "t停水", "t水通", "t通知"]
+        );
+        // Nothing an article is indexed under is a pair a question of tickets asks for.
+        assert!(terms.iter().all(|t| t.chars().count() == 3));
+        assert_eq!(ArticleField::Keywords.terms("停水"), ["k停水"]);
+    }
+
+    #[test]
     fn single_characters_leave_the_index_out() {
         assert!(query_terms("水").is_empty());
         assert!(query_terms("，。！").is_empty());
@@ -273,6 +335,34 @@ mod tests {
                     prop_assert!(part.trim().is_empty() || found.is_some(), "{part:?}");
                 }
             }
+        }
+
+        /// The index never ranks an article below its texts: every part holding the question
+        /// is indexed under all the terms that part is asked for, so the weights of the parts
+        /// the index names bound the rank from above.
+        #[test]
+        fn the_index_bounds_the_rank(
+            title in text(),
+            keyword in text(),
+            body in text(),
+            from in 0usize..40,
+            len in 2usize..6,
+        ) {
+            let chars: Vec<char> = body.chars().chain(title.chars()).collect();
+            prop_assume!(from + len <= chars.len());
+            let query: String = chars[from..from + len].iter().collect();
+            prop_assume!(!query_terms(&query).is_empty());
+            let keywords = vec![keyword];
+            let keywords_text = serde_json::Value::from(keywords.clone()).to_string();
+            let indexed: BTreeSet<String> =
+                article_index_terms(&title, &keywords_text, &body).into_iter().collect();
+            let bound: i32 = ArticleField::ALL
+                .into_iter()
+                .filter(|field| field.terms(&query).iter().all(|t| indexed.contains(t)))
+                .map(ArticleField::weight)
+                .sum();
+            let score = Rank::score(&title, &keywords, &body, &query);
+            prop_assert!(score <= bound, "{query:?}: score {score} above {bound}");
         }
 
         /// A snippet's marks are the question, ignoring case.

@@ -6,12 +6,13 @@ use uuid::Uuid;
 
 use super::schema::{knowledge_article_versions, knowledge_articles, knowledge_citations};
 use super::search::Corpus;
-use super::sql::{At, Day, Id};
+use super::sql::{At, Day, Id, Uid};
 use super::{DbConnection, StoreError, contains_pattern, lower};
 use crate::domain::knowledge::{
-    Article, ArticleChange, ArticleContent, ArticleScope, ArticleStatus, Upkeep,
+    Article, ArticleChange, ArticleContent, ArticleScope, ArticleStanding, ArticleStatus, Upkeep,
 };
-use crate::domain::search::{Rank, query_terms};
+use crate::domain::search::{ArticleField, Rank, query_terms};
+use diesel::sql_types::{Integer, Text};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = knowledge_articles)]
@@ -262,7 +263,7 @@ pub fn get(
         .optional()?
         .ok_or(StoreError::NotFound)?
         .into_article()?;
-    if scope.sees(&article, day) {
+    if scope.sees(&article.standing(), day) {
         Ok(article)
     } else {
         Err(StoreError::NotFound)
@@ -365,7 +366,7 @@ pub fn list(
             };
             let terms = query_terms(q);
             if !terms.is_empty() {
-                return ranked(conn, scope, filter, day, q, &terms, skip, limit);
+                return ranked(conn, scope, filter, day, q, skip, limit);
             }
             // Single characters: every article holding them, read the slow way, ranked alike.
             let candidates: Vec<Article> = query
@@ -394,8 +395,73 @@ pub fn list(
         .collect()
 }
 
-/// The articles the word index finds for `q`, read by id alone (so that no index a filter
-/// names is walked instead), then kept, ranked and paged here.
+/// What decides whether a reader sees an article and a filter keeps it, and what ranks it
+/// after its score: all of it but its texts.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = knowledge_articles)]
+struct Standing {
+    id: Uuid,
+    unit_id: Option<Uuid>,
+    status: ArticleStatus,
+    category_id: Option<Uuid>,
+    area_unit_id: Option<Uuid>,
+    effective_on: Option<NaiveDate>,
+    expires_on: Option<NaiveDate>,
+    review_due_on: NaiveDate,
+    use_count: i64,
+    updated_at: DateTime<Utc>,
+}
+
+impl Standing {
+    fn standing(&self) -> ArticleStanding {
+        ArticleStanding {
+            unit_id: self.unit_id,
+            status: self.status,
+            category_id: self.category_id,
+            area_unit_id: self.area_unit_id,
+            effective_on: self.effective_on,
+            expires_on: self.expires_on,
+            review_due_on: self.review_due_on,
+        }
+    }
+
+    /// Where it would rank with `score`: greater ranks first.
+    fn rank_with(&self, score: i32) -> RankKey {
+        (score, self.use_count, self.updated_at, self.id)
+    }
+}
+
+/// Score, uses, last change and id: an article's place in a ranked list, greatest first.
+type RankKey = (i32, i64, DateTime<Utc>, Uuid);
+
+fn rank_key(score: i32, article: &Article) -> RankKey {
+    (score, article.use_count, article.updated_at, article.id)
+}
+
+/// An article the word index finds, with the best score its texts can have: the weights of the
+/// parts indexed under every term of the question (a part may hold the terms apart, which only
+/// its text tells).
+#[derive(QueryableByName)]
+struct Match {
+    #[diesel(sql_type = Uid)]
+    key: Uuid,
+    #[diesel(sql_type = Integer)]
+    weight: i32,
+}
+
+/// Up to this many articles found, each is read by its key; beyond, articles are read in the
+/// order of their uses and changes until those found make up the page.
+const FOUND_TO_READ_MAX: usize = 200;
+
+/// How many articles one step of reading in rank order reads.
+const RANK_ORDER_STEP: i64 = 256;
+
+/// The articles the word index finds for `q`, ranked first by what the index promises of them,
+/// then verified against their texts. Few found, each is read by its key; many found (a common
+/// word), articles are read in the order of their uses and changes (an index holds that order)
+/// only until the found ones among them make up the page, which for a common word is soon. The
+/// page is then read whole and scored from its texts; when a text holds less than the index
+/// promised, every article found is read and ranked from its text.
 #[allow(clippy::too_many_arguments)]
 fn ranked(
     conn: &mut DbConnection,
@@ -403,34 +469,202 @@ fn ranked(
     filter: &ArticleFilter,
     day: NaiveDate,
     q: &str,
-    terms: &[String],
     skip: i64,
     limit: i64,
 ) -> Result<Vec<Article>, StoreError> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Text};
+    let wanted = (skip.max(0) + limit.max(0)) as usize;
+    if wanted == 0 {
+        return Ok(Vec::new());
+    }
+    let found = matches(conn, q)?;
+    let kept = |s: &Standing| scope.sees(&s.standing(), day) && filter.keeps(&s.standing(), day);
+    if found.len() > FOUND_TO_READ_MAX {
+        let best = best_in_rank_order(conn, &found, &kept, wanted)?;
+        if let Some(page) = verified(conn, best, q, wanted, false)? {
+            return Ok(paged(page, skip, limit));
+        }
+    }
+    let mut standings: Vec<(i32, Standing)> = Vec::with_capacity(found.len());
+    let keys: Vec<Uuid> = found.keys().copied().collect();
+    for chunk in keys.chunks(1_000) {
+        let ids: Vec<Id> = chunk.iter().copied().map(Id).collect();
+        for standing in knowledge_articles::table
+            .filter(knowledge_articles::id.eq_any(ids))
+            .select(Standing::as_select())
+            .load::<Standing>(conn)?
+        {
+            if kept(&standing) {
+                standings.push((found[&standing.id], standing));
+            }
+        }
+    }
+    standings.sort_unstable_by_key(|(promise, s)| std::cmp::Reverse(s.rank_with(*promise)));
+    let page = verified(conn, standings, q, wanted, true)?.unwrap_or_default();
+    Ok(paged(page, skip, limit))
+}
+
+/// The articles the index finds for `q`, each with the best score its texts can have.
+fn matches(
+    conn: &mut DbConnection,
+    q: &str,
+) -> Result<std::collections::HashMap<Uuid, i32>, StoreError> {
     let backend = match conn {
         DbConnection::Pg(_) => super::Backend::Postgres,
         DbConnection::Sqlite(_) => super::Backend::Sqlite,
     };
-    const AT: &str = "\u{0}";
-    let condition =
-        super::search::indexed_under(Corpus::Articles, backend, "knowledge_articles.id", AT);
-    let (before, after) = condition
-        .split_once(AT)
-        .ok_or_else(|| StoreError::corrupt("the word index's condition has no placeholder"))?;
-    let candidates = knowledge_articles::table
-        .filter(
-            sql::<Bool>(before)
-                .bind::<Text, _>(super::search::index_query(backend, terms))
-                .sql(after),
-        )
-        .select(ArticleRow::as_select())
-        .load(conn)?
+    let by_field: Vec<Vec<String>> = ArticleField::ALL.iter().map(|f| f.terms(q)).collect();
+    let weights = ArticleField::ALL.map(ArticleField::weight);
+    let sql = format!(
+        "SELECT m.key, m.weight FROM {} m",
+        super::search::weighed_matches(Corpus::Articles, backend, &weights)
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<super::MultiBackend>();
+    for field_terms in &by_field {
+        query = query.bind::<Text, _>(super::search::index_query(backend, field_terms));
+    }
+    let found: Vec<Match> = match backend {
+        // A common word's groups read most of the index's pages, which PostgreSQL's planner
+        // prices high enough to start parallel workers: for a query of a few milliseconds,
+        // waiting for them costs more than they save.
+        super::Backend::Postgres => conn.transaction(|c| {
+            diesel::sql_query("SET LOCAL max_parallel_workers_per_gather = 0").execute(c)?;
+            query.load(c)
+        })?,
+        super::Backend::Sqlite => query.load(conn)?,
+    };
+    Ok(found.into_iter().map(|m| (m.key, m.weight)).collect())
+}
+
+/// The best `wanted` of the articles `found` that `kept` keeps, by what the index promises, from
+/// reading articles in the order of their uses and changes: an article of the best promise read
+/// earlier ranks before one read later, so reading stops once every promise above the page's
+/// last is read whole and the page's last promise has enough articles read.
+fn best_in_rank_order(
+    conn: &mut DbConnection,
+    found: &std::collections::HashMap<Uuid, i32>,
+    kept: &dyn Fn(&Standing) -> bool,
+    wanted: usize,
+) -> Result<Vec<(i32, Standing)>, StoreError> {
+    use knowledge_articles as a;
+    // Per promise, best first: how many articles found hold it, how many of them were read,
+    // and those read that are kept, in the order read.
+    let mut promises: std::collections::BTreeMap<
+        std::cmp::Reverse<i32>,
+        (usize, usize, Vec<Standing>),
+    > = std::collections::BTreeMap::new();
+    for weight in found.values() {
+        promises.entry(std::cmp::Reverse(*weight)).or_default().0 += 1;
+    }
+    let settled = |promises: &std::collections::BTreeMap<_, (usize, usize, Vec<Standing>)>| {
+        let mut missing = wanted;
+        for (total, read, kept) in promises.values() {
+            if read == total {
+                missing = missing.saturating_sub(kept.len());
+                if missing == 0 {
+                    return true;
+                }
+            } else {
+                return kept.len() >= missing;
+            }
+        }
+        true
+    };
+    let mut after: Option<(i64, DateTime<Utc>, Uuid)> = None;
+    while !settled(&promises) {
+        let mut query = a::table
+            .select(Standing::as_select())
+            .order((a::use_count.desc(), a::updated_at.desc(), a::id.desc()))
+            .limit(RANK_ORDER_STEP)
+            .into_boxed();
+        if let Some((uses, at, id)) = after {
+            query = query.filter(
+                a::use_count.lt(uses).or(a::use_count.eq(uses).and(
+                    a::updated_at
+                        .lt(At(at))
+                        .or(a::updated_at.eq(At(at)).and(a::id.lt(Id(id)))),
+                )),
+            );
+        }
+        let step: Vec<Standing> = query.load(conn)?;
+        let Some(last) = step.last() else { break };
+        after = Some((last.use_count, last.updated_at, last.id));
+        for standing in step {
+            if let Some(weight) = found.get(&standing.id) {
+                let promise = promises.entry(std::cmp::Reverse(*weight)).or_default();
+                promise.1 += 1;
+                if kept(&standing) {
+                    promise.2.push(standing);
+                }
+            }
+        }
+    }
+    Ok(promises
         .into_iter()
-        .map(ArticleRow::into_article)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rank(candidates, scope, filter, day, q, skip, limit))
+        .flat_map(|(weight, (_, _, kept))| kept.into_iter().map(move |s| (weight.0, s)))
+        .take(wanted)
+        .collect())
+}
+
+/// The first `wanted` of `ranked` (best promise first) ranked by their texts, when their texts
+/// hold what the index promised for enough of them to know the page: the texts are read a page
+/// at a time until the scores read rank a full page above every promise not read yet. `None`
+/// when `ranked` runs out first and is not `complete` (others not in it may rank higher).
+fn verified(
+    conn: &mut DbConnection,
+    ranked: Vec<(i32, Standing)>,
+    q: &str,
+    wanted: usize,
+    complete: bool,
+) -> Result<Option<Vec<Article>>, StoreError> {
+    let mut read: Vec<(RankKey, Article)> = Vec::new();
+    let mut next = 0;
+    loop {
+        if read.len() >= wanted {
+            let page_last = read[wanted - 1].0;
+            let settled = match ranked.get(next) {
+                Some((promise, s)) => page_last > s.rank_with(*promise),
+                None if complete => true,
+                // What is not in `ranked` promises less than its last.
+                None => ranked
+                    .last()
+                    .is_some_and(|(promise, s)| page_last >= s.rank_with(*promise)),
+            };
+            if settled {
+                break;
+            }
+        }
+        if next == ranked.len() {
+            if !complete {
+                return Ok(None);
+            }
+            break;
+        }
+        let batch = &ranked[next..(next + wanted).min(ranked.len())];
+        next += batch.len();
+        let ids: Vec<Id> = batch.iter().map(|(_, s)| Id(s.id)).collect();
+        let articles = knowledge_articles::table
+            .filter(knowledge_articles::id.eq_any(ids))
+            .select(ArticleRow::as_select())
+            .load(conn)?;
+        for row in articles {
+            let article = row.into_article()?;
+            let c = &article.content;
+            let score = Rank::score(&c.title, &c.keywords, &c.body, q);
+            if score > 0 {
+                read.push((rank_key(score, &article), article));
+            }
+        }
+        read.sort_unstable_by(|(x, _), (y, _)| y.cmp(x));
+    }
+    Ok(Some(read.into_iter().map(|(_, a)| a).collect()))
+}
+
+fn paged(ranked: Vec<Article>, skip: i64, limit: i64) -> Vec<Article> {
+    ranked
+        .into_iter()
+        .skip(skip.max(0) as usize)
+        .take(limit.max(0) as usize)
+        .collect()
 }
 
 /// The candidates the reader sees and the filter keeps that hold `q`, best-ranked first (see
@@ -444,21 +678,16 @@ fn rank(
     skip: i64,
     limit: i64,
 ) -> Vec<Article> {
-    let mut ranked: Vec<(i32, Article)> = candidates
+    let mut ranked: Vec<(RankKey, Article)> = candidates
         .into_iter()
-        .filter(|a| scope.sees(a, day) && filter.keeps(a, day))
+        .filter(|a| scope.sees(&a.standing(), day) && filter.keeps(&a.standing(), day))
         .filter_map(|a| {
             let c = &a.content;
             let score = Rank::score(&c.title, &c.keywords, &c.body, q);
-            (score > 0).then_some((score, a))
+            (score > 0).then(|| (rank_key(score, &a), a))
         })
         .collect();
-    ranked.sort_by(|(sa, a), (sb, b)| {
-        sb.cmp(sa)
-            .then(b.use_count.cmp(&a.use_count))
-            .then(b.updated_at.cmp(&a.updated_at))
-            .then(b.id.cmp(&a.id))
-    });
+    ranked.sort_unstable_by(|(x, _), (y, _)| y.cmp(x));
     ranked
         .into_iter()
         .skip(skip.max(0) as usize)
@@ -468,17 +697,19 @@ fn rank(
 }
 
 impl ArticleFilter {
-    /// Whether the filter keeps `article` on `day` (all but the question, checked by ranking).
-    fn keeps(&self, article: &Article, day: NaiveDate) -> bool {
-        let c = &article.content;
+    /// Whether the filter keeps an article of this standing on `day` (all but the question,
+    /// checked by ranking).
+    fn keeps(&self, article: &ArticleStanding, day: NaiveDate) -> bool {
         (self.statuses.is_empty() || self.statuses.contains(&article.status))
             && self.unit_id.is_none_or(|u| article.unit_id == Some(u))
-            && self.category_id.is_none_or(|id| c.category_id == Some(id))
+            && self
+                .category_id
+                .is_none_or(|id| article.category_id == Some(id))
             && self
                 .area_unit_id
-                .is_none_or(|id| c.area_unit_id == Some(id))
+                .is_none_or(|id| article.area_unit_id == Some(id))
             && (!self.review_overdue
-                || (article.status == ArticleStatus::Published && c.review_due_on < day))
+                || (article.status == ArticleStatus::Published && article.review_due_on < day))
     }
 }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::sql::{Id, Uid};
 use super::{Backend, DbConnection, StoreError};
-use crate::domain::search::index_terms;
+use crate::domain::search::{article_index_terms, index_terms};
 
 /// What is indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,16 @@ impl Corpus {
                 key: "article_id",
                 texts: "s.title AS a, s.body AS b, s.keywords AS c",
             },
+        }
+    }
+}
+
+impl Corpus {
+    /// The terms a row is indexed under, from its texts in the order of [`Names::texts`].
+    fn terms(self, [a, b, c]: [&str; 3]) -> Vec<String> {
+        match self {
+            Corpus::Tickets => index_terms([a, b, c]),
+            Corpus::Articles => article_index_terms(a, c, b),
         }
     }
 }
@@ -88,6 +98,42 @@ pub fn indexed_under(
     }
 }
 
+/// The rows indexed under every term of at least one of several groups of terms, each with the
+/// sum of the weights of the groups it is indexed under all of: a subquery answering `key` (the
+/// row's key) and `weight`, for a `FROM` clause, the question of group n (from 0, an
+/// [`index_query`]) bound at `$n+1`. Each group is its own read of the index, which the planner
+/// estimates well and which never reads the rows' terms.
+pub fn weighed_matches(corpus: Corpus, backend: Backend, weights: &[i32]) -> String {
+    let Names {
+        index, rows, key, ..
+    } = corpus.names();
+    let each = |read: &dyn Fn(usize, i32) -> String| {
+        weights
+            .iter()
+            .enumerate()
+            .map(|(n, weight)| read(n + 1, *weight))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
+    };
+    match backend {
+        // The found rows' keys are read once each, after the groups are summed.
+        Backend::Sqlite => format!(
+            "(SELECT r.{key} AS key, g.weight FROM (SELECT f.row, CAST(SUM(f.w) AS INTEGER) AS weight \
+             FROM ({}) f GROUP BY f.row) g CROSS JOIN {rows} r ON r.row = g.row)",
+            each(&|n, weight| format!(
+                "SELECT rowid AS row, {weight} AS w FROM {index} WHERE {index} MATCH ${n}"
+            ))
+        ),
+        Backend::Postgres => format!(
+            "(SELECT f.key, CAST(SUM(f.w) AS INTEGER) AS weight FROM ({}) f GROUP BY f.key)",
+            each(&|n, weight| format!(
+                "SELECT s.{key} AS key, {weight} AS w FROM {index} s \
+                 WHERE s.terms @@ CAST(${n} AS tsquery)"
+            ))
+        ),
+    }
+}
+
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
@@ -120,14 +166,15 @@ pub fn count_indexed_under(
     Ok(count.count)
 }
 
-/// Indexes one row under the terms of its texts, replacing what it was indexed under.
-pub fn index<'a>(
+/// Indexes one row under the terms of its texts (in the order of [`Names::texts`]), replacing
+/// what it was indexed under.
+pub fn index(
     conn: &mut DbConnection,
     corpus: Corpus,
     id: Uuid,
-    texts: impl IntoIterator<Item = &'a str>,
+    texts: [&str; 3],
 ) -> Result<(), StoreError> {
-    let terms = index_terms(texts);
+    let terms = corpus.terms(texts);
     let Names {
         index, rows, key, ..
     } = corpus.names();

@@ -1,0 +1,11 @@
+-- Articles are indexed under the pairs of their title, keywords and body apart, each lettered
+-- with its part, so that a search ranks them from the index alone. The terms are computed by
+-- the service: the index is emptied here and the start-up indexes every article again.
+DROP TABLE article_search;
+DELETE FROM article_search_rows;
+CREATE VIRTUAL TABLE article_search USING fts5 (
+    terms, content = '', contentless_delete = 1, detail = none, tokenize = 'ascii'
+);
+-- Many articles found (a common word), they are read in the order they rank in after their
+-- score until the page is made up.
+CREATE INDEX knowledge_articles_rank_idx ON knowledge_articles (use_count, updated_at, id);
