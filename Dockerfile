@@ -20,6 +20,8 @@ COPY src src
 COPY benches benches
 COPY migrations migrations
 COPY calendars calendars
+COPY templates templates
+COPY assets assets
 COPY openapi.yaml ./
 # The dummy build left newer timestamps; make sure the real sources are rebuilt.
 RUN touch src/main.rs src/lib.rs build.rs \

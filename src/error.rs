@@ -74,6 +74,16 @@ impl ApiError {
         self.0.code
     }
 
+    /// Why, in the words the problem document gives.
+    pub fn detail(&self) -> &str {
+        &self.0.detail
+    }
+
+    /// Whether the refusal names `field` among the invalid ones.
+    pub fn names_field(&self, field: &str) -> bool {
+        self.0.errors.iter().any(|e| e.field == field)
+    }
+
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
         if let Ok(value) = HeaderValue::from_str(value) {
             self.0.headers.push((name, value));

@@ -18,7 +18,7 @@ use crate::metrics::Metrics;
 use crate::store::tickets::Numbering;
 use crate::store::users::NewUser;
 use crate::store::{self, Db, redact_url};
-use crate::{jobs, telemetry};
+use crate::{console, jobs, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -197,6 +197,7 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(payload.clone())
                 .wrap(from_fn(telemetry::observe))
+                .configure(console::configure)
                 .configure(api::configure)
         })
         // Requests in flight get this long to finish when the service is told to stop.

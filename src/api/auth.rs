@@ -12,7 +12,7 @@ use super::{AppState, JsonBody, blocking};
 use super::{Authenticated, Caller};
 use crate::auth;
 use crate::domain::problem::ProblemCode;
-use crate::domain::validation::ValidationErrors;
+use crate::domain::validation::{ValidationErrors, has_control_characters};
 use crate::domain::{directory, throttle};
 use crate::error::ApiError;
 use crate::store::{self, users::UserChanges};
@@ -96,16 +96,50 @@ pub async fn issue_token(
 ) -> Result<HttpResponse, ApiError> {
     // Text with control characters is nobody's username or password: refused like any wrong
     // one, without asking the database about it.
-    let garbled = body.has_control_characters();
-    let credentials = if garbled {
+    let credentials = if body.has_control_characters() {
         let (credentials, _) = body.into_parts();
         credentials
     } else {
         body.into_inner()?
     };
-    let username = credentials.username.trim().to_lowercase();
-    let (by_address, by_pair) =
-        throttle_keys(&client_address(&req, &state.trusted_proxies), &username);
+    let address = client_address(&req, &state.trusted_proxies);
+    match sign_in(
+        &state,
+        &address,
+        &credentials.username,
+        credentials.password,
+    )
+    .await?
+    {
+        SignIn::Welcome(user) => token_answer(&state, &user),
+        SignIn::Refused => Err(invalid_credentials()),
+        SignIn::Wait(seconds) => Err(ApiError::rate_limited(
+            seconds,
+            "too many wrong sign-ins from this address; wait before trying again",
+        )),
+    }
+}
+
+/// What signing in with a username and password comes to.
+pub enum SignIn {
+    Welcome(directory::User),
+    Refused,
+    /// The address must wait this many seconds before it may try again.
+    Wait(u64),
+}
+
+/// Signs in with a username and password from `address`, for a token or a console session
+/// alike: under the throttle of `domain::throttle` (while the address must wait, no password is
+/// checked), as slow for an unknown username as for a wrong password, counted in the metrics.
+pub async fn sign_in(
+    state: &web::Data<AppState>,
+    address: &str,
+    username: &str,
+    password: String,
+) -> Result<SignIn, ApiError> {
+    let garbled = has_control_characters(username) || has_control_characters(&password);
+    let username = username.trim().to_lowercase();
+    let (by_address, by_pair) = throttle_keys(address, &username);
     let checked = state.clone();
     let outcome = blocking(state.request_budget(), move || {
         let db = &checked.db;
@@ -120,14 +154,12 @@ pub async fn issue_token(
             db.read(|c| store::users::find_credentials(c, &username))?
         };
         let user = match found {
-            Some((user, hash))
-                if auth::verify_password(&credentials.password, &hash) && user.active =>
-            {
+            Some((user, hash)) if auth::verify_password(&password, &hash) && user.active => {
                 Some(user)
             }
             Some(_) => None,
             None => {
-                auth::verify_nothing(&credentials.password);
+                auth::verify_nothing(&password);
                 None
             }
         };
@@ -152,35 +184,13 @@ pub async fn issue_token(
         }
     })
     .await?;
-    match outcome {
-        SignIn::Welcome(user) => {
-            state
-                .metrics
-                .logins_succeeded
-                .fetch_add(1, Ordering::Relaxed);
-            token_answer(&state, &user)
-        }
-        SignIn::Refused => {
-            state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
-            Err(invalid_credentials())
-        }
-        SignIn::Wait(seconds) => {
-            state
-                .metrics
-                .logins_throttled
-                .fetch_add(1, Ordering::Relaxed);
-            Err(ApiError::rate_limited(
-                seconds,
-                "too many wrong sign-ins from this address; wait before trying again",
-            ))
-        }
-    }
-}
-
-enum SignIn {
-    Welcome(directory::User),
-    Refused,
-    Wait(u64),
+    let counter = match outcome {
+        SignIn::Welcome(_) => &state.metrics.logins_succeeded,
+        SignIn::Refused => &state.metrics.logins_failed,
+        SignIn::Wait(_) => &state.metrics.logins_throttled,
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    Ok(outcome)
 }
 
 #[derive(Deserialize)]
@@ -198,19 +208,36 @@ pub async fn change_password(
     body: JsonBody<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let change = body.into_inner()?;
-    let new_password = directory::password(&change.new_password)
+    let user = change_own_password(
+        &state,
+        caller.user.id,
+        change.current_password,
+        change.new_password,
+    )
+    .await?;
+    token_answer(&state, &user)
+}
+
+/// Changes the password of the account `id` to `new_password` given its `current_password`
+/// (422 naming the field that is wrong); every token and session the account had ends.
+pub async fn change_own_password(
+    state: &web::Data<AppState>,
+    id: uuid::Uuid,
+    current_password: String,
+    new_password: String,
+) -> Result<directory::User, ApiError> {
+    let new_password = directory::password(&new_password)
         .map_err(|m| ApiError::validation(ValidationErrors::single("new_password", m)))?;
-    if new_password == change.current_password {
+    if new_password == current_password {
         return Err(ApiError::invalid_field(
             "new_password",
             "must differ from the current password",
         ));
     }
-    let id = caller.user.id;
     let writer = state.clone();
     let user = blocking(state.request_budget(), move || {
         let hash = writer.db.read(|c| store::users::password_hash(c, id))?;
-        if !auth::verify_password(&change.current_password, &hash) {
+        if !auth::verify_password(&current_password, &hash) {
             return Err(ApiError::invalid_field("current_password", "is wrong"));
         }
         let new_hash = auth::hash_password(&new_password)?;
@@ -225,7 +252,7 @@ pub async fn change_password(
     })
     .await?;
     state.auth.gate.forget(id);
-    token_answer(&state, &user)
+    Ok(user)
 }
 
 /// `GET /api/v1/auth/me`: the caller's account.

@@ -19,7 +19,7 @@ mod notifications;
 mod nuisance;
 pub mod ops;
 mod pagination;
-mod queues;
+pub mod queues;
 mod reports;
 pub mod tickets;
 pub mod units;

@@ -28,19 +28,19 @@ fn own_unit(caller: &Caller) -> Result<Option<Uuid>, ApiError> {
 }
 
 #[derive(Serialize)]
-struct UnitEntry {
-    unit_id: Uuid,
+pub struct UnitEntry {
+    pub unit_id: Uuid,
     #[serde(flatten)]
-    counts: UnitCounts,
+    pub counts: UnitCounts,
 }
 
 #[derive(Serialize)]
-struct Dashboard {
-    at: DateTime<Utc>,
+pub struct Dashboard {
+    pub at: DateTime<Utc>,
     /// The whole hotline's, for the office; null for a unit.
-    office: Option<OfficeCounts>,
+    pub office: Option<OfficeCounts>,
     /// Each unit with work in hand (the office), or the caller's own unit.
-    units: Vec<UnitEntry>,
+    pub units: Vec<UnitEntry>,
 }
 
 /// `GET /api/v1/dashboard`: the work in hand, in one request: the hotline's and each unit's
@@ -49,7 +49,15 @@ pub async fn dashboard(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let unit = own_unit(&caller)?;
+    Ok(HttpResponse::Ok().json(dashboard_of(&state, &caller).await?))
+}
+
+/// The dashboard's counts in the caller's scope.
+pub async fn dashboard_of(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+) -> Result<Dashboard, ApiError> {
+    let unit = own_unit(caller)?;
     let now = state.now();
     let timezone = state.numbering.timezone;
     let day = now.with_timezone(&timezone).date_naive();
@@ -57,7 +65,7 @@ pub async fn dashboard(
         from: local_midnight(day, timezone),
         to: local_midnight(day.succ_opt().unwrap_or(day), timezone),
     };
-    let (office, units) = read(&state, move |c| {
+    let (office, units) = read(state, move |c| {
         let office = match unit {
             None => Some(store::queues::office(c, today, now)?),
             Some(_) => None,
@@ -75,11 +83,11 @@ pub async fn dashboard(
             counts: UnitCounts::default(),
         });
     }
-    Ok(HttpResponse::Ok().json(Dashboard {
+    Ok(Dashboard {
         at: now,
         office,
         units,
-    }))
+    })
 }
 
 #[derive(Deserialize)]

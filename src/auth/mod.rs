@@ -14,7 +14,9 @@ pub use accounts::UserGate;
 pub use keys::{
     AUDIENCE, Claims, ISSUER, MIN_SECRET_BYTES, TokenKeys, resolve_secret, secret_path,
 };
-pub use passwords::{generate_password, hash_password, verify_nothing, verify_password};
+pub use passwords::{
+    generate_password, hash_password, random_token, verify_nothing, verify_password,
+};
 
 /// What authentication needs from the application.
 pub struct AuthState {

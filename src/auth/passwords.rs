@@ -150,6 +150,15 @@ pub fn verify_nothing(password: &str) {
     let _ = verify_password(password, hash);
 }
 
+/// A secret nobody can guess (256 random bits), as URL-safe text: what a console session's
+/// cookie and its forms' token hold.
+pub fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// A random password of `length` characters from an alphabet without look-alikes.
 pub fn generate_password(length: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

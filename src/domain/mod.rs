@@ -24,6 +24,7 @@ pub mod period;
 pub mod policy;
 pub mod problem;
 pub mod search;
+pub mod session;
 pub mod throttle;
 pub mod ticket;
 pub mod validation;

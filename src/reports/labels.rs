@@ -1,9 +1,21 @@
 //! How the bulletins name things, in Chinese.
 
+use crate::domain::access::Role;
 use crate::domain::assessment::Figure;
 use crate::domain::calendar::Limit;
 use crate::domain::directory::UnitKind;
 use crate::domain::ticket::{Channel, Priority, TicketStatus, TicketType};
+
+pub fn role(role: Role) -> &'static str {
+    match role {
+        Role::Agent => "话务员",
+        Role::Dispatcher => "派单员",
+        Role::UnitHandler => "承办单位",
+        Role::Supervisor => "督办员",
+        Role::Admin => "管理员",
+        Role::Integration => "系统对接",
+    }
+}
 
 pub fn channel(channel: Channel) -> &'static str {
     match channel {

@@ -34,6 +34,7 @@ pub mod queues;
 pub mod reports;
 pub mod schema;
 pub mod search;
+pub mod sessions;
 pub mod sql;
 pub mod throttle;
 pub mod tickets;

@@ -572,6 +572,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    console_sessions (key) {
+        key -> Text,
+        user_id -> Uid,
+        form_token -> Text,
+        token_generation -> BigInt,
+        started_at -> UtcTime,
+        used_at -> UtcTime,
+    }
+}
+
 diesel::joinable!(ticket_notes -> tickets (ticket_id));
 diesel::joinable!(knowledge_article_versions -> knowledge_articles (article_id));
 diesel::joinable!(knowledge_citations -> knowledge_articles (article_id));
@@ -608,4 +622,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     knowledge_citations,
     ticket_notes,
     nuisance_numbers,
+    console_sessions,
 );

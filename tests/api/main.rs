@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod console;
 mod counts;
 mod deadlines;
 mod directory;

@@ -1,0 +1,236 @@
+//! The console: the pages agents, dispatchers, unit handlers, supervisors and admins do their
+//! day in, served by the service itself in Chinese. Pages are rendered on the server from
+//! templates checked when the service is compiled; the stylesheet is part of the binary and
+//! nothing is loaded from another site. What a page shows and what its forms do is decided where
+//! the API decides it: by the role's permissions ([`crate::domain::access`]) and the API's own
+//! functions, never by the page.
+
+mod pages;
+mod session;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError, web};
+use askama::Template;
+
+use crate::api::AppState;
+use crate::domain::directory::User;
+use crate::error::ApiError;
+
+pub use session::check_form_token;
+
+/// Every console route: the pages, their forms, and the stylesheet.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let page = |path: &'static str| web::resource(path).wrap(from_fn(protect));
+    cfg.service(page("/").route(web::get().to(pages::workbench)))
+        .service(
+            page("/sign-in")
+                .route(web::get().to(session::sign_in_page))
+                .route(web::post().to(session::sign_in)),
+        )
+        .service(page("/sign-out").route(web::post().to(session::sign_out)))
+        .service(
+            page("/password")
+                .route(web::get().to(session::password_page))
+                .route(web::post().to(session::change_password)),
+        )
+        .service(page("/assets/console.css").route(web::get().to(stylesheet)));
+}
+
+/// What a browser is told about every console answer: run no script and load nothing that is
+/// not the service's own, in no frame, send forms only here, and keep no copy of a page.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+async fn protect(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    ] {
+        headers.insert(name, value);
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
+}
+
+const STYLESHEET: &str = include_str!("../../assets/console.css");
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "max-age=3600"))
+        .body(STYLESHEET)
+}
+
+/// The signed-in person a page is shown to.
+pub struct Person {
+    pub name: String,
+    pub role: &'static str,
+    /// The session's token, which every form of the page carries back.
+    pub form_token: String,
+}
+
+impl Person {
+    pub fn of(user: &User, form_token: &str) -> Self {
+        Person {
+            name: user.display_name.clone(),
+            role: crate::reports::labels::role(user.attachment.role),
+            form_token: form_token.to_owned(),
+        }
+    }
+}
+
+/// What every page shows around its content.
+pub struct Chrome {
+    pub hotline_name: String,
+    pub person: Option<Person>,
+}
+
+impl Chrome {
+    pub fn of(state: &AppState, person: Person) -> Self {
+        Chrome {
+            hotline_name: state.hotline_name.clone(),
+            person: Some(person),
+        }
+    }
+
+    pub fn anonymous(state: &AppState) -> Self {
+        Chrome {
+            hotline_name: state.hotline_name.clone(),
+            person: None,
+        }
+    }
+}
+
+/// A page, rendered, as the answer of `status`.
+pub fn render(
+    mut status: HttpResponseBuilder,
+    page: &impl Template,
+) -> Result<HttpResponse, ConsoleError> {
+    let html = page
+        .render()
+        .map_err(|e| ConsoleError::Api(ApiError::internal(format!("rendering a page: {e}"))))?;
+    Ok(status.content_type("text/html; charset=utf-8").body(html))
+}
+
+/// Why a page is not shown.
+#[derive(Debug)]
+pub enum ConsoleError {
+    /// No session, or it ended: to the sign-in page.
+    SignIn,
+    /// The password must be changed first.
+    ChangePassword,
+    /// What the API would answer, as a page: its status and headers (a `Retry-After` among
+    /// them), its reason in words.
+    Api(ApiError),
+}
+
+impl From<ApiError> for ConsoleError {
+    fn from(error: ApiError) -> Self {
+        ConsoleError::Api(error)
+    }
+}
+
+impl std::fmt::Display for ConsoleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConsoleError::SignIn => f.write_str("not signed in"),
+            ConsoleError::ChangePassword => f.write_str("the password must be changed first"),
+            ConsoleError::Api(error) => error.fmt(f),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/problem.html")]
+struct ProblemPage<'a> {
+    chrome: Chrome,
+    title: &'a str,
+    detail: &'a str,
+}
+
+/// What a page that cannot be shown says, by the status of the reason.
+fn problem_title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        403 => "无权进行此操作",
+        404 => "未找到",
+        409 => "状态已变化，请刷新后重试",
+        413 => "文件过大",
+        415 | 422 | 400 => "提交的内容有误",
+        429 => "操作过于频繁，请稍后再试",
+        503 => "服务暂时不可用，请稍后再试",
+        507 => "存储空间不足，请联系管理员",
+        _ => "出现错误",
+    }
+}
+
+impl ResponseError for ConsoleError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ConsoleError::SignIn | ConsoleError::ChangePassword => StatusCode::SEE_OTHER,
+            ConsoleError::Api(error) => error.status(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        let to = |target: &'static str| {
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, target))
+                .finish()
+        };
+        match self {
+            ConsoleError::SignIn => to("/sign-in"),
+            ConsoleError::ChangePassword => to("/password"),
+            ConsoleError::Api(error) => {
+                // Logged as the API logs it; the page replaces the problem document.
+                let logged = error.error_response();
+                let status = error.status();
+                let detail = if status.is_server_error() {
+                    String::new()
+                } else {
+                    error.detail().to_owned()
+                };
+                let page = ProblemPage {
+                    chrome: Chrome {
+                        hotline_name: "政务服务便民热线".to_owned(),
+                        person: None,
+                    },
+                    title: problem_title(status),
+                    detail: &detail,
+                };
+                let mut answer = HttpResponse::build(status);
+                for (name, value) in logged.headers() {
+                    if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                        answer.insert_header((name.clone(), value.clone()));
+                    }
+                }
+                answer.content_type("text/html; charset=utf-8").body(
+                    page.render()
+                        .unwrap_or_else(|_| problem_title(status).to_owned()),
+                )
+            }
+        }
+    }
+}
