@@ -391,7 +391,7 @@ pub async fn get(
 }
 
 /// A ticket inside the caller's scope, with its lifecycle's records.
-fn with_lifecycle(
+pub(crate) fn with_lifecycle(
     c: &mut DbConnection,
     id: Uuid,
     scope: TicketScope,

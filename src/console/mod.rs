@@ -7,6 +7,7 @@
 
 mod pages;
 mod session;
+mod tickets;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(session::password_page))
                 .route(web::post().to(session::change_password)),
         )
+        .service(page("/tickets/{id}").route(web::get().to(tickets::ticket)))
         .service(page("/assets/console.css").route(web::get().to(stylesheet)));
 }
 

@@ -4,7 +4,10 @@ use crate::domain::access::Role;
 use crate::domain::assessment::Figure;
 use crate::domain::calendar::Limit;
 use crate::domain::directory::UnitKind;
-use crate::domain::ticket::{Channel, Priority, TicketStatus, TicketType};
+use crate::domain::lifecycle::{CloseReason, ReplyResult, Satisfaction};
+use crate::domain::ticket::{
+    AssignmentRole, AssignmentStatus, Channel, EventKind, Priority, TicketStatus, TicketType,
+};
 
 pub fn role(role: Role) -> &'static str {
     match role {
@@ -128,6 +131,89 @@ pub fn points(value: f64) -> String {
         format!("{value:.0}")
     } else {
         format!("{value:.1}")
+    }
+}
+
+/// What happened, as the timeline names it.
+pub fn event(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Registered => "登记",
+        EventKind::Edited => "修改登记信息",
+        EventKind::Answered => "直接答复",
+        EventKind::Dispatched => "派单",
+        EventKind::Signed => "签收",
+        EventKind::Returned => "退回",
+        EventKind::ExtensionRequested => "申请延期",
+        EventKind::ExtensionApproved => "同意延期",
+        EventKind::ExtensionRejected => "不同意延期",
+        EventKind::Replied => "答复",
+        EventKind::OpinionAdded => "提出协办意见",
+        EventKind::ReviewAccepted => "审核通过",
+        EventKind::ReviewRejected => "审核退回重办",
+        EventKind::CallbackRecorded => "回访",
+        EventKind::Reopened => "重启",
+        EventKind::Closed => "办结",
+        EventKind::Merged => "合并到另一工单",
+        EventKind::Invalidated => "作废",
+        EventKind::Urged => "催办",
+        EventKind::MarkedOverdue => "超期",
+        EventKind::CallbackReminded => "提醒回访",
+        EventKind::Paused => "暂停",
+        EventKind::Resumed => "恢复办理",
+        EventKind::SupervisionOpened => "督办",
+        EventKind::SupervisionClosed => "结束督办",
+        EventKind::Recalled => "撤回派单",
+        EventKind::Forwarded => "转办下级单位",
+        EventKind::ForwardReturned => "退回上级单位",
+        EventKind::ReturnAccepted => "同意退回",
+        EventKind::ReturnRefused => "不同意退回",
+        EventKind::DuplicateMerged => "并入一件重复工单",
+        EventKind::AppealFiled => "提出申诉",
+        EventKind::AppealDecided => "申诉裁定",
+    }
+}
+
+pub fn assignment_role(role: AssignmentRole) -> &'static str {
+    match role {
+        AssignmentRole::Primary => "主办",
+        AssignmentRole::Assisting => "协办",
+        AssignmentRole::Forwarded => "二级转办",
+    }
+}
+
+pub fn assignment_status(status: AssignmentStatus) -> &'static str {
+    match status {
+        AssignmentStatus::Dispatched => "待签收",
+        AssignmentStatus::Signed => "办理中",
+        AssignmentStatus::Returned => "已退回",
+        AssignmentStatus::Replied => "已答复",
+        AssignmentStatus::Closed => "已结束",
+    }
+}
+
+pub fn reply_result(result: ReplyResult) -> &'static str {
+    match result {
+        ReplyResult::Resolved => "已解决",
+        ReplyResult::PartiallyResolved => "部分解决",
+        ReplyResult::Explained => "已解释说明",
+        ReplyResult::Unresolvable => "无法解决",
+    }
+}
+
+pub fn satisfaction(satisfaction: Satisfaction) -> &'static str {
+    match satisfaction {
+        Satisfaction::Satisfied => "满意",
+        Satisfaction::BasicallySatisfied => "基本满意",
+        Satisfaction::Dissatisfied => "不满意",
+    }
+}
+
+pub fn close_reason(reason: CloseReason) -> &'static str {
+    match reason {
+        CloseReason::Answered => "直接答复办结",
+        CloseReason::Satisfied => "回访满意办结",
+        CloseReason::Dissatisfied => "回访不满意办结",
+        CloseReason::Unreachable => "回访未联系上办结",
     }
 }
 

@@ -7,6 +7,7 @@ pub mod html;
 pub mod labels;
 pub mod sheet;
 pub mod tables;
+pub mod timeline;
 pub mod xlsx;
 
 use std::collections::HashSet;

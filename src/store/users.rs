@@ -229,3 +229,16 @@ pub fn record_login(
         .execute(conn)?;
     Ok(())
 }
+
+/// The display names of the accounts `ids`: what a timeline prints for who did what.
+pub fn names(
+    conn: &mut DbConnection,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+    let ids: Vec<Id> = ids.iter().copied().map(Id).collect();
+    let rows: Vec<(Uuid, String)> = users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}

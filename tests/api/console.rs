@@ -386,3 +386,55 @@ async fn each_role_sees_the_work_it_has() {
     let page = admin.sign_in("keeper").await;
     assert!(page.html.contains("本账号没有工单待办"));
 }
+
+#[actix_web::test]
+async fn a_ticket_page_tells_its_deadlines_and_timeline_to_those_who_may_read_it() {
+    let world = world().await;
+    let app = &world.app;
+    let registered = app
+        .register(
+            &world.agent,
+            serde_json::json!({
+                "type": "complaint",
+                "title": "夜间施工噪音",
+                "content": "工地夜里十二点还在施工。",
+                "caller_name": "王小明",
+                "caller_phone": "13812345678",
+                "address": "幸福路1号",
+            }),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{}", registered.text);
+    let id = registered.body["id"].as_str().unwrap().to_owned();
+    world.dispatched(&id).await;
+    world.signed(&id).await;
+    let path = format!("/tickets/{id}");
+
+    app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
+    let mut unit = Browser::new(app);
+    unit.sign_in("field-a").await;
+    let page = unit.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    for words in [
+        "夜间施工噪音",
+        "办理中",
+        "登记",
+        &format!("派单给 {}（主办）", world.unit_a.name),
+        &format!("{} 签收", world.unit_a.name),
+        "个工作日，自",
+        "138****5678",
+    ] {
+        assert!(page.html.contains(words), "{words}: {}", page.html);
+    }
+    assert!(!page.html.contains("13812345678"));
+
+    // Another unit's staff find no such ticket, as through the API.
+    app.add_user_in("field-b", Role::UnitHandler, Some(world.unit_b.id));
+    let mut other = Browser::new(app);
+    other.sign_in("field-b").await;
+    let refused = other.get(&path).await;
+    assert_eq!(refused.status, 404, "{}", refused.html);
+    assert!(refused.html.contains("未找到"));
+    assert!(!refused.html.contains("夜间施工噪音"));
+    assert_eq!(other.get("/tickets/not-an-id").await.status, 404);
+}

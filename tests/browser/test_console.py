@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
-from support import BASE_URL, DEMO_PASSWORD, chromium, console_errors, overflow, screenshot
+from support import BASE_URL, DEMO_PASSWORD, api, chromium, console_errors, overflow, screenshot, token
 
 SIZES = {"desk": (1366, 768), "phone": (390, 844)}
 
@@ -67,6 +67,62 @@ class Console(unittest.TestCase):
             self.assertEqual(driver.find_element(By.NAME, "username").get_attribute("value"), "agent")
             self.assertEqual(overflow(driver), 0)
             screenshot(driver, "console-sign-in-refused-phone.png")
+        finally:
+            driver.quit()
+
+
+class TicketPage(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        agent, dispatcher = token("agent"), token("dispatcher")
+        unit_id = api("GET", "/api/v1/auth/me", token("renshe"))["unit_id"]
+        ticket = api(
+            "POST",
+            "/api/v1/tickets",
+            agent,
+            {
+                "type": "complaint",
+                "title": "拖欠工资三个月未发",
+                "content": "本人在城关镇某建筑工地务工，工资已拖欠三个月，多次讨要无果，请人社部门协调处理。",
+                "caller_name": "李四",
+                "caller_phone": "13912345678",
+                "address": "城关镇建设路工地",
+            },
+        )
+        api(
+            "POST",
+            f"/api/v1/tickets/{ticket['id']}/dispatch",
+            dispatcher,
+            {"primary_unit_id": unit_id, "note": "请核实后答复"},
+        )
+        cls.path = f"/tickets/{ticket['id']}"
+
+    def test_the_unit_reads_the_ticket_with_its_deadlines_and_timeline(self):
+        for size, (width, height) in SIZES.items():
+            with self.subTest(size=size):
+                driver = chromium(width, height)
+                try:
+                    sign_in(driver, "renshe")
+                    arrives_at(driver, "/")
+                    driver.get(BASE_URL + self.path)
+                    body = driver.find_element(By.TAG_NAME, "body").text
+                    for words in ("拖欠工资三个月未发", "待签收", "办理过程", "登记", "派单给", "请核实后答复"):
+                        self.assertIn(words, body)
+                    self.assertNotIn("13912345678", body)
+                    self.assertEqual(overflow(driver), 0, "the page runs off the window")
+                    self.assertEqual(console_errors(driver), [])
+                    screenshot(driver, f"console-ticket-{size}.png")
+                finally:
+                    driver.quit()
+
+    def test_another_unit_finds_no_such_ticket(self):
+        driver = chromium(*SIZES["desk"])
+        try:
+            sign_in(driver, "chengguan")
+            arrives_at(driver, "/")
+            driver.get(BASE_URL + self.path)
+            self.assertIn("未找到", driver.find_element(By.TAG_NAME, "h1").text)
+            self.assertNotIn("拖欠工资", driver.find_element(By.TAG_NAME, "body").text)
         finally:
             driver.quit()
 
