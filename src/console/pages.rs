@@ -1,4 +1,6 @@
-//! The workbench: what is waiting for the signed-in person, as the dashboard counts it.
+//! The workbench: what is waiting for the signed-in person, as the dashboard counts it, and
+//! the tickets behind the counts: a unit's tickets in hand by their due time, each with the
+//! light the urge ladder sees it in, and the office's tickets waiting for dispatch.
 
 use actix_web::{HttpResponse, web};
 
@@ -6,9 +8,17 @@ use super::session::Signed;
 use super::{Chrome, ConsoleError, render};
 use crate::api::queues::{Dashboard, dashboard_of};
 use crate::api::{AppState, Caller, read};
-use crate::domain::access::{Access, Permission};
+use crate::domain::access::{Access, Permission, TicketScope};
+use crate::domain::calendar::{Limit, WorkCalendar};
+use crate::domain::ladder::{self, Light};
+use crate::domain::policy::Ladder;
+use crate::domain::ticket::{Priority, TicketOrder, TicketStatus, TicketSummary};
+use crate::reports::labels;
 use crate::store;
+use crate::store::tickets::TicketFilter;
 use askama::Template;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 /// A count on the workbench; `alarm`: it is work past a deadline.
 pub struct Tile {
@@ -55,6 +65,84 @@ pub struct UnitRow {
     pub supervisions_open: i64,
 }
 
+/// A ticket in a queue of the workbench.
+pub struct QueueItem {
+    pub path: String,
+    pub number: String,
+    pub title: String,
+    pub status: &'static str,
+    /// The deadline it is worked against, in words; empty when it has none.
+    pub due: String,
+    pub left: String,
+    pub light: &'static str,
+}
+
+/// How many tickets a queue of the workbench shows, most pressing first.
+const QUEUE_SHOWN: i64 = 50;
+
+impl QueueItem {
+    fn of(
+        ticket: &TicketSummary,
+        now: DateTime<Utc>,
+        timezone: Tz,
+        calendar: &WorkCalendar,
+        ladder: &Ladder,
+    ) -> Self {
+        // Before the primary unit signs, its signature is what is due first.
+        let due_at = match ticket.status {
+            TicketStatus::Dispatched => ticket.sign_due_at.or(ticket.due_at),
+            _ => ticket.due_at,
+        };
+        let urgent = ticket.priority == Priority::Urgent;
+        let (due, left, light) = match due_at {
+            Some(due_at) => {
+                let light = ladder::light(due_at, now, urgent, calendar, ladder);
+                (
+                    format!(
+                        "{} 前",
+                        due_at.with_timezone(&timezone).format("%-m月%-d日 %H:%M")
+                    ),
+                    countdown(due_at, now, calendar),
+                    match light {
+                        Light::Green => "light green",
+                        Light::Yellow => "light yellow",
+                        Light::Red => "light red",
+                    },
+                )
+            }
+            None => (String::new(), String::new(), "light none"),
+        };
+        QueueItem {
+            path: format!("/tickets/{}", ticket.id),
+            number: ticket.number.clone(),
+            title: ticket.title.clone(),
+            status: labels::ticket_status(ticket.status),
+            due,
+            left,
+            light,
+        }
+    }
+}
+
+/// What is left before `due_at` in working days and hours, or how long it has been overdue.
+fn countdown(due_at: DateTime<Utc>, now: DateTime<Utc>, calendar: &WorkCalendar) -> String {
+    if now >= due_at {
+        let late = now - due_at;
+        return match (late.num_days(), late.num_hours() % 24) {
+            (0, 0) => "刚超期".to_owned(),
+            (0, h) => format!("超期 {h} 小时"),
+            (d, h) => format!("超期 {d} 天 {h} 小时"),
+        };
+    }
+    let left = calendar.working_time(now, due_at, Limit::WorkingDays(1));
+    match (left.num_hours() / 24, left.num_hours() % 24) {
+        (0, 0) => "不足 1 小时".to_owned(),
+        (0, h) => format!("剩 {h} 小时"),
+        (d, 0) => format!("剩 {d} 个工作日"),
+        (d, h) => format!("剩 {d} 个工作日 {h} 小时"),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "console/workbench.html")]
 struct Workbench {
@@ -65,6 +153,9 @@ struct Workbench {
     units: Vec<UnitRow>,
     /// Whether `units` is the office's view of every unit (else the handler's own).
     office: bool,
+    /// The tickets behind the counts, with their heading.
+    queue_title: &'static str,
+    queue: Vec<QueueItem>,
 }
 
 /// `GET /`: the workbench.
@@ -83,12 +174,48 @@ pub async fn workbench(
                 tiles: Vec::new(),
                 units: Vec::new(),
                 office: false,
+                queue_title: "",
+                queue: Vec::new(),
             },
         );
     }
     let caller = Caller { user: signed.user };
     let dashboard = dashboard_of(&state, &caller).await?;
-    let names = read(&state, |c| Ok(store::units::names(c)?)).await?;
+    let scope = caller.ticket_scope()?;
+    let timezone = state.numbering.timezone;
+    let (queue_title, filter, order) = match scope {
+        // A unit's tickets in hand, the most pressing first.
+        TicketScope::Unit(unit) => (
+            "在办工单（按时限）",
+            TicketFilter {
+                statuses: TicketStatus::BEING_WORKED_ON.to_vec(),
+                unit_id: Some(unit),
+                ..TicketFilter::default()
+            },
+            TicketOrder::DueFirst,
+        ),
+        _ => (
+            "待派单",
+            TicketFilter {
+                statuses: vec![TicketStatus::Registered, TicketStatus::Returned],
+                ..TicketFilter::default()
+            },
+            TicketOrder::Newest,
+        ),
+    };
+    let (names, queued, calendar, ladder) = read(&state, move |c| {
+        let names = store::units::names(c)?;
+        let queued = store::tickets::list(c, scope, &filter, order, None, QUEUE_SHOWN)?;
+        let calendar = store::calendar::load(c, timezone)?;
+        let ladder = store::policy::current(c)?.policy.ladder;
+        Ok((names, queued, calendar, ladder))
+    })
+    .await?;
+    let now = state.now();
+    let queue = queued
+        .iter()
+        .map(|t| QueueItem::of(t, now, timezone, &calendar, &ladder))
+        .collect();
     let Dashboard { office, units, .. } = dashboard;
     let tiles = match &office {
         Some(o) => vec![
@@ -113,7 +240,7 @@ pub async fn workbench(
                 let c = &own.counts;
                 vec![
                     Tile::new("待签收", c.awaiting_sign, Alarm::Yellow),
-                    Tile::new("办理中", c.open, Alarm::None),
+                    Tile::new("在办", c.open, Alarm::None),
                     Tile::new("今日到期", c.due_today, Alarm::Yellow),
                     Tile::new("已超期", c.overdue, Alarm::Red),
                     Tile::new("延期申请中", c.extension_requests_pending, Alarm::None),
@@ -148,6 +275,8 @@ pub async fn workbench(
             tiles,
             units,
             office: office.is_some(),
+            queue_title,
+            queue,
         },
     )
 }

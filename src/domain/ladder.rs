@@ -127,6 +127,57 @@ pub fn callback_watch(ticket_id: Uuid, due_at: DateTime<Utc>, urgent: bool) -> W
     }
 }
 
+impl Ladder {
+    /// How long before a deadline its unit is warned.
+    pub fn warning(&self, urgent: bool) -> Limit {
+        if urgent {
+            self.warn_before_urgent
+        } else {
+            self.warn_before
+        }
+    }
+}
+
+/// Whether `from` is within the warning before `due_at`, in the working time it counts.
+fn is_near(
+    due_at: DateTime<Utc>,
+    from: DateTime<Utc>,
+    warn: Limit,
+    calendar: &WorkCalendar,
+) -> bool {
+    calendar.working_time(from, due_at, warn) <= warn.length()
+}
+
+/// How a deadline looks to whoever works against it, by the nearness the ladder urges at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Light {
+    /// Not near yet.
+    Green,
+    /// Near: the yellow urge's time has come.
+    Yellow,
+    /// Passed.
+    Red,
+}
+
+pub fn light(
+    due_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    urgent: bool,
+    calendar: &WorkCalendar,
+    ladder: &Ladder,
+) -> Light {
+    let warn = ladder.warning(urgent);
+    if now >= due_at {
+        Light::Red
+    } else if due_at - now <= warn.length() + Duration::days(31)
+        && is_near(due_at, now, warn, calendar)
+    {
+        Light::Yellow
+    } else {
+        Light::Green
+    }
+}
+
 /// The rungs of a watch whose time has come at `now`, lowest first. A yellow urge that would
 /// arrive together with the red one is not sent, nor one for a deadline that was near already
 /// when it was set.
@@ -136,17 +187,13 @@ pub fn due_rungs(
     calendar: &WorkCalendar,
     ladder: &Ladder,
 ) -> Vec<Rung> {
-    let warn = if watch.urgent {
-        ladder.warn_before_urgent
-    } else {
-        ladder.warn_before
-    };
+    let warn = ladder.warning(watch.urgent);
     // Far from its deadline a watch cannot be near it in any working time: no day counting.
     if watch.due_at - now > warn.length() + Duration::days(31) {
         return Vec::new();
     }
     if now < watch.due_at {
-        let near = |from| calendar.working_time(from, watch.due_at, warn) <= warn.length();
+        let near = |from| is_near(watch.due_at, from, warn, calendar);
         let came_near = near(now) && !watch.set_at.is_some_and(near);
         return if came_near {
             vec![Rung::Yellow]
@@ -289,6 +336,36 @@ mod tests {
 
     fn rungs(w: &Watch, now: DateTime<Utc>) -> Vec<Rung> {
         due_rungs(w, now, &calendar(), &Ladder::default())
+    }
+
+    #[test]
+    fn a_deadline_turns_yellow_when_near_in_working_time_and_red_when_passed() {
+        let (calendar, ladder) = (calendar(), Ladder::default());
+        let due = at(10, 9, 17);
+        // A working day before: 8 hours of Thursday and 17 of Friday are more than one.
+        assert_eq!(
+            light(due, at(10, 8, 16), false, &calendar, &ladder),
+            Light::Green
+        );
+        assert_eq!(
+            light(due, at(10, 8, 18), false, &calendar, &ladder),
+            Light::Yellow
+        );
+        assert_eq!(light(due, due, false, &calendar, &ladder), Light::Red);
+        // Before the holidays a deadline just after them is near, eight days off.
+        assert_eq!(
+            light(at(10, 8, 10), at(9, 30, 12), false, &calendar, &ladder),
+            Light::Yellow
+        );
+        // An urgent one is near in its last hour of clock time.
+        assert_eq!(
+            light(due, at(10, 9, 15), true, &calendar, &ladder),
+            Light::Green
+        );
+        assert_eq!(
+            light(due, at(10, 9, 16), true, &calendar, &ladder),
+            Light::Yellow
+        );
     }
 
     #[test]

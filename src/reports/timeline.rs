@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::labels;
-use crate::domain::lifecycle::Change;
+use crate::domain::lifecycle::{Change, Rung, Timer};
 use crate::domain::ticket::{Assignment, TicketEvent};
 
 /// The names a timeline speaks of: units and accounts by id, and the ticket's assignments (an
@@ -223,6 +223,25 @@ fn describe(change: &Change, names: &Names<'_>) -> String {
         Change::Closed { reason } => format!("{verb}（{}）", labels::close_reason(*reason)),
         Change::Merged { .. } => verb.to_owned(),
         Change::Invalidated { reason } => format!("{verb}：{reason}"),
+        // The ladder's urges say which deadline and how near, in words of their own.
+        Change::Urged {
+            unit_id,
+            rung: Some(rung),
+            timer: Some(timer),
+            ..
+        } => format!(
+            "{verb} {}（{}时限{}）",
+            names.unit(*unit_id),
+            match timer {
+                Timer::Sign => "签收",
+                Timer::Reply => "答复",
+                Timer::Callback => "回访",
+            },
+            match rung {
+                Rung::Yellow => "将到",
+                Rung::Red | Rung::Supervision => "已过",
+            }
+        ),
         Change::Urged { unit_id, note, .. } => format!(
             "{verb} {}{}",
             names.unit(*unit_id),
@@ -245,12 +264,20 @@ fn describe(change: &Change, names: &Names<'_>) -> String {
             unit_id,
             reason,
             deadline,
+            automatic,
             ..
-        } => format!(
-            "{verb} {}（{} 前）：{reason}",
-            names.unit(*unit_id),
-            names.local(*deadline)
-        ),
+        } => {
+            let why = if *automatic {
+                "答复超期未办，自动督办".to_owned()
+            } else {
+                reason.clone()
+            };
+            format!(
+                "{verb} {}（{} 前）：{why}",
+                names.unit(*unit_id),
+                names.local(*deadline)
+            )
+        }
         Change::SupervisionClosed { outcome, .. } => format!("{verb}：{outcome}"),
         Change::Forwarded { unit_id, note, .. } => format!(
             "{verb} {}{}",

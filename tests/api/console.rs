@@ -373,13 +373,32 @@ async fn each_role_sees_the_work_it_has() {
     assert!(page.html.contains("<b>1</b>待派单"), "{}", page.html);
     assert!(page.html.contains("<b>1</b>待签收"), "{}", page.html);
     assert!(page.html.contains(&world.unit_a.name));
+    // The ticket waiting for dispatch is listed, and leads to its page.
+    assert!(page.html.contains("路灯不亮"));
+    assert!(!page.html.contains("噪音扰民"));
 
     let mut unit = Browser::new(app);
     app.add_user_in("field", Role::UnitHandler, Some(world.unit_a.id));
     let page = unit.sign_in("field").await;
     assert!(page.html.contains("<b>1</b>待签收"), "{}", page.html);
-    assert!(!page.html.contains("待派单"));
+    assert!(!page.html.contains("<b>0</b>待派单"));
     assert!(!page.html.contains(&world.unit_b.name));
+    // The unit's ticket in hand, with the light and the time left to sign (one working day).
+    assert!(
+        page.html
+            .contains(&format!("href=\"/tickets/{dispatched}\""))
+    );
+    assert!(
+        page.html.contains("class=\"light yellow\""),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("剩 1 个工作日"), "{}", page.html);
+    // Past the signature's due time it is red, and says how long.
+    world.later(24 * 60 + 3 * 60);
+    let page = unit.sign_in("field").await;
+    assert!(page.html.contains("class=\"light red\""), "{}", page.html);
+    assert!(page.html.contains("超期 3 小时"), "{}", page.html);
 
     let mut admin = Browser::new(app);
     app.add_user("keeper", Role::Admin);

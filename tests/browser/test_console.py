@@ -104,7 +104,13 @@ class TicketPage(unittest.TestCase):
                 try:
                     sign_in(driver, "renshe")
                     arrives_at(driver, "/")
-                    driver.get(BASE_URL + self.path)
+                    # The workbench lists the ticket with its light; its title leads to the page.
+                    item = driver.find_element(By.CSS_SELECTOR, f"ul.queue a[href='{self.path}']")
+                    self.assertIn("拖欠工资三个月未发", item.text)
+                    self.assertEqual(overflow(driver), 0, "the workbench runs off the window")
+                    screenshot(driver, f"console-workbench-queue-{size}.png")
+                    item.click()
+                    arrives_at(driver, self.path)
                     body = driver.find_element(By.TAG_NAME, "body").text
                     for words in ("拖欠工资三个月未发", "待签收", "办理过程", "登记", "派单给", "请核实后答复"):
                         self.assertIn(words, body)
