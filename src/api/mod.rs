@@ -13,7 +13,7 @@ mod directory;
 mod extract;
 pub mod gate;
 mod knowledge;
-mod lifecycle;
+pub mod lifecycle;
 mod notes;
 mod notifications;
 mod nuisance;

@@ -5,6 +5,7 @@
 //! the API decides it: by the role's permissions ([`crate::domain::access`]) and the API's own
 //! functions, never by the page.
 
+mod actions;
 mod pages;
 mod session;
 mod tickets;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(session::change_password)),
         )
         .service(page("/tickets/{id}").route(web::get().to(tickets::ticket)))
+        .service(page("/tickets/{id}/{action}").route(web::post().to(actions::perform)))
         .service(page("/assets/console.css").route(web::get().to(stylesheet)));
 }
 
@@ -178,7 +180,7 @@ fn problem_title(status: StatusCode) -> &'static str {
     match status.as_u16() {
         403 => "无权进行此操作",
         404 => "未找到",
-        409 => "状态已变化，请刷新后重试",
+        409 | 412 => "工单已有新的变化，请刷新页面后重试",
         413 => "文件过大",
         415 | 422 | 400 => "提交的内容有误",
         429 => "操作过于频繁，请稍后再试",
@@ -208,11 +210,12 @@ impl ResponseError for ConsoleError {
             ConsoleError::Api(error) => {
                 // Logged as the API logs it; the page replaces the problem document.
                 let logged = error.error_response();
-                let status = error.status();
-                let detail = if status.is_server_error() {
-                    String::new()
-                } else {
-                    error.detail().to_owned()
+                // A form's version is not an If-Match header: a page older than its ticket is
+                // a conflict, told in the page's words alone.
+                let (status, detail) = match error.status() {
+                    StatusCode::PRECONDITION_FAILED => (StatusCode::CONFLICT, String::new()),
+                    status if status.is_server_error() => (status, String::new()),
+                    status => (status, error.detail().to_owned()),
                 };
                 let page = ProblemPage {
                     chrome: Chrome {

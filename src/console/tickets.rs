@@ -6,12 +6,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use uuid::Uuid;
 
+use super::actions::{Offer, offers};
 use super::session::Signed;
 use super::{Chrome, ConsoleError, render};
 use crate::api::tickets::with_lifecycle;
 use crate::api::{AppState, Caller, parse_id, read};
 use crate::domain::access::CallerVisibility;
 use crate::domain::calendar::{Due, SkipReason};
+use crate::domain::lifecycle::Context;
 use crate::domain::masking::{mask_name, mask_phone};
 use crate::reports::labels;
 use crate::reports::timeline::{self, Entry, Names};
@@ -46,6 +48,11 @@ struct TicketPage {
     supervised: bool,
     parts: Vec<UnitPart>,
     timeline: Vec<Entry>,
+    /// What the viewer may do now, and what the forms carry back.
+    offers: Vec<Offer>,
+    path: String,
+    version: i64,
+    form_token: String,
 }
 
 /// A due time with how it was worked out, so that whoever reads it can check it.
@@ -82,24 +89,31 @@ pub async fn ticket(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
     let chrome = Chrome::of(&state, signed.person());
+    let form_token = signed.form_token.clone();
     let caller = Caller { user: signed.user };
     let scope = caller.ticket_scope()?;
     let id = parse_id(&path, "ticket")?;
-    let (ticket, parts, category, units, users, events) = read(&state, move |c| {
-        let (ticket, parts) = with_lifecycle(c, id, scope)?;
-        let category = match ticket.details.category_id {
-            Some(id) => Some(store::categories::get(c, id)?.full_name),
-            None => None,
-        };
-        let units = store::units::names(c)?;
-        let events = store::events::list(c, id, None, 1_000)?;
-        let mut people: Vec<Uuid> = events.iter().filter_map(|e| e.actor.user_id).collect();
-        people.sort_unstable();
-        people.dedup();
-        let users = store::users::names(c, &people)?;
-        Ok((ticket, parts, category, units, users, events))
-    })
-    .await?;
+    let timezone = state.numbering.timezone;
+    let (ticket, parts, category, units, users, events, calendar, policy) =
+        read(&state, move |c| {
+            let (ticket, parts) = with_lifecycle(c, id, scope)?;
+            let category = match ticket.details.category_id {
+                Some(id) => Some(store::categories::get(c, id)?.full_name),
+                None => None,
+            };
+            let units = store::units::names(c)?;
+            let events = store::events::list(c, id, None, 1_000)?;
+            let mut people: Vec<Uuid> = events.iter().filter_map(|e| e.actor.user_id).collect();
+            people.sort_unstable();
+            people.dedup();
+            let users = store::users::names(c, &people)?;
+            let calendar = store::calendar::load(c, timezone)?;
+            let policy = store::policy::current(c)?.policy;
+            Ok((
+                ticket, parts, category, units, users, events, calendar, policy,
+            ))
+        })
+        .await?;
     let names = Names {
         units: &units,
         users: &users,
@@ -144,6 +158,15 @@ pub async fn ticket(
         })
         .collect();
     let timeline = events.iter().map(|e| timeline::entry(e, &names)).collect();
+    let context = Context {
+        actor: caller.actor(),
+        now,
+        ticket_type: d.ticket_type,
+        priority: d.priority,
+        policy: &policy,
+        calendar: &calendar,
+    };
+    let offers = offers(&parts, &context);
     render(
         HttpResponse::Ok(),
         &TicketPage {
@@ -163,6 +186,10 @@ pub async fn ticket(
             supervised: ticket.progress.supervised,
             parts: unit_parts,
             timeline,
+            offers,
+            path: format!("/tickets/{}", ticket.id),
+            version: ticket.version,
+            form_token,
         },
     )
 }

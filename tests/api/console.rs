@@ -457,3 +457,107 @@ async fn a_ticket_page_tells_its_deadlines_and_timeline_to_those_who_may_read_it
     assert!(!refused.html.contains("夜间施工噪音"));
     assert_eq!(other.get("/tickets/not-an-id").await.status, 404);
 }
+
+/// The value of the hidden input `name` on the page.
+fn hidden(page: &Page, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.html.find(&marker).expect("the page has the field") + marker.len();
+    let end = page.html[start..].find('"').unwrap() + start;
+    page.html[start..end].to_owned()
+}
+
+#[actix_web::test]
+async fn a_unit_signs_and_hands_back_from_the_ticket_page_as_the_rules_allow() {
+    let world = world().await;
+    let app = &world.app;
+    let id = world.complaint().await;
+    world.dispatched(&id).await;
+    let path = format!("/tickets/{id}");
+    app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
+    let mut unit = Browser::new(app);
+    unit.sign_in("field-a").await;
+    let page = unit.get(&path).await;
+    for form in [
+        format!("action=\"{path}/sign\""),
+        format!("action=\"{path}/return\""),
+    ] {
+        assert!(page.html.contains(&form), "{form}: {}", page.html);
+    }
+    let (token, version) = (page.form_token(), hidden(&page, "version"));
+
+    // Without the session's token, or from a page older than the ticket, nothing changes.
+    let forged = unit
+        .post(&format!("{path}/sign"), &[("version", &version)])
+        .await;
+    assert_eq!(forged.status, 403);
+    let stale = unit
+        .post(
+            &format!("{path}/sign"),
+            &[("csrf", &token), ("version", "0")],
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.html);
+    assert!(stale.html.contains("工单已有新的变化"));
+    let empty = unit
+        .post(
+            &format!("{path}/return"),
+            &[("csrf", &token), ("version", &version), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(empty.status, 422, "{}", empty.html);
+    assert!(unit.get(&path).await.html.contains("待签收"));
+
+    // Another unit's staff cannot act on it, and the office is offered neither.
+    app.add_user_in("field-b", Role::UnitHandler, Some(world.unit_b.id));
+    let mut other = Browser::new(app);
+    let other_page = other.sign_in("field-b").await;
+    let refused = other
+        .post(
+            &format!("{path}/sign"),
+            &[("csrf", &other_page.form_token()), ("version", &version)],
+        )
+        .await;
+    assert_eq!(refused.status, 404, "{}", refused.html);
+    let mut office = Browser::new(app);
+    let desk = app.add_user("desk", Role::Dispatcher);
+    office.sign_in(&desk.username).await;
+    let office_page = office.get(&path).await;
+    assert_eq!(office_page.status, 200);
+    assert!(!office_page.html.contains(&format!("{path}/sign")));
+
+    let signed = unit
+        .post(
+            &format!("{path}/sign"),
+            &[("csrf", &token), ("version", &version)],
+        )
+        .await;
+    assert_eq!(signed.status, 303, "{}", signed.html);
+    assert_eq!(signed.location.as_deref(), Some(path.as_str()));
+    let page = unit.get(&path).await;
+    assert!(page.html.contains("办理中"));
+    assert!(page.html.contains(&format!("{} 签收", world.unit_a.name)));
+    assert!(!page.html.contains(&format!("{path}/sign")));
+
+    // Handed back with a reason, the ticket waits for the office again.
+    let returned = unit
+        .post(
+            &format!("{path}/return"),
+            &[
+                ("csrf", &token),
+                ("version", &hidden(&page, "version")),
+                ("reason", "不属于本单位职责"),
+            ],
+        )
+        .await;
+    assert_eq!(returned.status, 303, "{}", returned.html);
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{id}"), &world.dispatcher)
+        .await;
+    assert_eq!(ticket.body["status"], "returned");
+    assert!(
+        unit.get(&path)
+            .await
+            .html
+            .contains("退回：不属于本单位职责")
+    );
+}

@@ -121,6 +121,24 @@ class TicketPage(unittest.TestCase):
                 finally:
                     driver.quit()
 
+    def test_the_unit_signs_it_from_its_page(self):
+        driver = chromium(*SIZES["phone"])
+        try:
+            sign_in(driver, "renshe")
+            arrives_at(driver, "/")
+            driver.get(BASE_URL + self.path)
+            driver.find_element(By.CSS_SELECTOR, f"form[action='{self.path}/sign'] button").click()
+            WebDriverWait(driver, 10).until(
+                expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".tag.status"), "办理中")
+            )
+            self.assertEqual(driver.current_url, BASE_URL + self.path)
+            self.assertIn("人社局 签收", driver.find_element(By.CSS_SELECTOR, "ol.timeline").text)
+            self.assertEqual(driver.find_elements(By.CSS_SELECTOR, f"form[action='{self.path}/sign']"), [])
+            self.assertEqual(console_errors(driver), [])
+            screenshot(driver, "console-ticket-signed-phone.png")
+        finally:
+            driver.quit()
+
     def test_another_unit_finds_no_such_ticket(self):
         driver = chromium(*SIZES["desk"])
         try:

@@ -51,7 +51,7 @@ impl From<Refusal> for ApiError {
 
 /// Runs one command on one ticket. `prepare` turns the request into the command once the ticket
 /// is locked, checking what needs the database (active units, attachments, the merge target).
-async fn act<F>(
+pub(crate) async fn act<F>(
     state: &web::Data<AppState>,
     caller: &Caller,
     ticket: &str,
@@ -89,7 +89,7 @@ where
     .await
 }
 
-fn ready(
+pub(crate) fn ready(
     command: Command,
 ) -> impl FnOnce(&mut DbConnection, &Ticket, &Lifecycle, DateTime<Utc>) -> Result<Command, ApiError>
 {

@@ -168,6 +168,12 @@ fn rule(command: &Command) -> (Permission, &'static [TicketStatus]) {
     }
 }
 
+/// Whether the rules would take `command` from the context's actor now: what a screen offers
+/// is exactly what [`decide`] accepts, decided once, here. Nothing is kept of the trial.
+pub fn allows(state: &Lifecycle, command: Command, context: &Context<'_>) -> bool {
+    decide(state, command, context, &mut Uuid::nil).is_ok()
+}
+
 /// Decides a command on a ticket: refused, or the changes to record.
 pub fn decide(
     state: &Lifecycle,

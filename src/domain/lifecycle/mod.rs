@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use command::*;
-pub use decide::{Context, Decision, Refusal, decide, transition_refused};
+pub use decide::{Context, Decision, Refusal, allows, decide, transition_refused};
 
 use super::access::Actor;
 use super::calendar::Due;
