@@ -5,11 +5,11 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use uuid::Uuid;
 
 use super::ConsoleError;
 use super::session::{Signed, check_form_token};
-use crate::api::lifecycle::{act, ready};
+use crate::api::lifecycle::{act, units_checked};
 use crate::api::{AppState, Caller};
 use crate::domain::lifecycle::{Command, Context, Lifecycle, allows};
 use crate::error::ApiError;
@@ -17,16 +17,18 @@ use crate::error::ApiError;
 /// An action a ticket's page offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offer {
+    Dispatch,
     Sign,
     Return,
 }
 
 impl Offer {
-    const ALL: [Offer; 2] = [Offer::Sign, Offer::Return];
+    const ALL: [Offer; 3] = [Offer::Dispatch, Offer::Sign, Offer::Return];
 
     /// The last segment of the form's address.
     pub fn path(self) -> &'static str {
         match self {
+            Offer::Dispatch => "dispatch",
             Offer::Sign => "sign",
             Offer::Return => "return",
         }
@@ -34,9 +36,15 @@ impl Offer {
 
     pub fn label(self) -> &'static str {
         match self {
+            Offer::Dispatch => "派单",
             Offer::Sign => "签收",
             Offer::Return => "退回",
         }
+    }
+
+    /// Whether the form picks the units to dispatch to.
+    pub fn picks_units(self) -> bool {
+        matches!(self, Offer::Dispatch)
     }
 
     /// Whether the form asks why.
@@ -49,10 +57,18 @@ impl Offer {
     }
 
     /// The command the form sends.
-    fn command(self, reason: &str) -> Result<Command, ApiError> {
+    fn command(self, form: &ActionForm) -> Result<Command, ApiError> {
         Ok(match self {
+            Offer::Dispatch => {
+                let primary = form.primary_unit_id.ok_or_else(|| {
+                    ApiError::invalid_field("primary_unit_id", "choose the primary unit")
+                })?;
+                let note = Some(form.note.trim()).filter(|n| !n.is_empty());
+                Command::dispatch(primary, form.assisting_unit_ids.clone(), false, note)
+                    .map_err(ApiError::validation)?
+            }
             Offer::Sign => Command::Sign,
-            Offer::Return => Command::hand_back(reason).map_err(ApiError::validation)?,
+            Offer::Return => Command::hand_back(&form.reason).map_err(ApiError::validation)?,
         })
     }
 
@@ -60,6 +76,12 @@ impl Offer {
     /// the one the form will ask.
     fn trial(self) -> Command {
         match self {
+            Offer::Dispatch => Command::Dispatch {
+                primary_unit_id: Uuid::nil(),
+                assisting_unit_ids: Vec::new(),
+                forced: false,
+                note: None,
+            },
             Offer::Sign => Command::Sign,
             Offer::Return => Command::Return {
                 reason: "—".to_owned(),
@@ -76,40 +98,71 @@ pub fn offers(state: &Lifecycle, context: &Context<'_>) -> Vec<Offer> {
         .collect()
 }
 
-#[derive(Deserialize)]
+/// What an action's form sends. Read from the form's pairs, since a form repeats a name for
+/// each unit picked in a list.
+#[derive(Debug, Default)]
 pub struct ActionForm {
     /// Missing: refused as a wrong one is.
-    #[serde(default)]
     csrf: String,
     /// The ticket's version the page showed: a ticket that moved on since is not acted on.
-    version: i64,
-    #[serde(default)]
+    version: Option<i64>,
     reason: String,
+    note: String,
+    primary_unit_id: Option<Uuid>,
+    assisting_unit_ids: Vec<Uuid>,
 }
 
-/// `POST /tickets/{id}/sign`, `POST /tickets/{id}/return`: done, the browser goes back to the
+impl ActionForm {
+    fn read(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
+        let mut form = ActionForm::default();
+        let unit = |value: &str, field: &str| {
+            Uuid::parse_str(value).map_err(|_| ApiError::invalid_field(field, "is not a unit"))
+        };
+        for (name, value) in pairs {
+            match name.as_str() {
+                "csrf" => form.csrf = value,
+                "version" => {
+                    form.version = Some(
+                        value
+                            .parse()
+                            .map_err(|_| ApiError::invalid_field("version", "is not a version"))?,
+                    )
+                }
+                "reason" => form.reason = value,
+                "note" => form.note = value,
+                "primary_unit_id" if !value.is_empty() => {
+                    form.primary_unit_id = Some(unit(&value, "primary_unit_id")?)
+                }
+                "assisting_unit_ids" => form
+                    .assisting_unit_ids
+                    .push(unit(&value, "assisting_unit_ids")?),
+                _ => {}
+            }
+        }
+        Ok(form)
+    }
+}
+
+/// `POST /tickets/{id}/{action}` for each [`Offer`]: done, the browser goes back to the
 /// ticket's page.
 pub async fn perform(
     state: web::Data<AppState>,
     signed: Signed,
     path: web::Path<(String, String)>,
-    form: web::Form<ActionForm>,
+    pairs: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let form = ActionForm::read(pairs.into_inner())?;
     check_form_token(&form.csrf, &signed.form_token)?;
     let (ticket, action) = path.into_inner();
     let offer = Offer::from_path(&action)
         .ok_or_else(|| ApiError::not_found(format!("no action {action}")))?;
-    let command = offer.command(&form.reason)?;
+    let version = form
+        .version
+        .ok_or_else(|| ApiError::invalid_field("version", "is required"))?;
+    let command = offer.command(&form)?;
     let caller = Caller { user: signed.user };
-    act(
-        &state,
-        &caller,
-        &ticket,
-        Some(form.version),
-        None,
-        ready(command),
-    )
-    .await?;
+    let prepare = units_checked(command);
+    act(&state, &caller, &ticket, Some(version), None, prepare).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("/tickets/{ticket}")))
         .finish())

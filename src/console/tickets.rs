@@ -2,8 +2,11 @@
 //! how they were worked out, and the timeline in words. Whoever may read the ticket through the
 //! API may open its page, and no one else: another unit's ticket is not found.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::actions::{Offer, offers};
@@ -11,13 +14,29 @@ use super::session::Signed;
 use super::{Chrome, ConsoleError, render};
 use crate::api::tickets::with_lifecycle;
 use crate::api::{AppState, Caller, parse_id, read};
-use crate::domain::access::CallerVisibility;
-use crate::domain::calendar::{Due, SkipReason};
-use crate::domain::lifecycle::Context;
+use crate::domain::access::{CallerVisibility, TicketScope};
+use crate::domain::calendar::{Due, SkipReason, WorkCalendar};
+use crate::domain::directory::{Category, Unit};
+use crate::domain::lifecycle::{Context, Lifecycle};
 use crate::domain::masking::{mask_name, mask_phone};
+use crate::domain::policy::Policy;
+use crate::domain::ticket::{Ticket, TicketEvent};
+use crate::error::ApiError;
 use crate::reports::labels;
 use crate::reports::timeline::{self, Entry, Names};
-use crate::store;
+use crate::store::units::UnitFilter;
+use crate::store::{self, DbConnection};
+
+/// The most units a dispatch form lists: a county has a few dozen, a city a few hundred.
+const UNITS_LISTED: i64 = 2_000;
+
+/// A unit the office may dispatch to.
+pub struct UnitChoice {
+    pub id: Uuid,
+    pub name: String,
+    /// The unit the ticket's category names as the one that usually handles it.
+    pub suggested: bool,
+}
 
 /// A unit's part in the current round.
 pub struct UnitPart {
@@ -50,6 +69,8 @@ struct TicketPage {
     timeline: Vec<Entry>,
     /// What the viewer may do now, and what the forms carry back.
     offers: Vec<Offer>,
+    /// The units a dispatch may go to, the suggested one first.
+    units: Vec<UnitChoice>,
     path: String,
     version: i64,
     form_token: String,
@@ -82,6 +103,58 @@ fn explained(due: &Due, names: &Names<'_>) -> String {
     format!("{} 前（{limit}）", names.local(due.due_at))
 }
 
+/// What a ticket's page is made of, read together.
+struct Loaded {
+    ticket: Ticket,
+    parts: Lifecycle,
+    category: Option<Category>,
+    units: HashMap<Uuid, String>,
+    /// The units the office may dispatch to (none for anyone else).
+    active_units: Vec<Unit>,
+    users: HashMap<Uuid, String>,
+    events: Vec<TicketEvent>,
+    calendar: WorkCalendar,
+    policy: Policy,
+}
+
+fn load(
+    c: &mut DbConnection,
+    id: Uuid,
+    scope: TicketScope,
+    timezone: Tz,
+) -> Result<Loaded, ApiError> {
+    let (ticket, parts) = with_lifecycle(c, id, scope)?;
+    let category = match ticket.details.category_id {
+        Some(id) => Some(store::categories::get(c, id)?),
+        None => None,
+    };
+    let active_units = match scope {
+        TicketScope::All => {
+            let filter = UnitFilter {
+                active: Some(true),
+                ..UnitFilter::default()
+            };
+            store::units::list(c, &filter, None, UNITS_LISTED)?
+        }
+        _ => Vec::new(),
+    };
+    let events = store::events::list(c, id, None, 1_000)?;
+    let mut people: Vec<Uuid> = events.iter().filter_map(|e| e.actor.user_id).collect();
+    people.sort_unstable();
+    people.dedup();
+    Ok(Loaded {
+        units: store::units::names(c)?,
+        users: store::users::names(c, &people)?,
+        calendar: store::calendar::load(c, timezone)?,
+        policy: store::policy::current(c)?.policy,
+        ticket,
+        parts,
+        category,
+        active_units,
+        events,
+    })
+}
+
 /// `GET /tickets/{id}`.
 pub async fn ticket(
     state: web::Data<AppState>,
@@ -94,26 +167,17 @@ pub async fn ticket(
     let scope = caller.ticket_scope()?;
     let id = parse_id(&path, "ticket")?;
     let timezone = state.numbering.timezone;
-    let (ticket, parts, category, units, users, events, calendar, policy) =
-        read(&state, move |c| {
-            let (ticket, parts) = with_lifecycle(c, id, scope)?;
-            let category = match ticket.details.category_id {
-                Some(id) => Some(store::categories::get(c, id)?.full_name),
-                None => None,
-            };
-            let units = store::units::names(c)?;
-            let events = store::events::list(c, id, None, 1_000)?;
-            let mut people: Vec<Uuid> = events.iter().filter_map(|e| e.actor.user_id).collect();
-            people.sort_unstable();
-            people.dedup();
-            let users = store::users::names(c, &people)?;
-            let calendar = store::calendar::load(c, timezone)?;
-            let policy = store::policy::current(c)?.policy;
-            Ok((
-                ticket, parts, category, units, users, events, calendar, policy,
-            ))
-        })
-        .await?;
+    let Loaded {
+        ticket,
+        parts,
+        category,
+        units,
+        active_units,
+        users,
+        events,
+        calendar,
+        policy,
+    } = read(&state, move |c| load(c, id, scope, timezone)).await?;
     let names = Names {
         units: &units,
         users: &users,
@@ -167,6 +231,16 @@ pub async fn ticket(
         calendar: &calendar,
     };
     let offers = offers(&parts, &context);
+    let suggested = category.as_ref().and_then(|c| c.default_unit_id);
+    let mut choices: Vec<UnitChoice> = active_units
+        .into_iter()
+        .map(|u| UnitChoice {
+            suggested: Some(u.id) == suggested,
+            id: u.id,
+            name: u.name,
+        })
+        .collect();
+    choices.sort_by_key(|u| !u.suggested);
     render(
         HttpResponse::Ok(),
         &TicketPage {
@@ -177,7 +251,7 @@ pub async fn ticket(
             ticket_type: labels::ticket_type(d.ticket_type),
             channel: labels::channel(ticket.channel),
             priority: labels::priority(d.priority),
-            category: category.unwrap_or_else(|| "未分类".to_owned()),
+            category: category.map_or_else(|| "未分类".to_owned(), |c| c.full_name),
             registered_at: names.local(ticket.created_at),
             caller: caller_text,
             address: d.address.clone().unwrap_or_default(),
@@ -187,6 +261,7 @@ pub async fn ticket(
             parts: unit_parts,
             timeline,
             offers,
+            units: choices,
             path: format!("/tickets/{}", ticket.id),
             version: ticket.version,
             form_token,

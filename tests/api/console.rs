@@ -561,3 +561,81 @@ async fn a_unit_signs_and_hands_back_from_the_ticket_page_as_the_rules_allow() {
             .contains("退回：不属于本单位职责")
     );
 }
+
+#[actix_web::test]
+async fn the_office_dispatches_from_the_ticket_page_with_the_categorys_unit_suggested() {
+    let world = world().await;
+    let app = &world.app;
+    let category = app
+        .post(
+            "/api/v1/categories",
+            &world.admin,
+            &serde_json::json!({"name": "劳动保障", "default_unit_id": world.unit_b.id}),
+        )
+        .await;
+    assert_eq!(category.status, 201, "{}", category.text);
+    let registered = app
+        .register(
+            &world.agent,
+            serde_json::json!({
+                "type": "complaint", "title": "拖欠工资", "content": "三个月未发",
+                "category_id": category.body["id"],
+            }),
+        )
+        .await;
+    let id = registered.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/tickets/{id}");
+    let mut office = Browser::new(app);
+    let desk = app.add_user("desk", Role::Dispatcher);
+    office.sign_in(&desk.username).await;
+    let page = office.get(&path).await;
+    assert!(
+        page.html.contains(&format!("action=\"{path}/dispatch\"")),
+        "{}",
+        page.html
+    );
+    let suggested = format!(
+        "<option value=\"{}\" selected>{}（分类建议）</option>",
+        world.unit_b.id, world.unit_b.name
+    );
+    assert!(page.html.contains(&suggested), "{}", page.html);
+    let (token, version) = (page.form_token(), hidden(&page, "version"));
+
+    let nobody = office
+        .post(
+            &format!("{path}/dispatch"),
+            &[("csrf", &token), ("version", &version)],
+        )
+        .await;
+    assert_eq!(nobody.status, 422, "{}", nobody.html);
+    let (a, b) = (world.unit_a.id.to_string(), world.unit_b.id.to_string());
+    let dispatched = office
+        .post(
+            &format!("{path}/dispatch"),
+            &[
+                ("csrf", &token),
+                ("version", &version),
+                ("primary_unit_id", &a),
+                ("assisting_unit_ids", &b),
+                ("note", "请核实"),
+            ],
+        )
+        .await;
+    assert_eq!(dispatched.status, 303, "{}", dispatched.html);
+    let page = office.get(&path).await;
+    let words = format!(
+        "派单给 {}（主办）、{}（协办）",
+        world.unit_a.name, world.unit_b.name
+    );
+    assert!(page.html.contains(&words), "{}", page.html);
+    assert!(page.html.contains("；请核实"));
+    assert!(!page.html.contains(&format!("{path}/dispatch")));
+
+    // The unit is offered signing, and no dispatch.
+    app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
+    let mut unit = Browser::new(app);
+    unit.sign_in("field-a").await;
+    let page = unit.get(&path).await;
+    assert!(page.html.contains(&format!("{path}/sign")));
+    assert!(!page.html.contains(&format!("{path}/dispatch")));
+}

@@ -194,43 +194,52 @@ pub async fn dispatch<A: Action>(
         &path,
         version,
         idempotency,
-        move |conn, _, _, _| {
-            let units = match &command {
-                Command::Dispatch {
-                    primary_unit_id,
-                    assisting_unit_ids,
-                    ..
-                } => Some((*primary_unit_id, assisting_unit_ids.as_slice())),
-                Command::Recall {
-                    reassign_to: Some(to),
-                    ..
-                } => Some((to.primary_unit_id, to.assisting_unit_ids.as_slice())),
-                _ => None,
-            };
-            if let Some((primary_unit_id, assisting_unit_ids)) = units {
-                let mut errors = ValidationErrors::new();
-                check_active(
-                    &mut errors,
-                    "primary_unit_id",
-                    "unit",
-                    Some(primary_unit_id),
-                    |u| store::units::is_active(conn, u),
-                )?;
-                for unit in assisting_unit_ids {
-                    check_active(
-                        &mut errors,
-                        "assisting_unit_ids",
-                        "unit",
-                        Some(*unit),
-                        |u| store::units::is_active(conn, u),
-                    )?;
-                }
-                errors.finish()?;
-            }
-            Ok(command)
-        },
+        units_checked(command),
     )
     .await
+}
+
+/// A dispatch (or a recall that dispatches again), once its units are checked to be active
+/// units, inside the transaction that decides it.
+pub(crate) fn units_checked(
+    command: Command,
+) -> impl FnOnce(&mut DbConnection, &Ticket, &Lifecycle, DateTime<Utc>) -> Result<Command, ApiError>
+{
+    move |conn, _, _, _| {
+        let units = match &command {
+            Command::Dispatch {
+                primary_unit_id,
+                assisting_unit_ids,
+                ..
+            } => Some((*primary_unit_id, assisting_unit_ids.as_slice())),
+            Command::Recall {
+                reassign_to: Some(to),
+                ..
+            } => Some((to.primary_unit_id, to.assisting_unit_ids.as_slice())),
+            _ => None,
+        };
+        if let Some((primary_unit_id, assisting_unit_ids)) = units {
+            let mut errors = ValidationErrors::new();
+            check_active(
+                &mut errors,
+                "primary_unit_id",
+                "unit",
+                Some(primary_unit_id),
+                |u| store::units::is_active(conn, u),
+            )?;
+            for unit in assisting_unit_ids {
+                check_active(
+                    &mut errors,
+                    "assisting_unit_ids",
+                    "unit",
+                    Some(*unit),
+                    |u| store::units::is_active(conn, u),
+                )?;
+            }
+            errors.finish()?;
+        }
+        Ok(command)
+    }
 }
 
 /// A reply or an opinion (see [`UnitReply`], [`Opinion`]): the evidence it names is
