@@ -15,6 +15,7 @@ use crate::domain::policy::Ladder;
 use crate::domain::ticket::{Priority, TicketOrder, TicketStatus, TicketSummary};
 use crate::reports::labels;
 use crate::store;
+use crate::store::queues::UnitCounts;
 use crate::store::tickets::TicketFilter;
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -54,15 +55,10 @@ impl Tile {
     }
 }
 
-/// One unit's row of the office's table.
+/// One unit's row of the office's table: its name and the dashboard's counts.
 pub struct UnitRow {
     pub name: String,
-    pub awaiting_sign: i64,
-    pub open: i64,
-    pub due_today: i64,
-    pub overdue: i64,
-    pub extension_requests_pending: i64,
-    pub supervisions_open: i64,
+    pub counts: UnitCounts,
 }
 
 /// A ticket in a queue of the workbench.
@@ -251,20 +247,12 @@ pub async fn workbench(
     };
     let units = units
         .into_iter()
-        .map(|entry| {
-            let c = entry.counts;
-            UnitRow {
-                name: names
-                    .get(&entry.unit_id)
-                    .cloned()
-                    .unwrap_or_else(|| entry.unit_id.to_string()),
-                awaiting_sign: c.awaiting_sign,
-                open: c.open,
-                due_today: c.due_today,
-                overdue: c.overdue,
-                extension_requests_pending: c.extension_requests_pending,
-                supervisions_open: c.supervisions_open,
-            }
+        .map(|entry| UnitRow {
+            name: names
+                .get(&entry.unit_id)
+                .cloned()
+                .unwrap_or_else(|| entry.unit_id.to_string()),
+            counts: entry.counts,
         })
         .collect();
     render(
