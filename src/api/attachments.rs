@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{AppState, Reply, blocking, found, parse_id, read, write};
+use super::{AppState, Reply, blocking, found, parse_id, read, write_value};
 use crate::api::Caller;
 use crate::domain::access::{Role, TicketScope};
 use crate::domain::evidence;
@@ -88,19 +88,12 @@ pub async fn upload(
     path: web::Path<String>,
     mut form: Multipart,
 ) -> Result<Reply, ApiError> {
-    let scope = caller.ticket_scope()?;
     let id = parse_id(&path, "ticket")?;
-    let checker = caller.clone();
-    read(&state, move |c| may_upload(c, &checker, scope, id)).await?;
+    may_attach(&state, &caller, id).await?;
     let limit = state.attachment_max_bytes;
     let mut upload: Option<(String, Vec<u8>)> = None;
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| {
-            ApiError::bad_request(
-                ProblemCode::MalformedMultipart,
-                format!("the form could not be read: {e}"),
-            )
-        })?;
+        let field = field.map_err(unreadable_form)?;
         if field.name() != Some("file") || upload.is_some() {
             return Err(ApiError::invalid_field(
                 field.name().unwrap_or("form"),
@@ -108,23 +101,60 @@ pub async fn upload(
             ));
         }
         let name = evidence::file_name(field.content_disposition().and_then(|d| d.get_filename()));
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| {
-                ApiError::bad_request(
-                    ProblemCode::MalformedMultipart,
-                    format!("the file could not be read: {e}"),
-                )
-            })?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(ApiError::payload_too_large(limit));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        upload = Some((name, bytes));
+        upload = Some((name, read_field(field, limit).await?));
     }
     let (file_name, bytes) =
         upload.ok_or_else(|| ApiError::invalid_field("file", "the form has no file"))?;
+    let attachment = keep_evidence(&state, &caller, id, file_name, bytes).await?;
+    Reply::created(
+        &AttachmentView::from(&attachment),
+        format!("/api/v1/tickets/{id}/attachments/{}", attachment.id),
+    )
+}
+
+pub(crate) fn unreadable_form(e: actix_multipart::MultipartError) -> ApiError {
+    ApiError::bad_request(
+        ProblemCode::MalformedMultipart,
+        format!("the form could not be read: {e}"),
+    )
+}
+
+/// One field of a multipart form, refused once it holds more than `limit` bytes.
+pub(crate) async fn read_field(
+    mut field: actix_multipart::Field,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(unreadable_form)?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// Refuses, before any file is read, a caller who may not add evidence to the ticket now.
+pub(crate) async fn may_attach(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    ticket: Uuid,
+) -> Result<(), ApiError> {
+    let scope = caller.ticket_scope()?;
+    let checker = caller.clone();
+    read(state, move |c| may_upload(c, &checker, scope, ticket)).await
+}
+
+/// Checks a file by its content, stores it once under its SHA-256 and records it as evidence
+/// on the ticket, the uploader's unit its owner.
+pub(crate) async fn keep_evidence(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    ticket: Uuid,
+    file_name: String,
+    bytes: Vec<u8>,
+) -> Result<Attachment, ApiError> {
     if bytes.is_empty() {
         return Err(ApiError::invalid_field("file", "the file is empty"));
     }
@@ -138,10 +168,10 @@ pub async fn upload(
     let unit = (caller.role() == Role::UnitHandler)
         .then(|| caller.unit_id())
         .flatten();
-    write(&state, &caller, None, move |conn, now| {
+    write_value(state, caller, move |conn, now| {
         let attachment = Attachment {
             id: Uuid::now_v7(),
-            ticket_id: id,
+            ticket_id: ticket,
             reply_id: None,
             unit_id: unit,
             file_name,
@@ -152,10 +182,7 @@ pub async fn upload(
             created_at: now,
         };
         store::attachments::insert(conn, &attachment)?;
-        Reply::created(
-            &AttachmentView::from(&attachment),
-            format!("/api/v1/tickets/{id}/attachments/{}", attachment.id),
-        )
+        Ok(attachment)
     })
     .await
 }
@@ -183,12 +210,39 @@ pub async fn download(
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = caller.ticket_scope()?;
     let (ticket, attachment) = path.into_inner();
-    let id = parse_id(&ticket, "ticket")?;
-    let attachment_id = parse_id(&attachment, "attachment")?;
+    serve(
+        &state,
+        &caller,
+        &ticket,
+        &attachment,
+        Disposition::Attachment,
+    )
+    .await
+}
+
+/// How a browser is told to treat a served file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Saved as a file.
+    Attachment,
+    /// Shown in the page when it is a photo (the console shows evidence beside the reply).
+    InlinePhoto,
+}
+
+/// An evidence file of a ticket the caller may read, with its name, type and digest.
+pub(crate) async fn serve(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    ticket: &str,
+    attachment: &str,
+    disposition: Disposition,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.ticket_scope()?;
+    let id = parse_id(ticket, "ticket")?;
+    let attachment_id = parse_id(attachment, "attachment")?;
     let files = state.files.clone();
-    let (meta, bytes) = read(&state, move |c| {
+    let (meta, bytes) = read(state, move |c| {
         found(store::tickets::get(c, id, scope), "ticket", id)?;
         let meta = found(
             store::attachments::get(c, id, attachment_id),
@@ -200,14 +254,15 @@ pub async fn download(
     })
     .await?;
     let encoded: String = form_urlencoded::byte_serialize(meta.file_name.as_bytes()).collect();
+    let kind = match disposition {
+        Disposition::InlinePhoto if meta.content_type.starts_with("image/") => "inline",
+        _ => "attachment",
+    };
     Ok(HttpResponse::Ok()
         .content_type(meta.content_type.as_str())
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename*=UTF-8''{}",
-                encoded.replace('+', "%20")
-            ),
+            format!("{kind}; filename*=UTF-8''{}", encoded.replace('+', "%20")),
         ))
         .insert_header((header::ETAG, format!("\"{}\"", meta.sha256)))
         .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))

@@ -282,6 +282,57 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// The published articles in force that answer `q` for an agent on a live call, best first,
+/// each with the passage that holds the question.
+pub(crate) async fn answers_for(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    q: &str,
+    limit: i64,
+) -> Result<Vec<(Article, Option<search::Snippet>)>, ApiError> {
+    let scope = scope(caller)?;
+    let q = q.trim().to_lowercase();
+    if q.chars().count() > 100 {
+        return Err(ApiError::invalid_field(
+            "q",
+            "must be at most 100 characters",
+        ));
+    }
+    let day = day_of(state, state.now());
+    let filter = ArticleFilter {
+        statuses: vec![ArticleStatus::Published],
+        q: Some(q.clone()),
+        ..ArticleFilter::default()
+    };
+    let found = read(state, move |c| {
+        Ok(store::knowledge::list(
+            c,
+            scope,
+            &filter,
+            day,
+            ArticlePosition::Ranked(0),
+            limit,
+        )?)
+    })
+    .await?;
+    Ok(found
+        .into_iter()
+        .filter(|a| a.shown_to_agents(day))
+        .map(|a| {
+            let keywords = a.content.keywords.join("、");
+            let snippet = search::first_snippet(
+                [
+                    a.content.title.as_str(),
+                    a.content.body.as_str(),
+                    keywords.as_str(),
+                ],
+                &q,
+            );
+            (a, snippet)
+        })
+        .collect())
+}
+
 /// `GET /api/v1/articles/{id}`.
 pub async fn get(
     state: web::Data<AppState>,

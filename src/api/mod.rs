@@ -3,7 +3,7 @@
 //! the two to each other.
 
 mod assessment;
-mod attachments;
+pub mod attachments;
 mod audit;
 pub mod auth;
 mod caller;
@@ -12,11 +12,11 @@ mod deadlines;
 mod directory;
 mod extract;
 pub mod gate;
-mod knowledge;
+pub mod knowledge;
 pub mod lifecycle;
 mod notes;
 mod notifications;
-mod nuisance;
+pub mod nuisance;
 pub mod ops;
 mod pagination;
 pub mod queues;
@@ -372,6 +372,11 @@ impl Reply {
         self
     }
 
+    /// Where what was created can be read, if this answer created something.
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }
@@ -567,6 +572,35 @@ where
         }
         (Err(WriteError::LostRace), None) => Err(ApiError::internal("lost a race without a key")),
     }
+}
+
+/// [`write`] without idempotency for a caller that wants the value the transaction made, not
+/// an answer: the write queue carries answers, so the value is handed out beside it once the
+/// transaction has committed.
+pub async fn write_value<T, F>(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    f: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection, DateTime<Utc>) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let made = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = made.clone();
+    write(state, caller, None, move |conn, now| {
+        let value = f(conn, now)?;
+        *slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
+        Reply::ok(&serde_json::Value::Null)
+    })
+    .await?;
+    let value = made
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    value.ok_or_else(|| ApiError::internal("a committed write left no value"))
 }
 
 /// A read on a pooled connection, off the async workers.

@@ -182,4 +182,8 @@ impl MarkView {
         let in_force = mark.in_force(now);
         Self { mark, in_force }
     }
+
+    pub fn mark(&self) -> &NuisanceMark {
+        &self.mark
+    }
 }

@@ -320,14 +320,27 @@ pub async fn register(
     idempotency: IdempotencyKey,
     body: JsonBody<RegistrationInput>,
 ) -> Result<Reply, ApiError> {
-    let scope = caller.ticket_scope()?;
+    // Refused before the body is looked at.
+    caller.ticket_scope()?;
     let idempotency = idempotency.with_fingerprint(body.fingerprint());
     let registrant = caller.registrant();
     let draft = body.validate(|input| TicketDraft::parse(input, registrant))?;
+    register_draft(&state, &caller, idempotency, draft).await
+}
+
+/// Registers a checked draft in one transaction with its event: 201 with the ticket's address,
+/// or 200 with the ticket already registered under the same `(channel, external_ref)`.
+pub(crate) async fn register_draft(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    idempotency: Option<super::Idempotency>,
+    draft: TicketDraft,
+) -> Result<Reply, ApiError> {
+    let scope = caller.ticket_scope()?;
     let actor = caller.actor();
     let numbering = state.numbering;
     let phone_index = state.phone_index.clone();
-    let reply = write(&state, &caller, idempotency, move |conn, now| {
+    let reply = write(state, caller, idempotency, move |conn, now| {
         let registration =
             registration_transaction(conn, &draft, actor, numbering, &phone_index, now)?;
         let ticket = &registration.ticket;
@@ -840,23 +853,23 @@ pub async fn reveal_caller(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DuplicateParams {
-    category_id: Uuid,
-    area_unit_id: Option<Uuid>,
-    address: Option<String>,
-    within_days: Option<u32>,
+    pub category_id: Uuid,
+    pub area_unit_id: Option<Uuid>,
+    pub address: Option<String>,
+    pub within_days: Option<u32>,
 }
 
 #[derive(Serialize)]
-struct PossibleDuplicate {
-    id: Uuid,
-    number: String,
-    title: String,
-    status: TicketStatus,
-    area_unit_id: Option<Uuid>,
-    address: Option<String>,
-    created_at: DateTime<Utc>,
-    same_area: bool,
-    address_similarity: Option<f64>,
+pub struct PossibleDuplicate {
+    pub id: Uuid,
+    pub number: String,
+    pub title: String,
+    pub status: TicketStatus,
+    pub area_unit_id: Option<Uuid>,
+    pub address: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub same_area: bool,
+    pub address_similarity: Option<f64>,
 }
 
 /// How many of a category's recent open tickets intake compares a call with.
@@ -869,6 +882,15 @@ pub async fn possible_duplicates(
     state: web::Data<AppState>,
     Query(params): Query<DuplicateParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let items = duplicates_of(&state, params).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// The open tickets a call may repeat, likeliest first (see [`possible_duplicates`]).
+pub(crate) async fn duplicates_of(
+    state: &web::Data<AppState>,
+    params: DuplicateParams,
+) -> Result<Vec<PossibleDuplicate>, ApiError> {
     use crate::domain::duplicates::{DEFAULT_DAYS, Intake, Likeness, MAX_DAYS};
     let days = params.within_days.unwrap_or(DEFAULT_DAYS);
     if !(1..=MAX_DAYS).contains(&days) {
@@ -881,7 +903,7 @@ pub async fn possible_duplicates(
         .map_err(|problem| ApiError::invalid_field("address", problem))?;
     let since = state.now() - chrono::Duration::days(i64::from(days));
     let category = params.category_id;
-    let candidates = read(&state, move |c| {
+    let candidates = read(state, move |c| {
         Ok(store::tickets::open_in_category_since(
             c,
             category,
@@ -903,7 +925,7 @@ pub async fn possible_duplicates(
             .total_cmp(&a.rank())
             .then(y.created_at.cmp(&x.created_at))
     });
-    let items: Vec<PossibleDuplicate> = alike
+    Ok(alike
         .into_iter()
         .take(20)
         .map(|(likeness, t)| PossibleDuplicate {
@@ -917,8 +939,7 @@ pub async fn possible_duplicates(
             same_area: likeness.same_area,
             address_similarity: likeness.address_similarity,
         })
-        .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+        .collect())
 }
 
 /// The whole filtered list as CSV or XLSX, the caller's name masked as in lists and no phone.
@@ -1075,7 +1096,27 @@ pub async fn caller_history(
     body: JsonBody<CallerHistoryInput>,
 ) -> Result<Reply, ApiError> {
     let phone = body.into_inner()?.phone;
-    let Some(normalized) = crate::domain::caller::normalized_phone(&phone) else {
+    let history = look_up_caller(&state, &caller, &phone).await?;
+    Reply::ok(&history).map(Reply::not_cached)
+}
+
+/// A caller's earlier tickets and any nuisance mark in force on the number.
+#[derive(Serialize)]
+pub struct CallerHistory {
+    pub count: i64,
+    pub tickets: Vec<store::tickets::CallerTicket>,
+    pub nuisance: Option<super::nuisance::MarkView>,
+}
+
+/// Looks a caller up by phone through the keyed index, writing the look-up to the audit log
+/// with the number masked, in one transaction.
+pub(crate) async fn look_up_caller(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    phone: &str,
+) -> Result<CallerHistory, ApiError> {
+    caller.require(crate::domain::access::Permission::LookUpCaller)?;
+    let Some(normalized) = crate::domain::caller::normalized_phone(phone) else {
         return Err(ApiError::invalid_field(
             "phone",
             "must hold at least five digits of a phone number",
@@ -1084,7 +1125,7 @@ pub async fn caller_history(
     let key = state.phone_index.key_of_normalized(&normalized);
     let viewer = caller.id();
     let masked = mask_phone(&normalized);
-    write(&state, &caller, None, move |conn, now| {
+    super::write_value(state, caller, move |conn, now| {
         let (count, tickets) = store::tickets::by_caller(conn, &key, CALLER_HISTORY_SHOWN)?;
         // The agent is warned while the call is live.
         let nuisance = store::nuisance::in_force(conn, &key, now)?;
@@ -1093,9 +1134,11 @@ pub async fn caller_history(
             &AuditEntry::new(viewer, AuditAction::CallerLookedUp, now)
                 .with(serde_json::json!({ "phone": masked, "found": count })),
         )?;
-        let nuisance = nuisance.map(|m| super::nuisance::MarkView::new(m, now));
-        Reply::ok(&serde_json::json!({ "count": count, "tickets": tickets, "nuisance": nuisance }))
-            .map(Reply::not_cached)
+        Ok(CallerHistory {
+            count,
+            tickets,
+            nuisance: nuisance.map(|m| super::nuisance::MarkView::new(m, now)),
+        })
     })
     .await
 }

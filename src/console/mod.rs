@@ -6,6 +6,7 @@
 //! functions, never by the page.
 
 mod actions;
+mod intake;
 mod pages;
 mod session;
 mod tickets;
@@ -39,9 +40,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(session::password_page))
                 .route(web::post().to(session::change_password)),
         )
+        .service(
+            page("/intake")
+                .route(web::get().to(intake::form))
+                .route(web::post().to(intake::register)),
+        )
+        .service(page("/intake/caller-history").route(web::post().to(intake::caller_history)))
+        .service(page("/intake/duplicates").route(web::get().to(intake::duplicates)))
+        .service(page("/intake/articles").route(web::get().to(intake::articles)))
         .service(page("/tickets/{id}").route(web::get().to(tickets::ticket)))
+        .service(page("/tickets/{id}/files/{file}").route(web::get().to(tickets::file)))
+        .service(
+            page("/tickets/{id}/{action:reply|opinion}")
+                .route(web::post().to(actions::perform_with_files)),
+        )
         .service(page("/tickets/{id}/{action}").route(web::post().to(actions::perform)))
-        .service(page("/assets/console.css").route(web::get().to(stylesheet)));
+        .service(page("/assets/console.css").route(web::get().to(stylesheet)))
+        .service(page("/assets/htmx.min.js").route(web::get().to(script)));
 }
 
 /// What a browser is told about every console answer: run no script and load nothing that is
@@ -88,12 +103,27 @@ async fn stylesheet() -> HttpResponse {
         .body(STYLESHEET)
 }
 
+/// htmx 2.0.11 (`dist/htmx.min.js` of the npm package, SHA-256 d6fdc75f…b4000f717): the
+/// panels beside a form fill themselves as it is typed in. Its inline indicator style is turned
+/// off by the layout's `htmx-config`, and nothing it would evaluate is used, so the policy above
+/// holds.
+const SCRIPT: &str = include_str!("../../assets/htmx.min.js");
+
+async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "max-age=86400"))
+        .body(SCRIPT)
+}
+
 /// The signed-in person a page is shown to.
 pub struct Person {
     pub name: String,
     pub role: &'static str,
     /// The session's token, which every form of the page carries back.
     pub form_token: String,
+    /// Whether the person takes calls (the bar links the intake form).
+    pub takes_calls: bool,
 }
 
 impl Person {
@@ -102,6 +132,10 @@ impl Person {
             name: user.display_name.clone(),
             role: crate::reports::labels::role(user.attachment.role),
             form_token: form_token.to_owned(),
+            takes_calls: user
+                .attachment
+                .role
+                .may(crate::domain::access::Permission::RegisterTicket),
         }
     }
 }

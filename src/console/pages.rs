@@ -8,7 +8,7 @@ use super::session::Signed;
 use super::{Chrome, ConsoleError, render};
 use crate::api::queues::{Dashboard, dashboard_of};
 use crate::api::{AppState, Caller, read};
-use crate::domain::access::{Access, Permission, TicketScope};
+use crate::domain::access::{Access, Permission, Role, TicketScope};
 use crate::domain::calendar::{Limit, WorkCalendar};
 use crate::domain::ladder::{self, Light};
 use crate::domain::policy::Ladder;
@@ -149,9 +149,72 @@ struct Workbench {
     units: Vec<UnitRow>,
     /// Whether `units` is the office's view of every unit (else the handler's own).
     office: bool,
-    /// The tickets behind the counts, with their heading.
-    queue_title: &'static str,
-    queue: Vec<QueueItem>,
+    /// The tickets behind the counts, a list for each kind of work.
+    queues: Vec<Queue>,
+}
+
+/// A list of tickets waiting for the same kind of work.
+pub struct Queue {
+    pub title: &'static str,
+    pub items: Vec<QueueItem>,
+}
+
+/// A queue as the database is asked for it.
+struct QueueQuery {
+    title: &'static str,
+    filter: TicketFilter,
+    order: TicketOrder,
+}
+
+impl QueueQuery {
+    fn new(title: &'static str, statuses: &[TicketStatus], order: TicketOrder) -> Self {
+        QueueQuery {
+            title,
+            filter: TicketFilter {
+                statuses: statuses.to_vec(),
+                ..TicketFilter::default()
+            },
+            order,
+        }
+    }
+}
+
+/// The queues a role works through: a unit its tickets in hand, the most pressing first; the
+/// office the tickets waiting for dispatch, for review of a reply and for the callback, newest
+/// first (only tickets in a unit's hands have a due time to order by).
+fn queues_of(role: Role, scope: TicketScope) -> Vec<QueueQuery> {
+    if let TicketScope::Unit(unit) = scope {
+        let mut in_hand = QueueQuery::new(
+            "在办工单（按时限）",
+            &TicketStatus::BEING_WORKED_ON,
+            TicketOrder::DueFirst,
+        );
+        in_hand.filter.unit_id = Some(unit);
+        return vec![in_hand];
+    }
+    let mut queues = Vec::new();
+    if role.may(Permission::FrontDesk) {
+        queues.push(QueueQuery::new(
+            "待派单",
+            &[TicketStatus::Registered, TicketStatus::Returned],
+            TicketOrder::Newest,
+        ));
+    }
+    if role.may(Permission::Review) {
+        queues.push(QueueQuery::new(
+            "待审核答复",
+            &[TicketStatus::Replied],
+            TicketOrder::Newest,
+        ));
+    }
+    if role.may(Permission::FrontDesk) {
+        queues.push(QueueQuery::new(
+            "待回访",
+            &[TicketStatus::AwaitingCallback],
+            TicketOrder::Newest,
+        ));
+    }
+    queues
 }
 
 /// `GET /`: the workbench.
@@ -170,8 +233,7 @@ pub async fn workbench(
                 tiles: Vec::new(),
                 units: Vec::new(),
                 office: false,
-                queue_title: "",
-                queue: Vec::new(),
+                queues: Vec::new(),
             },
         );
     }
@@ -179,38 +241,29 @@ pub async fn workbench(
     let dashboard = dashboard_of(&state, &caller).await?;
     let scope = caller.ticket_scope()?;
     let timezone = state.numbering.timezone;
-    let (queue_title, filter, order) = match scope {
-        // A unit's tickets in hand, the most pressing first.
-        TicketScope::Unit(unit) => (
-            "在办工单（按时限）",
-            TicketFilter {
-                statuses: TicketStatus::BEING_WORKED_ON.to_vec(),
-                unit_id: Some(unit),
-                ..TicketFilter::default()
-            },
-            TicketOrder::DueFirst,
-        ),
-        _ => (
-            "待派单",
-            TicketFilter {
-                statuses: vec![TicketStatus::Registered, TicketStatus::Returned],
-                ..TicketFilter::default()
-            },
-            TicketOrder::Newest,
-        ),
-    };
+    let wanted = queues_of(role, scope);
     let (names, queued, calendar, ladder) = read(&state, move |c| {
         let names = store::units::names(c)?;
-        let queued = store::tickets::list(c, scope, &filter, order, None, QUEUE_SHOWN)?;
+        let mut queued = Vec::with_capacity(wanted.len());
+        for q in wanted {
+            let tickets = store::tickets::list(c, scope, &q.filter, q.order, None, QUEUE_SHOWN)?;
+            queued.push((q.title, tickets));
+        }
         let calendar = store::calendar::load(c, timezone)?;
         let ladder = store::policy::current(c)?.policy.ladder;
         Ok((names, queued, calendar, ladder))
     })
     .await?;
     let now = state.now();
-    let queue = queued
-        .iter()
-        .map(|t| QueueItem::of(t, now, timezone, &calendar, &ladder))
+    let queues = queued
+        .into_iter()
+        .map(|(title, tickets)| Queue {
+            title,
+            items: tickets
+                .iter()
+                .map(|t| QueueItem::of(t, now, timezone, &calendar, &ladder))
+                .collect(),
+        })
         .collect();
     let Dashboard { office, units, .. } = dashboard;
     let tiles = match &office {
@@ -263,8 +316,7 @@ pub async fn workbench(
             tiles,
             units,
             office: office.is_some(),
-            queue_title,
-            queue,
+            queues,
         },
     )
 }

@@ -10,14 +10,18 @@ use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::actions::{Offer, offers};
+use super::intake::Choice;
 use super::session::Signed;
 use super::{Chrome, ConsoleError, render};
+use crate::api::attachments::{Disposition, serve};
 use crate::api::tickets::with_lifecycle;
 use crate::api::{AppState, Caller, parse_id, read};
 use crate::domain::access::{CallerVisibility, TicketScope};
 use crate::domain::calendar::{Due, SkipReason, WorkCalendar};
 use crate::domain::directory::{Category, Unit};
-use crate::domain::lifecycle::{Context, Lifecycle};
+use crate::domain::lifecycle::{
+    ContactMethod, ContactRecord, Context, Lifecycle, ReplyResult, Satisfaction,
+};
 use crate::domain::masking::{mask_name, mask_phone};
 use crate::domain::policy::Policy;
 use crate::domain::ticket::{Ticket, TicketEvent};
@@ -36,6 +40,33 @@ pub struct UnitChoice {
     pub name: String,
     /// The unit the ticket's category names as the one that usually handles it.
     pub suggested: bool,
+}
+
+/// A unit's written answer, as the office reviews it.
+pub struct ReplyShown {
+    pub unit: String,
+    /// 办结答复 with its result, or 协办意见.
+    pub kind: String,
+    pub at: String,
+    pub text: String,
+    /// How the unit reached the citizen, or why it could not.
+    pub contact: String,
+    pub files: Vec<FileShown>,
+}
+
+/// An evidence file, linked from the page (photos shown).
+pub struct FileShown {
+    pub path: String,
+    pub name: String,
+    pub photo: bool,
+}
+
+/// An extension request waiting for the office.
+pub struct PendingExtension {
+    pub id: Uuid,
+    pub unit: String,
+    pub due: String,
+    pub reason: String,
 }
 
 /// A unit's part in the current round.
@@ -71,6 +102,13 @@ struct TicketPage {
     offers: Vec<Offer>,
     /// The units a dispatch may go to, the suggested one first.
     units: Vec<UnitChoice>,
+    replies: Vec<ReplyShown>,
+    pending_extension: Option<PendingExtension>,
+    /// Now, as a `datetime-local` field writes it: the contact time a reply starts from.
+    now_local: String,
+    results: Vec<Choice>,
+    contact_methods: Vec<Choice>,
+    satisfactions: Vec<Choice>,
     path: String,
     version: i64,
     form_token: String,
@@ -113,6 +151,8 @@ struct Loaded {
     active_units: Vec<Unit>,
     users: HashMap<Uuid, String>,
     events: Vec<TicketEvent>,
+    replies: Vec<store::lifecycle::ReplyRecord>,
+    evidence: Vec<store::attachments::Attachment>,
     calendar: WorkCalendar,
     policy: Policy,
 }
@@ -147,6 +187,8 @@ fn load(
         users: store::users::names(c, &people)?,
         calendar: store::calendar::load(c, timezone)?,
         policy: store::policy::current(c)?.policy,
+        replies: store::lifecycle::replies(c, id)?,
+        evidence: store::attachments::for_ticket(c, id)?,
         ticket,
         parts,
         category,
@@ -177,6 +219,8 @@ pub async fn ticket(
         events,
         calendar,
         policy,
+        replies,
+        evidence,
     } = read(&state, move |c| load(c, id, scope, timezone)).await?;
     let names = Names {
         units: &units,
@@ -241,6 +285,51 @@ pub async fn ticket(
         })
         .collect();
     choices.sort_by_key(|u| !u.suggested);
+    let unit_name = |id: Uuid| units.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    let replies = replies
+        .into_iter()
+        .map(|r| ReplyShown {
+            unit: unit_name(r.unit_id),
+            kind: match r.result {
+                Some(result) => format!("办结答复（{}）", labels::reply_result(result)),
+                None => "协办意见".to_owned(),
+            },
+            at: names.local(r.created_at),
+            contact: match &r.contact {
+                Some(ContactRecord::Reached {
+                    at,
+                    method,
+                    outcome,
+                }) => format!(
+                    "{} 通过{}联系到来电人：{outcome}",
+                    names.local(*at),
+                    labels::contact_method(*method)
+                ),
+                Some(ContactRecord::Impossible { reason }) => format!("未能联系来电人：{reason}"),
+                None => String::new(),
+            },
+            files: evidence
+                .iter()
+                .filter(|a| a.reply_id == Some(r.id))
+                .map(|a| FileShown {
+                    path: format!("/tickets/{}/files/{}", ticket.id, a.id),
+                    name: a.file_name.clone(),
+                    photo: a.content_type.starts_with("image/"),
+                })
+                .collect(),
+            text: r.text,
+        })
+        .collect();
+    let pending_extension = parts.pending_extension().map(|e| PendingExtension {
+        id: e.id,
+        unit: unit_name(e.unit_id),
+        due: names.local(e.requested_due_at),
+        reason: e.reason.clone(),
+    });
+    let choice = |value: &str, label: &str| Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+    };
     render(
         HttpResponse::Ok(),
         &TicketPage {
@@ -262,9 +351,46 @@ pub async fn ticket(
             timeline,
             offers,
             units: choices,
+            replies,
+            pending_extension,
+            now_local: now
+                .with_timezone(&timezone)
+                .format("%Y-%m-%dT%H:%M")
+                .to_string(),
+            results: ReplyResult::ALL
+                .iter()
+                .map(|r| choice(r.as_str(), labels::reply_result(*r)))
+                .collect(),
+            contact_methods: ContactMethod::ALL
+                .iter()
+                .map(|m| choice(m.as_str(), labels::contact_method(*m)))
+                .collect(),
+            satisfactions: Satisfaction::ALL
+                .iter()
+                .map(|s| choice(s.as_str(), labels::satisfaction(*s)))
+                .collect(),
             path: format!("/tickets/{}", ticket.id),
             version: ticket.version,
             form_token,
         },
     )
+}
+
+/// `GET /tickets/{id}/files/{attachment}`: an evidence file of a ticket the viewer may open,
+/// photos shown in the page.
+pub async fn file(
+    state: web::Data<AppState>,
+    signed: Signed,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ConsoleError> {
+    let caller = Caller { user: signed.user };
+    let (ticket, attachment) = path.into_inner();
+    Ok(serve(
+        &state,
+        &caller,
+        &ticket,
+        &attachment,
+        Disposition::InlinePhoto,
+    )
+    .await?)
 }

@@ -151,6 +151,26 @@ pub struct Snippet {
     pub marks: Vec<Mark>,
 }
 
+impl Snippet {
+    /// The snippet's text cut at its marks, each piece with whether it is marked, in order.
+    pub fn pieces(&self) -> Vec<(String, bool)> {
+        let chars: Vec<char> = self.text.chars().collect();
+        let mut pieces = Vec::with_capacity(self.marks.len() * 2 + 1);
+        let mut at = 0;
+        for mark in &self.marks {
+            if mark.start > at {
+                pieces.push((chars[at..mark.start].iter().collect(), false));
+            }
+            pieces.push((chars[mark.start..mark.end].iter().collect(), true));
+            at = mark.end;
+        }
+        if at < chars.len() {
+            pieces.push((chars[at..].iter().collect(), false));
+        }
+        pieces
+    }
+}
+
 /// How many characters of context a snippet shows around its first mark, before and after.
 const CONTEXT_BEFORE: usize = 20;
 const CONTEXT_AFTER: usize = 40;
@@ -297,6 +317,22 @@ mod tests {
             Rank::score("无", &["停".to_owned(), "水".to_owned()], "", "停水"),
             0
         );
+    }
+
+    #[test]
+    fn a_snippet_cuts_into_pieces_at_its_marks() {
+        let found = snippet("噪音扰民，夜间噪音", "噪音").unwrap();
+        let pieces = found.pieces();
+        assert_eq!(
+            pieces,
+            vec![
+                ("噪音".to_owned(), true),
+                ("扰民，夜间".to_owned(), false),
+                ("噪音".to_owned(), true),
+            ]
+        );
+        let whole: String = pieces.iter().map(|(text, _)| text.as_str()).collect();
+        assert_eq!(whole, found.text);
     }
 
     #[test]

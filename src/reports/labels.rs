@@ -4,7 +4,7 @@ use crate::domain::access::Role;
 use crate::domain::assessment::Figure;
 use crate::domain::calendar::Limit;
 use crate::domain::directory::UnitKind;
-use crate::domain::lifecycle::{CloseReason, ReplyResult, Satisfaction};
+use crate::domain::lifecycle::{CloseReason, ContactMethod, ReplyResult, Satisfaction};
 use crate::domain::ticket::{
     AssignmentRole, AssignmentStatus, Channel, EventKind, Priority, TicketStatus, TicketType,
 };
@@ -197,6 +197,16 @@ pub fn reply_result(result: ReplyResult) -> &'static str {
         ReplyResult::PartiallyResolved => "部分解决",
         ReplyResult::Explained => "已解释说明",
         ReplyResult::Unresolvable => "无法解决",
+    }
+}
+
+pub fn contact_method(method: ContactMethod) -> &'static str {
+    match method {
+        ContactMethod::Phone => "电话",
+        ContactMethod::Visit => "上门/现场",
+        ContactMethod::Sms => "短信",
+        ContactMethod::Wechat => "微信",
+        ContactMethod::Other => "其他",
     }
 }
 

@@ -102,6 +102,39 @@ impl<'a> Browser<'a> {
         page
     }
 
+    /// A form with files, sent as a browser sends it: `multipart/form-data`.
+    async fn post_files(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+    ) -> Page {
+        let boundary = "console-test-boundary-31c9";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (file_name, bytes) in files {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut request = self.client.post(self.app.url(path)).insert_header((
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        ));
+        if let Some(cookie) = &self.cookie {
+            request = request.insert_header(("cookie", cookie.clone()));
+        }
+        let page = page_of!(request.send_body(body).await.expect("answered"));
+        self.take(&page);
+        page
+    }
+
     /// Signs in as `username` with the suite's password; the page it lands on.
     async fn sign_in(&mut self, username: &str) -> Page {
         let landed = self
@@ -638,4 +671,514 @@ async fn the_office_dispatches_from_the_ticket_page_with_the_categorys_unit_sugg
     let page = unit.get(&path).await;
     assert!(page.html.contains(&format!("{path}/sign")));
     assert!(!page.html.contains(&format!("{path}/dispatch")));
+}
+
+/// A photo of one pixel, as a phone's camera would send a larger one.
+fn photo() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+        .unwrap()
+}
+
+/// The ticket a form's answer sent the browser to.
+fn ticket_of(page: &Page) -> String {
+    let location = page.location.as_deref().expect("sent on");
+    location
+        .strip_prefix("/tickets/")
+        .unwrap_or_else(|| panic!("not a ticket's page: {location}"))
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn a_call_is_registered_at_intake_with_the_callers_history_beside_it() {
+    let world = world().await;
+    let app = &world.app;
+    let category = app
+        .post(
+            "/api/v1/categories",
+            &world.admin,
+            &serde_json::json!({"name": "环境噪音", "default_unit_id": world.unit_a.id}),
+        )
+        .await;
+    assert_eq!(category.status, 201, "{}", category.text);
+    let earlier = app
+        .register(
+            &world.agent,
+            serde_json::json!({
+                "type": "complaint", "title": "夜间施工", "content": "工地夜里施工",
+                "caller_phone": "13812345678", "category_id": category.body["id"],
+                "address": "幸福路1号",
+            }),
+        )
+        .await;
+    assert_eq!(earlier.status, 201);
+    let desk = app.add_user("desk-agent", Role::Agent);
+    let mut agent = Browser::new(app);
+    agent.sign_in(&desk.username).await;
+    let form = agent.get("/intake").await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    for words in [
+        "<form method=\"post\" action=\"/intake\"",
+        "<option value=\"环境噪音\">",
+        "/assets/htmx.min.js",
+        "hx-post=\"/intake/caller-history\"",
+    ] {
+        assert!(form.html.contains(words), "{words}: {}", form.html);
+    }
+    let token = form.form_token();
+    let script = agent.get("/assets/htmx.min.js").await;
+    assert_eq!(script.status, 200);
+    assert!(script.html.starts_with("var htmx="));
+
+    // The caller's earlier call shows while the number is typed, and the look-up is audited.
+    let history = agent
+        .post(
+            "/intake/caller-history",
+            &[("csrf", &token), ("caller_phone", "138 1234 5678")],
+        )
+        .await;
+    assert_eq!(history.status, 200, "{}", history.html);
+    assert!(
+        history.html.contains("此前来电 <b>1</b> 次"),
+        "{}",
+        history.html
+    );
+    assert!(history.html.contains("夜间施工"));
+    let audit = app.get("/api/v1/audit-log", &world.supervisor).await;
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    assert!(audit.text.contains("138****5678"), "{}", audit.text);
+    let too_short = agent
+        .post(
+            "/intake/caller-history",
+            &[("csrf", &token), ("caller_phone", "138")],
+        )
+        .await;
+    assert!(too_short.html.contains("输入来电号码后显示"));
+    let forged = agent
+        .post("/intake/caller-history", &[("caller_phone", "13812345678")])
+        .await;
+    assert_eq!(forged.status, 403);
+
+    // The open ticket of the same category and address is offered as a possible duplicate.
+    let alike = agent
+        .get("/intake/duplicates?category=%E7%8E%AF%E5%A2%83%E5%99%AA%E9%9F%B3&address=%E5%B9%B8%E7%A6%8F%E8%B7%AF1%E5%8F%B7")
+        .await;
+    assert_eq!(alike.status, 200, "{}", alike.html);
+    assert!(alike.html.contains("夜间施工"), "{}", alike.html);
+
+    let registered = agent
+        .post(
+            "/intake",
+            &[
+                ("csrf", &token),
+                ("type", "complaint"),
+                ("priority", "normal"),
+                ("category", "环境噪音"),
+                ("caller_name", "王小明"),
+                ("caller_phone", "13812345678"),
+                ("area_unit_id", ""),
+                ("address", "幸福路1号"),
+                ("title", "夜间施工又开始了"),
+                ("content", "工地今晚又在施工。"),
+                ("answer", ""),
+                ("then", "dispatch"),
+            ],
+        )
+        .await;
+    assert_eq!(registered.status, 303, "{}", registered.html);
+    let id = ticket_of(&registered);
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{id}"), &world.dispatcher)
+        .await;
+    assert_eq!(ticket.body["status"], "registered");
+    assert_eq!(ticket.body["category_id"], category.body["id"]);
+    assert_eq!(ticket.body["type"], "complaint");
+    // The page it lands on offers the dispatch, the category's unit suggested.
+    let page = agent.get(&format!("/tickets/{id}")).await;
+    assert!(page.html.contains("（分类建议）"), "{}", page.html);
+
+    // A category that does not exist, or no token, registers nothing.
+    let before = app.get("/api/v1/tickets", &world.dispatcher).await.body["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    let wrong = agent
+        .post(
+            "/intake",
+            &[
+                ("csrf", &token),
+                ("type", "complaint"),
+                ("category", "没有这类"),
+                ("title", "x"),
+                ("content", "y"),
+                ("then", "dispatch"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.html);
+    let unsigned = agent
+        .post(
+            "/intake",
+            &[("type", "complaint"), ("title", "x"), ("content", "y")],
+        )
+        .await;
+    assert_eq!(unsigned.status, 403);
+    let after = app.get("/api/v1/tickets", &world.dispatcher).await.body["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+
+    // A unit's staff take no calls.
+    app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
+    let mut unit = Browser::new(app);
+    unit.sign_in("field-a").await;
+    assert_eq!(unit.get("/intake").await.status, 403);
+}
+
+#[actix_web::test]
+async fn an_agent_answers_a_call_on_the_spot_citing_the_knowledge_base() {
+    let world = world().await;
+    let app = &world.app;
+    let created = app
+        .post(
+            "/api/v1/articles",
+            &world.dispatcher,
+            &serde_json::json!({"title": "社保卡补办流程", "body": "携带身份证到社保大厅补办社保卡，当场领取。", "keywords": ["社保卡"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let article = created.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/articles/{article}");
+    app.post(
+        &format!("{path}/submit"),
+        &world.dispatcher,
+        &serde_json::json!({}),
+    )
+    .await;
+    let published = app
+        .post(
+            &format!("{path}/publish"),
+            &world.dispatcher,
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(published.body["status"], "published", "{}", published.text);
+
+    let desk = app.add_user("desk-agent", Role::Agent);
+    let mut agent = Browser::new(app);
+    agent.sign_in(&desk.username).await;
+    let token = agent.get("/intake").await.form_token();
+    let answers = agent.get("/intake/articles?q=%E7%A4%BE%E4%BF%9D").await;
+    assert_eq!(answers.status, 200, "{}", answers.html);
+    assert!(answers.html.contains("社保卡补办流程"), "{}", answers.html);
+    assert!(
+        answers.html.contains("<mark>社保</mark>"),
+        "{}",
+        answers.html
+    );
+    assert!(
+        answers
+            .html
+            .contains(&format!("name=\"article_ids\" value=\"{article}\""))
+    );
+    let none = agent.get("/intake/articles?q=%E5%81%9C%E6%B0%B4").await;
+    assert!(none.html.contains("没有找到相关知识"));
+
+    // An empty answer is refused before anything is registered.
+    let empty = agent
+        .post(
+            "/intake",
+            &[
+                ("csrf", &token),
+                ("type", "consult"),
+                ("title", "补办社保卡"),
+                ("content", "社保卡丢了怎么办"),
+                ("answer", " "),
+                ("then", "answer"),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, 422, "{}", empty.html);
+    let answered = agent
+        .post(
+            "/intake",
+            &[
+                ("csrf", &token),
+                ("type", "consult"),
+                ("title", "补办社保卡"),
+                ("content", "社保卡丢了怎么办"),
+                ("answer", "请携带身份证到社保大厅补办。"),
+                ("article_ids", &article),
+                ("then", "answer"),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, 303, "{}", answered.html);
+    let id = ticket_of(&answered);
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{id}"), &world.dispatcher)
+        .await;
+    assert_ne!(ticket.body["status"], "registered", "{}", ticket.text);
+    let cited = app.get(&path, &world.agent).await;
+    assert_eq!(cited.body["use_count"], 1, "{}", cited.text);
+    assert_eq!(
+        app.get("/api/v1/tickets", &world.dispatcher).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn a_unit_replies_with_a_photo_the_office_accepts_and_the_callback_closes_the_ticket() {
+    let world = world().await;
+    let app = &world.app;
+    let id = world.complaint().await;
+    world.dispatched(&id).await;
+    world.signed(&id).await;
+    let path = format!("/tickets/{id}");
+    app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
+    let mut unit = Browser::new(app);
+    unit.sign_in("field-a").await;
+    let page = unit.get(&path).await;
+    for words in [
+        format!("action=\"{path}/reply\" enctype=\"multipart/form-data\""),
+        "capture=\"environment\"".to_owned(),
+        format!("action=\"{path}/request-extension\""),
+    ] {
+        assert!(page.html.contains(&words), "{words}: {}", page.html);
+    }
+    let (token, version) = (page.form_token(), hidden(&page, "version"));
+    let contacted_at = hidden(&page, "contacted_at");
+    let picture = photo();
+    let reply = |token: &str| {
+        vec![
+            ("csrf".to_owned(), token.to_owned()),
+            ("version".to_owned(), version.clone()),
+            ("result".to_owned(), "resolved".to_owned()),
+            ("text".to_owned(), "已责令工地停止夜间施工。".to_owned()),
+            ("contacted_at".to_owned(), contacted_at.clone()),
+            ("contact_method".to_owned(), "phone".to_owned()),
+            (
+                "contact_outcome".to_owned(),
+                "来电人认可处理结果".to_owned(),
+            ),
+            ("no_contact_reason".to_owned(), String::new()),
+        ]
+    };
+    let as_refs = |pairs: &[(String, String)]| -> Vec<(String, String)> { pairs.to_vec() };
+
+    // Without the token neither the reply nor its photo is kept.
+    let forged_fields = as_refs(&reply(""));
+    let forged: Vec<(&str, &str)> = forged_fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let refused = unit
+        .post_files(&format!("{path}/reply"), &forged, &[("site.png", &picture)])
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    let files = app
+        .get(
+            &format!("/api/v1/tickets/{id}/attachments"),
+            &world.dispatcher,
+        )
+        .await;
+    assert_eq!(files.body["items"].as_array().unwrap().len(), 0);
+
+    let fields = as_refs(&reply(&token));
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let replied = unit
+        .post_files(&format!("{path}/reply"), &fields, &[("site.png", &picture)])
+        .await;
+    assert_eq!(replied.status, 303, "{}", replied.html);
+    let replies = app
+        .get(&format!("/api/v1/tickets/{id}/replies"), &world.dispatcher)
+        .await;
+    let first = &replies.body["items"][0];
+    assert_eq!(
+        first["text"], "已责令工地停止夜间施工。",
+        "{}",
+        replies.text
+    );
+    assert_eq!(first["contact"]["method"], "phone");
+    assert_eq!(first["attachment_ids"].as_array().unwrap().len(), 1);
+
+    // The office reads the reply with its photo, and accepts it.
+    let mut office = Browser::new(app);
+    let desk = app.add_user("desk", Role::Dispatcher);
+    office.sign_in(&desk.username).await;
+    let page = office.get(&path).await;
+    assert!(
+        page.html.contains("已责令工地停止夜间施工。"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html
+            .contains("通过电话联系到来电人：来电人认可处理结果")
+    );
+    let marker = format!("<img src=\"{path}/files/");
+    let start = page.html.find(&marker).expect("the photo is shown") + "<img src=\"".len();
+    let end = page.html[start..].find('"').unwrap() + start;
+    let shown = office.get(&page.html[start..end]).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.headers.get("content-type").unwrap(), "image/png");
+    assert!(
+        shown
+            .headers
+            .get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("inline")
+    );
+    let mut other = Browser::new(app);
+    app.add_user_in("field-b", Role::UnitHandler, Some(world.unit_b.id));
+    other.sign_in("field-b").await;
+    assert_eq!(other.get(&page.html[start..end]).await.status, 404);
+
+    let (token, version) = (page.form_token(), hidden(&page, "version"));
+    let undecided = office
+        .post(
+            &format!("{path}/review"),
+            &[("csrf", &token), ("version", &version)],
+        )
+        .await;
+    assert_eq!(undecided.status, 422, "{}", undecided.html);
+    let accepted = office
+        .post(
+            &format!("{path}/review"),
+            &[
+                ("csrf", &token),
+                ("version", &version),
+                ("decision", "accept"),
+                ("comment", ""),
+            ],
+        )
+        .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.html);
+
+    // The agent calls the citizen back; satisfied, the ticket is closed.
+    let mut agent = Browser::new(app);
+    let caller_desk = app.add_user("desk-agent", Role::Agent);
+    let workbench = agent.sign_in(&caller_desk.username).await;
+    assert!(workbench.html.contains("待回访"), "{}", workbench.html);
+    assert!(
+        workbench.html.contains(&format!("href=\"{path}\"")),
+        "{}",
+        workbench.html
+    );
+    let page = agent.get(&path).await;
+    assert!(
+        page.html.contains(&format!("action=\"{path}/callback\"")),
+        "{}",
+        page.html
+    );
+    let called = agent
+        .post(
+            &format!("{path}/callback"),
+            &[
+                ("csrf", &page.form_token()),
+                ("version", &hidden(&page, "version")),
+                ("reached", "yes"),
+                ("satisfaction", "satisfied"),
+                ("resolved", "yes"),
+                ("comment", "市民表示满意"),
+            ],
+        )
+        .await;
+    assert_eq!(called.status, 303, "{}", called.html);
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{id}"), &world.dispatcher)
+        .await;
+    assert_eq!(ticket.body["status"], "closed", "{}", ticket.text);
+    let page = agent.get(&path).await;
+    assert!(
+        page.html
+            .contains("<span class=\"tag status\">已办结</span>"),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains(&format!("action=\"{path}/callback\"")));
+}
+
+#[actix_web::test]
+async fn a_unit_asks_for_more_time_and_the_office_decides_from_the_page() {
+    let world = world().await;
+    let app = &world.app;
+    let id = world.complaint().await;
+    world.dispatched(&id).await;
+    world.signed(&id).await;
+    let path = format!("/tickets/{id}");
+    app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
+    let mut unit = Browser::new(app);
+    unit.sign_in("field-a").await;
+    let page = unit.get(&path).await;
+    let asked = unit
+        .post(
+            &format!("{path}/request-extension"),
+            &[
+                ("csrf", &page.form_token()),
+                ("version", &hidden(&page, "version")),
+                ("due_at", "2030-01-31T17:00"),
+                ("reason", "需要协调多个部门"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.html);
+    let mut office = Browser::new(app);
+    let desk = app.add_user("desk", Role::Dispatcher);
+    office.sign_in(&desk.username).await;
+    let page = office.get(&path).await;
+    assert!(
+        page.html
+            .contains("申请延期至 1月31日 17:00：需要协调多个部门"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html
+            .contains(&format!("action=\"{path}/decide-extension\"")),
+        "{}",
+        page.html
+    );
+    let request = hidden(&page, "request_id");
+    let refused = office
+        .post(
+            &format!("{path}/decide-extension"),
+            &[
+                ("csrf", &page.form_token()),
+                ("version", &hidden(&page, "version")),
+                ("request_id", &request),
+                ("decision", "refuse"),
+                ("comment", "时限内可办结"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 303, "{}", refused.html);
+    let requests = app
+        .get(
+            &format!("/api/v1/tickets/{id}/extension-requests"),
+            &world.dispatcher,
+        )
+        .await;
+    assert_eq!(
+        requests.body["items"][0]["status"], "rejected",
+        "{}",
+        requests.text
+    );
+    assert!(
+        !office
+            .get(&path)
+            .await
+            .html
+            .contains(&format!("{path}/decide-extension"))
+    );
 }

@@ -159,22 +159,31 @@ pub async fn answer(
         &path,
         version,
         idempotency,
-        move |conn, _, _, _| {
-            if let Command::Answer { article_ids, .. } = &command
-                && !article_ids.is_empty()
-            {
-                let refused = store::knowledge::not_citable(conn, article_ids, today)?;
-                if let Some(first) = refused.first() {
-                    return Err(ApiError::invalid_field(
-                        "article_ids",
-                        format!("{first} is not a published article in force"),
-                    ));
-                }
-            }
-            Ok(command)
-        },
+        citations_checked(command, today),
     )
     .await
+}
+
+/// A direct answer, once the articles it cites are found published and in force on `today`.
+pub(crate) fn citations_checked(
+    command: Command,
+    today: chrono::NaiveDate,
+) -> impl FnOnce(&mut DbConnection, &Ticket, &Lifecycle, DateTime<Utc>) -> Result<Command, ApiError>
+{
+    move |conn, _, _, _| {
+        if let Command::Answer { article_ids, .. } = &command
+            && !article_ids.is_empty()
+        {
+            let refused = store::knowledge::not_citable(conn, article_ids, today)?;
+            if let Some(first) = refused.first() {
+                return Err(ApiError::invalid_field(
+                    "article_ids",
+                    format!("{first} is not a published article in force"),
+                ));
+            }
+        }
+        Ok(command)
+    }
 }
 
 /// `POST /tickets/{id}/dispatch`: to a primary unit and any assisting units.
@@ -261,14 +270,24 @@ pub async fn perform_with_evidence<A: Action>(
         &path,
         version,
         idempotency,
-        move |conn, ticket, _, _| {
-            if let Command::Reply { content, .. } | Command::AddOpinion { content } = &command {
-                check_attachments(conn, ticket, unit, &content.attachment_ids)?;
-            }
-            Ok(command)
-        },
+        evidence_checked(command, unit),
     )
     .await
+}
+
+/// A reply or an opinion, once the evidence it names is found to be the replying unit's own,
+/// on this ticket and not used yet.
+pub(crate) fn evidence_checked(
+    command: Command,
+    unit: Option<Uuid>,
+) -> impl FnOnce(&mut DbConnection, &Ticket, &Lifecycle, DateTime<Utc>) -> Result<Command, ApiError>
+{
+    move |conn, ticket, _, _| {
+        if let Command::Reply { content, .. } | Command::AddOpinion { content } = &command {
+            check_attachments(conn, ticket, unit, &content.attachment_ids)?;
+        }
+        Ok(command)
+    }
 }
 
 /// Evidence named by a reply or opinion must belong to the ticket, have been uploaded by the
