@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Browser tests: pages of the service driven through a real headless Chromium.
 #
-#   .ci/browser.sh [PATH_TO_HOTLINE_BINARY]     (default: ${CARGO_TARGET_DIR:-target}/debug/hotline)
+#   .ci/browser.sh [PATH_TO_HOTLINE_BINARY] [POSTGRES_URL]
+#
+# (binary by default ${CARGO_TARGET_DIR:-target}/debug/hotline). Every test runs on SQLite;
+# given a PostgreSQL server, the call-to-closed-ticket flow (tests/browser/test_flow.py) runs
+# again on a scratch database there.
 #
 # Builds nothing: give it a binary. Installs what it needs when it is missing, pinned, into
 # places it reuses: Debian's chromium, chromium-driver and a Chinese font (apt), and Selenium in
@@ -21,6 +25,7 @@ target=${CARGO_TARGET_DIR:-target}
 case $target in /*) ;; *) target=$root/$target ;; esac
 venv=$target/browser-venv
 bin=${1:-$target/debug/hotline}
+postgres=${2:-}
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 out=$target/browser
 
@@ -59,11 +64,22 @@ fi
 echo "selenium $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("selenium"))')"
 
 source "$root/.ci/lib/service.sh"
-start_service "$bin" "$DEMO_PASSWORD"
-
 rm -rf "$out"
 mkdir -p "$out"
-step "browser tests (screenshots in $out)"
-# The driver given by path: Selenium Manager stays out and downloads nothing.
-BASE_URL=$base DEMO_PASSWORD=$DEMO_PASSWORD BROWSER_OUT=$out \
-    "$venv/bin/python" -m unittest discover -v -s "$root/tests/browser" -p 'test_*.py'
+
+# One service per backend, each in its own shell so that its exit trap stops it.
+run_on() { # LABEL PATTERN SCREENSHOTS_DIR [POSTGRES_URL]
+    (
+        mkdir -p "$3"
+        start_service "$bin" "$DEMO_PASSWORD" "${4:-}"
+        step "browser tests on $1: $2 (screenshots in $3)"
+        # The driver given by path: Selenium Manager stays out and downloads nothing.
+        BASE_URL=$base DEMO_PASSWORD=$DEMO_PASSWORD BROWSER_OUT=$3 \
+            "$venv/bin/python" -m unittest discover -v -s "$root/tests/browser" -p "$2"
+    )
+}
+
+run_on SQLite 'test_*.py' "$out"
+if [ -n "$postgres" ]; then
+    run_on PostgreSQL 'test_flow.py' "$out/postgres" "$postgres"
+fi
