@@ -32,17 +32,22 @@ use hotline::store::{self, Db, StoreError};
 
 #[path = "support/args.rs"]
 mod args;
+#[path = "support/articles.rs"]
+mod articles;
 #[path = "support/cpu.rs"]
 mod cpu;
 #[path = "support/fill.rs"]
 mod fill;
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/measured.rs"]
+mod measured;
 #[path = "support/scratch.rs"]
 mod scratch;
 use args::Args;
 use cpu::{ServingCpu, peak_resident_mib};
 use http::HttpConnection;
+use measured::Measured;
 use scratch::scratch;
 
 const HELP: &str = "\
@@ -81,34 +86,6 @@ fn options() -> Option<Options> {
         requests: args.get("--requests").unwrap_or(2_000),
         only: args.get("--only"),
     })
-}
-
-struct Measured {
-    latencies: Vec<Duration>,
-    elapsed: Duration,
-    cpu: f64,
-    items: usize,
-}
-
-impl Measured {
-    fn print(&mut self, backend: &str, list: &str) {
-        self.latencies.sort_unstable();
-        let at = |p: f64| {
-            let i = ((self.latencies.len() as f64 * p).ceil() as usize)
-                .clamp(1, self.latencies.len())
-                - 1;
-            self.latencies[i].as_secs_f64() * 1000.0
-        };
-        let n = self.latencies.len() as f64;
-        println!(
-            "{backend:<9} {list:<30} {:>6} {:>8.0} {:>8.2} {:>8.2} {:>8.3}",
-            self.items,
-            n / self.elapsed.as_secs_f64(),
-            at(0.50),
-            at(0.99),
-            self.cpu * 1000.0 / n,
-        );
-    }
 }
 
 /// What is asked: a list's page (`GET path`), or a look-up whose question is in its body.
@@ -310,82 +287,6 @@ fn encode_query(query: &str) -> String {
         .join("&")
 }
 
-/// Publishes `count` knowledge-base articles, unless the database holds them already: one in
-/// ten about a water cut (停水), one in a hundred about one township.
-fn fill_articles(db: &Db, count: usize) {
-    use hotline::domain::knowledge::{Article, ArticleContent, ArticleStatus};
-    let existing: i64 = db
-        .read(|c| {
-            hotline::per_backend!(c, |c| {
-                use hotline::store::schema::knowledge_articles;
-                knowledge_articles::table.count().get_result(c)
-            })
-            .map_err(StoreError::from)
-        })
-        .unwrap();
-    if existing as usize >= count {
-        return;
-    }
-    let author = account(db, Role::Dispatcher, None);
-    let topics = [
-        "社保卡补办",
-        "养老保险缴费",
-        "医疗保险报销",
-        "入学政策",
-        "占道经营",
-        "油烟污染",
-        "物业管理",
-        "公交出行",
-        "消费维权",
-        "低保资金",
-    ];
-    let towns = ["彭婆镇", "白沙镇", "鸣皋镇", "高山镇", "城关街道办"];
-    let now = SystemClock.now();
-    let today = now.date_naive();
-    let started = Instant::now();
-    for chunk in (0..count).collect::<Vec<_>>().chunks(1_000) {
-        db.write(|c| {
-            for &i in chunk {
-                let topic = if i % 10 == 0 { "供水停水" } else { topics[i % topics.len()] };
-                let town = if i % 100 == 1 { "彭婆镇" } else { towns[i % 4 + 1] };
-                let article = Article {
-                    id: uuid::Uuid::now_v7(),
-                    unit_id: None,
-                    status: ArticleStatus::Published,
-                    content: ArticleContent {
-                        title: format!("{town}{topic}办理指南（第{i}号）"),
-                        body: format!(
-                            "一、适用范围：{town}居民咨询{topic}相关事项。\n二、办理流程：                             携带身份证件到{town}便民服务中心窗口办理，工作日上午九点至下午五点。\n                             三、咨询电话：请拨打12345转相关部门。\n四、注意事项：                             材料不全的，窗口一次性告知需补正的全部内容。"
-                        ),
-                        category_id: None,
-                        keywords: vec![topic.to_owned(), town.to_owned()],
-                        area_unit_id: None,
-                        effective_on: None,
-                        expires_on: None,
-                        review_due_on: today + chrono::Duration::days(365),
-                    },
-                    version: 1,
-                    created_by: author.id,
-                    created_at: now,
-                    updated_by: author.id,
-                    updated_at: now,
-                    published_at: Some(now),
-                    reviewed_at: None,
-                    use_count: 0,
-                    last_used_at: None,
-                };
-                store::knowledge::insert(c, &article)?;
-            }
-            Ok::<(), StoreError>(())
-        })
-        .unwrap();
-    }
-    println!(
-        "filled {count} articles in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-}
-
 fn account(db: &Db, role: Role, unit_id: Option<uuid::Uuid>) -> User {
     let hash = hotline::auth::hash_password("bench password 1234").unwrap();
     let username = format!("bench-{}", uuid::Uuid::now_v7().simple());
@@ -433,7 +334,7 @@ fn run(backend: &'static str, options: &Options) {
     let settings = Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
     let db = startup::open_database(&settings).unwrap();
     fill::fill(&db, options.per_month, options.months, backend);
-    fill_articles(&db, 10_000);
+    articles::fill(&db, 10_000, account(&db, Role::Dispatcher, None).id);
     // What autovacuum does within a minute of a running service's writes, after both fills:
     // statistics for PostgreSQL's planner, and the word indexes' pending entries merged into
     // them (a GIN index reads its pending list in full on every search), the articles' among

@@ -29,6 +29,7 @@ impl HttpConnection {
     }
 
     /// Sends one request and reads its answer: the status and the body.
+    #[allow(dead_code)]
     pub async fn send(
         &mut self,
         method: &str,
@@ -57,6 +58,40 @@ impl HttpConnection {
             }
             None => self.request.extend_from_slice(b"\r\n"),
         }
+        self.exchange().await
+    }
+
+    /// A browser's request of a console page: its session cookie, and a form's body if any.
+    #[allow(dead_code)]
+    pub async fn browse(
+        &mut self,
+        path: &str,
+        cookie: &str,
+        form: Option<&[u8]>,
+    ) -> io::Result<(u16, Vec<u8>)> {
+        let method = if form.is_some() { "POST" } else { "GET" };
+        self.request.clear();
+        self.request.extend_from_slice(
+            format!("{method} {path} HTTP/1.1\r\nhost: bench\r\ncookie: {cookie}\r\n").as_bytes(),
+        );
+        match form {
+            Some(body) => {
+                self.request.extend_from_slice(
+                    format!(
+                        "content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+                self.request.extend_from_slice(body);
+            }
+            None => self.request.extend_from_slice(b"\r\n"),
+        }
+        self.exchange().await
+    }
+
+    /// Writes the request built and reads its answer.
+    async fn exchange(&mut self) -> io::Result<(u16, Vec<u8>)> {
         self.stream.write_all(&self.request).await?;
         self.buffer.clear();
         let head_end = loop {

@@ -123,21 +123,16 @@ pub async fn authenticate(
     let user = match state.auth.gate.cached(id) {
         Some(user) => user,
         None => {
-            let db = state.db.clone();
+            let state = state.clone();
             let budget = state.request_budget();
-            let found = super::blocking(budget, move || {
-                match db.read(|c| store::users::get(c, id)) {
-                    Ok(user) => Ok(Some(user)),
-                    Err(StoreError::NotFound) => Ok(None),
-                    Err(e) => Err(ApiError::from(e)),
-                }
-            })
-            .await?;
-            let user = found.ok_or_else(|| {
-                ApiError::unauthorized(ProblemCode::InvalidToken, "the token's user does not exist")
-            })?;
-            state.auth.gate.remember(&user);
-            user
+            super::blocking(budget, move || current_account(&state, id))
+                .await?
+                .ok_or_else(|| {
+                    ApiError::unauthorized(
+                        ProblemCode::InvalidToken,
+                        "the token's user does not exist",
+                    )
+                })?
         }
     };
     if !user.active {
@@ -153,6 +148,23 @@ pub async fn authenticate(
         ));
     }
     Ok(user)
+}
+
+/// The account `id` as this instance knows it: from the account cache (stale by at most its
+/// time to live), else read and remembered; `None` when there is no such account. It blocks:
+/// call it off the async workers.
+pub fn current_account(state: &AppState, id: Uuid) -> Result<Option<User>, ApiError> {
+    if let Some(user) = state.auth.gate.cached(id) {
+        return Ok(Some(user));
+    }
+    match state.db.read(|c| store::users::get(c, id)) {
+        Ok(user) => {
+            state.auth.gate.remember(&user);
+            Ok(Some(user))
+        }
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(ApiError::from(e)),
+    }
 }
 
 /// The account the route gate let through, kept with the request for the handler.

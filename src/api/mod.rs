@@ -46,7 +46,9 @@ use crate::error::ApiError;
 pub use crate::state::{AppState, blocking};
 use crate::store::idempotency::StoredResponse;
 use crate::store::{self, DbConnection, StoreError};
-pub use caller::{Admitted, Authenticated, Caller, authenticate, refuse_pending_password_change};
+pub use caller::{
+    Admitted, Authenticated, Caller, authenticate, current_account, refuse_pending_password_change,
+};
 pub use gate::Rule;
 
 /// One route of the table: what `openapi.yaml` must describe, and who may call it.

@@ -14,12 +14,12 @@ use sha2::{Digest, Sha256};
 
 use super::{Chrome, ConsoleError, Person, render};
 use crate::api::auth::{SignIn, client_address};
-use crate::api::{AppState, blocking};
+use crate::api::{AppState, blocking, current_account};
 use crate::auth;
 use crate::domain::directory::{PASSWORD_MIN, User};
 use crate::domain::session::{self as rules, SessionStanding, SessionTimes};
 use crate::error::ApiError;
-use crate::store::{self, StoreError, sessions::Session};
+use crate::store::{self, sessions::Session};
 
 const COOKIE: &str = "hotline_session";
 
@@ -68,16 +68,17 @@ impl FromRequest for Account {
             let secret = secret.ok_or(ConsoleError::SignIn)?;
             let key = key_of(&secret);
             let now = state.now();
-            let db = state.db.clone();
             let looked_up = key.clone();
-            let found = blocking(state.request_budget(), move || {
+            let budget = state.request_budget();
+            let found = blocking(budget, move || {
+                let db = &state.db;
                 let Some(session) = db.read(|c| store::sessions::find(c, &looked_up))? else {
                     return Ok(None);
                 };
-                let user = match db.read(|c| store::users::get(c, session.user_id)) {
-                    Ok(user) => user,
-                    Err(StoreError::NotFound) => return Ok(None),
-                    Err(e) => return Err(ApiError::from(e)),
+                // The account as the API's bearer tokens see it: the same cache, the same bound
+                // on staleness.
+                let Some(user) = current_account(&state, session.user_id)? else {
+                    return Ok(None);
                 };
                 let account_changed =
                     !user.active || user.token_generation != session.token_generation;

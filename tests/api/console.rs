@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use hotline::domain::access::Role;
-use hotline::domain::clock::{Clock, ManualClock};
+use hotline::domain::clock::ManualClock;
 use hotline::domain::directory::Attachment;
 use hotline::store;
 use hotline::store::users::NewUser;
@@ -379,15 +379,18 @@ async fn a_session_ends_when_idle_when_too_old_and_when_the_account_changes() {
     clock.advance(TimeDelta::minutes(120));
     assert_eq!(browser.get("/").await.location.as_deref(), Some("/sign-in"));
 
-    // Deactivating the account ends its sessions at once.
+    // Deactivating the account ends its sessions at once (on other instances within the
+    // account cache's bound, as for the API's tokens).
     assert_eq!(browser.sign_in(&user.username).await.status, 200);
-    let changes = store::users::UserChanges {
-        active: Some(false),
-        ..Default::default()
-    };
-    app.db()
-        .write(|c| store::users::update(c, user.id, &changes, clock.now()))
-        .unwrap();
+    let (_, admin) = app.login(Role::Admin);
+    let deactivated = app
+        .patch(
+            &format!("/api/v1/users/{}", user.id),
+            &admin,
+            &serde_json::json!({"active": false}),
+        )
+        .await;
+    assert_eq!(deactivated.status, 200, "{}", deactivated.text);
     assert_eq!(browser.get("/").await.location.as_deref(), Some("/sign-in"));
 }
 
