@@ -20,7 +20,7 @@ pub mod nuisance;
 pub mod ops;
 mod pagination;
 pub mod queues;
-mod reports;
+pub mod reports;
 pub mod tickets;
 pub mod units;
 pub mod users;

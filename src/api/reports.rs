@@ -77,37 +77,7 @@ pub async fn monthly(
             format!("is one of: {}", tables::NAMES.join(", ")),
         ));
     }
-    let current = Month::of(state.now(), state.numbering.timezone);
-    if month > current {
-        return Err(ApiError::invalid_field(
-            "month",
-            format!("{month} has not begun"),
-        ));
-    }
-    let (timezone, name, now) = (
-        state.numbering.timezone,
-        state.hotline_name.clone(),
-        state.now(),
-    );
-    let reading = state.clone();
-    let b = blocking(state.report_budget(), move || {
-        let db = &reading.db;
-        if may_draft {
-            Ok(reports::monthly(
-                db,
-                month,
-                timezone,
-                &name,
-                now,
-                view == View::Restated,
-            )?)
-        } else {
-            db.read(|c| reports::published(c, month))?.ok_or_else(|| {
-                ApiError::not_found(format!("no bulletin of {month} has been published"))
-            })
-        }
-    })
-    .await?;
+    let b = bulletin(&state, &caller, month, view == View::Restated).await?;
     let rendered =
         reports::render(&b, format, params.table.as_deref()).map_err(ApiError::internal)?;
     let mut response = HttpResponse::Ok();
@@ -121,6 +91,41 @@ pub async fn monthly(
     Ok(response.body(rendered.bytes))
 }
 
+/// A month's bulletin as the caller may read it: the office its draft (or, `restated`, the
+/// published month computed again), units only what was published.
+pub(crate) async fn bulletin(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    month: Month,
+    restated: bool,
+) -> Result<crate::reports::bulletin::Bulletin, ApiError> {
+    let may_draft = caller.role().may(Permission::ReadReports);
+    let current = Month::of(state.now(), state.numbering.timezone);
+    if month > current {
+        return Err(ApiError::invalid_field(
+            "month",
+            format!("{month} has not begun"),
+        ));
+    }
+    let (timezone, name, now) = (
+        state.numbering.timezone,
+        state.hotline_name.clone(),
+        state.now(),
+    );
+    let reading = state.clone();
+    blocking(state.report_budget(), move || {
+        let db = &reading.db;
+        if may_draft {
+            Ok(reports::monthly(db, month, timezone, &name, now, restated)?)
+        } else {
+            db.read(|c| reports::published(c, month))?.ok_or_else(|| {
+                ApiError::not_found(format!("no bulletin of {month} has been published"))
+            })
+        }
+    })
+    .await
+}
+
 /// `POST /api/v1/reports/monthly/{month}/publish`: freezes a month that is over.
 pub async fn publish(
     state: web::Data<AppState>,
@@ -128,10 +133,20 @@ pub async fn publish(
     path: web::Path<String>,
 ) -> Result<Reply, ApiError> {
     let month = super::month_in(&path)?;
+    publish_month(&state, &caller, month).await
+}
+
+/// Freezes a month that is over, in one transaction with its audit entry.
+pub(crate) async fn publish_month(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    month: Month,
+) -> Result<Reply, ApiError> {
+    caller.require(Permission::Assess)?;
     let by = caller.id();
     let compiling = state.clone();
     let budget = state.report_budget();
-    write_within(&state, &caller, None, budget, move |conn, now| {
+    write_within(state, caller, None, budget, move |conn, now| {
         store::allow_long_statements(conn, budget)?;
         if month.period(compiling.numbering.timezone).to > now {
             return Err(ApiError::conflict(

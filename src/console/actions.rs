@@ -14,12 +14,14 @@ use uuid::Uuid;
 use super::ConsoleError;
 use super::session::{Signed, check_form_token};
 use crate::api::attachments::{keep_evidence, may_attach, read_field, unreadable_form};
-use crate::api::lifecycle::{act, citations_checked, evidence_checked, units_checked};
+use crate::api::lifecycle::{
+    MergeTarget, act, citations_checked, evidence_checked, merged_into, units_checked,
+};
 use crate::api::{AppState, Caller, parse_id};
 use crate::domain::evidence;
 use crate::domain::lifecycle::{
     Command, ContactMethod, ContactRecord, Context, Lifecycle, Reached, ReplyContent, ReplyResult,
-    ReviewDecision, Satisfaction, allows,
+    ReviewDecision, Satisfaction, SupervisionStatus, allows,
 };
 use crate::error::ApiError;
 
@@ -43,12 +45,17 @@ pub enum Offer {
     Recall,
     Pause,
     Resume,
+    /// A duplicate goes into the ticket it repeats.
+    Merge,
     Invalidate,
+    /// 督办: a supervisor puts a unit under supervision for the ticket.
+    Supervise,
+    CloseSupervision,
     Reopen,
 }
 
 impl Offer {
-    const ALL: [Offer; 17] = [
+    const ALL: [Offer; 20] = [
         Offer::Answer,
         Offer::Dispatch,
         Offer::Sign,
@@ -64,7 +71,10 @@ impl Offer {
         Offer::Recall,
         Offer::Pause,
         Offer::Resume,
+        Offer::Merge,
         Offer::Invalidate,
+        Offer::Supervise,
+        Offer::CloseSupervision,
         Offer::Reopen,
     ];
 
@@ -86,7 +96,10 @@ impl Offer {
             Offer::Recall => "recall",
             Offer::Pause => "pause",
             Offer::Resume => "resume",
+            Offer::Merge => "merge",
             Offer::Invalidate => "invalidate",
+            Offer::Supervise => "supervise",
+            Offer::CloseSupervision => "close-supervision",
             Offer::Reopen => "reopen",
         }
     }
@@ -108,7 +121,10 @@ impl Offer {
             Offer::Recall => "撤回",
             Offer::Pause => "挂起",
             Offer::Resume => "恢复计时",
+            Offer::Merge => "合并重复件",
             Offer::Invalidate => "作废",
+            Offer::Supervise => "督办",
+            Offer::CloseSupervision => "结束督办",
             Offer::Reopen => "重新办理",
         }
     }
@@ -128,7 +144,23 @@ impl Offer {
                 | Offer::Invalidate
                 | Offer::Reopen
                 | Offer::RequestExtension
+                | Offer::Supervise
         )
+    }
+
+    /// Whether the form names the ticket a duplicate goes into.
+    pub fn asks_original(self) -> bool {
+        matches!(self, Offer::Merge)
+    }
+
+    /// Whether the form picks a unit of the ticket and a deadline (督办).
+    pub fn asks_supervision(self) -> bool {
+        matches!(self, Offer::Supervise)
+    }
+
+    /// Whether the form closes the supervision the page shows, with its outcome.
+    pub fn asks_outcome(self) -> bool {
+        matches!(self, Offer::CloseSupervision)
     }
 
     /// Whether the form asks for a text written to the citizen or the office.
@@ -254,7 +286,20 @@ impl Offer {
             },
             Offer::Pause => Command::Pause { reason: reason() },
             Offer::Resume => Command::Resume,
+            // Whether the ticket may be merged at all: into one that is not found, it is not.
+            Offer::Merge => Command::Merge {
+                into: Some((Uuid::nil(), true)),
+            },
             Offer::Invalidate => Command::Invalidate { reason: reason() },
+            Offer::Supervise => Command::Supervise {
+                unit_id: state.assignments.last()?.unit_id,
+                reason: reason(),
+                deadline: DateTime::<Utc>::MAX_UTC,
+            },
+            Offer::CloseSupervision => Command::CloseSupervision {
+                supervision_id: open_supervision(state)?,
+                outcome: reason(),
+            },
             Offer::Reopen => Command::Reopen { reason: reason() },
         })
     }
@@ -374,10 +419,34 @@ impl Offer {
             Offer::Recall => Command::recall(&form.reason, None).map_err(invalid)?,
             Offer::Pause => Command::pause(&form.reason).map_err(invalid)?,
             Offer::Resume => Command::Resume,
+            // Decided once the ticket it goes into is found (see `merged_into`).
+            Offer::Merge => Command::Merge { into: None },
             Offer::Invalidate => Command::invalidate(&form.reason).map_err(invalid)?,
+            Offer::Supervise => Command::supervise(
+                form.unit_id
+                    .ok_or_else(|| ApiError::invalid_field("unit_id", "choose the unit"))?,
+                &form.reason,
+                local_time(&form.deadline, "deadline", state_of)?,
+            )
+            .map_err(invalid)?,
+            Offer::CloseSupervision => Command::close_supervision(
+                form.supervision_id
+                    .ok_or_else(|| ApiError::invalid_field("supervision_id", "is required"))?,
+                &form.outcome,
+            )
+            .map_err(invalid)?,
             Offer::Reopen => Command::reopen(&form.reason).map_err(invalid)?,
         })
     }
+}
+
+/// The first supervision of the ticket still open.
+pub fn open_supervision(state: &Lifecycle) -> Option<Uuid> {
+    state
+        .supervisions
+        .iter()
+        .find(|s| s.status == SupervisionStatus::Open)
+        .map(|s| s.id)
 }
 
 /// A time as a `datetime-local` field writes it, read in the hotline's time zone.
@@ -431,6 +500,11 @@ pub struct ActionForm {
     satisfaction: String,
     resolved: String,
     reopen: bool,
+    into_number: String,
+    unit_id: Option<Uuid>,
+    deadline: String,
+    supervision_id: Option<Uuid>,
+    outcome: String,
     /// Evidence stored from the form's files, named in the reply.
     attachment_ids: Vec<Uuid>,
 }
@@ -472,6 +546,11 @@ impl ActionForm {
             "satisfaction" => self.satisfaction = value,
             "resolved" => self.resolved = value,
             "reopen" => self.reopen = true,
+            "into_number" => self.into_number = value,
+            "unit_id" if !value.is_empty() => self.unit_id = Some(id(&value, "unit_id")?),
+            "deadline" => self.deadline = value,
+            "supervision_id" => self.supervision_id = Some(id(&value, "supervision_id")?),
+            "outcome" => self.outcome = value,
             _ => {}
         }
         Ok(())
@@ -537,6 +616,19 @@ async fn done(
         }
         Offer::Reply | Offer::Opinion => {
             let prepare = evidence_checked(command, unit);
+            act(state, caller, ticket, Some(version), None, prepare).await?
+        }
+        Offer::Merge => {
+            let number = form.into_number.trim();
+            if number.is_empty() {
+                return Err(ApiError::invalid_field(
+                    "into_number",
+                    "name the ticket it repeats by its number",
+                )
+                .into());
+            }
+            let target = MergeTarget::Number(number.to_owned());
+            let prepare = merged_into(target, caller.ticket_scope()?, caller.actor());
             act(state, caller, ticket, Some(version), None, prepare).await?
         }
         _ => {

@@ -7,6 +7,7 @@
 
 mod actions;
 mod intake;
+mod office;
 mod pages;
 mod session;
 mod tickets;
@@ -48,6 +49,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/intake/caller-history").route(web::post().to(intake::caller_history)))
         .service(page("/intake/duplicates").route(web::get().to(intake::duplicates)))
         .service(page("/intake/articles").route(web::get().to(intake::articles)))
+        .service(page("/notifications").route(web::get().to(office::notifications)))
+        .service(page("/notifications/read-all").route(web::post().to(office::read_all)))
+        .service(page("/supervisions").route(web::get().to(office::supervisions)))
+        .service(page("/bulletins").route(web::get().to(office::bulletins)))
+        .service(page("/bulletins/{month}").route(web::get().to(office::bulletin_document)))
+        .service(page("/bulletins/{month}/publish").route(web::post().to(office::publish)))
         .service(page("/tickets/{id}").route(web::get().to(tickets::ticket)))
         .service(page("/tickets/{id}/files/{file}").route(web::get().to(tickets::file)))
         .service(
@@ -71,11 +78,14 @@ async fn protect(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let mut response = next.call(req).await?;
     let headers = response.headers_mut();
-    for (name, value) in [
-        (
+    // A document that brings its own policy (the bulletin, its stylesheet inline) keeps it.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ),
+        );
+    }
+    for (name, value) in [
         (
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -122,8 +132,26 @@ pub struct Person {
     pub role: &'static str,
     /// The session's token, which every form of the page carries back.
     pub form_token: String,
-    /// Whether the person takes calls (the bar links the intake form).
-    pub takes_calls: bool,
+    /// The pages the bar links for this person's role.
+    pub links: Vec<(&'static str, &'static str)>,
+}
+
+/// The pages a role's bar links, each where its permission admits the role.
+fn links_of(role: crate::domain::access::Role) -> Vec<(&'static str, &'static str)> {
+    use crate::domain::access::Permission;
+    [
+        (Permission::RegisterTicket, "/intake", "登记来电"),
+        (Permission::ReadNotifications, "/notifications", "通知"),
+        (Permission::ReadSupervisions, "/supervisions", "督办"),
+        (Permission::ReadAssessment, "/bulletins", "通报"),
+    ]
+    .into_iter()
+    .filter(|(permission, _, _)| role.may(*permission))
+    .filter(|(_, path, _)| {
+        !(role == crate::domain::access::Role::Integration && *path == "/intake")
+    })
+    .map(|(_, path, label)| (path, label))
+    .collect()
 }
 
 impl Person {
@@ -132,10 +160,7 @@ impl Person {
             name: user.display_name.clone(),
             role: crate::reports::labels::role(user.attachment.role),
             form_token: form_token.to_owned(),
-            takes_calls: user
-                .attachment
-                .role
-                .may(crate::domain::access::Permission::RegisterTicket),
+            links: links_of(user.attachment.role),
         }
     }
 }

@@ -181,7 +181,8 @@ impl QueueQuery {
 
 /// The queues a role works through: a unit its tickets in hand, the most pressing first; the
 /// office the tickets waiting for dispatch, for review of a reply and for the callback, newest
-/// first (only tickets in a unit's hands have a due time to order by).
+/// first (only tickets in a unit's hands have a due time to order by); a supervisor also the
+/// overdue ones, the longest overdue first.
 fn queues_of(role: Role, scope: TicketScope) -> Vec<QueueQuery> {
     if let TicketScope::Unit(unit) = scope {
         let mut in_hand = QueueQuery::new(
@@ -206,6 +207,11 @@ fn queues_of(role: Role, scope: TicketScope) -> Vec<QueueQuery> {
             &[TicketStatus::Replied],
             TicketOrder::Newest,
         ));
+    }
+    if role.may(Permission::Supervise) {
+        let mut overdue = QueueQuery::new("已超期", &[], TicketOrder::DueFirst);
+        overdue.filter.overdue = Some(true);
+        queues.push(overdue);
     }
     if role.may(Permission::FrontDesk) {
         queues.push(QueueQuery::new(

@@ -9,7 +9,7 @@ use askama::Template;
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use super::actions::{Offer, offers};
+use super::actions::{Offer, offers, open_supervision};
 use super::intake::Choice;
 use super::session::Signed;
 use super::{Chrome, ConsoleError, render};
@@ -20,7 +20,7 @@ use crate::domain::access::{CallerVisibility, TicketScope};
 use crate::domain::calendar::{Due, SkipReason, WorkCalendar};
 use crate::domain::directory::{Category, Unit};
 use crate::domain::lifecycle::{
-    ContactMethod, ContactRecord, Context, Lifecycle, ReplyResult, Satisfaction,
+    ContactMethod, ContactRecord, Context, Lifecycle, ReplyResult, Satisfaction, SupervisionStatus,
 };
 use crate::domain::masking::{mask_name, mask_phone};
 use crate::domain::policy::Policy;
@@ -59,6 +59,13 @@ pub struct FileShown {
     pub path: String,
     pub name: String,
     pub photo: bool,
+}
+
+/// A supervision (督办) still open.
+pub struct SupervisionShown {
+    pub unit: String,
+    pub reason: String,
+    pub deadline: String,
 }
 
 /// An extension request waiting for the office.
@@ -104,6 +111,11 @@ struct TicketPage {
     units: Vec<UnitChoice>,
     replies: Vec<ReplyShown>,
     pending_extension: Option<PendingExtension>,
+    /// Supervisions still open, and the one a closing form ends.
+    supervisions: Vec<SupervisionShown>,
+    closing_supervision: Option<Uuid>,
+    /// The units ever assigned the ticket, which a supervision may name.
+    supervisable: Vec<Choice>,
     /// Now, as a `datetime-local` field writes it: the contact time a reply starts from.
     now_local: String,
     results: Vec<Choice>,
@@ -330,6 +342,23 @@ pub async fn ticket(
         value: value.to_owned(),
         label: label.to_owned(),
     };
+    let supervisions = parts
+        .supervisions
+        .iter()
+        .filter(|s| s.status == SupervisionStatus::Open)
+        .map(|s| SupervisionShown {
+            unit: unit_name(s.unit_id),
+            reason: s.reason.clone(),
+            deadline: names.local(s.deadline),
+        })
+        .collect();
+    let mut supervisable: Vec<Choice> = Vec::new();
+    for a in &parts.assignments {
+        let id = a.unit_id.to_string();
+        if !supervisable.iter().any(|c| c.value == id) {
+            supervisable.push(choice(&id, &unit_name(a.unit_id)));
+        }
+    }
     render(
         HttpResponse::Ok(),
         &TicketPage {
@@ -353,6 +382,9 @@ pub async fn ticket(
             units: choices,
             replies,
             pending_extension,
+            supervisions,
+            closing_supervision: open_supervision(&parts),
+            supervisable,
             now_local: now
                 .with_timezone(&timezone)
                 .format("%Y-%m-%dT%H:%M")

@@ -171,6 +171,18 @@ fn names(list: &[Named]) -> String {
         .join("、")
 }
 
+/// The Content-Security-Policy source that lets a browser apply the bulletin's own inline
+/// stylesheet and no other.
+pub fn style_digest() -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(STYLE.as_bytes());
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
 const STYLE: &str = r#"
 body { font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", "Source Han Serif SC", serif; color: #111; max-width: 960px; margin: 24px auto; padding: 0 24px; line-height: 1.75; }
 h1 { font-size: 26px; text-align: center; color: #c00; letter-spacing: 2px; margin-bottom: 4px; }

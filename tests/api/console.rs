@@ -1185,3 +1185,245 @@ async fn a_unit_asks_for_more_time_and_the_office_decides_from_the_page() {
             .contains(&format!("{path}/decide-extension"))
     );
 }
+
+#[actix_web::test]
+async fn the_office_merges_a_duplicate_and_a_supervisor_supervises_from_the_page() {
+    let world = world().await;
+    let app = &world.app;
+    let kept = world.complaint().await;
+    let kept_number = app
+        .get(&format!("/api/v1/tickets/{kept}"), &world.dispatcher)
+        .await
+        .body["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let duplicate = world.complaint().await;
+    let path = format!("/tickets/{duplicate}");
+    let mut office = Browser::new(app);
+    let desk = app.add_user("desk", Role::Dispatcher);
+    office.sign_in(&desk.username).await;
+    let page = office.get(&path).await;
+    assert!(
+        page.html.contains(&format!("action=\"{path}/merge\"")),
+        "{}",
+        page.html
+    );
+    let (token, version) = (page.form_token(), hidden(&page, "version"));
+    let nowhere = office
+        .post(
+            &format!("{path}/merge"),
+            &[
+                ("csrf", &token),
+                ("version", &version),
+                ("into_number", "0000000000"),
+            ],
+        )
+        .await;
+    assert_eq!(nowhere.status, 422, "{}", nowhere.html);
+    let merged = office
+        .post(
+            &format!("{path}/merge"),
+            &[
+                ("csrf", &token),
+                ("version", &version),
+                ("into_number", &kept_number),
+            ],
+        )
+        .await;
+    assert_eq!(merged.status, 303, "{}", merged.html);
+    let ticket = app
+        .get(&format!("/api/v1/tickets/{duplicate}"), &world.dispatcher)
+        .await;
+    assert_eq!(ticket.body["status"], "merged", "{}", ticket.text);
+
+    // A dispatched ticket: the supervisor puts its unit under supervision, then closes it.
+    world.dispatched(&kept).await;
+    let path = format!("/tickets/{kept}");
+    let mut supervisor = Browser::new(app);
+    let chief = app.add_user("chief", Role::Supervisor);
+    supervisor.sign_in(&chief.username).await;
+    let page = supervisor.get(&path).await;
+    assert!(
+        page.html.contains(&format!("action=\"{path}/supervise\"")),
+        "{}",
+        page.html
+    );
+    assert!(
+        !office
+            .get(&path)
+            .await
+            .html
+            .contains(&format!("{path}/supervise"))
+    );
+    let supervised = supervisor
+        .post(
+            &format!("{path}/supervise"),
+            &[
+                ("csrf", &page.form_token()),
+                ("version", &hidden(&page, "version")),
+                ("unit_id", &world.unit_a.id.to_string()),
+                ("deadline", "2030-06-30T17:00"),
+                ("reason", "群众反映强烈"),
+            ],
+        )
+        .await;
+    assert_eq!(supervised.status, 303, "{}", supervised.html);
+    let page = supervisor.get(&path).await;
+    assert!(page.html.contains("督办 "), "{}", page.html);
+    assert!(page.html.contains("群众反映强烈"));
+    let closed = supervisor
+        .post(
+            &format!("{path}/close-supervision"),
+            &[
+                ("csrf", &page.form_token()),
+                ("version", &hidden(&page, "version")),
+                ("supervision_id", &hidden(&page, "supervision_id")),
+                ("outcome", "单位已整改"),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, 303, "{}", closed.html);
+    let supervisions = app
+        .get(
+            &format!("/api/v1/tickets/{kept}/supervisions"),
+            &world.dispatcher,
+        )
+        .await;
+    assert_eq!(
+        supervisions.body["items"][0]["status"], "closed",
+        "{}",
+        supervisions.text
+    );
+    assert!(
+        !supervisor
+            .get(&path)
+            .await
+            .html
+            .contains("close-supervision")
+    );
+}
+
+#[actix_web::test]
+async fn units_read_their_notifications_and_supervisors_their_supervisions_and_bulletins() {
+    let world = world().await;
+    let app = &world.app;
+    let id = world.complaint().await;
+    world.dispatched(&id).await;
+    app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
+    let mut unit = Browser::new(app);
+    let workbench = unit.sign_in("field-a").await;
+    assert!(workbench.html.contains("href=\"/notifications\""));
+    assert!(!workbench.html.contains("href=\"/intake\""));
+    let feed = unit.get("/notifications").await;
+    assert_eq!(feed.status, 200, "{}", feed.html);
+    assert!(feed.html.contains("未读 1"), "{}", feed.html);
+    assert!(feed.html.contains(&format!("href=\"/tickets/{id}\"")));
+    assert!(feed.html.contains("派单"));
+    let read = unit
+        .post("/notifications/read-all", &[("csrf", &feed.form_token())])
+        .await;
+    assert_eq!(read.status, 303, "{}", read.html);
+    assert!(!unit.get("/notifications").await.html.contains("未读"));
+    // Another unit's feed is its own.
+    app.add_user_in("field-b", Role::UnitHandler, Some(world.unit_b.id));
+    let mut other = Browser::new(app);
+    other.sign_in("field-b").await;
+    assert!(other.get("/notifications").await.html.contains("暂无通知"));
+
+    let supervised = app
+        .post(
+            &format!("/api/v1/tickets/{id}/supervisions"),
+            &world.supervisor,
+            &serde_json::json!({
+                "unit_id": world.unit_a.id, "reason": "多次投诉未果",
+                "deadline": (app.now() + TimeDelta::days(3)).to_rfc3339(),
+            }),
+        )
+        .await;
+    assert!(supervised.status < 300, "{}", supervised.text);
+    let mut chief = Browser::new(app);
+    let boss = app.add_user("chief", Role::Supervisor);
+    let workbench = chief.sign_in(&boss.username).await;
+    for link in ["/supervisions", "/bulletins"] {
+        assert!(
+            workbench.html.contains(&format!("href=\"{link}\"")),
+            "{link}"
+        );
+    }
+    let list = chief.get("/supervisions").await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    assert!(list.html.contains("多次投诉未果"), "{}", list.html);
+    assert!(list.html.contains(&world.unit_a.name));
+    // A unit reads its own supervisions, and no other unit's.
+    assert!(
+        unit.get("/supervisions")
+            .await
+            .html
+            .contains("多次投诉未果")
+    );
+    assert!(
+        other
+            .get("/supervisions")
+            .await
+            .html
+            .contains("暂无督办中的工单")
+    );
+
+    // The bulletins: this month as a draft, the last one publishable, each a document whose
+    // own stylesheet alone is allowed.
+    let months = chief.get("/bulletins").await;
+    assert_eq!(months.status, 200, "{}", months.html);
+    let month = hotline::domain::period::Month::of(app.now(), chrono_tz::Asia::Shanghai);
+    let last = month.previous().to_string();
+    assert!(
+        months
+            .html
+            .contains(&format!("action=\"/bulletins/{last}/publish\"")),
+        "{}",
+        months.html
+    );
+    assert!(
+        !months
+            .html
+            .contains(&format!("action=\"/bulletins/{month}/publish\""))
+    );
+    let document = chief.get(&format!("/bulletins/{last}")).await;
+    assert_eq!(document.status, 200, "{}", document.html);
+    assert!(document.html.contains("<style>"));
+    let policy = document
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        policy.starts_with("default-src 'none'; style-src 'sha256-"),
+        "{policy}"
+    );
+    let published = chief
+        .post(
+            &format!("/bulletins/{last}/publish"),
+            &[("csrf", &months.form_token())],
+        )
+        .await;
+    assert_eq!(published.status, 303, "{}", published.html);
+    let months = chief.get("/bulletins").await;
+    assert!(
+        !months
+            .html
+            .contains(&format!("action=\"/bulletins/{last}/publish\""))
+    );
+    let again = chief
+        .post(
+            &format!("/bulletins/{last}/publish"),
+            &[("csrf", &months.form_token())],
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.html);
+    // A dispatcher reads bulletins but does not publish them.
+    let mut desk = Browser::new(app);
+    let dispatcher = app.add_user("desk", Role::Dispatcher);
+    desk.sign_in(&dispatcher.username).await;
+    assert!(!desk.get("/bulletins").await.html.contains("/publish"));
+}

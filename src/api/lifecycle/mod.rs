@@ -28,12 +28,13 @@ use crate::store::{self, DbConnection};
 mod inputs;
 
 use crate::domain::directory::lies_under;
+pub use inputs::MergeTarget;
 pub use inputs::{
     Action, ApproveExtension, Callback, CloseSupervision, DecideReturn, Dispatch, Invalidate,
     Opinion, Pause, Recall, RecordAction, RejectExtension, Reopen, RequestExtension, Resume,
     Return, Review, Sign, Supervise, UnitReply, Urge,
 };
-use inputs::{ForwardInput, MergeInput, MergeTarget};
+use inputs::{ForwardInput, MergeInput};
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
@@ -330,32 +331,35 @@ pub async fn merge(
     let idempotency = key.with_fingerprint(body.fingerprint());
     let target = body.validate(|input| input.target())?;
     let scope = caller.ticket_scope()?;
-    let actor = caller.actor();
-    act(
-        &state,
-        &caller,
-        &path,
-        version,
-        idempotency,
-        move |conn, duplicate, _, now| {
-            let found = match &target {
-                MergeTarget::Id(id) => store::tickets::get(conn, *id, scope),
-                MergeTarget::Number(number) => store::tickets::get_by_number(conn, number, scope),
-            };
-            let into = match found {
-                Ok(ticket) => Some((ticket.id, !ticket.progress.status.is_final())),
-                Err(store::StoreError::NotFound) => None,
-                Err(e) => return Err(e.into()),
-            };
-            // The kept ticket names its duplicate. Written before the merge is decided, in the
-            // same transaction: a merge refused undoes it.
-            if let Some((kept, true)) = into.filter(|(kept, _)| *kept != duplicate.id) {
-                store::tickets::record_duplicate(conn, kept, duplicate, actor, now)?;
-            }
-            Ok(Command::Merge { into })
-        },
-    )
-    .await
+    let prepare = merged_into(target, scope, caller.actor());
+    act(&state, &caller, &path, version, idempotency, prepare).await
+}
+
+/// A merge once the ticket it goes into is found as the caller may see it; the kept ticket
+/// names its duplicate in the same transaction.
+pub(crate) fn merged_into(
+    target: MergeTarget,
+    scope: TicketScope,
+    actor: crate::domain::access::Actor,
+) -> impl FnOnce(&mut DbConnection, &Ticket, &Lifecycle, DateTime<Utc>) -> Result<Command, ApiError>
+{
+    move |conn, duplicate, _, now| {
+        let found = match &target {
+            MergeTarget::Id(id) => store::tickets::get(conn, *id, scope),
+            MergeTarget::Number(number) => store::tickets::get_by_number(conn, number, scope),
+        };
+        let into = match found {
+            Ok(ticket) => Some((ticket.id, !ticket.progress.status.is_final())),
+            Err(store::StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        // The kept ticket names its duplicate. Written before the merge is decided, in the
+        // same transaction: a merge refused undoes it.
+        if let Some((kept, true)) = into.filter(|(kept, _)| *kept != duplicate.id) {
+            store::tickets::record_duplicate(conn, kept, duplicate, actor, now)?;
+        }
+        Ok(Command::Merge { into })
+    }
 }
 
 /// `POST /tickets/{id}/forward`: a unit hands its assignment to one of its sub-units (二级转办).
