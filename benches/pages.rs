@@ -248,17 +248,34 @@ fn run(backend: &'static str, options: &Options) {
         "SELECT CAST(ticket_id AS TEXT) AS value FROM ticket_events \
          GROUP BY ticket_id ORDER BY COUNT(*) DESC, ticket_id LIMIT 1",
     );
-    let (category, frequent_caller) = (
-        first(
-            &db,
-            "SELECT c.full_name AS value FROM tickets t JOIN categories c ON c.id = t.category_id \
-             WHERE t.closed_at IS NULL GROUP BY c.full_name ORDER BY COUNT(*) DESC LIMIT 1",
-        ),
-        first(
-            &db,
-            "SELECT caller_phone AS value FROM tickets WHERE caller_phone IS NOT NULL \
-             GROUP BY caller_phone ORDER BY COUNT(*) DESC LIMIT 1",
-        ),
+    // The open ticket of the busiest category, whose category and address a call repeats.
+    let repeated = first(
+        &db,
+        "SELECT CAST(t.id AS TEXT) AS value FROM tickets t WHERE t.closed_at IS NULL \
+         AND t.address IS NOT NULL AND t.category_id = (SELECT category_id FROM tickets \
+         WHERE closed_at IS NULL AND category_id IS NOT NULL GROUP BY category_id \
+         ORDER BY COUNT(*) DESC LIMIT 1) ORDER BY t.created_at DESC LIMIT 1",
+    );
+    let (category, street) = db
+        .read(|c| {
+            let ticket = store::tickets::get(
+                c,
+                uuid::Uuid::parse_str(&repeated).unwrap(),
+                hotline::domain::access::TicketScope::All,
+            )?;
+            let category = store::categories::get(c, ticket.details.category_id.unwrap())?;
+            Ok::<_, StoreError>((category.full_name, ticket.details.address.unwrap()))
+        })
+        .unwrap();
+    // The callers' numbers the fill wrote without their index, indexed as the server's
+    // background pass would.
+    let phones = hotline::startup::phone_index(&settings).unwrap();
+    while hotline::jobs::ladder::index_phones(&db, &phones).unwrap() > 0 {}
+    let frequent_caller = first(
+        &db,
+        "SELECT caller_phone AS value FROM tickets WHERE caller_phone_key = (\
+         SELECT caller_phone_key FROM tickets WHERE caller_phone_key <> '' \
+         GROUP BY caller_phone_key ORDER BY COUNT(*) DESC LIMIT 1) LIMIT 1",
     );
     let system = actix_web::rt::System::new();
     system.block_on(async {
@@ -274,7 +291,11 @@ fn run(backend: &'static str, options: &Options) {
             "csrf={token}&caller_phone={}",
             percent_encoded(&frequent_caller)
         );
-        let duplicates = format!("/intake/duplicates?category={}", percent_encoded(&category));
+        let duplicates = format!(
+            "/intake/duplicates?category={}&address={}",
+            percent_encoded(&category),
+            percent_encoded(&street)
+        );
         let articles = format!("/intake/articles?q={}", percent_encoded("停水"));
         let unit_ticket = format!("/tickets/{in_hand}");
         let long_ticket = format!("/tickets/{longest}");

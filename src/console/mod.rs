@@ -28,7 +28,11 @@ pub use session::check_form_token;
 
 /// Every console route: the pages, their forms, and the stylesheet.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let page = |path: &'static str| web::resource(path).wrap(from_fn(protect));
+    let page = |path: &'static str| {
+        web::resource(path)
+            .app_data(form_refusal())
+            .wrap(from_fn(protect))
+    };
     cfg.service(page("/").route(web::get().to(pages::workbench)))
         .service(
             page("/sign-in")
@@ -64,6 +68,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/tickets/{id}/{action}").route(web::post().to(actions::perform)))
         .service(page("/assets/console.css").route(web::get().to(stylesheet)))
         .service(page("/assets/htmx.min.js").route(web::get().to(script)));
+}
+
+/// A form body that cannot be read (not the form's encoding, a field repeated where one is
+/// read, too large) is answered with the console's problem page, as any refusal is.
+fn form_refusal() -> web::FormConfig {
+    web::FormConfig::default().error_handler(|error, _| {
+        ConsoleError::Api(ApiError::bad_request(
+            crate::domain::problem::ProblemCode::UnreadableBody,
+            format!("the form could not be read: {error}"),
+        ))
+        .into()
+    })
 }
 
 /// What a browser is told about every console answer: run no script and load nothing that is

@@ -1427,3 +1427,31 @@ async fn units_read_their_notifications_and_supervisors_their_supervisions_and_b
     desk.sign_in(&dispatcher.username).await;
     assert!(!desk.get("/bulletins").await.html.contains("/publish"));
 }
+
+#[actix_web::test]
+async fn a_form_that_cannot_be_read_is_answered_with_a_page() {
+    let world = world().await;
+    let app = &world.app;
+    let mut agent = Browser::new(app);
+    let desk = app.add_user("desk-agent", Role::Agent);
+    agent.sign_in(&desk.username).await;
+    let client = awc::Client::builder().disable_redirects().finish();
+    let answer = client
+        .post(app.url("/intake"))
+        .insert_header(("cookie", agent.cookie.clone().unwrap()))
+        .insert_header(("content-type", "application/json"))
+        .send_body(r#"{"title": "not a form"}"#)
+        .await
+        .expect("answered");
+    let page = page_of!(answer);
+    assert_eq!(page.status, 400, "{}", page.html);
+    assert!(
+        page.headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.html.contains("提交的内容有误"), "{}", page.html);
+}

@@ -151,5 +151,48 @@ class TicketPage(unittest.TestCase):
             driver.quit()
 
 
+class OfficePages(unittest.TestCase):
+    """The pages beside the tickets, each at a desk and on a phone: the unit's notifications,
+    the supervisions and the bulletins."""
+
+    def test_each_page_fits_and_says_what_it_is(self):
+        for size, (width, height) in SIZES.items():
+            for username, path, words in (
+                ("renshe", "/notifications", "通知"),
+                ("supervisor", "/supervisions", "督办中的工单"),
+                ("supervisor", "/bulletins", "月度通报"),
+            ):
+                with self.subTest(size=size, path=path):
+                    driver = chromium(width, height)
+                    try:
+                        sign_in(driver, username)
+                        arrives_at(driver, "/")
+                        driver.get(BASE_URL + path)
+                        self.assertIn(words, driver.find_element(By.TAG_NAME, "h1").text)
+                        self.assertEqual(overflow(driver), 0, f"{path} runs off the window")
+                        self.assertEqual(console_errors(driver), [])
+                        screenshot(driver, f"console{path.replace('/', '-')}-{size}.png")
+                    finally:
+                        driver.quit()
+
+    def test_the_bulletin_opens_as_the_office_prints_it(self):
+        driver = chromium(*SIZES["desk"])
+        try:
+            sign_in(driver, "supervisor")
+            arrives_at(driver, "/")
+            driver.get(BASE_URL + "/bulletins")
+            link = driver.find_elements(By.CSS_SELECTOR, "ul.queue a")[1]
+            driver.get(link.get_attribute("href"))
+            self.assertIn("通报", driver.find_element(By.TAG_NAME, "h1").text)
+            # Its own stylesheet applies: the policy let it in by its digest.
+            self.assertNotEqual(
+                driver.execute_script("return getComputedStyle(document.body).maxWidth"), "none"
+            )
+            self.assertEqual(console_errors(driver), [])
+            screenshot(driver, "console-bulletin-desk.png")
+        finally:
+            driver.quit()
+
+
 if __name__ == "__main__":
     unittest.main()
