@@ -248,15 +248,15 @@ fn run(backend: &'static str, options: &Options) {
         "SELECT CAST(ticket_id AS TEXT) AS value FROM ticket_events \
          GROUP BY ticket_id ORDER BY COUNT(*) DESC, ticket_id LIMIT 1",
     );
-    // The open ticket of the busiest category, whose category and address a call repeats.
+    // The open ticket of the busiest category, whose category and township a call repeats.
     let repeated = first(
         &db,
         "SELECT CAST(t.id AS TEXT) AS value FROM tickets t WHERE t.closed_at IS NULL \
-         AND t.address IS NOT NULL AND t.category_id = (SELECT category_id FROM tickets \
+         AND t.area_unit_id IS NOT NULL AND t.category_id = (SELECT category_id FROM tickets \
          WHERE closed_at IS NULL AND category_id IS NOT NULL GROUP BY category_id \
          ORDER BY COUNT(*) DESC LIMIT 1) ORDER BY t.created_at DESC LIMIT 1",
     );
-    let (category, street) = db
+    let (category, area) = db
         .read(|c| {
             let ticket = store::tickets::get(
                 c,
@@ -264,7 +264,7 @@ fn run(backend: &'static str, options: &Options) {
                 hotline::domain::access::TicketScope::All,
             )?;
             let category = store::categories::get(c, ticket.details.category_id.unwrap())?;
-            Ok::<_, StoreError>((category.full_name, ticket.details.address.unwrap()))
+            Ok::<_, StoreError>((category.full_name, ticket.details.area_unit_id.unwrap()))
         })
         .unwrap();
     // The callers' numbers the fill wrote without their index, indexed as the server's
@@ -292,9 +292,8 @@ fn run(backend: &'static str, options: &Options) {
             percent_encoded(&frequent_caller)
         );
         let duplicates = format!(
-            "/intake/duplicates?category={}&address={}",
+            "/intake/duplicates?category={}&area_unit_id={area}",
             percent_encoded(&category),
-            percent_encoded(&street)
         );
         let articles = format!("/intake/articles?q={}", percent_encoded("停水"));
         let unit_ticket = format!("/tickets/{in_hand}");
