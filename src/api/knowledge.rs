@@ -26,14 +26,14 @@ use crate::error::ApiError;
 use crate::store::knowledge::{ArticleCursor, ArticleFilter, ArticlePosition, ArticleVersion};
 use crate::store::{self, DbConnection};
 
-fn reader(caller: &Caller) -> Reader {
+pub(crate) fn reader(caller: &Caller) -> Reader {
     Reader {
         role: caller.role(),
         unit_id: caller.unit_id(),
     }
 }
 
-fn scope(caller: &Caller) -> Result<ArticleScope, ApiError> {
+pub(crate) fn scope(caller: &Caller) -> Result<ArticleScope, ApiError> {
     reader(caller).scope().ok_or_else(|| {
         ApiError::forbidden(ProblemCode::Forbidden, "this account reads no articles")
     })
@@ -51,7 +51,7 @@ fn refused(refusal: Refusal) -> ApiError {
 }
 
 /// The hotline's day at `now`: what is in force and what is due are dates there.
-fn day_of(state: &AppState, now: DateTime<Utc>) -> NaiveDate {
+pub(crate) fn day_of(state: &AppState, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&state.numbering.timezone).date_naive()
 }
 
@@ -418,19 +418,21 @@ pub async fn versions(
 }
 
 /// Decides and writes one action on an article, in one transaction with its version.
-async fn act(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
+/// One action on one article, in one transaction with its version: locked in the caller's
+/// scope, the version checked, the rules asked, the next version saved.
+pub(crate) async fn act(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    article: &str,
     expected_version: Option<i64>,
     action: impl FnOnce(NaiveDate) -> Result<ArticleAction, ApiError> + Send + 'static,
 ) -> Result<Reply, ApiError> {
-    let reader = reader(&caller);
-    let scope = scope(&caller)?;
-    let id = parse_id(&path, "article")?;
+    let reader = reader(caller);
+    let scope = scope(caller)?;
+    let id = parse_id(article, "article")?;
     let by = caller.id();
     let state_for_day = state.clone();
-    write(&state, &caller, None, move |conn, now| {
+    write(state, caller, None, move |conn, now| {
         let day = day_of(&state_for_day, now);
         let action = action(day)?;
         let before = found(store::knowledge::lock(conn, id, scope, day), "article", id)?;
@@ -481,7 +483,7 @@ pub async fn edit(
     }
     let today = day_of(&state, state.now());
     let content = shape.answer(ArticleContent::parse(&input, today))?;
-    act(state, caller, path, version, move |_| {
+    act(&state, &caller, &path, version, move |_| {
         Ok(ArticleAction::Edit(content))
     })
     .await
@@ -494,7 +496,10 @@ pub async fn submit(
     path: web::Path<String>,
     IfMatch(version): IfMatch,
 ) -> Result<Reply, ApiError> {
-    act(state, caller, path, version, |_| Ok(ArticleAction::Submit)).await
+    act(&state, &caller, &path, version, |_| {
+        Ok(ArticleAction::Submit)
+    })
+    .await
 }
 
 /// `POST /api/v1/articles/{id}/publish`: the office publishes it to agents.
@@ -504,7 +509,10 @@ pub async fn publish(
     path: web::Path<String>,
     IfMatch(version): IfMatch,
 ) -> Result<Reply, ApiError> {
-    act(state, caller, path, version, |_| Ok(ArticleAction::Publish)).await
+    act(&state, &caller, &path, version, |_| {
+        Ok(ArticleAction::Publish)
+    })
+    .await
 }
 
 /// `POST /api/v1/articles/{id}/archive`: withdrawn from agents for good.
@@ -514,7 +522,10 @@ pub async fn archive(
     path: web::Path<String>,
     IfMatch(version): IfMatch,
 ) -> Result<Reply, ApiError> {
-    act(state, caller, path, version, |_| Ok(ArticleAction::Archive)).await
+    act(&state, &caller, &path, version, |_| {
+        Ok(ArticleAction::Archive)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -532,7 +543,7 @@ pub async fn reject(
     body: JsonBody<RejectInput>,
 ) -> Result<Reply, ApiError> {
     let action = body.validate(|input| ArticleAction::reject(&input.reason))?;
-    act(state, caller, path, version, move |_| Ok(action)).await
+    act(&state, &caller, &path, version, move |_| Ok(action)).await
 }
 
 #[derive(Deserialize, Default)]
@@ -552,7 +563,7 @@ pub async fn review(
     body: ActionBody<ReviewInput>,
 ) -> Result<Reply, ApiError> {
     let next_due = body.into_inner()?.review_due_on;
-    act(state, caller, path, version, move |day| {
+    act(&state, &caller, &path, version, move |day| {
         Ok(ArticleAction::review(next_due, day)?)
     })
     .await

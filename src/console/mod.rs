@@ -6,6 +6,7 @@
 //! functions, never by the page.
 
 mod actions;
+mod articles;
 mod intake;
 mod office;
 mod pages;
@@ -56,6 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/notifications").route(web::get().to(office::notifications)))
         .service(page("/notifications/read-all").route(web::post().to(office::read_all)))
         .service(page("/supervisions").route(web::get().to(office::supervisions)))
+        .service(page("/articles").route(web::get().to(articles::articles)))
+        .service(page("/articles/{id}/{action}").route(web::post().to(articles::upkeep)))
         .service(page("/bulletins").route(web::get().to(office::bulletins)))
         .service(page("/bulletins/{month}").route(web::get().to(office::bulletin_document)))
         .service(page("/bulletins/{month}/publish").route(web::post().to(office::publish)))
@@ -159,6 +162,7 @@ fn links_of(role: crate::domain::access::Role) -> Vec<(&'static str, &'static st
         (Permission::RegisterTicket, "/intake", "登记来电"),
         (Permission::ReadNotifications, "/notifications", "通知"),
         (Permission::ReadSupervisions, "/supervisions", "督办"),
+        (Permission::ReadKnowledge, "/articles", "知识库"),
         (Permission::ReadAssessment, "/bulletins", "通报"),
     ]
     .into_iter()

@@ -200,6 +200,16 @@ pub fn reply_result(result: ReplyResult) -> &'static str {
     }
 }
 
+pub fn article_status(status: crate::domain::knowledge::ArticleStatus) -> &'static str {
+    use crate::domain::knowledge::ArticleStatus;
+    match status {
+        ArticleStatus::Draft => "草稿",
+        ArticleStatus::InReview => "待审核",
+        ArticleStatus::Published => "已发布",
+        ArticleStatus::Archived => "已归档",
+    }
+}
+
 pub fn contact_method(method: ContactMethod) -> &'static str {
     match method {
         ContactMethod::Phone => "电话",

@@ -1455,3 +1455,94 @@ async fn a_form_that_cannot_be_read_is_answered_with_a_page() {
     );
     assert!(page.html.contains("提交的内容有误"), "{}", page.html);
 }
+
+#[actix_web::test]
+async fn a_unit_keeps_its_articles_and_the_office_publishes_them_from_the_console() {
+    let world = world().await;
+    let app = &world.app;
+    let created = app
+        .post(
+            "/api/v1/articles",
+            &world.handler_a,
+            &serde_json::json!({"title": "停水通知查询", "body": "停水信息以供水公司公告为准。", "keywords": ["停水"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
+    let mut unit = Browser::new(app);
+    unit.sign_in("field-a").await;
+    let page = unit.get("/articles").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("本单位知识条目"));
+    assert!(page.html.contains("停水通知查询"));
+    assert!(
+        page.html
+            .contains(&format!("action=\"/articles/{id}/submit\"")),
+        "{}",
+        page.html
+    );
+    assert!(
+        !page
+            .html
+            .contains(&format!("action=\"/articles/{id}/publish\""))
+    );
+    let stale = unit
+        .post(
+            &format!("/articles/{id}/submit"),
+            &[("csrf", &page.form_token()), ("version", "99")],
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.html);
+    let submitted = unit
+        .post(
+            &format!("/articles/{id}/submit"),
+            &[
+                ("csrf", &page.form_token()),
+                ("version", &created.body["version"].to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(submitted.status, 303, "{}", submitted.html);
+
+    // Another unit does not see it; the office sees it waiting and publishes it.
+    app.add_user_in("field-b", Role::UnitHandler, Some(world.unit_b.id));
+    let mut other = Browser::new(app);
+    other.sign_in("field-b").await;
+    assert!(!other.get("/articles").await.html.contains("停水通知查询"));
+    let mut office = Browser::new(app);
+    let desk = app.add_user("desk", Role::Dispatcher);
+    office.sign_in(&desk.username).await;
+    let page = office.get("/articles").await;
+    assert!(page.html.contains("待审核的知识条目"));
+    assert!(
+        page.html
+            .contains(&format!("action=\"/articles/{id}/publish\"")),
+        "{}",
+        page.html
+    );
+    let published = office
+        .post(
+            &format!("/articles/{id}/publish"),
+            &[
+                ("csrf", &page.form_token()),
+                ("version", &hidden(&page, "version")),
+            ],
+        )
+        .await;
+    assert_eq!(published.status, 303, "{}", published.html);
+    let article = app
+        .get(&format!("/api/v1/articles/{id}"), &world.agent)
+        .await;
+    assert_eq!(article.body["status"], "published", "{}", article.text);
+    let mut agent = Browser::new(app);
+    let caller_desk = app.add_user("desk-agent", Role::Agent);
+    agent.sign_in(&caller_desk.username).await;
+    let page = agent.get("/articles").await;
+    assert!(page.html.contains("停水通知查询"));
+    assert!(
+        !page
+            .html
+            .contains("<form method=\"post\" action=\"/articles/")
+    );
+}

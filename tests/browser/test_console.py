@@ -152,13 +152,14 @@ class TicketPage(unittest.TestCase):
 
 
 class OfficePages(unittest.TestCase):
-    """The pages beside the tickets, each at a desk and on a phone: the unit's notifications,
-    the supervisions and the bulletins."""
+    """The pages beside the tickets, each at a desk and on a phone: the unit's notifications and
+    articles, the supervisions and the bulletins."""
 
     def test_each_page_fits_and_says_what_it_is(self):
         for size, (width, height) in SIZES.items():
             for username, path, words in (
                 ("renshe", "/notifications", "通知"),
+                ("renshe", "/articles", "本单位知识条目"),
                 ("supervisor", "/supervisions", "督办中的工单"),
                 ("supervisor", "/bulletins", "月度通报"),
             ):
