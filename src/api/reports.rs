@@ -197,21 +197,21 @@ pub(crate) async fn publish_month(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FigureParams {
-    month: Option<String>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    unit_id: Option<Uuid>,
-    unit_kind: Option<UnitKind>,
+    pub month: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub unit_id: Option<Uuid>,
+    pub unit_kind: Option<UnitKind>,
 }
 
 #[derive(Serialize)]
-struct UnitFigures {
-    unit_id: Uuid,
-    code: String,
-    name: String,
-    kind: UnitKind,
+pub struct UnitFigures {
+    pub unit_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
     #[serde(flatten)]
-    figures: FigureRow,
+    pub figures: FigureRow,
 }
 
 #[derive(Serialize)]
@@ -222,14 +222,14 @@ struct KindFigures {
 }
 
 #[derive(Serialize)]
-struct FiguresView {
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    as_of: DateTime<Utc>,
+pub struct FiguresView {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub as_of: DateTime<Utc>,
     /// The whole hotline's; absent for a unit handler.
     #[serde(skip_serializing_if = "Option::is_none")]
-    hotline: Option<FigureRow>,
-    units: Vec<UnitFigures>,
+    pub hotline: Option<FigureRow>,
+    pub units: Vec<UnitFigures>,
     kinds: Vec<KindFigures>,
 }
 
@@ -366,13 +366,25 @@ pub async fn figures(
     caller: Caller,
     Query(params): Query<FigureParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let view = figures_view(&state, &caller, params).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Each unit's figures over a period, as far as the caller may see them: a unit handler their
+/// own unit's, the office every unit's with the kinds' and the hotline's.
+pub(crate) async fn figures_view(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    params: FigureParams,
+) -> Result<FiguresView, ApiError> {
+    caller.require(Permission::ReadAssessment)?;
     let timezone = state.numbering.timezone;
     let reach = access::figures_of(caller.role(), caller.unit_id(), params.unit_id)
         .map_err(|refused| ApiError::forbidden(ProblemCode::Forbidden, refused.to_string()))?;
     let period = period_of(params.month.as_deref(), params.from, params.to, timezone)?;
     let kind_filter = params.unit_kind;
     let as_of = state.now();
-    let view = read(&state, move |c| -> Result<FiguresView, ApiError> {
+    read(state, move |c| -> Result<FiguresView, ApiError> {
         let facts = store::figures::facts(c, &period)?;
         let exempt = store::figures::exemptions(c)?;
         let computed = figures::compute(&facts, &period, as_of, &exempt);
@@ -424,8 +436,7 @@ pub async fn figures(
             },
         })
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
+    .await
 }
 
 /// How many weeks the live hot spots compare with: as long as the bulletin's baseline months.

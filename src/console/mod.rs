@@ -59,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/supervisions").route(web::get().to(office::supervisions)))
         .service(page("/articles").route(web::get().to(articles::articles)))
         .service(page("/articles/{id}/{action}").route(web::post().to(articles::upkeep)))
+        .service(page("/figures").route(web::get().to(office::figures)))
         .service(page("/bulletins").route(web::get().to(office::bulletins)))
         .service(page("/bulletins/{month}").route(web::get().to(office::bulletin_document)))
         .service(page("/bulletins/{month}/publish").route(web::post().to(office::publish)))
@@ -163,6 +164,7 @@ fn links_of(role: crate::domain::access::Role) -> Vec<(&'static str, &'static st
         (Permission::ReadNotifications, "/notifications", "通知"),
         (Permission::ReadSupervisions, "/supervisions", "督办"),
         (Permission::ReadKnowledge, "/articles", "知识库"),
+        (Permission::ReadAssessment, "/figures", "考核数据"),
         (Permission::ReadAssessment, "/bulletins", "通报"),
     ]
     .into_iter()

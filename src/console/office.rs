@@ -297,3 +297,94 @@ pub async fn publish(
         .insert_header((header::LOCATION, "/bulletins"))
         .finish())
 }
+
+/// One unit's figures as the page prints them.
+pub struct FigureLine {
+    pub name: String,
+    pub received: u64,
+    pub response: String,
+    pub completion: String,
+    pub on_time: String,
+    pub satisfaction: String,
+    pub overdue: u64,
+    pub returns: u64,
+    pub urges: u64,
+}
+
+impl FigureLine {
+    fn of(name: String, row: &crate::reports::bulletin::FigureRow) -> Self {
+        let rate =
+            |r: Option<f64>| r.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0));
+        let (f, r) = (&row.figures, &row.rates);
+        FigureLine {
+            name,
+            received: f.received,
+            response: rate(r.response_rate),
+            completion: rate(r.completion_rate),
+            on_time: rate(r.on_time_rate),
+            satisfaction: rate(r.satisfaction_rate),
+            overdue: f.overdue,
+            returns: f.returns,
+            urges: f.urges_system + f.urges_manual,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/figures.html")]
+struct FiguresPage {
+    chrome: Chrome,
+    month: String,
+    hotline: Option<FigureLine>,
+    lines: Vec<FigureLine>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct MonthQuery {
+    month: Option<String>,
+}
+
+/// `GET /figures?month=YYYY-MM`: the month's figures so far, a unit's own or every unit's for
+/// the office, as the assessment counts them.
+pub async fn figures(
+    state: web::Data<AppState>,
+    signed: Signed,
+    query: web::Query<MonthQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let chrome = Chrome::of(&state, signed.person());
+    let caller = Caller { user: signed.user };
+    let month = match query.month.as_deref() {
+        Some(m) => Month::parse(m).map_err(|problem| ApiError::invalid_field("month", problem))?,
+        None => Month::of(state.now(), state.numbering.timezone),
+    };
+    let view = crate::api::reports::figures_view(
+        &state,
+        &caller,
+        crate::api::reports::FigureParams {
+            month: Some(month.to_string()),
+            from: None,
+            to: None,
+            unit_id: None,
+            unit_kind: None,
+        },
+    )
+    .await?;
+    let mut lines: Vec<FigureLine> = view
+        .units
+        .iter()
+        .map(|u| FigureLine::of(u.name.clone(), &u.figures))
+        .collect();
+    lines.sort_by(|a, b| b.received.cmp(&a.received).then(a.name.cmp(&b.name)));
+    render(
+        HttpResponse::Ok(),
+        &FiguresPage {
+            chrome,
+            month: format!("{}年{}月", month.year(), month.month()),
+            hotline: view
+                .hotline
+                .as_ref()
+                .map(|row| FigureLine::of("全部单位".to_owned(), row)),
+            lines,
+        },
+    )
+}

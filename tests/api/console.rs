@@ -1546,3 +1546,34 @@ async fn a_unit_keeps_its_articles_and_the_office_publishes_them_from_the_consol
             .contains("<form method=\"post\" action=\"/articles/")
     );
 }
+
+#[actix_web::test]
+async fn a_unit_reads_its_own_figures_and_the_office_every_units() {
+    let world = world().await;
+    let app = &world.app;
+    for _ in 0..2 {
+        let id = world.complaint().await;
+        world.dispatched(&id).await;
+    }
+    app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
+    let mut unit = Browser::new(app);
+    unit.sign_in("field-a").await;
+    let page = unit.get("/figures").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("考核数据"));
+    let row = format!(
+        "<td data-label=\"单位\">{}</td><td data-label=\"承办量\" class=\"n\">2</td>",
+        world.unit_a.name
+    );
+    assert!(page.html.contains(&row), "{}", page.html);
+    assert!(!page.html.contains("全部单位"));
+    assert!(!page.html.contains(&world.unit_b.name));
+
+    let mut office = Browser::new(app);
+    let chief = app.add_user("chief", Role::Supervisor);
+    office.sign_in(&chief.username).await;
+    let page = office.get("/figures").await;
+    assert!(page.html.contains("<b>全部单位</b>"), "{}", page.html);
+    assert!(page.html.contains(&row), "{}", page.html);
+    assert_eq!(office.get("/figures?month=2026-13").await.status, 422);
+}

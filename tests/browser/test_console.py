@@ -160,6 +160,8 @@ class OfficePages(unittest.TestCase):
             for username, path, words in (
                 ("renshe", "/notifications", "通知"),
                 ("renshe", "/articles", "本单位知识条目"),
+                ("renshe", "/figures", "考核数据"),
+                ("supervisor", "/figures", "考核数据"),
                 ("supervisor", "/supervisions", "督办中的工单"),
                 ("supervisor", "/bulletins", "月度通报"),
             ):
