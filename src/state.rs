@@ -36,6 +36,14 @@ impl AppState {
         self.clock.now()
     }
 
+    /// The hotline's date now, in its own time zone: what is in force and what is due are
+    /// dates there.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now()
+            .with_timezone(&self.numbering.timezone)
+            .date_naive()
+    }
+
     /// How long a request's database work may take before it is answered 503.
     pub fn request_budget(&self) -> Duration {
         self.db.options().statement_timeout

@@ -51,7 +51,7 @@ fn refused(refusal: Refusal) -> ApiError {
 }
 
 /// The hotline's day at `now`: what is in force and what is due are dates there.
-pub(crate) fn day_of(state: &AppState, now: DateTime<Utc>) -> NaiveDate {
+fn day_of(state: &AppState, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&state.numbering.timezone).date_naive()
 }
 
@@ -160,7 +160,7 @@ pub async fn create(
     let reader = reader(&caller);
     let (input, shape) = body.into_parts();
     let owner = reader.owner_of_new(input.unit_id).map_err(refused)?;
-    let today = day_of(&state, state.now());
+    let today = state.today();
     let content = shape.answer(ArticleContent::parse(&input, today))?;
     let by = caller.id();
     let state_for_day = state.clone();
@@ -237,7 +237,7 @@ pub async fn list(
     };
     let paging = PageParams::new(params.limit, params.cursor);
     let fetch = paging.fetch()?;
-    let day = day_of(&state, state.now());
+    let day = state.today();
     if let Some(q) = filter.q.clone() {
         let skip = paging.after::<RankedCursor>()?.map_or(0, |c| c.skip);
         let rows = read(&state, move |c| {
@@ -298,7 +298,7 @@ pub(crate) async fn answers_for(
             "must be at most 100 characters",
         ));
     }
-    let day = day_of(state, state.now());
+    let day = state.today();
     let filter = ArticleFilter {
         statuses: vec![ArticleStatus::Published],
         q: Some(q.clone()),
@@ -341,7 +341,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let scope = scope(&caller)?;
     let id = parse_id(&path, "article")?;
-    let day = day_of(&state, state.now());
+    let day = state.today();
     let article = read(&state, move |c| {
         found(store::knowledge::get(c, id, scope, day), "article", id)
     })
@@ -401,7 +401,7 @@ pub async fn versions(
     let reader = reader(&caller);
     let scope = scope(&caller)?;
     let id = parse_id(&path, "article")?;
-    let day = day_of(&state, state.now());
+    let day = state.today();
     let versions = read(&state, move |c| {
         let article = found(store::knowledge::get(c, id, scope, day), "article", id)?;
         if !reader.keeps(article.unit_id) {
@@ -481,7 +481,7 @@ pub async fn edit(
             "an article stays with the unit that owns it",
         ));
     }
-    let today = day_of(&state, state.now());
+    let today = state.today();
     let content = shape.answer(ArticleContent::parse(&input, today))?;
     act(&state, &caller, &path, version, move |_| {
         Ok(ArticleAction::Edit(content))

@@ -596,7 +596,7 @@ async fn done(
         .ok_or_else(|| ApiError::invalid_field("version", "is required"))?;
     let timezone = state.numbering.timezone;
     let command = offer.command(form, timezone)?;
-    let today = state.now().with_timezone(&timezone).date_naive();
+    let today = state.today();
     let unit = caller.unit_id();
     match offer {
         Offer::Dispatch => {

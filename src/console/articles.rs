@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::session::{Signed, check_form_token};
 use super::{Chrome, ConsoleError, render};
-use crate::api::knowledge::{act, day_of, reader, scope};
+use crate::api::knowledge::{act, reader, scope};
 use crate::api::{AppState, Caller, read};
 use crate::domain::access::Role;
 use crate::domain::knowledge::{ArticleAction, ArticleStatus, decide};
@@ -131,7 +131,7 @@ pub async fn articles(
             },
         ),
     };
-    let day = day_of(&state, state.now());
+    let day = state.today();
     let found = read(&state, move |c| {
         Ok(store::knowledge::list(
             c,

@@ -243,10 +243,7 @@ pub async fn register(
     let ticket = location.trim_start_matches("/api/v1").to_owned();
     if let Some(answer) = answer {
         let id = ticket.trim_start_matches("/tickets/").to_owned();
-        let today = state
-            .now()
-            .with_timezone(&state.numbering.timezone)
-            .date_naive();
+        let today = state.today();
         act(
             &state,
             &caller,

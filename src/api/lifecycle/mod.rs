@@ -150,17 +150,13 @@ pub async fn answer(
 ) -> Result<Reply, ApiError> {
     let idempotency = key.with_fingerprint(body.fingerprint());
     let command = body.validate(inputs::Answer::command)?;
-    let today = state
-        .now()
-        .with_timezone(&state.numbering.timezone)
-        .date_naive();
     act(
         &state,
         &caller,
         &path,
         version,
         idempotency,
-        citations_checked(command, today),
+        citations_checked(command, state.today()),
     )
     .await
 }
