@@ -15,7 +15,7 @@ pub mod gate;
 pub mod knowledge;
 pub mod lifecycle;
 mod notes;
-mod notifications;
+pub mod notifications;
 pub mod nuisance;
 pub mod ops;
 mod pagination;

@@ -15,7 +15,8 @@ use crate::error::ApiError;
 use crate::store;
 use crate::store::notifications::{Notification, Subject};
 
-fn audience(caller: &Caller) -> Result<Audience, ApiError> {
+/// Whose feed the caller reads: a unit handler their unit's, hotline staff the office's.
+pub(crate) fn audience(caller: &Caller) -> Result<Audience, ApiError> {
     match (caller.role(), caller.unit_id()) {
         (Role::UnitHandler, Some(unit)) => Ok(Audience::Unit(unit)),
         (Role::UnitHandler, None) => Err(ApiError::forbidden(

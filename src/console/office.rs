@@ -10,7 +10,7 @@ use super::session::{Signed, check_form_token};
 use super::{Chrome, ConsoleError, render};
 use crate::api::reports::{bulletin, publish_month};
 use crate::api::{AppState, Caller, read, write};
-use crate::domain::access::{Permission, Role};
+use crate::domain::access::Permission;
 use crate::domain::lifecycle::SupervisionStatus;
 use crate::domain::notify::Audience;
 use crate::domain::period::Month;
@@ -25,17 +25,10 @@ use crate::store::notifications::Subject;
 const LISTED: i64 = 100;
 const MONTHS_LISTED: u32 = 12;
 
-/// Whose feed the caller reads: a unit handler their unit's, hotline staff the office's.
+/// Whose feed the caller reads, as the API decides it.
 fn audience(caller: &Caller) -> Result<Audience, ApiError> {
     caller.require(Permission::ReadNotifications)?;
-    match (caller.role(), caller.unit_id()) {
-        (Role::UnitHandler, Some(unit)) => Ok(Audience::Unit(unit)),
-        (Role::UnitHandler, None) => Err(ApiError::forbidden(
-            crate::domain::problem::ProblemCode::Forbidden,
-            "this account belongs to no unit",
-        )),
-        _ => Ok(Audience::Office),
-    }
+    crate::api::notifications::audience(caller)
 }
 
 /// A notification as the feed lists it.
