@@ -74,7 +74,7 @@ run_on() { # LABEL PATTERN SCREENSHOTS_DIR [POSTGRES_URL]
         start_service "$bin" "$DEMO_PASSWORD" "${4:-}"
         step "browser tests on $1: $2 (screenshots in $3)"
         # The driver given by path: Selenium Manager stays out and downloads nothing.
-        BASE_URL=$base DEMO_PASSWORD=$DEMO_PASSWORD BROWSER_OUT=$3 \
+        BASE_URL=$base DEMO_PASSWORD=$DEMO_PASSWORD ADMIN_PASSWORD=$admin_password BROWSER_OUT=$3 \
             "$venv/bin/python" -m unittest discover -v -s "$root/tests/browser" -p "$2"
     )
 }

@@ -108,57 +108,69 @@ pub async fn create(
     let draft = body.validate(CategoryDraft::parse)?;
     let by = caller.id();
     write(&state, &caller, idempotency, move |conn, now| {
-        let mut errors = ValidationErrors::new();
-        let parent = match draft.parent_id {
-            None => None,
-            Some(parent_id) => match store::categories::get(conn, parent_id) {
-                Ok(parent) if parent.level == 1 && parent.active => Some(parent),
-                Ok(parent) if parent.level != 1 => {
-                    errors.add(
-                        "parent_id",
-                        "categories have two levels: the parent must be a first-level category",
-                    );
-                    None
-                }
-                Ok(_) | Err(StoreError::NotFound) => {
-                    errors.add(
-                        "parent_id",
-                        format!("no active category has the id {parent_id}"),
-                    );
-                    None
-                }
-                Err(e) => return Err(e.into()),
-            },
-        };
-        check_active(
-            &mut errors,
-            "default_unit_id",
-            "unit",
-            draft.default_unit_id,
-            |id| store::units::is_active(conn, id),
-        )?;
-        errors.finish()?;
-        let new = NewCategory {
-            name: &draft.name,
-            parent: parent.as_ref(),
-            default_unit_id: draft.default_unit_id,
-            sort_order: draft.sort_order,
-        };
-        let category = store::categories::insert(conn, &new, now).map_err(|e| {
-            directory::taken::<Category>(e, || format!("the category `{}` exists", &draft.name))
-        })?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::CategoryCreated, now)
-                .about(category.id)
-                .with(serde_json::json!({"full_name": category.full_name})),
-        )?;
+        let category = add_category(conn, now, by, &draft)?;
         Reply::created(
             &CategoryView::from(&category),
             format!("/api/v1/categories/{}", category.id),
         )
     })
     .await
+}
+
+/// Stores a new category under an active first-level one or at the first level, audited: the
+/// one way the API and the console create one.
+pub(crate) fn add_category(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    by: Uuid,
+    draft: &CategoryDraft,
+) -> Result<Category, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let parent = match draft.parent_id {
+        None => None,
+        Some(parent_id) => match store::categories::get(conn, parent_id) {
+            Ok(parent) if parent.level == 1 && parent.active => Some(parent),
+            Ok(parent) if parent.level != 1 => {
+                errors.add(
+                    "parent_id",
+                    "categories have two levels: the parent must be a first-level category",
+                );
+                None
+            }
+            Ok(_) | Err(StoreError::NotFound) => {
+                errors.add(
+                    "parent_id",
+                    format!("no active category has the id {parent_id}"),
+                );
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    check_active(
+        &mut errors,
+        "default_unit_id",
+        "unit",
+        draft.default_unit_id,
+        |id| store::units::is_active(conn, id),
+    )?;
+    errors.finish()?;
+    let new = NewCategory {
+        name: &draft.name,
+        parent: parent.as_ref(),
+        default_unit_id: draft.default_unit_id,
+        sort_order: draft.sort_order,
+    };
+    let category = store::categories::insert(conn, &new, now).map_err(|e| {
+        directory::taken::<Category>(e, || format!("the category `{}` exists", &draft.name))
+    })?;
+    audit::record(
+        conn,
+        &AuditEntry::new(by, AuditAction::CategoryCreated, now)
+            .about(category.id)
+            .with(serde_json::json!({"full_name": category.full_name})),
+    )?;
+    Ok(category)
 }
 
 pub async fn update(
@@ -171,39 +183,51 @@ pub async fn update(
     let patch = body.validate(CategoryPatch::parse)?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
-        let current = found(store::categories::get(conn, id), "category", id)?;
-        let mut errors = ValidationErrors::new();
-        check_active(
-            &mut errors,
-            "default_unit_id",
-            "unit",
-            patch.default_unit_id.flatten(),
-            |u| store::units::is_active(conn, u),
-        )?;
-        errors.finish()?;
-        let parent_full_name = match current.parent_id {
-            Some(parent) => Some(store::categories::get(conn, parent)?.full_name),
-            None => None,
-        };
-        let category =
-            store::categories::update(conn, &current, &patch, parent_full_name.as_deref(), now)
-                .map_err(|e| {
-                    directory::taken::<Category>(e, || {
-                        format!(
-                            "the category `{}` exists",
-                            patch.name.as_deref().unwrap_or(&current.name)
-                        )
-                    })
-                })?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::CategoryUpdated, now)
-                .about(id)
-                .with(serde_json::json!({"full_name": category.full_name})),
-        )?;
+        let category = change_category(conn, now, by, id, &patch)?;
         Reply::ok(&CategoryView::from(&category))
     })
     .await
+}
+
+/// Changes a category, audited: the one way the API and the console change one.
+pub(crate) fn change_category(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    by: Uuid,
+    id: Uuid,
+    patch: &CategoryPatch,
+) -> Result<Category, ApiError> {
+    let current = found(store::categories::get(conn, id), "category", id)?;
+    let mut errors = ValidationErrors::new();
+    check_active(
+        &mut errors,
+        "default_unit_id",
+        "unit",
+        patch.default_unit_id.flatten(),
+        |u| store::units::is_active(conn, u),
+    )?;
+    errors.finish()?;
+    let parent_full_name = match current.parent_id {
+        Some(parent) => Some(store::categories::get(conn, parent)?.full_name),
+        None => None,
+    };
+    let category =
+        store::categories::update(conn, &current, patch, parent_full_name.as_deref(), now)
+            .map_err(|e| {
+                directory::taken::<Category>(e, || {
+                    format!(
+                        "the category `{}` exists",
+                        patch.name.as_deref().unwrap_or(&current.name)
+                    )
+                })
+            })?;
+    audit::record(
+        conn,
+        &AuditEntry::new(by, AuditAction::CategoryUpdated, now)
+            .about(id)
+            .with(serde_json::json!({"full_name": category.full_name})),
+    )?;
+    Ok(category)
 }
 
 impl Entry for Category {

@@ -13,9 +13,9 @@ use crate::domain::audit::AuditAction;
 use crate::domain::calendar::{DayKind, SpecialDay, YearInput, parse_year};
 use crate::domain::policy::Policy;
 use crate::error::ApiError;
-use crate::store;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::policy::PolicyVersion;
+use crate::store::{self, DbConnection};
 
 #[derive(Serialize)]
 struct DayView {
@@ -49,7 +49,7 @@ fn year_view(year: i32, days: Vec<SpecialDay>) -> YearView {
     }
 }
 
-fn parse_year_path(raw: &str) -> Result<i32, ApiError> {
+pub(crate) fn parse_year_path(raw: &str) -> Result<i32, ApiError> {
     raw.parse::<i32>()
         .ok()
         .filter(|y| (2000..=2100).contains(y))
@@ -81,15 +81,28 @@ pub async fn put_year(
     let days = body.validate(|input| parse_year(year, input))?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
-        store::calendar::replace_year(conn, year, &days)?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::CalendarReplaced, now)
-                .with(serde_json::json!({"year": year, "days": days.len()})),
-        )?;
+        replace_year(conn, now, by, year, &days)?;
         Reply::ok(&year_view(year, days))
     })
     .await
+}
+
+/// Replaces a year's special days, audited: the one way the API and the console change the
+/// calendar.
+pub(crate) fn replace_year(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    by: Uuid,
+    year: i32,
+    days: &[SpecialDay],
+) -> Result<(), ApiError> {
+    store::calendar::replace_year(conn, year, days)?;
+    audit::record(
+        conn,
+        &AuditEntry::new(by, AuditAction::CalendarReplaced, now)
+            .with(serde_json::json!({"year": year, "days": days.len()})),
+    )?;
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -128,13 +141,24 @@ pub async fn put_policy(
     let policy = body.validate(|input| input.check())?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
-        let stored = store::policy::replace(conn, &policy, by, now)?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::SlaPolicyReplaced, now)
-                .with(serde_json::json!({"version": stored.version})),
-        )?;
-        Reply::ok(&PolicyView::from(stored))
+        Reply::ok(&PolicyView::from(replace_policy(conn, now, by, &policy)?))
     })
     .await
+}
+
+/// Puts a checked policy in force for dispatches from now on, audited: the one way the API and
+/// the console change it.
+pub(crate) fn replace_policy(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    by: Uuid,
+    policy: &Policy,
+) -> Result<PolicyVersion, ApiError> {
+    let stored = store::policy::replace(conn, policy, by, now)?;
+    audit::record(
+        conn,
+        &AuditEntry::new(by, AuditAction::SlaPolicyReplaced, now)
+            .with(serde_json::json!({"version": stored.version})),
+    )?;
+    Ok(stored)
 }

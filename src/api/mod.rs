@@ -8,7 +8,7 @@ mod audit;
 pub mod auth;
 mod caller;
 pub mod categories;
-mod deadlines;
+pub mod deadlines;
 mod directory;
 mod extract;
 pub mod gate;

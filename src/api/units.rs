@@ -110,21 +110,32 @@ pub async fn create(
     let draft = body.validate(UnitDraft::parse)?;
     let by = caller.id();
     write(&state, &caller, idempotency, move |conn, now| {
-        if let Some(parent) = draft.parent_id {
-            check_parent(conn, None, parent)?;
-        }
-        let unit = store::units::insert(conn, &draft, now).map_err(|e| {
-            directory::taken::<Unit>(e, || format!("the unit code `{}` is taken", draft.code))
-        })?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::UnitCreated, now)
-                .about(unit.id)
-                .with(serde_json::json!({"code": unit.code})),
-        )?;
+        let unit = add_unit(conn, now, by, &draft)?;
         Reply::created(&UnitView::from(&unit), format!("/api/v1/units/{}", unit.id))
     })
     .await
+}
+
+/// Stores a new unit, audited: the one way the API and the console create one.
+pub(crate) fn add_unit(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    by: Uuid,
+    draft: &UnitDraft,
+) -> Result<Unit, ApiError> {
+    if let Some(parent) = draft.parent_id {
+        check_parent(conn, None, parent)?;
+    }
+    let unit = store::units::insert(conn, draft, now).map_err(|e| {
+        directory::taken::<Unit>(e, || format!("the unit code `{}` is taken", draft.code))
+    })?;
+    audit::record(
+        conn,
+        &AuditEntry::new(by, AuditAction::UnitCreated, now)
+            .about(unit.id)
+            .with(serde_json::json!({"code": unit.code})),
+    )?;
+    Ok(unit)
 }
 
 pub async fn update(
@@ -137,20 +148,32 @@ pub async fn update(
     let patch = body.validate(UnitPatch::parse)?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
-        found(store::units::get(conn, id), "unit", id)?;
-        if let Some(Some(parent)) = patch.parent_id {
-            check_parent(conn, Some(id), parent)?;
-        }
-        let unit = store::units::update(conn, id, &patch, now)?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::UnitUpdated, now)
-                .about(id)
-                .with(serde_json::json!({"active": unit.active})),
-        )?;
+        let unit = change_unit(conn, now, by, id, &patch)?;
         Reply::ok(&UnitView::from(&unit))
     })
     .await
+}
+
+/// Changes a unit, audited: the one way the API and the console change one.
+pub(crate) fn change_unit(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    by: Uuid,
+    id: Uuid,
+    patch: &UnitPatch,
+) -> Result<Unit, ApiError> {
+    found(store::units::get(conn, id), "unit", id)?;
+    if let Some(Some(parent)) = patch.parent_id {
+        check_parent(conn, Some(id), parent)?;
+    }
+    let unit = store::units::update(conn, id, patch, now)?;
+    audit::record(
+        conn,
+        &AuditEntry::new(by, AuditAction::UnitUpdated, now)
+            .about(id)
+            .with(serde_json::json!({"active": unit.active})),
+    )?;
+    Ok(unit)
 }
 
 impl Entry for Unit {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::directory::{self, Entry};
 use super::{
     AppState, IdempotencyKey, JsonBody, PageParams, Query, Reply, blocking, check_active, found,
-    parse_id, read, write,
+    parse_id, read, write, write_value,
 };
 use crate::api::Caller;
 use crate::auth;
@@ -104,33 +104,52 @@ pub async fn create(
 ) -> Result<Reply, ApiError> {
     let idempotency = idempotency.with_fingerprint(body.fingerprint());
     let draft = body.validate(UserDraft::parse)?;
-    let password = draft.password.clone();
-    let hash = blocking(state.request_budget(), move || {
-        auth::hash_password(&password)
-    })
-    .await?;
+    let hash = password_hash(&state, draft.password.clone()).await?;
     let by = caller.id();
     write(&state, &caller, idempotency, move |conn, now| {
-        check_unit(conn, draft.attachment.unit_id)?;
-        let new = NewUser {
-            username: &draft.username,
-            display_name: &draft.display_name,
-            attachment: draft.attachment,
-            password_hash: &hash,
-            must_change_password: draft.must_change_password,
-        };
-        let user = store::users::insert(conn, &new, now).map_err(|e| {
-            directory::taken::<User>(e, || format!("the username `{}` is taken", &draft.username))
-        })?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::UserCreated, now)
-                .about(user.id)
-                .with(serde_json::json!({"role": user.attachment.role})),
-        )?;
+        let user = add_user(conn, now, by, &draft, &hash)?;
         Reply::created(&UserView::from(&user), format!("/api/v1/users/{}", user.id))
     })
     .await
+}
+
+/// A password hashed off the async workers, within the request's budget.
+pub(crate) async fn password_hash(
+    state: &web::Data<AppState>,
+    password: String,
+) -> Result<String, ApiError> {
+    blocking(state.request_budget(), move || {
+        auth::hash_password(&password)
+    })
+    .await
+}
+
+/// Stores a new account, audited: the one way the API and the console create one.
+pub(crate) fn add_user(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    by: Uuid,
+    draft: &UserDraft,
+    hash: &str,
+) -> Result<User, ApiError> {
+    check_unit(conn, draft.attachment.unit_id)?;
+    let new = NewUser {
+        username: &draft.username,
+        display_name: &draft.display_name,
+        attachment: draft.attachment,
+        password_hash: hash,
+        must_change_password: draft.must_change_password,
+    };
+    let user = store::users::insert(conn, &new, now).map_err(|e| {
+        directory::taken::<User>(e, || format!("the username `{}` is taken", &draft.username))
+    })?;
+    audit::record(
+        conn,
+        &AuditEntry::new(by, AuditAction::UserCreated, now)
+            .about(user.id)
+            .with(serde_json::json!({"role": user.attachment.role})),
+    )?;
+    Ok(user)
 }
 
 pub async fn update(
@@ -141,17 +160,25 @@ pub async fn update(
 ) -> Result<Reply, ApiError> {
     let id = parse_id(&path, "user")?;
     let patch = body.validate(UserPatch::parse)?;
+    let user = change_user(&state, &caller, id, patch).await?;
+    Reply::ok(&UserView::from(&user))
+}
+
+/// Changes an account, audited, and makes this instance's cached account read afresh: the one
+/// way the API and the console change one. The last active administrator is never demoted or
+/// deactivated.
+pub(crate) async fn change_user(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    id: Uuid,
+    patch: UserPatch,
+) -> Result<User, ApiError> {
     let hash = match patch.password.clone() {
-        Some(password) => Some(
-            blocking(state.request_budget(), move || {
-                auth::hash_password(&password)
-            })
-            .await?,
-        ),
+        Some(password) => Some(password_hash(state, password).await?),
         None => None,
     };
     let by = caller.id();
-    let reply = write(&state, &caller, None, move |conn, now| {
+    let user = write_value(state, caller, move |conn, now| {
         let current = found(store::users::get(conn, id), "user", id)?;
         let attachment = patch.attachment_after(current.attachment)?;
         check_unit(
@@ -213,11 +240,11 @@ pub async fn update(
                 .about(user.id)
                 .with(serde_json::json!({"fields": changed})),
         )?;
-        Reply::ok(&UserView::from(&user))
+        Ok(user)
     })
     .await?;
     state.auth.gate.forget(id);
-    Ok(reply)
+    Ok(user)
 }
 
 impl Entry for User {

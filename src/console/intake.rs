@@ -34,6 +34,7 @@ const AREAS_LISTED: i64 = 500;
 const ANSWERS_SHOWN: i64 = 8;
 
 /// A choice in one of the form's lists.
+#[derive(Clone)]
 pub struct Choice {
     pub value: String,
     pub label: String,

@@ -6,6 +6,7 @@
 //! functions, never by the page.
 
 mod actions;
+mod admin;
 mod articles;
 mod intake;
 mod office;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let page = |path: &'static str| {
         web::resource(path)
             .app_data(form_refusal())
+            .app_data(query_refusal())
             .wrap(from_fn(protect))
     };
     cfg.service(page("/").route(web::get().to(pages::workbench)))
@@ -70,6 +72,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(actions::perform_with_files)),
         )
         .service(page("/tickets/{id}/{action}").route(web::post().to(actions::perform)))
+        .service(
+            page("/admin/users")
+                .route(web::get().to(admin::users))
+                .route(web::post().to(admin::add_user)),
+        )
+        .service(page("/admin/users/{id}").route(web::post().to(admin::change_user)))
+        .service(
+            page("/admin/units")
+                .route(web::get().to(admin::units))
+                .route(web::post().to(admin::add_unit)),
+        )
+        .service(page("/admin/units/{id}").route(web::post().to(admin::change_unit)))
+        .service(
+            page("/admin/categories")
+                .route(web::get().to(admin::categories))
+                .route(web::post().to(admin::add_category)),
+        )
+        .service(page("/admin/categories/{id}").route(web::post().to(admin::change_category)))
+        .service(page("/admin/calendar").route(web::get().to(admin::calendar)))
+        .service(page("/admin/calendar/{year}").route(web::post().to(admin::replace_year)))
+        .service(
+            page("/admin/policy")
+                .route(web::get().to(admin::policy))
+                .route(web::post().to(admin::replace_policy)),
+        )
         .service(page("/assets/console.css").route(web::get().to(stylesheet)))
         .service(page("/assets/htmx.min.js").route(web::get().to(script)));
 }
@@ -81,6 +108,17 @@ fn form_refusal() -> web::FormConfig {
         ConsoleError::Api(ApiError::bad_request(
             crate::domain::problem::ProblemCode::UnreadableBody,
             format!("the form could not be read: {error}"),
+        ))
+        .into()
+    })
+}
+
+/// A query string that cannot be read is answered the same way.
+fn query_refusal() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _| {
+        ConsoleError::Api(ApiError::invalid_field(
+            "query",
+            format!("could not be read: {error}"),
         ))
         .into()
     })
@@ -166,6 +204,11 @@ fn links_of(role: crate::domain::access::Role) -> Vec<(&'static str, &'static st
         (Permission::ReadKnowledge, "/articles", "知识库"),
         (Permission::ReadAssessment, "/figures", "考核数据"),
         (Permission::ReadAssessment, "/bulletins", "通报"),
+        (Permission::ManageUsers, "/admin/users", "用户"),
+        (Permission::ManageDirectory, "/admin/units", "单位"),
+        (Permission::ManageDirectory, "/admin/categories", "事项分类"),
+        (Permission::ManageDeadlines, "/admin/calendar", "工作日历"),
+        (Permission::ManageDeadlines, "/admin/policy", "办理时限"),
     ]
     .into_iter()
     .filter(|(permission, _, _)| role.may(*permission))

@@ -123,6 +123,39 @@ pub enum Limit {
     Hours(u32),
 }
 
+text_enum! {
+    /// What a [`Limit`] counts in: its variants, named as its JSON's `unit` names them.
+    pub enum LimitUnit {
+        WorkingDays = "working_days",
+        WorkingHours = "working_hours",
+        Hours = "hours",
+    }
+}
+
+impl Limit {
+    pub fn of(unit: LimitUnit, amount: u32) -> Self {
+        match unit {
+            LimitUnit::WorkingDays => Limit::WorkingDays(amount),
+            LimitUnit::WorkingHours => Limit::WorkingHours(amount),
+            LimitUnit::Hours => Limit::Hours(amount),
+        }
+    }
+
+    pub fn unit(self) -> LimitUnit {
+        match self {
+            Limit::WorkingDays(_) => LimitUnit::WorkingDays,
+            Limit::WorkingHours(_) => LimitUnit::WorkingHours,
+            Limit::Hours(_) => LimitUnit::Hours,
+        }
+    }
+
+    pub fn amount(self) -> u32 {
+        match self {
+            Limit::WorkingDays(n) | Limit::WorkingHours(n) | Limit::Hours(n) => n,
+        }
+    }
+}
+
 impl std::fmt::Display for Limit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -662,5 +695,20 @@ mod tests {
             serde_json::to_value(Limit::WorkingHours(4)).unwrap(),
             serde_json::json!({"unit": "working_hours", "amount": 4})
         );
+    }
+
+    #[test]
+    fn a_limit_comes_apart_into_the_unit_its_json_names_and_back() {
+        for unit in LimitUnit::ALL {
+            for amount in [0, 1, 24] {
+                let limit = Limit::of(*unit, amount);
+                assert_eq!((limit.unit(), limit.amount()), (*unit, amount));
+                assert_eq!(
+                    serde_json::to_value(limit).unwrap()["unit"],
+                    unit.as_str(),
+                    "{limit:?}"
+                );
+            }
+        }
     }
 }

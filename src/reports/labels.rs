@@ -2,7 +2,7 @@
 
 use crate::domain::access::Role;
 use crate::domain::assessment::Figure;
-use crate::domain::calendar::Limit;
+use crate::domain::calendar::{Limit, LimitUnit};
 use crate::domain::directory::UnitKind;
 use crate::domain::lifecycle::{CloseReason, ContactMethod, ReplyResult, Satisfaction};
 use crate::domain::ticket::{
@@ -72,6 +72,15 @@ pub fn limit(limit: Limit) -> String {
         Limit::WorkingDays(n) => format!("{n}个工作日"),
         Limit::WorkingHours(n) => format!("{n}个工作小时"),
         Limit::Hours(n) => format!("{n}小时"),
+    }
+}
+
+/// What a limit counts in, as a form's choice names it.
+pub fn limit_unit(unit: LimitUnit) -> &'static str {
+    match unit {
+        LimitUnit::WorkingDays => "个工作日",
+        LimitUnit::WorkingHours => "个工作小时",
+        LimitUnit::Hours => "小时",
     }
 }
 

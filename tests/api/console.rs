@@ -1577,3 +1577,418 @@ async fn a_unit_reads_its_own_figures_and_the_office_every_units() {
     assert!(page.html.contains(&row), "{}", page.html);
     assert_eq!(office.get("/figures?month=2026-13").await.status, 422);
 }
+
+/// The value of a page's form field `name`, as the page holds it.
+fn field_in(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\"");
+    let at = html.find(&marker)?;
+    let tag_end = html[at..].find('>')? + at;
+    let tag = &html[at..tag_end];
+    let value = tag.split("value=\"").nth(1)?;
+    Some(value[..value.find('"')?].to_owned())
+}
+
+#[actix_web::test]
+async fn an_administrator_keeps_units_categories_and_accounts_from_the_console() {
+    let app = spawn_app().await;
+    let root = app.add_user("root", Role::Admin);
+    let mut admin = Browser::new(&app);
+    let workbench = admin.sign_in(&root.username).await;
+    for link in [
+        "/admin/users",
+        "/admin/units",
+        "/admin/categories",
+        "/admin/calendar",
+        "/admin/policy",
+    ] {
+        assert!(
+            workbench.html.contains(&format!("href=\"{link}\"")),
+            "{link}"
+        );
+    }
+    let token = workbench.form_token();
+
+    // The office's staff do not administer.
+    let dispatcher = app.add_user("desk", Role::Dispatcher);
+    let mut desk = Browser::new(&app);
+    let desk_page = desk.sign_in(&dispatcher.username).await;
+    assert!(!desk_page.html.contains("/admin/"));
+    assert_eq!(desk.get("/admin/users").await.status, 403);
+    let refused = desk
+        .post(
+            "/admin/units",
+            &[
+                ("csrf", &desk_page.form_token()),
+                ("code", "x"),
+                ("name", "某单位"),
+                ("kind", "department"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+
+    // A unit, then its rename and deactivation.
+    let added = admin
+        .post(
+            "/admin/units",
+            &[
+                ("csrf", &token),
+                ("code", "jiaoyu"),
+                ("name", "教育局"),
+                ("kind", "department"),
+                ("parent_id", ""),
+                ("sort_order", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.html);
+    let unit = app
+        .db()
+        .read(|c| store::units::find_by_code(c, "jiaoyu"))
+        .unwrap()
+        .expect("the unit is stored");
+    assert_eq!((unit.name.as_str(), unit.sort_order), ("教育局", 3));
+    let listed = admin.get(added.location.as_deref().unwrap()).await;
+    assert!(
+        listed.html.contains("<td data-label=\"名称\">教育局</td>"),
+        "{}",
+        listed.html
+    );
+    let taken = admin
+        .post(
+            "/admin/units",
+            &[
+                ("csrf", &token),
+                ("code", "jiaoyu"),
+                ("name", "另一个"),
+                ("kind", "department"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, 409, "{}", taken.html);
+
+    // A category under a new first-level one, suggesting the unit.
+    let first = admin
+        .post(
+            "/admin/categories",
+            &[
+                ("csrf", &token),
+                ("name", "教育"),
+                ("parent_id", ""),
+                ("default_unit_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(first.status, 303, "{}", first.html);
+    let page = admin.get("/admin/categories").await;
+    let parent_option = page
+        .html
+        .split("<option value=\"")
+        .find(|o| o.contains("\">教育</option>"))
+        .expect("the first level is offered as a parent");
+    let parent_id = &parent_option[..36];
+    let second = admin
+        .post(
+            "/admin/categories",
+            &[
+                ("csrf", &token),
+                ("name", "招生入学"),
+                ("parent_id", parent_id),
+                ("default_unit_id", &unit.id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(second.status, 303, "{}", second.html);
+    let child = app
+        .db()
+        .read(|c| store::categories::find_by_full_name(c, "教育—招生入学"))
+        .unwrap()
+        .expect("the child is stored under its parent");
+    assert_eq!(child.default_unit_id, Some(unit.id));
+    let page = admin.get("/admin/categories?q=%E6%8B%9B%E7%94%9F").await;
+    assert!(
+        page.html
+            .contains("<td data-label=\"建议承办单位\">教育局</td>"),
+        "{}",
+        page.html
+    );
+
+    // An account for the unit's handler, who must change the one-time password first.
+    let users_before = app.count("users");
+    let no_unit = admin
+        .post(
+            "/admin/users",
+            &[
+                ("csrf", &token),
+                ("username", "jy-li"),
+                ("display_name", "李老师"),
+                ("role", "unit_handler"),
+                ("unit_id", ""),
+                ("channel", ""),
+                ("password", "first-pass-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(no_unit.status, 422, "{}", no_unit.html);
+    assert!(no_unit.html.contains("unit"), "{}", no_unit.html);
+    assert_eq!(
+        app.count("users"),
+        users_before,
+        "a refused form stores nothing"
+    );
+    let created = admin
+        .post(
+            "/admin/users",
+            &[
+                ("csrf", &token),
+                ("username", "jy-li"),
+                ("display_name", "李老师"),
+                ("role", "unit_handler"),
+                ("unit_id", &unit.id.to_string()),
+                ("channel", ""),
+                ("password", "first-pass-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.html);
+    let mut handler = Browser::new(&app);
+    let landed = handler
+        .post(
+            "/sign-in",
+            &[("username", "jy-li"), ("password", "first-pass-2026")],
+        )
+        .await;
+    assert_eq!(landed.status, 303, "{}", landed.html);
+    assert_eq!(
+        handler.get("/").await.location.as_deref(),
+        Some("/password")
+    );
+
+    // Renaming the unit and switching it off; the form shows what it holds.
+    let editing = admin.get(&format!("/admin/units?edit={}", unit.id)).await;
+    assert_eq!(field_in(&editing.html, "sort_order").as_deref(), Some("3"));
+    let changed = admin
+        .post(
+            &format!("/admin/units/{}", unit.id),
+            &[
+                ("csrf", &token),
+                ("name", "教育体育局"),
+                ("kind", "department"),
+                ("parent_id", ""),
+                ("sort_order", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.html);
+    let unit_now = app.db().read(|c| store::units::get(c, unit.id)).unwrap();
+    assert_eq!(
+        (unit_now.name.as_str(), unit_now.active),
+        ("教育体育局", false)
+    );
+
+    // Switching the handler's account off ends it at once; the last administrator stays.
+    let account = app
+        .db()
+        .read(|c| {
+            store::users::list(
+                c,
+                &store::users::UserFilter {
+                    q: Some("jy-li".into()),
+                    ..Default::default()
+                },
+                None,
+                1,
+            )
+        })
+        .unwrap()
+        .remove(0);
+    let editing = admin
+        .get(&format!("/admin/users?edit={}", account.id))
+        .await;
+    assert_eq!(
+        field_in(&editing.html, "display_name").as_deref(),
+        Some("李老师")
+    );
+    let off = admin
+        .post(
+            &format!("/admin/users/{}", account.id),
+            &[
+                ("csrf", &token),
+                ("display_name", "李老师"),
+                ("role", "unit_handler"),
+                ("unit_id", &unit.id.to_string()),
+                ("channel", ""),
+                ("password", ""),
+            ],
+        )
+        .await;
+    assert_eq!(off.status, 303, "{}", off.html);
+    assert!(
+        !app.db()
+            .read(|c| store::users::get(c, account.id))
+            .unwrap()
+            .active
+    );
+    assert_eq!(handler.get("/").await.location.as_deref(), Some("/sign-in"));
+    let last = admin
+        .post(
+            &format!("/admin/users/{}", root.id),
+            &[
+                ("csrf", &token),
+                ("display_name", "root"),
+                ("role", "admin"),
+                ("unit_id", ""),
+                ("channel", ""),
+                ("password", ""),
+            ],
+        )
+        .await;
+    assert_eq!(last.status, 409, "{}", last.html);
+    assert!(
+        app.db()
+            .read(|c| store::users::get(c, root.id))
+            .unwrap()
+            .active
+    );
+    // Every change is in the audit log, as through the API.
+    assert!(app.count("audit_log") >= 6);
+    assert_eq!(admin.get("/admin/users?edit=nobody").await.status, 404);
+}
+
+#[actix_web::test]
+async fn an_administrator_sets_the_calendar_and_the_sla_policy_from_the_console() {
+    let app = spawn_app().await;
+    let root = app.add_user("root", Role::Admin);
+    let mut admin = Browser::new(&app);
+    let token = admin.sign_in(&root.username).await.form_token();
+
+    let year = admin.get("/admin/calendar?year=2027").await;
+    assert_eq!(year.status, 200, "{}", year.html);
+    assert!(year.html.contains("2027年工作日历"));
+    let weekday_as_workday = admin
+        .post(
+            "/admin/calendar/2027",
+            &[
+                ("csrf", &token),
+                ("holidays", "2027-10-01 国庆节"),
+                ("workdays", "2027-09-27 国庆调休"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        weekday_as_workday.status, 422,
+        "{}",
+        weekday_as_workday.html
+    );
+    let not_a_date = admin
+        .post(
+            "/admin/calendar/2027",
+            &[("csrf", &token), ("holidays", "10月1日"), ("workdays", "")],
+        )
+        .await;
+    assert_eq!(not_a_date.status, 422);
+    assert!(not_a_date.html.contains("line 1"), "{}", not_a_date.html);
+    assert!(
+        app.db()
+            .read(|c| store::calendar::year(c, 2027))
+            .unwrap()
+            .is_empty()
+    );
+    let saved = admin
+        .post(
+            "/admin/calendar/2027",
+            &[
+                ("csrf", &token),
+                ("holidays", "2027-10-01 国庆节\r\n2027-10-04\r\n"),
+                ("workdays", "2027-09-26 国庆调休"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let days = app.db().read(|c| store::calendar::year(c, 2027)).unwrap();
+    assert_eq!(days.len(), 3);
+    let page = admin.get("/admin/calendar?year=2027").await;
+    assert!(
+        page.html.contains("2027-09-26 周日 国庆调休"),
+        "{}",
+        page.html
+    );
+
+    let policy = admin.get("/admin/policy").await;
+    assert_eq!(policy.status, 200, "{}", policy.html);
+    assert!(policy.html.contains("内置默认规则"));
+    assert_eq!(field_in(&policy.html, "max_returns").as_deref(), Some("3"));
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf", &token),
+        ("max_callback_attempts", "3"),
+        ("max_returns", "2"),
+        ("refused_return_clock", "continues"),
+        ("rule0_type", ""),
+        ("rule0_priority", "normal"),
+        ("rule0_sign_amount", "1"),
+        ("rule0_sign_unit", "working_days"),
+        ("rule0_reply_amount", "10"),
+        ("rule0_reply_unit", "working_days"),
+        ("rule1_type", "consult"),
+        ("rule1_priority", "normal"),
+        ("rule1_sign_amount", "4"),
+        ("rule1_sign_unit", "working_hours"),
+        ("rule1_reply_amount", "3"),
+        ("rule1_reply_unit", "working_days"),
+        ("rule2_type", ""),
+        ("rule2_priority", "urgent"),
+        ("rule2_sign_amount", "1"),
+        ("rule2_sign_unit", "hours"),
+        ("rule2_reply_amount", "24"),
+        ("rule2_reply_unit", "hours"),
+        ("rule3_type", ""),
+        ("rule3_priority", "normal"),
+        ("rule3_sign_amount", ""),
+        ("rule3_reply_amount", ""),
+        ("callback", "complaint"),
+        ("callback", "help"),
+    ];
+    let named: Vec<(String, &str)> = [
+        ("warn_before", "1", "working_days"),
+        ("warn_before_urgent", "1", "hours"),
+        ("supervise_after", "5", "working_days"),
+        ("supervision_deadline", "3", "working_days"),
+        ("reopen_within", "20", "working_days"),
+    ]
+    .into_iter()
+    .flat_map(|(field, amount, unit)| {
+        [
+            (format!("{field}_amount"), amount),
+            (format!("{field}_unit"), unit),
+        ]
+    })
+    .collect();
+    form.extend(named.iter().map(|(k, v)| (k.as_str(), *v)));
+    let mut half = form.clone();
+    half.retain(|(k, _)| *k != "rule1_reply_amount");
+    let refused = admin.post("/admin/policy", &half).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert_eq!(app.db().read(store::policy::current).unwrap().version, None);
+
+    let saved = admin.post("/admin/policy", &form).await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let current = app.db().read(store::policy::current).unwrap();
+    assert_eq!(current.version, Some(1));
+    assert_eq!(current.policy.max_returns, 2);
+    assert_eq!(current.policy.limits.len(), 3);
+    let (limits, _) = current.policy.limits_for(
+        hotline::domain::ticket::TicketType::Consult,
+        hotline::domain::ticket::Priority::Normal,
+    );
+    assert_eq!(
+        limits.sign,
+        hotline::domain::calendar::Limit::WorkingHours(4)
+    );
+    assert_eq!(current.policy.callback_after_direct_answer.len(), 2);
+    let shown = admin.get("/admin/policy").await;
+    assert!(shown.html.contains("第 1 版"), "{}", shown.html);
+    assert_eq!(
+        field_in(&shown.html, "rule1_sign_amount").as_deref(),
+        Some("4")
+    );
+}

@@ -1,0 +1,95 @@
+"""The administrator's screens as an administrator opens them: the first sign-in with the
+one-time password the service printed, each screen at a desk and on a phone without running off
+it, and a unit and a holiday added through their forms."""
+
+import os
+import unittest
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.wait import WebDriverWait
+
+from support import BASE_URL, chromium, console_errors, overflow, screenshot
+
+SIZES = {"desk": (1366, 768), "phone": (390, 844)}
+NEW_PASSWORD = "admin-pass-2026-console"
+SCREENS = {
+    "/admin/users": "用户管理",
+    "/admin/units": "承办单位",
+    "/admin/categories": "事项分类",
+    "/admin/calendar": "工作日历",
+    "/admin/policy": "办理时限与催办规则",
+}
+
+
+def arrives_at(driver, path):
+    WebDriverWait(driver, 10).until(expected_conditions.url_to_be(BASE_URL + path))
+
+
+def sign_in(driver, password):
+    driver.get(BASE_URL + "/sign-in")
+    driver.find_element(By.NAME, "username").send_keys("admin")
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+class Admin(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # The first sign-in asks for a new password before anything else.
+        driver = chromium(*SIZES["desk"])
+        try:
+            sign_in(driver, os.environ["ADMIN_PASSWORD"])
+            arrives_at(driver, "/password")
+            driver.find_element(By.NAME, "current_password").send_keys(os.environ["ADMIN_PASSWORD"])
+            driver.find_element(By.NAME, "new_password").send_keys(NEW_PASSWORD)
+            driver.find_element(By.CSS_SELECTOR, "form[action='/password'] button[type=submit]").click()
+            WebDriverWait(driver, 10).until(expected_conditions.url_changes(BASE_URL + "/password"))
+        finally:
+            driver.quit()
+
+    def test_every_screen_fits_a_desk_and_a_phone(self):
+        for size, (width, height) in SIZES.items():
+            driver = chromium(width, height)
+            try:
+                sign_in(driver, NEW_PASSWORD)
+                arrives_at(driver, "/")
+                for path, heading in SCREENS.items():
+                    with self.subTest(size=size, path=path):
+                        driver.get(BASE_URL + path)
+                        self.assertIn(heading, driver.find_element(By.TAG_NAME, "h1").text)
+                        self.assertEqual(overflow(driver), 0, "the page runs off the window")
+                        self.assertEqual(console_errors(driver), [])
+                        name = path.rsplit("/", 1)[1]
+                        screenshot(driver, f"console-admin-{name}-{size}.png")
+            finally:
+                driver.quit()
+
+    def test_a_unit_and_a_holiday_are_added_through_their_forms(self):
+        driver = chromium(*SIZES["desk"])
+        try:
+            sign_in(driver, NEW_PASSWORD)
+            arrives_at(driver, "/")
+            driver.get(BASE_URL + "/admin/units")
+            driver.find_element(By.CSS_SELECTOR, "details.card > summary").click()
+            form = driver.find_element(By.ID, "add")
+            form.find_element(By.NAME, "code").send_keys("jiaoti")
+            form.find_element(By.NAME, "name").send_keys("教育体育局")
+            Select(form.find_element(By.NAME, "kind")).select_by_visible_text("部门")
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            WebDriverWait(driver, 10).until(expected_conditions.url_contains("q=jiaoti"))
+            self.assertIn("教育体育局", driver.find_element(By.CSS_SELECTOR, "table").text)
+
+            driver.get(BASE_URL + "/admin/calendar?year=2031")
+            holidays = driver.find_element(By.NAME, "holidays")
+            holidays.send_keys("2031-10-01 国庆节")
+            driver.find_element(By.CSS_SELECTOR, "#year button[type=submit]").click()
+            WebDriverWait(driver, 10).until(
+                expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "main"), "法定节假日（1天）")
+            )
+            self.assertIn("2031-10-01 周三 国庆节", driver.find_element(By.TAG_NAME, "main").text)
+            self.assertEqual(console_errors(driver), [])
+            screenshot(driver, "console-admin-calendar-saved-desk.png")
+        finally:
+            driver.quit()
