@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use uuid::Uuid;
 
-use super::sql::{At, Id, Uid, UtcTime};
+use super::sql::{At, Id, Prepared, Uid, UtcTime};
 use super::{DbConnection, StoreError};
 use crate::domain::period::Period;
 
@@ -81,7 +81,7 @@ pub fn office(
     today: Period,
     now: DateTime<Utc>,
 ) -> Result<OfficeCounts, StoreError> {
-    let row: OfficeRow = diesel::sql_query(
+    let row: OfficeRow = Prepared(diesel::sql_query(
         "SELECT \
          (SELECT COUNT(*) FROM tickets WHERE status = 'registered') AS to_dispatch, \
          (SELECT COUNT(*) FROM tickets WHERE status = 'returned') AS returned, \
@@ -99,7 +99,7 @@ pub fn office(
     )
     .bind::<UtcTime, _>(At(today.from))
     .bind::<UtcTime, _>(At(today.to))
-    .bind::<UtcTime, _>(At(now))
+    .bind::<UtcTime, _>(At(now)))
     .get_result(conn)?;
     Ok(OfficeCounts {
         to_dispatch: row.to_dispatch,
@@ -157,7 +157,7 @@ pub fn by_unit(
         None => query,
     };
     // The unit's open work is what `unit_tickets_due_idx` holds: the rows with a due time.
-    let open: Vec<UnitRow> = with_unit(
+    let open: Vec<UnitRow> = Prepared(with_unit(
         diesel::sql_query(format!(
             "SELECT unit_id, COUNT(*) AS open, \
              CAST(SUM(CASE WHEN due_at >= $1 AND due_at < $2 THEN 1 ELSE 0 END) AS BIGINT) AS due_today, \
@@ -168,10 +168,10 @@ pub fn by_unit(
         .into_boxed()
         .bind::<UtcTime, _>(At(today.from))
         .bind::<UtcTime, _>(At(today.to)),
-    )
+    ))
     .load(conn)?;
     let count = |conn: &mut DbConnection, sql: String| -> Result<Vec<UnitCount>, StoreError> {
-        Ok(with_unit(diesel::sql_query(sql).into_boxed()).load(conn)?)
+        Ok(Prepared(with_unit(diesel::sql_query(sql).into_boxed())).load(conn)?)
     };
     let awaiting_sign = count(
         conn,

@@ -380,6 +380,40 @@ text_values!(
     ArticleChange,
 );
 
+/// A statement written in SQL, kept prepared on its connection by its text as the query
+/// builder's own statements are, so that PostgreSQL parses and plans it once per connection
+/// rather than on every page. Diesel keeps no raw SQL by default because text built around
+/// values would fill the cache without end; wrap only statements whose text comes from a small
+/// fixed set (values bound, never written in).
+pub struct Prepared<Q>(pub Q);
+
+impl<Q> diesel::query_builder::QueryFragment<MultiBackend> for Prepared<Q>
+where
+    Q: diesel::query_builder::QueryFragment<MultiBackend>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        pass: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+    ) -> diesel::QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _: &MultiBackend) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> diesel::query_builder::QueryId for Prepared<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, Conn> diesel::RunQueryDsl<Conn> for Prepared<Q> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

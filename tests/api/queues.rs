@@ -196,3 +196,69 @@ async fn the_office_works_through_extension_requests_and_hears_of_each() {
     let none = w.app.get("/api/v1/extension-requests", &w.handler_b).await;
     assert_eq!(none.body["items"], json!([]));
 }
+
+/// Counted prepared statements on PostgreSQL whose text holds `marker`; SQLite keeps its
+/// statements where nothing can count them, so there the answer is `None`.
+fn prepared_holding(
+    conn: &mut hotline::store::DbConnection,
+    marker: &str,
+) -> Result<Option<i64>, hotline::store::StoreError> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    if let hotline::store::DbConnection::Sqlite(_) = conn {
+        return Ok(None);
+    }
+    let found: Count = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS count FROM pg_prepared_statements WHERE statement LIKE '%{marker}%'"
+    ))
+    .get_result(conn)?;
+    Ok(Some(found.count))
+}
+
+#[actix_web::test]
+async fn the_workbenchs_statements_are_planned_once_per_connection() {
+    use hotline::domain::access::TicketScope;
+    use hotline::domain::ticket::{TicketOrder, TicketStatus};
+    use hotline::store::tickets::TicketFilter;
+    let w = world().await;
+    let now = w.app.now();
+    let today = hotline::domain::period::Period {
+        from: now,
+        to: now + chrono::TimeDelta::days(1),
+    };
+    let filter = TicketFilter {
+        statuses: vec![TicketStatus::Registered],
+        ..TicketFilter::default()
+    };
+    let kept = w
+        .app
+        .db()
+        .read(|c| {
+            for _ in 0..3 {
+                hotline::store::queues::office(c, today, now)?;
+                hotline::store::queues::by_unit(c, None, today)?;
+                hotline::store::tickets::list(
+                    c,
+                    TicketScope::All,
+                    &filter,
+                    TicketOrder::Newest,
+                    None,
+                    50,
+                )?;
+            }
+            Ok::<_, hotline::store::StoreError>([
+                prepared_holding(c, "AS to_dispatch")?,
+                prepared_holding(c, "AS open")?,
+                prepared_holding(c, "FROM tickets t")?,
+            ])
+        })
+        .unwrap();
+    if kept[0].is_some() {
+        // Each statement prepared once, whatever the number of pages that asked.
+        assert_eq!(kept, [Some(1), Some(1), Some(1)]);
+    }
+}

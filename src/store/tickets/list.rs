@@ -22,7 +22,7 @@ use crate::domain::ticket::{
 };
 use crate::store::schema::tickets;
 use crate::store::search::{self, Corpus};
-use crate::store::sql::{At, Id, Uid, UtcTime};
+use crate::store::sql::{At, Id, Prepared, Uid, UtcTime};
 use crate::store::{Backend, DbConnection, MultiBackend, StoreError, contains_pattern};
 
 #[derive(Debug, Default, Clone)]
@@ -331,7 +331,9 @@ impl Statement {
         self
     }
 
-    fn load(self, conn: &mut DbConnection) -> Result<Vec<SummaryRow>, StoreError> {
+    /// The rows; `prepared`: the statement's text holds no searched words, so it is one of the
+    /// few shapes a list takes and is kept prepared on the connection.
+    fn load(self, conn: &mut DbConnection, prepared: bool) -> Result<Vec<SummaryRow>, StoreError> {
         let mut query = diesel::sql_query(self.sql).into_boxed::<MultiBackend>();
         for value in self.values {
             query = match value {
@@ -342,7 +344,11 @@ impl Statement {
                 Value::Bool(flag) => query.bind::<Bool, _>(flag),
             };
         }
-        Ok(query.load(conn)?)
+        Ok(if prepared {
+            Prepared(query).load(conn)?
+        } else {
+            query.load(conn)?
+        })
     }
 }
 
@@ -627,6 +633,7 @@ pub fn list(
     let Some(plan) = Plan::new(scope, filter, &categories, order, search.is_some()) else {
         return Ok(Vec::new());
     };
+    let prepared = search.is_none();
     let listing = Listing {
         plan,
         scope,
@@ -639,7 +646,7 @@ pub fn list(
     };
     Ok(listing
         .statement(backend)
-        .load(conn)?
+        .load(conn, prepared)?
         .into_iter()
         .map(TicketSummary::from)
         .collect())
