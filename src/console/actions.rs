@@ -15,7 +15,7 @@ use super::ConsoleError;
 use super::session::{Signed, check_form_token};
 use crate::api::attachments::{keep_evidence, may_attach, read_field, unreadable_form};
 use crate::api::lifecycle::{
-    MergeTarget, act, citations_checked, evidence_checked, merged_into, units_checked,
+    MergeTarget, act, citations_checked, evidence_checked, forwarded_to, merged_into, units_checked,
 };
 use crate::api::{AppState, Caller, parse_id};
 use crate::domain::evidence;
@@ -52,10 +52,12 @@ pub enum Offer {
     Supervise,
     CloseSupervision,
     Reopen,
+    /// 二级转办: a unit hands its assignment to one of its own sub-units.
+    Forward,
 }
 
 impl Offer {
-    const ALL: [Offer; 20] = [
+    const ALL: [Offer; 21] = [
         Offer::Answer,
         Offer::Dispatch,
         Offer::Sign,
@@ -76,6 +78,7 @@ impl Offer {
         Offer::Supervise,
         Offer::CloseSupervision,
         Offer::Reopen,
+        Offer::Forward,
     ];
 
     /// The last segment of the form's address.
@@ -101,6 +104,7 @@ impl Offer {
             Offer::Supervise => "supervise",
             Offer::CloseSupervision => "close-supervision",
             Offer::Reopen => "reopen",
+            Offer::Forward => "forward",
         }
     }
 
@@ -126,6 +130,7 @@ impl Offer {
             Offer::Supervise => "督办",
             Offer::CloseSupervision => "结束督办",
             Offer::Reopen => "重新办理",
+            Offer::Forward => "转下级单位",
         }
     }
 
@@ -151,6 +156,11 @@ impl Offer {
     /// Whether the form names the ticket a duplicate goes into.
     pub fn asks_original(self) -> bool {
         matches!(self, Offer::Merge)
+    }
+
+    /// Whether the form picks one of the viewer's sub-units (二级转办).
+    pub fn asks_sub_unit(self) -> bool {
+        matches!(self, Offer::Forward)
     }
 
     /// Whether the form picks a unit of the ticket and a deadline (督办).
@@ -205,7 +215,7 @@ impl Offer {
 
     /// Whether the form asks for an optional note.
     pub fn asks_note(self) -> bool {
-        matches!(self, Offer::Dispatch | Offer::Urge)
+        matches!(self, Offer::Dispatch | Offer::Urge | Offer::Forward)
     }
 
     /// The usual choice, styled as the page's main button.
@@ -301,6 +311,11 @@ impl Offer {
                 outcome: reason(),
             },
             Offer::Reopen => Command::Reopen { reason: reason() },
+            // Whether the ticket may be forwarded at all: to a sub-unit, it may.
+            Offer::Forward => Command::Forward {
+                to: Some((Uuid::nil(), true)),
+                note: None,
+            },
         })
     }
 
@@ -436,6 +451,10 @@ impl Offer {
             )
             .map_err(invalid)?,
             Offer::Reopen => Command::reopen(&form.reason).map_err(invalid)?,
+            // Placed in the unit tree once the ticket is locked (see `forwarded_to`).
+            Offer::Forward => {
+                Command::forward(None, optional(&form.note).as_deref()).map_err(invalid)?
+            }
         })
     }
 }
@@ -616,6 +635,13 @@ async fn done(
         }
         Offer::Reply | Offer::Opinion => {
             let prepare = evidence_checked(command, unit);
+            act(state, caller, ticket, Some(version), None, prepare).await?
+        }
+        Offer::Forward => {
+            let to = form
+                .unit_id
+                .ok_or_else(|| ApiError::invalid_field("unit_id", "choose the sub-unit"))?;
+            let prepare = forwarded_to(to, unit, command);
             act(state, caller, ticket, Some(version), None, prepare).await?
         }
         Offer::Merge => {

@@ -18,7 +18,7 @@ use crate::api::tickets::with_lifecycle;
 use crate::api::{AppState, Caller, parse_id, read};
 use crate::domain::access::{CallerVisibility, TicketScope};
 use crate::domain::calendar::{Due, SkipReason, WorkCalendar};
-use crate::domain::directory::{Category, Unit};
+use crate::domain::directory::{Category, Unit, lies_under};
 use crate::domain::lifecycle::{
     ContactMethod, ContactRecord, Context, Lifecycle, ReplyResult, Satisfaction, SupervisionStatus,
 };
@@ -116,6 +116,8 @@ struct TicketPage {
     closing_supervision: Option<Uuid>,
     /// The units ever assigned the ticket, which a supervision may name.
     supervisable: Vec<Choice>,
+    /// Where the viewer's unit may forward the ticket.
+    sub_units: Vec<Choice>,
     /// Now, as a `datetime-local` field writes it: the contact time a reply starts from.
     now_local: String,
     results: Vec<Choice>,
@@ -161,6 +163,8 @@ struct Loaded {
     units: HashMap<Uuid, String>,
     /// The units the office may dispatch to (none for anyone else).
     active_units: Vec<Unit>,
+    /// A unit's own active sub-units, to which it may forward (二级转办).
+    sub_units: Vec<Unit>,
     users: HashMap<Uuid, String>,
     events: Vec<TicketEvent>,
     replies: Vec<store::lifecycle::ReplyRecord>,
@@ -180,15 +184,26 @@ fn load(
         Some(id) => Some(store::categories::get(c, id)?),
         None => None,
     };
-    let active_units = match scope {
-        TicketScope::All => {
-            let filter = UnitFilter {
-                active: Some(true),
-                ..UnitFilter::default()
-            };
-            store::units::list(c, &filter, None, UNITS_LISTED)?
+    let active = |c: &mut DbConnection| {
+        let filter = UnitFilter {
+            active: Some(true),
+            ..UnitFilter::default()
+        };
+        store::units::list(c, &filter, None, UNITS_LISTED)
+    };
+    let (active_units, sub_units) = match scope {
+        TicketScope::All => (active(c)?, Vec::new()),
+        TicketScope::Unit(own) => {
+            let units = active(c)?;
+            let parents: HashMap<Uuid, Option<Uuid>> =
+                units.iter().map(|u| (u.id, u.parent_id)).collect();
+            let under = units
+                .into_iter()
+                .filter(|u| lies_under(u.id, own, |id| parents.get(&id).copied().flatten()))
+                .collect();
+            (Vec::new(), under)
         }
-        _ => Vec::new(),
+        _ => (Vec::new(), Vec::new()),
     };
     let events = store::events::list(c, id, None, 1_000)?;
     let mut people: Vec<Uuid> = events.iter().filter_map(|e| e.actor.user_id).collect();
@@ -205,6 +220,7 @@ fn load(
         parts,
         category,
         active_units,
+        sub_units,
         events,
     })
 }
@@ -227,6 +243,7 @@ pub async fn ticket(
         category,
         units,
         active_units,
+        sub_units,
         users,
         events,
         calendar,
@@ -286,7 +303,9 @@ pub async fn ticket(
         policy: &policy,
         calendar: &calendar,
     };
-    let offers = offers(&parts, &context);
+    let mut offers = offers(&parts, &context);
+    // A unit without sub-units has nowhere to forward to.
+    offers.retain(|offer| !offer.asks_sub_unit() || !sub_units.is_empty());
     let suggested = category.as_ref().and_then(|c| c.default_unit_id);
     let mut choices: Vec<UnitChoice> = active_units
         .into_iter()
@@ -385,6 +404,10 @@ pub async fn ticket(
             supervisions,
             closing_supervision: open_supervision(&parts),
             supervisable,
+            sub_units: sub_units
+                .iter()
+                .map(|u| choice(&u.id.to_string(), &u.name))
+                .collect(),
             now_local: now
                 .with_timezone(&timezone)
                 .format("%Y-%m-%dT%H:%M")

@@ -573,6 +573,8 @@ async fn a_unit_signs_and_hands_back_from_the_ticket_page_as_the_rules_allow() {
     assert!(page.html.contains("办理中"));
     assert!(page.html.contains(&format!("{} 签收", world.unit_a.name)));
     assert!(!page.html.contains(&format!("{path}/sign")));
+    // A unit without sub-units has nowhere to forward to, and is not offered it.
+    assert!(!page.html.contains(&format!("{path}/forward")));
 
     // Handed back with a reason, the ticket waits for the office again.
     let returned = unit
@@ -1991,4 +1993,93 @@ async fn an_administrator_sets_the_calendar_and_the_sla_policy_from_the_console(
         field_in(&shown.html, "rule1_sign_amount").as_deref(),
         Some("4")
     );
+}
+
+#[actix_web::test]
+async fn a_unit_forwards_a_ticket_to_its_own_sub_unit_from_the_page() {
+    let world = world().await;
+    let app = &world.app;
+    let township_office = app
+        .db()
+        .write(|c| {
+            store::units::insert(
+                c,
+                &hotline::domain::directory::UnitDraft {
+                    code: "a-station".into(),
+                    name: "城关劳动保障所".into(),
+                    kind: hotline::domain::directory::UnitKind::Department,
+                    parent_id: Some(world.unit_a.id),
+                    sort_order: 0,
+                },
+                app.now(),
+            )
+        })
+        .unwrap();
+    let id = world.complaint().await;
+    world.dispatched(&id).await;
+    world.signed(&id).await;
+    let path = format!("/tickets/{id}");
+
+    // The unit's page offers its sub-units, and only them.
+    app.add_user_in("field-b", Role::UnitHandler, Some(world.unit_b.id));
+    app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
+    let mut unit = Browser::new(app);
+    unit.sign_in("field-a").await;
+    let page = unit.get(&path).await;
+    assert!(
+        page.html.contains(&format!("action=\"{path}/forward\"")),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains(&format!(
+        "<option value=\"{}\">城关劳动保障所</option>",
+        township_office.id
+    )));
+    let (token, version) = (page.form_token(), hidden(&page, "version"));
+
+    // Only to a unit under its own.
+    let sideways = unit
+        .post(
+            &format!("{path}/forward"),
+            &[
+                ("csrf", &token),
+                ("version", &version),
+                ("unit_id", &world.unit_b.id.to_string()),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(sideways.status, 409 | 422),
+        "{}: {}",
+        sideways.status,
+        sideways.html
+    );
+    let forwarded = unit
+        .post(
+            &format!("{path}/forward"),
+            &[
+                ("csrf", &token),
+                ("version", &version),
+                ("unit_id", &township_office.id.to_string()),
+                ("note", "请劳动保障所核实"),
+            ],
+        )
+        .await;
+    assert_eq!(forwarded.status, 303, "{}", forwarded.html);
+
+    // The sub-unit's handler now finds it, and signs for it from the page.
+    app.add_user_in("station", Role::UnitHandler, Some(township_office.id));
+    let mut station = Browser::new(app);
+    station.sign_in("station").await;
+    let page = station.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("请劳动保障所核实"), "{}", page.html);
+    assert!(
+        page.html.contains(&format!("action=\"{path}/sign\"")),
+        "{}",
+        page.html
+    );
+    let mut other = Browser::new(app);
+    other.sign_in("field-b").await;
+    assert_eq!(other.get(&path).await.status, 404);
 }

@@ -379,24 +379,35 @@ pub async fn forward(
         &path,
         version,
         idempotency,
-        move |conn, _, _, _| {
-            let to = if store::units::is_active(conn, unit_id)? {
-                let parents: std::collections::HashMap<Uuid, Option<Uuid>> =
-                    store::units::parents(conn)?.into_iter().collect();
-                let under = own_unit.is_some_and(|own| {
-                    lies_under(unit_id, own, |id| parents.get(&id).copied().flatten())
-                });
-                Some((unit_id, under))
-            } else {
-                None
-            };
-            Ok(match unplaced {
-                Command::Forward { note, .. } => Command::Forward { to, note },
-                other => other,
-            })
-        },
+        forwarded_to(unit_id, own_unit, unplaced),
     )
     .await
+}
+
+/// A forward (二级转办) to `unit_id`, once that unit is found and placed in the tree against
+/// the acting unit, inside the transaction that decides it.
+pub(crate) fn forwarded_to(
+    unit_id: Uuid,
+    own_unit: Option<Uuid>,
+    unplaced: Command,
+) -> impl FnOnce(&mut DbConnection, &Ticket, &Lifecycle, DateTime<Utc>) -> Result<Command, ApiError>
+{
+    move |conn, _, _, _| {
+        let to = if store::units::is_active(conn, unit_id)? {
+            let parents: std::collections::HashMap<Uuid, Option<Uuid>> =
+                store::units::parents(conn)?.into_iter().collect();
+            let under = own_unit.is_some_and(|own| {
+                lies_under(unit_id, own, |id| parents.get(&id).copied().flatten())
+            });
+            Some((unit_id, under))
+        } else {
+            None
+        };
+        Ok(match unplaced {
+            Command::Forward { note, .. } => Command::Forward { to, note },
+            other => other,
+        })
+    }
 }
 
 /// Reads one of a ticket's record lists, inside the caller's scope.
