@@ -194,12 +194,15 @@ fn load(
     let (active_units, sub_units) = match scope {
         TicketScope::All => (active(c)?, Vec::new()),
         TicketScope::Unit(own) => {
-            let units = active(c)?;
+            // The tree as the API walks it when the forward is made: through inactive units too.
+            let units = store::units::list(c, &UnitFilter::default(), None, UNITS_LISTED)?;
             let parents: HashMap<Uuid, Option<Uuid>> =
                 units.iter().map(|u| (u.id, u.parent_id)).collect();
             let under = units
                 .into_iter()
-                .filter(|u| lies_under(u.id, own, |id| parents.get(&id).copied().flatten()))
+                .filter(|u| {
+                    u.active && lies_under(u.id, own, |id| parents.get(&id).copied().flatten())
+                })
                 .collect();
             (Vec::new(), under)
         }

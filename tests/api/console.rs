@@ -2020,7 +2020,41 @@ async fn a_unit_forwards_a_ticket_to_its_own_sub_unit_from_the_page() {
     world.signed(&id).await;
     let path = format!("/tickets/{id}");
 
-    // The unit's page offers its sub-units, and only them.
+    // A sub-unit under a unit since switched off is still the unit's own, as the API finds.
+    let sub_unit = |code: &str, name: &str, parent| {
+        app.db()
+            .write(|c| {
+                store::units::insert(
+                    c,
+                    &hotline::domain::directory::UnitDraft {
+                        code: code.into(),
+                        name: name.into(),
+                        kind: hotline::domain::directory::UnitKind::Department,
+                        parent_id: Some(parent),
+                        sort_order: 0,
+                    },
+                    app.now(),
+                )
+            })
+            .unwrap()
+    };
+    let closed_office = sub_unit("a-old", "原劳动监察中队", world.unit_a.id);
+    let below_closed = sub_unit("a-team", "劳动监察一组", closed_office.id);
+    app.db()
+        .write(|c| {
+            store::units::update(
+                c,
+                closed_office.id,
+                &hotline::domain::directory::UnitPatch {
+                    active: Some(false),
+                    ..Default::default()
+                },
+                app.now(),
+            )
+        })
+        .unwrap();
+
+    // The unit's page offers its active sub-units, and only them.
     app.add_user_in("field-b", Role::UnitHandler, Some(world.unit_b.id));
     app.add_user_in("field-a", Role::UnitHandler, Some(world.unit_a.id));
     let mut unit = Browser::new(app);
@@ -2035,6 +2069,11 @@ async fn a_unit_forwards_a_ticket_to_its_own_sub_unit_from_the_page() {
         "<option value=\"{}\">城关劳动保障所</option>",
         township_office.id
     )));
+    assert!(page.html.contains(&format!(
+        "<option value=\"{}\">劳动监察一组</option>",
+        below_closed.id
+    )));
+    assert!(!page.html.contains("原劳动监察中队"));
     let (token, version) = (page.form_token(), hidden(&page, "version"));
 
     // Only to a unit under its own.
