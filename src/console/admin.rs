@@ -139,13 +139,11 @@ fn unit_choices(units: &[crate::domain::directory::Unit]) -> Vec<Choice> {
         .collect()
 }
 
-async fn all_units(
-    state: &web::Data<AppState>,
+/// Every unit, active or not, by code: the lists, the names and the tree the pages show.
+fn every_unit(
+    c: &mut crate::store::DbConnection,
 ) -> Result<Vec<crate::domain::directory::Unit>, ApiError> {
-    read(state, |c| {
-        Ok(store::units::list(c, &UnitFilter::default(), None, LISTED)?)
-    })
-    .await
+    Ok(store::units::list(c, &UnitFilter::default(), None, LISTED)?)
 }
 
 #[derive(serde::Deserialize)]
@@ -229,7 +227,7 @@ pub async fn users(
         };
         Ok((
             store::users::list(c, &filter, None, LISTED)?,
-            store::units::list(c, &UnitFilter::default(), None, LISTED)?,
+            every_unit(c)?,
             editing,
         ))
     })
@@ -424,7 +422,7 @@ pub async fn units(
 ) -> Result<HttpResponse, ConsoleError> {
     admin(&signed, Permission::ManageDirectory)?;
     let (q, edit) = query.into_inner().parts("unit")?;
-    let all = all_units(&state).await?;
+    let all = read(&state, every_unit).await?;
     let names: HashMap<Uuid, &str> = all.iter().map(|u| (u.id, u.name.as_str())).collect();
     let wanted = q.trim().to_lowercase();
     let rows = all
@@ -610,7 +608,15 @@ pub async fn categories(
         q: Some(q.trim().to_owned()).filter(|q| !q.is_empty()),
         ..CategoryFilter::default()
     };
-    let (found, first_levels, units) = read(&state, move |c| {
+    let (found, first_levels, units, editing) = read(&state, move |c| {
+        let editing = match edit {
+            Some(id) => Some(crate::api::found(
+                store::categories::get(c, id),
+                "category",
+                id,
+            )?),
+            None => None,
+        };
         Ok((
             store::categories::list(c, &filter, None, LISTED)?,
             store::categories::list(
@@ -623,35 +629,27 @@ pub async fn categories(
                 None,
                 LISTED,
             )?,
-            store::units::list(c, &UnitFilter::default(), None, LISTED)?,
+            every_unit(c)?,
+            editing,
         ))
     })
     .await?;
     let unit_names: HashMap<Uuid, &str> = units.iter().map(|u| (u.id, u.name.as_str())).collect();
     let unit_list = unit_choices(&units);
-    let editing = match edit {
-        Some(id) => {
-            let category = read(&state, move |c| {
-                crate::api::found(store::categories::get(c, id), "category", id)
-            })
-            .await?;
-            Some(CategoryShown {
-                id,
-                full_name: category.full_name,
-                name: category.name,
-                default_unit: Picked::of(
-                    unit_list.clone(),
-                    category
-                        .default_unit_id
-                        .map(|u| u.to_string())
-                        .unwrap_or_default(),
-                ),
-                sort_order: category.sort_order,
-                active: category.active,
-            })
-        }
-        None => None,
-    };
+    let editing = editing.map(|category| CategoryShown {
+        id: category.id,
+        full_name: category.full_name,
+        name: category.name,
+        default_unit: Picked::of(
+            unit_list.clone(),
+            category
+                .default_unit_id
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+        ),
+        sort_order: category.sort_order,
+        active: category.active,
+    });
     let rows = found
         .into_iter()
         .map(|c| CategoryRow {

@@ -1999,28 +1999,6 @@ async fn an_administrator_sets_the_calendar_and_the_sla_policy_from_the_console(
 async fn a_unit_forwards_a_ticket_to_its_own_sub_unit_from_the_page() {
     let world = world().await;
     let app = &world.app;
-    let township_office = app
-        .db()
-        .write(|c| {
-            store::units::insert(
-                c,
-                &hotline::domain::directory::UnitDraft {
-                    code: "a-station".into(),
-                    name: "城关劳动保障所".into(),
-                    kind: hotline::domain::directory::UnitKind::Department,
-                    parent_id: Some(world.unit_a.id),
-                    sort_order: 0,
-                },
-                app.now(),
-            )
-        })
-        .unwrap();
-    let id = world.complaint().await;
-    world.dispatched(&id).await;
-    world.signed(&id).await;
-    let path = format!("/tickets/{id}");
-
-    // A sub-unit under a unit since switched off is still the unit's own, as the API finds.
     let sub_unit = |code: &str, name: &str, parent| {
         app.db()
             .write(|c| {
@@ -2038,6 +2016,13 @@ async fn a_unit_forwards_a_ticket_to_its_own_sub_unit_from_the_page() {
             })
             .unwrap()
     };
+    let township_office = sub_unit("a-station", "城关劳动保障所", world.unit_a.id);
+    let id = world.complaint().await;
+    world.dispatched(&id).await;
+    world.signed(&id).await;
+    let path = format!("/tickets/{id}");
+
+    // A sub-unit under a unit since switched off is still the unit's own, as the API finds.
     let closed_office = sub_unit("a-old", "原劳动监察中队", world.unit_a.id);
     let below_closed = sub_unit("a-team", "劳动监察一组", closed_office.id);
     app.db()
