@@ -520,18 +520,13 @@ fn matches(
     );
     let mut query = diesel::sql_query(sql).into_boxed::<super::MultiBackend>();
     for field_terms in &by_field {
-        query = query.bind::<Text, _>(super::search::index_query(backend, field_terms));
+        query = query.bind::<Text, _>(super::search::index_query(
+            Corpus::Articles,
+            backend,
+            field_terms,
+        ));
     }
-    let found: Vec<Match> = match backend {
-        // A common word's groups read most of the index's pages, which PostgreSQL's planner
-        // prices high enough to start parallel workers: for a query of a few milliseconds,
-        // waiting for them costs more than they save.
-        super::Backend::Postgres => conn.transaction(|c| {
-            diesel::sql_query("SET LOCAL max_parallel_workers_per_gather = 0").execute(c)?;
-            query.load(c)
-        })?,
-        super::Backend::Sqlite => query.load(conn)?,
-    };
+    let found: Vec<Match> = query.load(conn)?;
     Ok(found.into_iter().map(|m| (m.key, m.weight)).collect())
 }
 

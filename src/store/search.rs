@@ -1,6 +1,12 @@
 //! The word index of tickets and articles (see [`crate::domain::search`] for its terms): FTS5
-//! on SQLite, a GIN-indexed `tsvector` on PostgreSQL, both fed the same terms, so that both
-//! find the same rows. The index narrows; the caller checks what it finds against the texts.
+//! on SQLite; on PostgreSQL a GIN-indexed `tsvector` for tickets and a row per term and article
+//! for articles. All are fed the same terms, so that both backends find the same rows. The
+//! index narrows; the caller checks what it finds against the texts.
+//!
+//! Articles are few and long, and a common word is in many of them: a `tsvector` of a thousand
+//! terms makes every article a wide row, and reading the keys of a thousand found articles
+//! through GIN reads most of those rows. Their terms as rows of a B-tree are read from the index
+//! alone, a few pages for a thousand articles.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -24,6 +30,7 @@ impl Corpus {
             Corpus::Tickets => Names {
                 source: "tickets",
                 index: "ticket_search",
+                term_rows: None,
                 rows: "ticket_search_rows",
                 key: "ticket_id",
                 texts: "s.title AS a, s.content AS b, COALESCE(s.address, '') AS c",
@@ -31,6 +38,7 @@ impl Corpus {
             Corpus::Articles => Names {
                 source: "knowledge_articles",
                 index: "article_search",
+                term_rows: Some("article_search_terms"),
                 rows: "article_search_rows",
                 key: "article_id",
                 texts: "s.title AS a, s.body AS b, s.keywords AS c",
@@ -51,7 +59,11 @@ impl Corpus {
 
 struct Names {
     source: &'static str,
+    /// SQLite: the FTS5 table. PostgreSQL: a row per indexed row, with its `tsvector` unless
+    /// its terms are in [`Names::term_rows`].
     index: &'static str,
+    /// PostgreSQL: the table of the corpus's terms as `(term, key)` rows, when it has one.
+    term_rows: Option<&'static str>,
     /// SQLite: the integer each indexed row is known by to FTS5.
     rows: &'static str,
     key: &'static str,
@@ -59,15 +71,17 @@ struct Names {
     texts: &'static str,
 }
 
-/// The question for the index: every term, in the backend's query language. The terms are
-/// letters, digits and ideographs alone (no quotes, no operators), quoted all the same.
-pub fn index_query(backend: Backend, terms: &[String]) -> String {
+/// The question for the index: every term, in the backend's query language (for a corpus in
+/// term rows, the terms apart by spaces). The terms are letters, digits and ideographs alone (no
+/// quotes, no operators, no spaces), quoted all the same.
+pub fn index_query(corpus: Corpus, backend: Backend, terms: &[String]) -> String {
     match backend {
         Backend::Sqlite => terms
             .iter()
             .map(|t| format!("\"{t}\""))
             .collect::<Vec<_>>()
             .join(" "),
+        Backend::Postgres if corpus.names().term_rows.is_some() => terms.join(" "),
         Backend::Postgres => terms
             .iter()
             .map(|t| format!("'{t}'"))
@@ -93,7 +107,32 @@ pub fn indexed_under(
              WHERE {index} MATCH {placeholder})"
         ),
         Backend::Postgres => format!(
-            "{id_column} IN (SELECT s.{key} FROM {index} s WHERE s.terms @@ CAST({placeholder} AS tsquery))"
+            "{id_column} IN ({})",
+            found_on_postgres(corpus, placeholder, "")
+        ),
+    }
+}
+
+/// PostgreSQL: the keys (as `key`, with the columns `also` selects) of the rows indexed under
+/// every term of the question bound at `placeholder`.
+fn found_on_postgres(corpus: Corpus, placeholder: &str, also: &str) -> String {
+    let Names {
+        index,
+        key,
+        term_rows,
+        ..
+    } = corpus.names();
+    match term_rows {
+        Some(term_rows) => {
+            let terms = terms_bound_at(placeholder);
+            format!(
+                "SELECT t.{key} AS key{also} FROM {term_rows} t WHERE t.term = ANY ({terms}) \
+                 GROUP BY t.{key} HAVING COUNT(*) = cardinality({terms})"
+            )
+        }
+        None => format!(
+            "SELECT s.{key} AS key{also} FROM {index} s \
+             WHERE s.terms @@ CAST({placeholder} AS tsquery)"
         ),
     }
 }
@@ -105,7 +144,11 @@ pub fn indexed_under(
 /// estimates well and which never reads the rows' terms.
 pub fn weighed_matches(corpus: Corpus, backend: Backend, weights: &[i32]) -> String {
     let Names {
-        index, rows, key, ..
+        index,
+        rows,
+        key,
+        term_rows,
+        ..
     } = corpus.names();
     let each = |read: &dyn Fn(usize, i32) -> String| {
         weights
@@ -124,14 +167,52 @@ pub fn weighed_matches(corpus: Corpus, backend: Backend, weights: &[i32]) -> Str
                 "SELECT rowid AS row, {weight} AS w FROM {index} WHERE {index} MATCH ${n}"
             ))
         ),
-        Backend::Postgres => format!(
-            "(SELECT f.key, CAST(SUM(f.w) AS INTEGER) AS weight FROM ({}) f GROUP BY f.key)",
-            each(&|n, weight| format!(
-                "SELECT s.{key} AS key, {weight} AS w FROM {index} s \
-                 WHERE s.terms @@ CAST(${n} AS tsquery)"
-            ))
-        ),
+        // The term rows of every group are read in one scan of their index and summed per row
+        // in one pass: a term belongs to one group alone (its letter tells which).
+        Backend::Postgres => match term_rows {
+            Some(term_rows) => {
+                let groups: Vec<(String, i32)> = weights
+                    .iter()
+                    .enumerate()
+                    .map(|(n, weight)| (terms_bound_at(&format!("${}", n + 1)), *weight))
+                    .collect();
+                let weight = groups
+                    .iter()
+                    .map(|(terms, weight)| {
+                        format!(
+                            "CASE WHEN COUNT(*) FILTER (WHERE t.term = ANY ({terms})) \
+                             = cardinality({terms}) THEN {weight} ELSE 0 END"
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                let every_term = groups
+                    .iter()
+                    .map(|(terms, _)| terms.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" || ");
+                format!(
+                    "(SELECT g.key, g.weight FROM (SELECT t.{key} AS key, \
+                     CAST({weight} AS INTEGER) AS weight FROM {term_rows} t \
+                     WHERE t.term = ANY ({every_term}) GROUP BY t.{key}) g WHERE g.weight > 0)"
+                )
+            }
+            None => format!(
+                "(SELECT f.key, CAST(SUM(f.w) AS INTEGER) AS weight FROM ({}) f GROUP BY f.key)",
+                each(&|n, weight| found_on_postgres(
+                    corpus,
+                    &format!("${n}"),
+                    &format!(", {weight} AS w")
+                ))
+            ),
+        },
     }
+}
+
+/// PostgreSQL: the terms of a question for term rows (an [`index_query`]) bound at
+/// `placeholder`, as an array.
+fn terms_bound_at(placeholder: &str) -> String {
+    format!("string_to_array(CAST({placeholder} AS TEXT), ' ')")
 }
 
 #[derive(QueryableByName)]
@@ -153,13 +234,14 @@ pub fn count_indexed_under(
         DbConnection::Sqlite(c) => diesel::sql_query(format!(
             "SELECT COUNT(*) AS count FROM (SELECT 1 FROM {index} WHERE {index} MATCH $1 LIMIT $2)"
         ))
-        .bind::<Text, _>(index_query(Backend::Sqlite, terms))
+        .bind::<Text, _>(index_query(corpus, Backend::Sqlite, terms))
         .bind::<BigInt, _>(cap)
         .get_result::<Count>(c)?,
         DbConnection::Pg(c) => diesel::sql_query(format!(
-            "SELECT COUNT(*) AS count FROM (SELECT 1 FROM {index} WHERE terms @@ CAST($1 AS tsquery) LIMIT $2) m"
+            "SELECT COUNT(*) AS count FROM ({} LIMIT $2) m",
+            found_on_postgres(corpus, "$1", "")
         ))
-        .bind::<Text, _>(index_query(Backend::Postgres, terms))
+        .bind::<Text, _>(index_query(corpus, Backend::Postgres, terms))
         .bind::<BigInt, _>(cap)
         .get_result::<Count>(c)?,
     };
@@ -176,7 +258,11 @@ pub fn index(
 ) -> Result<(), StoreError> {
     let terms = corpus.terms(texts);
     let Names {
-        index, rows, key, ..
+        index,
+        rows,
+        key,
+        term_rows,
+        ..
     } = corpus.names();
     match conn {
         DbConnection::Sqlite(c) => {
@@ -212,15 +298,33 @@ pub fn index(
             .bind::<Text, _>(terms.join(" "))
             .execute(c)?;
         }
-        DbConnection::Pg(c) => {
-            diesel::sql_query(format!(
-                "INSERT INTO {index} ({key}, terms) VALUES ($1, array_to_tsvector($2)) \
-                 ON CONFLICT ({key}) DO UPDATE SET terms = excluded.terms"
-            ))
-            .bind::<Uid, _>(Id(id))
-            .bind::<diesel::sql_types::Array<Text>, _>(terms)
-            .execute(c)?;
-        }
+        DbConnection::Pg(c) => match term_rows {
+            Some(term_rows) => {
+                diesel::sql_query(format!(
+                    "INSERT INTO {index} ({key}) VALUES ($1) ON CONFLICT ({key}) DO NOTHING"
+                ))
+                .bind::<Uid, _>(Id(id))
+                .execute(c)?;
+                diesel::sql_query(format!("DELETE FROM {term_rows} WHERE {key} = $1"))
+                    .bind::<Uid, _>(Id(id))
+                    .execute(c)?;
+                diesel::sql_query(format!(
+                    "INSERT INTO {term_rows} (term, {key}) SELECT unnest($1), $2"
+                ))
+                .bind::<diesel::sql_types::Array<Text>, _>(terms)
+                .bind::<Uid, _>(Id(id))
+                .execute(c)?;
+            }
+            None => {
+                diesel::sql_query(format!(
+                    "INSERT INTO {index} ({key}, terms) VALUES ($1, array_to_tsvector($2)) \
+                     ON CONFLICT ({key}) DO UPDATE SET terms = excluded.terms"
+                ))
+                .bind::<Uid, _>(Id(id))
+                .bind::<diesel::sql_types::Array<Text>, _>(terms)
+                .execute(c)?;
+            }
+        },
     }
     Ok(())
 }
@@ -250,6 +354,7 @@ pub fn index_missing(
         rows,
         key,
         texts,
+        ..
     } = corpus.names();
     let indexed = match conn {
         DbConnection::Sqlite(_) => rows,

@@ -627,7 +627,7 @@ pub fn list(
             return Ok(Vec::new());
         }
         (found <= FOUND_TO_READ_MAX).then(|| WordSearch {
-            index_query: search::index_query(backend, &terms),
+            index_query: search::index_query(Corpus::Tickets, backend, &terms),
         })
     };
     let Some(plan) = Plan::new(scope, filter, &categories, order, search.is_some()) else {
