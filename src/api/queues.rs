@@ -66,11 +66,13 @@ pub async fn dashboard_of(
         to: local_midnight(day.succ_opt().unwrap_or(day), timezone),
     };
     let (office, units) = read(state, move |c| {
-        let office = match unit {
-            None => Some(store::queues::office(c, today, now)?),
-            Some(_) => None,
-        };
-        Ok((office, store::queues::by_unit(c, unit, today)?))
+        Ok(store::sql::planned_once(c, |c| {
+            let office = match unit {
+                None => Some(store::queues::office(c, today, now)?),
+                Some(_) => None,
+            };
+            Ok((office, store::queues::by_unit(c, unit, today)?))
+        })?)
     })
     .await?;
     let mut units: Vec<UnitEntry> = units

@@ -249,15 +249,18 @@ pub async fn workbench(
     let timezone = state.numbering.timezone;
     let wanted = queues_of(role, scope);
     let (names, queued, calendar, ladder) = read(&state, move |c| {
-        let names = store::units::names(c)?;
-        let mut queued = Vec::with_capacity(wanted.len());
-        for q in wanted {
-            let tickets = store::tickets::list(c, scope, &q.filter, q.order, None, QUEUE_SHOWN)?;
-            queued.push((q.title, tickets));
-        }
-        let calendar = store::calendar::load(c, timezone)?;
-        let ladder = store::policy::current(c)?.policy.ladder;
-        Ok((names, queued, calendar, ladder))
+        Ok(store::sql::planned_once(c, |c| {
+            let names = store::units::names(c)?;
+            let mut queued = Vec::with_capacity(wanted.len());
+            for q in wanted {
+                let tickets =
+                    store::tickets::list(c, scope, &q.filter, q.order, None, QUEUE_SHOWN)?;
+                queued.push((q.title, tickets));
+            }
+            let calendar = store::calendar::load(c, timezone)?;
+            let ladder = store::policy::current(c)?.policy.ladder;
+            Ok((names, queued, calendar, ladder))
+        })?)
     })
     .await?;
     let now = state.now();

@@ -414,6 +414,26 @@ impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Prepared<
 
 impl<Q, Conn> diesel::RunQueryDsl<Conn> for Prepared<Q> {}
 
+/// Runs `reads` with PostgreSQL keeping one plan for each prepared statement, whatever the
+/// values bound: the workbench asks the same counts and queues on every page, and left to
+/// itself PostgreSQL plans them anew each time (a millisecond for the office's counts) because
+/// today's hours or a status change its estimates, though never the plan it picks. The setting
+/// lasts for the transaction `reads` runs in; SQLite plans its statements once regardless.
+pub fn planned_once<T>(
+    conn: &mut super::DbConnection,
+    reads: impl FnOnce(&mut super::DbConnection) -> Result<T, super::StoreError>,
+) -> Result<T, super::StoreError> {
+    use diesel::Connection;
+    use diesel::RunQueryDsl;
+    match conn {
+        super::DbConnection::Sqlite(_) => reads(conn),
+        super::DbConnection::Pg(_) => conn.transaction(|c| {
+            diesel::sql_query("SET LOCAL plan_cache_mode = force_generic_plan").execute(c)?;
+            reads(c)
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
