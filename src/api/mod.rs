@@ -10,6 +10,7 @@ mod caller;
 pub mod categories;
 pub mod deadlines;
 mod directory;
+pub mod events;
 mod extract;
 pub mod gate;
 pub mod knowledge;
@@ -265,6 +266,9 @@ route_table! {
     }
     "/api/v1/supervisions" {
         "" => { get[ReadSupervisions, query]: lifecycle::index },
+    }
+    "/api/v1/events" {
+        "" => { get[FollowEvents, query]: events::feed },
     }
     "/api/v1/notifications" {
         "" => { get[ReadNotifications, query]: notifications::list },

@@ -2,6 +2,8 @@
 
 use uuid::Uuid;
 
+use super::ticket::Channel;
+
 text_enum! {
     /// The part a user plays; see the roles table in the domain description.
     pub enum Role {
@@ -76,6 +78,9 @@ pub enum Permission {
     LookUpCaller,
     /// Mark numbers as nuisance callers (恶意骚扰), lift marks and read their list (audited).
     MarkNuisance,
+    /// Follow the event feed: the office every ticket's events, a unit those of its tickets, an
+    /// integration those of tickets on its channel.
+    FollowEvents,
 }
 
 /// Who may call a route at all; what they may then see or change is narrowed by the handler
@@ -129,6 +134,7 @@ impl Role {
             WriteNotes => matches!(self, Agent | Dispatcher | Supervisor | UnitHandler),
             LookUpCaller => matches!(self, Agent | Dispatcher | Supervisor),
             MarkNuisance => matches!(self, Dispatcher | Supervisor),
+            FollowEvents => self != Admin,
         }
     }
 
@@ -140,6 +146,24 @@ impl Role {
             Role::Agent | Role::Dispatcher | Role::Supervisor => Some(TicketScope::All),
             Role::UnitHandler => unit_id.map(TicketScope::Unit),
             Role::Integration => Some(TicketScope::CreatedBy(user_id)),
+            Role::Admin => None,
+        }
+    }
+
+    /// The events a follower of this role is served: hotline staff every ticket's, a unit's
+    /// handlers those of the tickets ever assigned to their unit (as [`Role::ticket_scope`]), an
+    /// integration those of the tickets on its channel, whoever registered them (the upper
+    /// platform learns what became of the tickets it handed down, and of those the office
+    /// registered on its behalf).
+    pub fn event_scope(
+        self,
+        unit_id: Option<Uuid>,
+        channel: Option<Channel>,
+    ) -> Option<EventScope> {
+        match self {
+            Role::Agent | Role::Dispatcher | Role::Supervisor => Some(EventScope::All),
+            Role::UnitHandler => unit_id.map(EventScope::Unit),
+            Role::Integration => channel.map(EventScope::Channel),
             Role::Admin => None,
         }
     }
@@ -258,6 +282,14 @@ pub enum TicketScope {
     CreatedBy(Uuid),
 }
 
+/// The tickets whose events a follower of the feed is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventScope {
+    All,
+    Unit(Uuid),
+    Channel(Channel),
+}
+
 /// How much of a caller's identity a viewer of a ticket sees without asking for it whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallerVisibility {
@@ -278,6 +310,24 @@ impl TicketScope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_feed_serves_the_office_everything_a_unit_its_tickets_an_integration_its_channel() {
+        let unit = Uuid::now_v7();
+        for role in Role::ALL {
+            let scope = role.event_scope(Some(unit), Some(Channel::UpperPlatform));
+            let expected = match role {
+                Role::Agent | Role::Dispatcher | Role::Supervisor => Some(EventScope::All),
+                Role::UnitHandler => Some(EventScope::Unit(unit)),
+                Role::Integration => Some(EventScope::Channel(Channel::UpperPlatform)),
+                Role::Admin => None,
+            };
+            assert_eq!(scope, expected, "{role:?}");
+            assert_eq!(role.may(Permission::FollowEvents), expected.is_some());
+        }
+        assert_eq!(Role::UnitHandler.event_scope(None, None), None);
+        assert_eq!(Role::Integration.event_scope(None, None), None);
+    }
 
     #[test]
     fn only_admins_manage_the_directory_and_users() {

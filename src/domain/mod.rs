@@ -13,6 +13,7 @@ pub mod clock;
 pub mod directory;
 pub mod duplicates;
 pub mod evidence;
+pub mod feed;
 pub mod figures;
 pub mod history;
 pub mod knowledge;

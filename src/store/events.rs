@@ -1,12 +1,14 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
 use uuid::Uuid;
 
 use super::schema::ticket_events;
-use super::sql::{At, Id, Written};
-use super::{DbConnection, StoreError};
-use crate::domain::access::{Actor, Role};
-use crate::domain::ticket::{EventKind, TicketEvent};
+use super::sql::{At, Id, Uid, UtcTime, Written};
+use super::{DbConnection, MultiBackend, StoreError};
+use crate::domain::access::{Actor, EventScope, Role};
+use crate::domain::feed::{FeedFilter, FeedPosition, resume_after};
+use crate::domain::ticket::{Channel, EventKind, TicketEvent};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = ticket_events)]
@@ -108,4 +110,223 @@ pub fn list(
         .into_iter()
         .map(EventRow::into_event)
         .collect()
+}
+
+/// An event as the feed serves it: with its place in the feed and what identifies its ticket
+/// to other systems.
+#[derive(Debug, Clone)]
+pub struct FeedEvent {
+    pub position: FeedPosition,
+    pub event: TicketEvent,
+    pub ticket_number: String,
+    pub channel: Channel,
+    pub external_ref: Option<String>,
+}
+
+/// A page of the feed and where its follower resumes.
+#[derive(Debug, Clone)]
+pub struct FeedPage {
+    pub events: Vec<FeedEvent>,
+    pub resume_after: FeedPosition,
+}
+
+#[derive(QueryableByName)]
+struct FeedRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    transaction_id: i64,
+    #[diesel(sql_type = Uid)]
+    ticket_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    ticket_version: i64,
+    #[diesel(sql_type = Text)]
+    kind: EventKind,
+    #[diesel(sql_type = Nullable<Uid>)]
+    actor_user_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    actor_role: Option<Role>,
+    #[diesel(sql_type = Nullable<Uid>)]
+    actor_unit_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Uid>)]
+    assignment_id: Option<Uuid>,
+    #[diesel(sql_type = Text)]
+    details: String,
+    #[diesel(sql_type = UtcTime)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    number: String,
+    #[diesel(sql_type = Text)]
+    channel: Channel,
+    #[diesel(sql_type = Nullable<Text>)]
+    external_ref: Option<String>,
+}
+
+impl FeedRow {
+    fn into_feed_event(self) -> Result<FeedEvent, StoreError> {
+        let position = FeedPosition {
+            transaction: self.transaction_id,
+            event: self.id,
+        };
+        let (ticket_number, channel, external_ref) = (self.number, self.channel, self.external_ref);
+        let event = EventRow {
+            id: self.id,
+            ticket_id: self.ticket_id,
+            ticket_version: self.ticket_version,
+            kind: self.kind,
+            actor_user_id: self.actor_user_id,
+            actor_role: self.actor_role,
+            actor_unit_id: self.actor_unit_id,
+            assignment_id: self.assignment_id,
+            details: self.details,
+            created_at: self.created_at,
+        }
+        .into_event()?;
+        Ok(FeedEvent {
+            position,
+            event,
+            ticket_number,
+            channel,
+            external_ref,
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct Newest {
+    #[diesel(sql_type = BigInt)]
+    transaction_id: i64,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// PostgreSQL: the oldest transaction that may still write events when the statement's snapshot
+/// was taken. Every older one has committed or rolled back, and every event still to commit
+/// belongs to it or to a younger one. It is the oldest transaction then running that is not
+/// known to run in another database of the same server (another database writes none of these
+/// events, and a long transaction there must not hold this feed back); one that ended since the
+/// snapshot is taken as running, so the horizon never passes an event the snapshot cannot see.
+/// Nothing running: the first transaction the snapshot does not see.
+const PG_HORIZON: &str = "(SELECT COALESCE(\
+     (SELECT MIN(CAST(CAST(x AS TEXT) AS BIGINT)) FROM pg_snapshot_xip(pg_current_snapshot()) x \
+      WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_xid = CAST(x AS xid) \
+      AND a.datname IS DISTINCT FROM current_database())), \
+     CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT)))";
+
+/// Up to `limit` events after `after` in commit order, within `scope` and `filter`, and where
+/// their follower resumes. Read on one snapshot, so that where it resumes agrees with what it
+/// was served.
+///
+/// PostgreSQL hands out event ids in the order transactions ask for them, not the order they
+/// commit in: the feed serves only the events of transactions older than the oldest one that
+/// may still write events ([`PG_HORIZON`]), ordered by transaction and id, so that an event
+/// committed late still comes after everything its follower has already read. A long write
+/// transaction in this database holds the feed back until it ends; none is skipped. SQLite commits one writer at a time, so there ids
+/// are commit order.
+pub fn feed(
+    conn: &mut DbConnection,
+    scope: EventScope,
+    filter: &FeedFilter,
+    after: FeedPosition,
+    limit: i64,
+) -> Result<FeedPage, StoreError> {
+    let postgres = matches!(conn, DbConnection::Pg(_));
+    let mut placeholders = 0;
+    let mut next = || {
+        placeholders += 1;
+        format!("${placeholders}")
+    };
+    let mut conditions = Vec::new();
+    if postgres {
+        conditions.push(format!(
+            "(e.transaction_id, e.id) > ({}, {})",
+            next(),
+            next()
+        ));
+        conditions.push(format!("e.transaction_id < {PG_HORIZON}"));
+    } else {
+        conditions.push(format!("e.id > {}", next()));
+    }
+    if !filter.kinds.is_empty() {
+        let kinds: Vec<String> = filter.kinds.iter().map(|_| next()).collect();
+        conditions.push(format!("e.kind IN ({})", kinds.join(", ")));
+    }
+    if filter.channel.is_some() {
+        conditions.push(format!("t.channel = {}", next()));
+    }
+    match scope {
+        EventScope::All => {}
+        EventScope::Unit(_) => conditions.push(format!(
+            "EXISTS (SELECT 1 FROM unit_tickets u WHERE u.ticket_id = e.ticket_id AND u.unit_id = {})",
+            next()
+        )),
+        EventScope::Channel(_) => conditions.push(format!("t.channel = {}", next())),
+    }
+    let order = if postgres {
+        "e.transaction_id, e.id"
+    } else {
+        "e.id"
+    };
+    let sql = format!(
+        "SELECT e.id, e.transaction_id, e.ticket_id, e.ticket_version, e.kind, e.actor_user_id, \
+         e.actor_role, e.actor_unit_id, e.assignment_id, e.details, e.created_at, \
+         t.number, t.channel, t.external_ref \
+         FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
+         WHERE {} ORDER BY {order} LIMIT {}",
+        conditions.join(" AND "),
+        next()
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
+    if postgres {
+        query = query.bind::<BigInt, _>(after.transaction);
+    }
+    query = query.bind::<BigInt, _>(after.event);
+    for kind in &filter.kinds {
+        query = query.bind::<Text, _>(*kind);
+    }
+    if let Some(channel) = filter.channel {
+        query = query.bind::<Text, _>(channel);
+    }
+    match scope {
+        EventScope::All => {}
+        EventScope::Unit(unit) => query = query.bind::<Uid, _>(Id(unit)),
+        EventScope::Channel(channel) => query = query.bind::<Text, _>(channel),
+    }
+    query = query.bind::<BigInt, _>(limit);
+    let newest_sql = if postgres {
+        format!(
+            "SELECT transaction_id, id FROM ticket_events WHERE transaction_id < {PG_HORIZON} \
+             ORDER BY transaction_id DESC, id DESC LIMIT 1"
+        )
+    } else {
+        "SELECT transaction_id, id FROM ticket_events ORDER BY id DESC LIMIT 1".to_owned()
+    };
+    conn.transaction(|c| {
+        if let DbConnection::Pg(pg) = c {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(pg)?;
+        }
+        let rows: Vec<FeedRow> = query.load(c)?;
+        let full = rows.len() as i64 >= limit;
+        let newest = if full {
+            None
+        } else {
+            diesel::sql_query(&newest_sql)
+                .get_result::<Newest>(c)
+                .optional()?
+                .map(|n| FeedPosition {
+                    transaction: n.transaction_id,
+                    event: n.id,
+                })
+        };
+        let events = rows
+            .into_iter()
+            .map(FeedRow::into_feed_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        let served: Vec<FeedPosition> = events.iter().map(|e| e.position).collect();
+        Ok(FeedPage {
+            resume_after: resume_after(after, &served, full, newest),
+            events,
+        })
+    })
 }

@@ -158,6 +158,7 @@ diesel::table! {
         assignment_id -> Nullable<Uid>,
         details -> Text,
         created_at -> UtcTime,
+        transaction_id -> BigInt,
     }
 }
 

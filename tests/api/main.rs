@@ -10,6 +10,7 @@ mod deadlines;
 mod directory;
 mod durability;
 mod errors;
+mod events;
 mod hardening;
 mod idempotency;
 mod import;

@@ -304,16 +304,16 @@ fn conforms(spec: &Value, schema: &Value, value: &Value, at: &str) -> Result<(),
 }
 
 pub fn assert_conforms(answer: &Answer, schema: &str) {
-    let spec = spec();
-    let schema = json!({"$ref": format!("#/components/schemas/{schema}")});
-    if let Err(problem) = conforms(
-        &spec,
-        &schema,
-        &answer.body,
-        schema["$ref"].as_str().unwrap(),
-    ) {
+    if let Err(problem) = value_conforms(&answer.body, schema) {
         panic!("{problem}\n{}", answer.text);
     }
+}
+
+/// Whether `value` has the shape of the contract's schema named `schema`, and if not, where not.
+pub fn value_conforms(value: &Value, schema: &str) -> Result<(), String> {
+    let spec = spec();
+    let schema = json!({"$ref": format!("#/components/schemas/{schema}")});
+    conforms(&spec, &schema, value, schema["$ref"].as_str().unwrap())
 }
 
 #[actix_web::test]
