@@ -37,6 +37,9 @@ pub struct FeedParams {
 struct FeedView {
     items: Vec<CloudEvent>,
     next_cursor: String,
+    /// Events already committed wait behind an older change still in progress: ask again
+    /// shortly rather than at the usual pace.
+    held_back: bool,
 }
 
 /// A ticket event as a CloudEvents 1.0 event (structured JSON mode).
@@ -158,6 +161,7 @@ pub async fn feed(
     .await?;
     Ok(HttpResponse::Ok().json(FeedView {
         next_cursor: cursor_of(page.resume_after),
+        held_back: page.held_back,
         items: page.events.into_iter().map(CloudEvent::from).collect(),
     }))
 }

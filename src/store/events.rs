@@ -128,6 +128,9 @@ pub struct FeedEvent {
 pub struct FeedPage {
     pub events: Vec<FeedEvent>,
     pub resume_after: FeedPosition,
+    /// Events already committed wait behind an older change still in progress: the follower
+    /// has not caught up, and asks again shortly.
+    pub held_back: bool,
 }
 
 #[derive(QueryableByName)]
@@ -190,6 +193,12 @@ impl FeedRow {
             external_ref,
         })
     }
+}
+
+#[derive(QueryableByName)]
+struct HeldBack {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    held_back: bool,
 }
 
 #[derive(QueryableByName)]
@@ -319,6 +328,17 @@ pub fn feed(
                     event: n.id,
                 })
         };
+        let held_back = match c {
+            DbConnection::Pg(pg) if !full => {
+                diesel::sql_query(format!(
+                    "SELECT EXISTS (SELECT 1 FROM ticket_events \
+                     WHERE transaction_id >= {PG_HORIZON}) AS held_back"
+                ))
+                .get_result::<HeldBack>(pg)?
+                .held_back
+            }
+            _ => false,
+        };
         let events = rows
             .into_iter()
             .map(FeedRow::into_feed_event)
@@ -327,6 +347,7 @@ pub fn feed(
         Ok(FeedPage {
             resume_after: resume_after(after, &served, full, newest),
             events,
+            held_back,
         })
     })
 }
