@@ -29,5 +29,6 @@ pub mod session;
 pub mod throttle;
 pub mod ticket;
 pub mod validation;
+pub mod webhook;
 
 pub use text_enum::UnknownValue;
