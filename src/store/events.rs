@@ -195,18 +195,16 @@ impl FeedRow {
     }
 }
 
+/// Where the feed ends in a snapshot: its newest event a follower may be served, and whether
+/// committed events wait behind an older change still in progress.
 #[derive(QueryableByName)]
-struct HeldBack {
+struct FeedEnd {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    transaction_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    id: Option<i64>,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     held_back: bool,
-}
-
-#[derive(QueryableByName)]
-struct Newest {
-    #[diesel(sql_type = BigInt)]
-    transaction_id: i64,
-    #[diesel(sql_type = BigInt)]
-    id: i64,
 }
 
 /// PostgreSQL: the oldest transaction that may still write events when the statement's snapshot
@@ -302,13 +300,20 @@ pub fn feed(
         EventScope::Channel(channel) => query = query.bind::<Text, _>(channel),
     }
     query = query.bind::<BigInt, _>(limit);
-    let newest_sql = if postgres {
+    // One statement, so that the horizon is read once for both.
+    let end_sql = if postgres {
         format!(
-            "SELECT transaction_id, id FROM ticket_events WHERE transaction_id < {PG_HORIZON} \
-             ORDER BY transaction_id DESC, id DESC LIMIT 1"
+            "WITH h AS (SELECT {PG_HORIZON} AS horizon) \
+             SELECT n.transaction_id, n.id, EXISTS (SELECT 1 FROM ticket_events \
+             WHERE transaction_id >= (SELECT horizon FROM h)) AS held_back \
+             FROM (SELECT 1) one LEFT JOIN (SELECT transaction_id, id FROM ticket_events \
+             WHERE transaction_id < (SELECT horizon FROM h) \
+             ORDER BY transaction_id DESC, id DESC LIMIT 1) n ON TRUE"
         )
     } else {
-        "SELECT transaction_id, id FROM ticket_events ORDER BY id DESC LIMIT 1".to_owned()
+        "SELECT n.transaction_id, n.id, 0 AS held_back FROM (SELECT 1) one LEFT JOIN \
+         (SELECT transaction_id, id FROM ticket_events ORDER BY id DESC LIMIT 1) n ON 1"
+            .to_owned()
     };
     conn.transaction(|c| {
         if let DbConnection::Pg(pg) = c {
@@ -317,27 +322,15 @@ pub fn feed(
         }
         let rows: Vec<FeedRow> = query.load(c)?;
         let full = rows.len() as i64 >= limit;
-        let newest = if full {
-            None
+        let (newest, held_back) = if full {
+            (None, false)
         } else {
-            diesel::sql_query(&newest_sql)
-                .get_result::<Newest>(c)
-                .optional()?
-                .map(|n| FeedPosition {
-                    transaction: n.transaction_id,
-                    event: n.id,
-                })
-        };
-        let held_back = match c {
-            DbConnection::Pg(pg) if !full => {
-                diesel::sql_query(format!(
-                    "SELECT EXISTS (SELECT 1 FROM ticket_events \
-                     WHERE transaction_id >= {PG_HORIZON}) AS held_back"
-                ))
-                .get_result::<HeldBack>(pg)?
-                .held_back
-            }
-            _ => false,
+            let end: FeedEnd = diesel::sql_query(&end_sql).get_result(c)?;
+            let newest = end
+                .transaction_id
+                .zip(end.id)
+                .map(|(transaction, event)| FeedPosition { transaction, event });
+            (newest, end.held_back)
         };
         let events = rows
             .into_iter()
