@@ -59,6 +59,20 @@ pub struct Settings {
     pub hotline_name: String,
     /// Reverse proxies whose `X-Forwarded-For` tells the client's address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub webhooks: WebhookSettings,
+}
+
+/// How the server sends webhooks.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// How often the worker looks for events to send; `None`: this instance sends none.
+    pub interval: Option<Duration>,
+    /// Addresses on loopback, link-local or private networks that deliveries may reach all the
+    /// same (a receiver on the hotline's own network).
+    pub allowed_targets: Vec<crate::domain::webhook::AddressRange>,
+    pub connect_timeout: Duration,
+    /// For a whole attempt: connecting, sending, and the receiver's answer.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -198,6 +212,30 @@ impl Settings {
                     })
                     .collect::<Result<_, _>>()?,
             },
+            webhooks: WebhookSettings {
+                interval: match number("HOTLINE_WEBHOOK_INTERVAL_MS", 200)? {
+                    0 => None,
+                    ms @ 10..=60_000 => Some(Duration::from_millis(ms)),
+                    _ => {
+                        return Err(invalid(
+                            "HOTLINE_WEBHOOK_INTERVAL_MS",
+                            "must be 0 (send no webhooks) or between 10 and 60000 milliseconds",
+                        ));
+                    }
+                },
+                allowed_targets: lookup("HOTLINE_WEBHOOK_ALLOWED_TARGETS")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| {
+                        crate::domain::webhook::AddressRange::parse(a)
+                            .map_err(|m| invalid("HOTLINE_WEBHOOK_ALLOWED_TARGETS", m))
+                    })
+                    .collect::<Result<_, _>>()?,
+                connect_timeout: milliseconds("HOTLINE_WEBHOOK_CONNECT_TIMEOUT_MS", 5_000)?,
+                timeout: milliseconds("HOTLINE_WEBHOOK_TIMEOUT_MS", 15_000)?,
+            },
             hotline_name: match lookup("HOTLINE_NAME") {
                 Some(name) if name.trim().chars().count() > 60 => {
                     return Err(invalid("HOTLINE_NAME", "must be at most 60 characters"));
@@ -232,6 +270,8 @@ mod tests {
         assert_eq!(s.ticket_number_digits, 4);
         assert!(s.jwt_secret.is_none());
         assert_eq!(s.ladder_interval, Some(Duration::from_secs(60)));
+        assert_eq!(s.webhooks.interval, Some(Duration::from_millis(200)));
+        assert!(s.webhooks.allowed_targets.is_empty());
         assert_eq!(s.hotline_name, "12345政务服务便民热线");
         assert_eq!(s.pool.statement_timeout, Duration::from_secs(5));
         assert_eq!(s.pool.report_timeout, Duration::from_secs(120));

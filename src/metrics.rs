@@ -31,7 +31,14 @@ pub struct Metrics {
     pub tickets_overdue: std::sync::atomic::AtomicI64,
     rungs: Mutex<BTreeMap<(String, String), u64>>,
     failures: Mutex<BTreeMap<&'static str, u64>>,
+    webhook_attempts: Mutex<BTreeMap<&'static str, u64>>,
+    webhook_lag: Mutex<Histogram>,
+    /// Webhook deliveries waiting to be sent, as of this instance's last look.
+    pub webhook_queue_depth: std::sync::atomic::AtomicI64,
 }
+
+/// What a webhook attempt came to, always listed (at 0 until it happens).
+pub const WEBHOOK_OUTCOMES: [&str; 4] = ["delivered", "failed", "gone", "dead"];
 
 /// The problem codes of what the environment did to a request, always listed (at 0 until they
 /// happen) so that alerts can be written before the first failure.
@@ -94,6 +101,66 @@ impl Metrics {
             .unwrap_or_else(|e| e.into_inner())
             .entry((timer.to_owned(), rung.to_owned()))
             .or_default() += count;
+    }
+
+    /// A webhook attempt, by what it came to (one of [`WEBHOOK_OUTCOMES`]).
+    pub fn count_webhook_attempt(&self, outcome: &'static str) {
+        *self
+            .webhook_attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(outcome)
+            .or_default() += 1;
+    }
+
+    /// The time from an event's commit to its delivery's receipt.
+    pub fn observe_webhook_lag(&self, lag: Duration) {
+        let seconds = lag.as_secs_f64();
+        let mut histogram = self.webhook_lag.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                histogram.counts[i] += 1;
+            }
+        }
+        histogram.sum += seconds;
+        histogram.count += 1;
+    }
+
+    fn render_webhooks(&self, out: &mut String) {
+        out.push_str("# HELP hotline_webhook_attempts_total Webhook delivery attempts, by outcome (delivered: 2xx; failed: tried again later; gone: 410, the subscription switched off; dead: the last attempt failed).\n");
+        out.push_str("# TYPE hotline_webhook_attempts_total counter\n");
+        let attempts = self
+            .webhook_attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for outcome in WEBHOOK_OUTCOMES {
+            let count = attempts.get(outcome).copied().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "hotline_webhook_attempts_total{{outcome=\"{outcome}\"}} {count}"
+            );
+        }
+        drop(attempts);
+        out.push_str("# HELP hotline_webhook_lag_seconds Time from an event's commit to its webhook's receipt.\n");
+        out.push_str("# TYPE hotline_webhook_lag_seconds histogram\n");
+        let h = self.webhook_lag.lock().unwrap_or_else(|e| e.into_inner());
+        for (bound, count) in BUCKETS.iter().zip(h.counts.iter()) {
+            let _ = writeln!(
+                out,
+                "hotline_webhook_lag_seconds_bucket{{le=\"{bound}\"}} {count}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "hotline_webhook_lag_seconds_bucket{{le=\"+Inf\"}} {}\nhotline_webhook_lag_seconds_sum {}\nhotline_webhook_lag_seconds_count {}",
+            h.count, h.sum, h.count
+        );
+        drop(h);
+        let _ = writeln!(
+            out,
+            "# HELP hotline_webhook_queue_depth Webhook deliveries waiting to be sent.\n# TYPE hotline_webhook_queue_depth gauge\nhotline_webhook_queue_depth {}",
+            self.webhook_queue_depth.load(Ordering::Relaxed)
+        );
     }
 
     pub fn render(&self, snapshot: &Snapshot) -> String {
@@ -233,6 +300,7 @@ impl Metrics {
              # HELP hotline_db_writes_waiting Write transactions waiting for the next group.\n# TYPE hotline_db_writes_waiting gauge\nhotline_db_writes_waiting {}",
             groups.groups, groups.writes, groups.waiting
         );
+        self.render_webhooks(&mut out);
         out
     }
 }

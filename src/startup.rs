@@ -136,6 +136,7 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     ladder: Option<jobs::ladder::Runner>,
+    webhooks: Option<jobs::webhooks::Runner>,
 }
 
 impl Application {
@@ -184,6 +185,7 @@ impl Application {
             attachment_max_bytes: settings.attachment_max_bytes,
             hotline_name: settings.hotline_name.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
+            webhook_targets: settings.webhooks.allowed_targets.clone(),
         });
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),
@@ -238,11 +240,19 @@ impl Application {
             ),
             None => None,
         };
+        let webhooks = jobs::webhooks::Runner::start(
+            state.db.clone(),
+            state.clock.clone(),
+            state.metrics.clone(),
+            settings.webhooks.clone(),
+        )
+        .map_err(|e| StartupError::Config(format!("cannot start the webhook worker: {e}")))?;
         Ok(Self {
             port,
             server: server.run(),
             state,
             ladder,
+            webhooks,
         })
     }
 
@@ -262,6 +272,9 @@ impl Application {
         let result = self.server.await;
         if let Some(ladder) = self.ladder {
             ladder.stop();
+        }
+        if let Some(webhooks) = self.webhooks {
+            webhooks.stop();
         }
         result
     }

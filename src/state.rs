@@ -29,6 +29,8 @@ pub struct AppState {
     pub hotline_name: String,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Loopback, link-local or private addresses webhooks may reach all the same.
+    pub webhook_targets: Vec<crate::domain::webhook::AddressRange>,
 }
 
 impl AppState {

@@ -2,21 +2,18 @@
 //! item is a CloudEvents 1.0 event in its JSON form, as a webhook delivers it.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::pagination::{decode_cursor, encode_cursor};
 use super::tickets::comma_list;
 use super::{AppState, Query, read};
 use crate::api::Caller;
-use crate::domain::access::Role;
+use crate::domain::feed::CloudEvent;
 use crate::domain::feed::{FeedFilter, FeedPosition};
 use crate::domain::problem::ProblemCode;
-use crate::domain::ticket::{Channel, EventKind};
 use crate::domain::validation::ValidationErrors;
 use crate::error::ApiError;
-use crate::store::{self, events::FeedEvent};
+use crate::store;
 
 /// Events served by one request at most, and by default.
 const MAX_LIMIT: u32 = 1_000;
@@ -40,64 +37,6 @@ struct FeedView {
     /// Events already committed wait behind an older change still in progress: ask again
     /// shortly rather than at the usual pace.
     held_back: bool,
-}
-
-/// A ticket event as a CloudEvents 1.0 event (structured JSON mode).
-#[derive(Serialize)]
-pub struct CloudEvent {
-    specversion: &'static str,
-    /// The event's id: unique, stable, the same in the feed and in every webhook delivery.
-    id: String,
-    source: String,
-    #[serde(rename = "type")]
-    kind: String,
-    /// The ticket's number.
-    subject: String,
-    time: DateTime<Utc>,
-    datacontenttype: &'static str,
-    data: EventData,
-}
-
-#[derive(Serialize)]
-struct EventData {
-    ticket_id: Uuid,
-    ticket_number: String,
-    ticket_version: i64,
-    channel: Channel,
-    external_ref: Option<String>,
-    kind: EventKind,
-    actor_role: Option<Role>,
-    /// Who acted for a unit, when a unit acted.
-    actor_unit_id: Option<Uuid>,
-    assignment_id: Option<Uuid>,
-    details: serde_json::Value,
-}
-
-impl From<FeedEvent> for CloudEvent {
-    fn from(fed: FeedEvent) -> Self {
-        let e = fed.event;
-        CloudEvent {
-            specversion: "1.0",
-            id: e.id.to_string(),
-            source: format!("/api/v1/tickets/{}", e.ticket_id),
-            kind: format!("hotline.ticket.{}", e.kind.as_str()),
-            subject: fed.ticket_number.clone(),
-            time: e.created_at,
-            datacontenttype: "application/json",
-            data: EventData {
-                ticket_id: e.ticket_id,
-                ticket_number: fed.ticket_number,
-                ticket_version: e.ticket_version,
-                channel: fed.channel,
-                external_ref: fed.external_ref,
-                kind: e.kind,
-                actor_role: e.actor.role,
-                actor_unit_id: e.actor.unit_id,
-                assignment_id: e.assignment_id,
-                details: e.details,
-            },
-        }
-    }
 }
 
 /// A position as its follower holds it: opaque, the two numbers of a [`FeedPosition`].

@@ -25,6 +25,7 @@ pub mod reports;
 pub mod tickets;
 pub mod units;
 pub mod users;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -269,6 +270,18 @@ route_table! {
     }
     "/api/v1/events" {
         "" => { get[FollowEvents, query]: events::feed },
+    }
+    "/api/v1/webhooks" {
+        "" => { get[ManageWebhooks]: webhooks::list, post[ManageWebhooks]: webhooks::create },
+        "/{id}" => {
+            get[ManageWebhooks]: webhooks::get,
+            patch[ManageWebhooks]: webhooks::update,
+            delete[ManageWebhooks]: webhooks::delete,
+        },
+        "/{id}/secrets" => { post[ManageWebhooks]: webhooks::add_secret },
+        "/{id}/secrets/{secret_id}" => { delete[ManageWebhooks]: webhooks::remove_secret },
+        "/{id}/deliveries" => { get[ManageWebhooks, query]: webhooks::deliveries },
+        "/{id}/deliveries/{delivery_id}/redeliver" => { post[ManageWebhooks]: webhooks::redeliver },
     }
     "/api/v1/notifications" {
         "" => { get[ReadNotifications, query]: notifications::list },

@@ -81,6 +81,8 @@ pub enum Permission {
     /// Follow the event feed: the office every ticket's events, a unit those of its tickets, an
     /// integration those of tickets on its channel.
     FollowEvents,
+    /// Keep webhook subscriptions: an administrator any, an integration its own.
+    ManageWebhooks,
 }
 
 /// Who may call a route at all; what they may then see or change is narrowed by the handler
@@ -135,6 +137,7 @@ impl Role {
             LookUpCaller => matches!(self, Agent | Dispatcher | Supervisor),
             MarkNuisance => matches!(self, Dispatcher | Supervisor),
             FollowEvents => self != Admin,
+            ManageWebhooks => matches!(self, Admin | Integration),
         }
     }
 
@@ -324,6 +327,10 @@ mod tests {
             };
             assert_eq!(scope, expected, "{role:?}");
             assert_eq!(role.may(Permission::FollowEvents), expected.is_some());
+            assert_eq!(
+                role.may(Permission::ManageWebhooks),
+                matches!(role, Role::Admin | Role::Integration)
+            );
         }
         assert_eq!(Role::UnitHandler.event_scope(None, None), None);
         assert_eq!(Role::Integration.event_scope(None, None), None);

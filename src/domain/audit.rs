@@ -28,5 +28,11 @@ text_enum! {
         TypicalCaseFlagged = "typical_case_flagged",
         TypicalCaseUnflagged = "typical_case_unflagged",
         BulletinPublished = "bulletin_published",
+        WebhookCreated = "webhook_created",
+        WebhookUpdated = "webhook_updated",
+        WebhookDeleted = "webhook_deleted",
+        WebhookSecretAdded = "webhook_secret_added",
+        WebhookSecretRemoved = "webhook_secret_removed",
+        WebhookRedelivered = "webhook_redelivered",
     }
 }

@@ -2,7 +2,12 @@
 //! opaque position. What commit order means on each database is the store's business; here is
 //! what a follower is owed from it.
 
-use super::ticket::{Channel, EventKind};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::access::Role;
+use super::ticket::{Channel, EventKind, TicketEvent};
 
 /// Where an event stands in the feed: after every event of an earlier transaction and after the
 /// events of its own transaction with smaller ids.
@@ -10,6 +15,75 @@ use super::ticket::{Channel, EventKind};
 pub struct FeedPosition {
     pub transaction: i64,
     pub event: i64,
+}
+
+/// An event as the feed serves it: with its place in the feed and what identifies its ticket
+/// to other systems.
+#[derive(Debug, Clone)]
+pub struct FeedEvent {
+    pub position: FeedPosition,
+    pub event: TicketEvent,
+    pub ticket_number: String,
+    pub channel: Channel,
+    pub external_ref: Option<String>,
+}
+
+/// A ticket event as a CloudEvents 1.0 event (structured JSON mode).
+#[derive(Serialize)]
+pub struct CloudEvent {
+    specversion: &'static str,
+    /// The event's id: unique, stable, the same in the feed and in every webhook delivery.
+    id: String,
+    source: String,
+    #[serde(rename = "type")]
+    kind: String,
+    /// The ticket's number.
+    subject: String,
+    time: DateTime<Utc>,
+    datacontenttype: &'static str,
+    data: EventData,
+}
+
+#[derive(Serialize)]
+pub struct EventData {
+    ticket_id: Uuid,
+    ticket_number: String,
+    ticket_version: i64,
+    channel: Channel,
+    external_ref: Option<String>,
+    kind: EventKind,
+    actor_role: Option<Role>,
+    /// Who acted for a unit, when a unit acted.
+    actor_unit_id: Option<Uuid>,
+    assignment_id: Option<Uuid>,
+    details: serde_json::Value,
+}
+
+impl From<FeedEvent> for CloudEvent {
+    fn from(fed: FeedEvent) -> Self {
+        let e = fed.event;
+        CloudEvent {
+            specversion: "1.0",
+            id: e.id.to_string(),
+            source: format!("/api/v1/tickets/{}", e.ticket_id),
+            kind: format!("hotline.ticket.{}", e.kind.as_str()),
+            subject: fed.ticket_number.clone(),
+            time: e.created_at,
+            datacontenttype: "application/json",
+            data: EventData {
+                ticket_id: e.ticket_id,
+                ticket_number: fed.ticket_number,
+                ticket_version: e.ticket_version,
+                channel: fed.channel,
+                external_ref: fed.external_ref,
+                kind: e.kind,
+                actor_role: e.actor.role,
+                actor_unit_id: e.actor.unit_id,
+                assignment_id: e.assignment_id,
+                details: e.details,
+            },
+        }
+    }
 }
 
 /// Which events a follower asks for, within what its role lets it follow.

@@ -56,6 +56,8 @@ text_enum! {
         AlreadyAppealed = "already_appealed",
         AppealDecided = "appeal_decided",
         MalformedMultipart = "malformed_multipart",
+        LastSecret = "last_secret",
+        DeliveryPending = "delivery_pending",
         RateLimited = "rate_limited",
         Unavailable = "unavailable",
         DatabaseTimeout = "database_timeout",

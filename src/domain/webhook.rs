@@ -6,6 +6,12 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
+use super::access::EventScope;
+use super::feed::FeedFilter;
+use super::ticket::{Channel, EventKind};
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -262,6 +268,203 @@ fn embedded_v4(address: Ipv6Addr) -> Option<Ipv4Addr> {
     (address.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0]).then(|| Ipv4Addr::new(a, b, c, d))
 }
 
+text_enum! {
+    /// Where a delivery stands.
+    pub enum DeliveryStatus {
+        /// Waiting for its first attempt or its next one.
+        Pending = "pending",
+        Delivered = "delivered",
+        /// Every attempt failed: it waits for someone to send it again by hand.
+        Dead = "dead",
+    }
+}
+
+/// What becomes of a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Delivered,
+    /// Tried again at this time; the subscription's later deliveries wait behind it, so that a
+    /// receiver gets a subscription's events in the order they committed.
+    RetryAt(DateTime<Utc>),
+    /// That was the last attempt: the delivery is dead, and the ones behind it go on.
+    Dead,
+    /// The receiver answered 410 Gone: the subscription is switched off, and the delivery
+    /// waits, first in line, for it to be switched on again.
+    SwitchOff,
+}
+
+/// What follows attempt number `attempts` (from 1) of a delivery, made at `now`, that came to
+/// `outcome`; `jitter` in `[0, 1)` as [`wait_after_failure`] takes it.
+pub fn after_attempt(
+    attempts: u32,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> AfterAttempt {
+    match outcome {
+        Outcome::Delivered => AfterAttempt::Delivered,
+        Outcome::Gone => AfterAttempt::SwitchOff,
+        Outcome::Failed => match wait_after_failure(attempts, jitter)
+            .and_then(|wait| chrono::Duration::from_std(wait).ok())
+        {
+            Some(wait) => AfterAttempt::RetryAt(now + wait),
+            None => AfterAttempt::Dead,
+        },
+    }
+}
+
+/// Where a subscription's deliveries go: an `http` or `https` URL naming a host. The URL is
+/// kept as written; its parts are what a delivery connects to and what is checked first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub url: String,
+    /// A name, or an address literal (an IPv6 one without its brackets).
+    pub host: String,
+    pub port: u16,
+    pub secure: bool,
+}
+
+impl Target {
+    pub const MAX_LENGTH: usize = 2_000;
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let url = text.trim();
+        if url.len() > Self::MAX_LENGTH {
+            return Err(format!("is at most {} characters", Self::MAX_LENGTH));
+        }
+        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("holds no spaces or control characters".into());
+        }
+        let lowered = url.to_ascii_lowercase();
+        let (secure, rest) = if lowered.starts_with("https://") {
+            (true, &url["https://".len()..])
+        } else if lowered.starts_with("http://") {
+            (false, &url["http://".len()..])
+        } else {
+            return Err("is an http:// or https:// URL".into());
+        };
+        if url.contains('#') {
+            return Err("has no fragment (#…): a receiver never sees it".into());
+        }
+        let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+        if authority.contains('@') {
+            return Err("carries no user name or password: sign with the secret instead".into());
+        }
+        let default_port = if secure { 443 } else { 80 };
+        let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+            let (host, after) = bracketed
+                .split_once(']')
+                .ok_or("has an IPv6 address closed by `]`")?;
+            host.parse::<Ipv6Addr>()
+                .map_err(|_| format!("`{host}` is not an IPv6 address"))?;
+            let port = match after {
+                "" => None,
+                other => Some(other.strip_prefix(':').ok_or("has `:port` after `]`")?),
+            };
+            (host, port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty() {
+            return Err("names a host".into());
+        }
+        if !authority.starts_with('[')
+            && !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        {
+            return Err(format!(
+                "`{host}` is not a host name (an internationalised one is written in its xn-- form)"
+            ));
+        }
+        let port = match port {
+            None => default_port,
+            Some(port) => port
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("`{port}` is not a port"))?,
+        };
+        Ok(Self {
+            url: url.to_owned(),
+            host: host.to_ascii_lowercase(),
+            port,
+            secure,
+        })
+    }
+
+    /// The address the URL names directly, when its host is one.
+    pub fn literal_address(&self) -> Option<IpAddr> {
+        self.host.parse().ok()
+    }
+}
+
+/// A subscription: where events go, which ones, and whose view of the tickets they come from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Subscription {
+    pub id: uuid::Uuid,
+    pub url: String,
+    pub description: String,
+    /// Empty: every kind.
+    pub kinds: Vec<EventKind>,
+    pub channel: Option<Channel>,
+    /// The integration account it belongs to; `None` when an administrator made it.
+    pub owner_user_id: Option<uuid::Uuid>,
+    /// The tickets whose events it may carry: its owner's view, every ticket's for an
+    /// administrator's subscription.
+    #[serde(skip)]
+    pub scope: EventScope,
+    /// Why it is switched off; `None` while it delivers.
+    pub disabled_reason: Option<String>,
+    pub created_by: uuid::Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Subscription {
+    pub fn active(&self) -> bool {
+        self.disabled_reason.is_none()
+    }
+
+    /// The part of the feed it carries.
+    pub fn filter(&self) -> FeedFilter {
+        FeedFilter {
+            kinds: self.kinds.clone(),
+            channel: self.channel,
+        }
+    }
+}
+
+/// Why a subscription was switched off without anyone asking.
+pub const GONE_REASON: &str = "the receiver answered 410 Gone";
+
+/// One event's delivery to one subscription, as its log shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub subscription_id: uuid::Uuid,
+    /// The event's id, also the `webhook-id` header: the same on every attempt.
+    pub event_id: i64,
+    pub event_kind: EventKind,
+    pub ticket_id: uuid::Uuid,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    /// When it is tried next, while it is pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The status code of the last answer; `None` when none came.
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    /// How long the last attempt took, in milliseconds.
+    pub latency_ms: Option<i64>,
+    /// When its event was written.
+    pub event_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,5 +606,65 @@ mod tests {
         for wrong in ["10.0.0.0/33", "localhost", "10.0.0.0/x", "::/129"] {
             assert!(AddressRange::parse(wrong).is_err(), "{wrong}");
         }
+    }
+    #[test]
+    fn after_an_attempt_a_delivery_is_done_waits_dies_or_switches_its_subscription_off() {
+        let now = Utc::now();
+        assert_eq!(
+            after_attempt(1, Outcome::Delivered, now, 0.5),
+            AfterAttempt::Delivered
+        );
+        assert_eq!(
+            after_attempt(3, Outcome::Gone, now, 0.5),
+            AfterAttempt::SwitchOff
+        );
+        assert_eq!(
+            after_attempt(1, Outcome::Failed, now, 0.5),
+            AfterAttempt::RetryAt(now + chrono::Duration::seconds(5))
+        );
+        assert_eq!(
+            after_attempt(MAX_ATTEMPTS - 1, Outcome::Failed, now, 0.5),
+            AfterAttempt::RetryAt(now + chrono::Duration::hours(18))
+        );
+        assert_eq!(
+            after_attempt(MAX_ATTEMPTS, Outcome::Failed, now, 0.5),
+            AfterAttempt::Dead
+        );
+    }
+
+    #[test]
+    fn targets_are_http_urls_naming_a_host() {
+        let t = Target::parse("https://Portal.example.cn/hooks/12345?k=1").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.secure),
+            ("portal.example.cn", 443, true)
+        );
+        assert_eq!(t.url, "https://Portal.example.cn/hooks/12345?k=1");
+        let t = Target::parse("http://127.0.0.1:8099/in").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.secure),
+            ("127.0.0.1", 8099, false)
+        );
+        assert_eq!(t.literal_address(), Some("127.0.0.1".parse().unwrap()));
+        let t = Target::parse("http://[::1]:9000").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("::1", 9000));
+        assert_eq!(Target::parse("HTTP://a.cn").unwrap().port, 80);
+        for bad in [
+            "ftp://a.cn/",
+            "a.cn/hook",
+            "http://",
+            "http://:80/",
+            "http://user:pw@a.cn/",
+            "http://a.cn:0/",
+            "http://a.cn:99999/",
+            "http://a.cn/#top",
+            "http://a b.cn/",
+            "http://[::1/",
+            "http://[zz]/",
+            "http://a_b.cn/",
+        ] {
+            assert!(Target::parse(bad).is_err(), "{bad} was taken");
+        }
+        assert!(Target::parse(&format!("http://a.cn/{}", "x".repeat(2_000))).is_err());
     }
 }

@@ -7,7 +7,7 @@ use super::schema::ticket_events;
 use super::sql::{At, Id, Uid, UtcTime, Written};
 use super::{DbConnection, MultiBackend, StoreError};
 use crate::domain::access::{Actor, EventScope, Role};
-use crate::domain::feed::{FeedFilter, FeedPosition, resume_after};
+use crate::domain::feed::{FeedEvent, FeedFilter, FeedPosition, resume_after};
 use crate::domain::ticket::{Channel, EventKind, TicketEvent};
 
 #[derive(Queryable, Selectable)]
@@ -110,17 +110,6 @@ pub fn list(
         .into_iter()
         .map(EventRow::into_event)
         .collect()
-}
-
-/// An event as the feed serves it: with its place in the feed and what identifies its ticket
-/// to other systems.
-#[derive(Debug, Clone)]
-pub struct FeedEvent {
-    pub position: FeedPosition,
-    pub event: TicketEvent,
-    pub ticket_number: String,
-    pub channel: Channel,
-    pub external_ref: Option<String>,
 }
 
 /// A page of the feed and where its follower resumes.
@@ -343,4 +332,26 @@ pub fn feed(
             held_back,
         })
     })
+}
+
+/// Where the feed ends now: the newest event a follower may be served (the start when there is
+/// none). A new subscription starts here, with what happens from now on.
+pub fn end(conn: &mut DbConnection) -> Result<FeedPosition, StoreError> {
+    let sql = if matches!(conn, DbConnection::Pg(_)) {
+        format!(
+            "SELECT n.transaction_id, n.id, FALSE AS held_back FROM (SELECT 1) one LEFT JOIN \
+             (SELECT transaction_id, id FROM ticket_events WHERE transaction_id < {PG_HORIZON} \
+             ORDER BY transaction_id DESC, id DESC LIMIT 1) n ON TRUE"
+        )
+    } else {
+        "SELECT n.transaction_id, n.id, 0 AS held_back FROM (SELECT 1) one LEFT JOIN \
+         (SELECT transaction_id, id FROM ticket_events ORDER BY id DESC LIMIT 1) n ON 1"
+            .to_owned()
+    };
+    let end: FeedEnd = diesel::sql_query(sql).get_result(conn)?;
+    Ok(end
+        .transaction_id
+        .zip(end.id)
+        .map(|(transaction, event)| FeedPosition { transaction, event })
+        .unwrap_or_default())
 }

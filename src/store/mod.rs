@@ -40,6 +40,7 @@ pub mod throttle;
 pub mod tickets;
 pub mod units;
 pub mod users;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

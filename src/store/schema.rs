@@ -587,6 +587,65 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    webhook_subscriptions (id) {
+        id -> Uid,
+        url -> Text,
+        description -> Text,
+        kinds -> Text,
+        channel -> Nullable<Text>,
+        owner_user_id -> Nullable<Uid>,
+        scope_channel -> Nullable<Text>,
+        disabled_reason -> Nullable<Text>,
+        feed_transaction -> BigInt,
+        feed_event -> BigInt,
+        lease_until -> Nullable<UtcTime>,
+        created_by -> Uid,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+        deleted_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    webhook_secrets (id) {
+        id -> Uid,
+        subscription_id -> Uid,
+        secret -> Text,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    webhook_deliveries (id) {
+        id -> BigInt,
+        subscription_id -> Uid,
+        event_id -> BigInt,
+        event_kind -> Text,
+        ticket_id -> Uid,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> UtcTime,
+        last_attempt_at -> Nullable<UtcTime>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        latency_ms -> Nullable<BigInt>,
+        event_at -> UtcTime,
+        created_at -> UtcTime,
+        delivered_at -> Nullable<UtcTime>,
+    }
+}
+
 diesel::joinable!(ticket_notes -> tickets (ticket_id));
 diesel::joinable!(knowledge_article_versions -> knowledge_articles (article_id));
 diesel::joinable!(knowledge_citations -> knowledge_articles (article_id));
@@ -624,4 +683,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_notes,
     nuisance_numbers,
     console_sessions,
+    webhook_subscriptions,
+    webhook_secrets,
+    webhook_deliveries,
 );

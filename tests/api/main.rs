@@ -29,3 +29,4 @@ mod search;
 mod sqlite_setup;
 mod tickets;
 mod tokens;
+mod webhooks;

@@ -155,6 +155,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         ("HOTLINE_DB_POOL_SIZE", "4".to_owned()),
         // Tests run the ladder's passes themselves, at the times they choose.
         ("HOTLINE_LADDER_INTERVAL_SECONDS", "0".to_owned()),
+        // And the webhook worker's looks; the receivers they start listen on this host.
+        ("HOTLINE_WEBHOOK_INTERVAL_MS", "0".to_owned()),
+        ("HOTLINE_WEBHOOK_ALLOWED_TARGETS", "127.0.0.1".to_owned()),
     ]);
     for (key, value) in options.env {
         env.insert(key, value);
