@@ -5,7 +5,10 @@
 //!     integration catching up does; events per second, and p50 and p99 of a page;
 //! (b) lag: while registrations arrive at `--rate` a second on `--clients` connections for
 //!     `--seconds`, one follower asks for what is new every `--poll-ms`; for each registration,
-//!     the time from its answer (201) to its event being served; p50, p99 and the worst.
+//!     the time from its answer (201) to its event being served; p50, p99 and the worst;
+//! (c) webhooks: the same registrations again, with a subscription to a receiver on this host
+//!     and the server's own webhook worker at its default pace; for each registration, the
+//!     time from its answer to its delivery's receipt.
 //!
 //!     cargo bench --bench feed -- --help
 //!     cargo bench --bench feed -- --backend postgres --per-month 2000 --months 10
@@ -173,12 +176,6 @@ async fn lag(
 ) -> (Vec<Duration>, f64) {
     let seen = RefCell::new(Seen::default());
     let total = options.rate * options.seconds;
-    let body = serde_json::to_vec(&json!({
-        "type": "complaint",
-        "title": "小区夜间施工噪音扰民",
-        "content": "城关镇滨河路某小区工地每晚十一点后仍在施工，严重影响居民休息。",
-    }))
-    .unwrap();
     // The follower starts where the feed ends now.
     let mut following = HttpConnection::open(address).await.unwrap();
     let mut cursor = None::<String>;
@@ -191,29 +188,7 @@ async fn lag(
     }
     let done = RefCell::new(0_u64);
     let started = Instant::now();
-    let step = Duration::from_secs_f64(1.0 / options.rate as f64);
-    let registering = (0..options.clients).map(|k| {
-        let (seen, body, done) = (&seen, &body, &done);
-        async move {
-            let mut connection = HttpConnection::open(address).await.unwrap();
-            let mut i = k;
-            while i < total {
-                actix_web::rt::time::sleep_until((started + step * i as u32).into()).await;
-                let ticket = call(
-                    &mut connection,
-                    "POST",
-                    "/api/v1/tickets",
-                    agent,
-                    Some(body),
-                )
-                .await;
-                let id = ticket["id"].as_str().unwrap().to_owned();
-                seen.borrow_mut().answered.insert(id, Instant::now());
-                *done.borrow_mut() += 1;
-                i += options.clients;
-            }
-        }
-    });
+    let registering = register_at_rate(address, agent, options, &seen, &done);
     let follow = async {
         let mut cursor = cursor;
         loop {
@@ -242,7 +217,7 @@ async fn lag(
         }
     };
     let follower_task = Box::pin(follow);
-    let registering_task = Box::pin(futures_util::future::join_all(registering));
+    let registering_task = Box::pin(registering);
     futures_util::future::join(registering_task, follower_task).await;
     let achieved = total as f64 / started.elapsed().as_secs_f64();
     let seen = seen.into_inner();
@@ -260,6 +235,122 @@ async fn lag(
     (lags, achieved)
 }
 
+/// Registrations at `options.rate` a second on `options.clients` connections, each answer's
+/// time kept in `seen`, counted in `done`.
+async fn register_at_rate(
+    address: &str,
+    agent: &str,
+    options: &Options,
+    seen: &RefCell<Seen>,
+    done: &RefCell<u64>,
+) {
+    let total = options.rate * options.seconds;
+    let body = serde_json::to_vec(&json!({
+        "type": "complaint",
+        "title": "小区夜间施工噪音扰民",
+        "content": "城关镇滨河路某小区工地每晚十一点后仍在施工，严重影响居民休息。",
+    }))
+    .unwrap();
+    let started = Instant::now();
+    let step = Duration::from_secs_f64(1.0 / options.rate as f64);
+    let registering = (0..options.clients).map(|k| {
+        let body = &body;
+        async move {
+            let mut connection = HttpConnection::open(address).await.unwrap();
+            let mut i = k;
+            while i < total {
+                actix_web::rt::time::sleep_until((started + step * i as u32).into()).await;
+                let ticket = call(
+                    &mut connection,
+                    "POST",
+                    "/api/v1/tickets",
+                    agent,
+                    Some(body),
+                )
+                .await;
+                let id = ticket["id"].as_str().unwrap().to_owned();
+                seen.borrow_mut().answered.insert(id, Instant::now());
+                *done.borrow_mut() += 1;
+                i += options.clients;
+            }
+        }
+    });
+    futures_util::future::join_all(registering).await;
+}
+
+/// (c) Registrations at `rate` a second while the server sends each to a receiver on this
+/// host; the lag of each from its answer to its receipt.
+async fn webhook_lag(
+    address: &str,
+    agent: &str,
+    received: &Arc<std::sync::Mutex<HashMap<String, Instant>>>,
+    options: &Options,
+) -> (Vec<Duration>, f64) {
+    let seen = RefCell::new(Seen::default());
+    let done = RefCell::new(0_u64);
+    let total = options.rate * options.seconds;
+    let started = Instant::now();
+    register_at_rate(address, agent, options, &seen, &done).await;
+    let achieved = total as f64 / started.elapsed().as_secs_f64();
+    let waiting_since = Instant::now();
+    loop {
+        let all_there = {
+            let received = received.lock().unwrap();
+            seen.borrow()
+                .answered
+                .keys()
+                .all(|t| received.contains_key(t))
+        };
+        if all_there {
+            break;
+        }
+        assert!(
+            waiting_since.elapsed() < Duration::from_secs(120),
+            "deliveries stopped arriving"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let received = received.lock().unwrap();
+    let lags = seen
+        .borrow()
+        .answered
+        .iter()
+        .map(|(ticket, answered)| received[ticket].saturating_duration_since(*answered))
+        .collect();
+    (lags, achieved)
+}
+
+/// A receiver on this host that notes when each ticket's registration arrives.
+fn start_receiver(received: Arc<std::sync::Mutex<HashMap<String, Instant>>>) -> String {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || {
+        let received = received.clone();
+        App::new().default_service(web::to(move |body: web::Bytes| {
+            let received = received.clone();
+            async move {
+                let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                if let Some(ticket) = event["data"]["ticket_id"].as_str() {
+                    received
+                        .lock()
+                        .unwrap()
+                        .entry(ticket.to_owned())
+                        .or_insert_with(Instant::now);
+                }
+                HttpResponse::NoContent().finish()
+            }
+        }))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    format!("http://127.0.0.1:{port}/hooks")
+}
+
 fn run(backend: &'static str, options: &Options) {
     let (url, _scratch) = scratch(backend);
     let storage = tempfile::tempdir().unwrap();
@@ -272,6 +363,7 @@ fn run(backend: &'static str, options: &Options) {
         ),
         ("HOTLINE_STORAGE_DIR", storage.path().display().to_string()),
         ("HOTLINE_LADDER_INTERVAL_SECONDS", "0".to_owned()),
+        ("HOTLINE_WEBHOOK_ALLOWED_TARGETS", "127.0.0.1".to_owned()),
     ]);
     let settings = Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
     let db = startup::open_database(&settings).unwrap();
@@ -321,11 +413,70 @@ fn run(backend: &'static str, options: &Options) {
             at(0.99),
             at(1.0)
         );
+        let received = Arc::new(std::sync::Mutex::new(HashMap::new()));
+        let url = start_receiver(received.clone());
+        subscribe(&db, &url, user_id_of(&db, "dispatcher"));
+        let (mut lags, achieved) = webhook_lag(&address, &agent, &received, options).await;
+        lags.sort_unstable();
+        let at = |p: f64| {
+            let i = ((lags.len() as f64 * p).ceil() as usize).clamp(1, lags.len()) - 1;
+            lags[i].as_secs_f64() * 1000.0
+        };
+        println!(
+            "{backend:<9} lag from 201 to the webhook's receipt, {} registrations at {achieved:.0}/s \
+             (asked {}/s), the worker at its default pace: p50 {:.1} ms, p99 {:.1} ms, worst {:.1} ms",
+            lags.len(),
+            options.rate,
+            at(0.50),
+            at(0.99),
+            at(1.0)
+        );
         println!(
             "{backend:<9} peak resident memory of the process: {:.0} MiB",
             peak_resident_mib()
         );
     });
+}
+
+fn user_id_of(db: &store::Db, username: &str) -> uuid::Uuid {
+    db.read(|c| store::users::find_credentials(c, username))
+        .map_err(|e: StoreError| e)
+        .unwrap()
+        .expect("a demo account")
+        .0
+        .id
+}
+
+/// A subscription of every event to `url`, from where the feed ends now.
+fn subscribe(db: &store::Db, url: &str, by: uuid::Uuid) {
+    use hotline::domain::access::EventScope;
+    use hotline::domain::webhook::{SigningSecret, Subscription};
+    let now = SystemClock.now();
+    let subscription = Subscription {
+        id: uuid::Uuid::now_v7(),
+        url: url.to_owned(),
+        description: "bench".to_owned(),
+        kinds: Vec::new(),
+        channel: None,
+        owner_user_id: None,
+        scope: EventScope::All,
+        disabled_reason: None,
+        created_by: by,
+        created_at: now,
+        updated_at: now,
+    };
+    db.write(|c| -> Result<(), StoreError> {
+        let start = store::events::end(c)?;
+        store::webhooks::insert(c, &subscription, start)?;
+        store::webhooks::add_secret(
+            c,
+            subscription.id,
+            &SigningSecret::from_bytes(vec![7; 32]).unwrap(),
+            now,
+        )?;
+        Ok(())
+    })
+    .unwrap();
 }
 
 fn main() {

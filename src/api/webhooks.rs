@@ -155,14 +155,13 @@ fn check_channel(
 }
 
 fn check_description(errors: &mut ValidationErrors, description: &str) -> String {
-    let description = description.trim();
     if description.chars().count() > MAX_DESCRIPTION {
         errors.add(
             "description",
             format!("is at most {MAX_DESCRIPTION} characters"),
         );
     }
-    description.to_owned()
+    description.trim().to_owned()
 }
 
 fn check_secret(errors: &mut ValidationErrors, secret: Option<&str>) -> SigningSecret {

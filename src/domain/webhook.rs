@@ -328,10 +328,10 @@ impl Target {
     pub const MAX_LENGTH: usize = 2_000;
 
     pub fn parse(text: &str) -> Result<Self, String> {
-        let url = text.trim();
-        if url.len() > Self::MAX_LENGTH {
+        if text.len() > Self::MAX_LENGTH {
             return Err(format!("is at most {} characters", Self::MAX_LENGTH));
         }
+        let url = text.trim();
         if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("holds no spaces or control characters".into());
         }

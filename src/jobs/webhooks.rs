@@ -99,7 +99,10 @@ impl Deliverer {
         let now = self.clock.now();
         let lease = chrono::Duration::from_std(self.lease()).unwrap_or(chrono::Duration::MAX);
         let (queued, claims, depth) = blocking(move || {
-            let queued = fan_out(&db, now)?;
+            let (queued, active) = fan_out(&db, now)?;
+            if active == 0 {
+                return Ok((queued, Vec::new(), 0));
+            }
             let claims = db.write(|c| {
                 queue::claim(c, now, now + lease, CLAIMS_PER_LOOK, DELIVERIES_PER_CLAIM)
             })?;
@@ -292,10 +295,13 @@ impl Deliverer {
     }
 }
 
-/// Reads every active subscription's new events into its deliveries; answers how many.
-fn fan_out(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
+/// Reads every active subscription's new events into its deliveries; answers how many, and
+/// how many subscriptions are active.
+fn fan_out(db: &Db, now: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
     let mut queued = 0;
-    for reader in db.read(queue::readers)? {
+    let readers = db.read(queue::readers)?;
+    let active = readers.len();
+    for reader in readers {
         let subscription = &reader.subscription;
         let page = db.read(|c| {
             store::events::feed(
@@ -338,7 +344,7 @@ fn fan_out(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
             queued += count;
         }
     }
-    Ok(queued)
+    Ok((queued, active))
 }
 
 /// A draw in `[0, 1)` to spread retries.
