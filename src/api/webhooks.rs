@@ -25,6 +25,8 @@ use crate::store::{self, DbConnection, StoreError};
 /// Subscriptions one integration account may keep.
 const MAX_PER_INTEGRATION: usize = 20;
 const MAX_DESCRIPTION: usize = 200;
+/// Secrets one subscription holds at most: a rotation needs two.
+const MAX_SECRETS: usize = 5;
 
 /// A subscription as the API shows it.
 #[derive(Serialize)]
@@ -68,7 +70,11 @@ struct SecretView {
 
 /// The subscription `id` as `caller` may see it: an integration sees only its own, and another
 /// one's is as absent as one that does not exist.
-fn owned(conn: &mut DbConnection, caller: &Caller, id: Uuid) -> Result<Subscription, ApiError> {
+pub(crate) fn owned(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Subscription, ApiError> {
     let subscription = found(subscriptions::get(conn, id), "webhook subscription", id)?;
     if caller.role() == Role::Integration && subscription.owner_user_id != Some(caller.id()) {
         return Err(ApiError::not_found(format!("no webhook subscription {id}")));
@@ -76,7 +82,7 @@ fn owned(conn: &mut DbConnection, caller: &Caller, id: Uuid) -> Result<Subscript
     Ok(subscription)
 }
 
-fn new_secret() -> SigningSecret {
+pub(crate) fn new_secret() -> SigningSecret {
     let mut bytes = vec![0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     SigningSecret::from_bytes(bytes).expect("32 bytes are within a secret's bounds")
@@ -176,7 +182,7 @@ fn check_secret(errors: &mut ValidationErrors, secret: Option<&str>) -> SigningS
 }
 
 /// Whose events a subscription made by `caller` may carry.
-fn scope_of(caller: &Caller) -> Result<EventScope, ApiError> {
+pub(crate) fn scope_of(caller: &Caller) -> Result<EventScope, ApiError> {
     match caller.role() {
         Role::Admin => Ok(EventScope::All),
         Role::Integration => caller.channel().map(EventScope::Channel).ok_or_else(|| {
@@ -205,6 +211,85 @@ pub struct CreateInput {
     secret: Option<String>,
 }
 
+/// A subscription as its form or body gives it, checked.
+pub(crate) struct Draft {
+    url: String,
+    description: String,
+    kinds: Vec<EventKind>,
+    channel: Option<Channel>,
+    secret: SigningSecret,
+}
+
+impl Draft {
+    pub(crate) fn check(
+        scope: EventScope,
+        allowed: &[AddressRange],
+        url: &str,
+        description: &str,
+        kinds: Vec<String>,
+        channel: Option<&str>,
+        secret: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let url = check_target(&mut errors, url, allowed);
+        let description = check_description(&mut errors, description);
+        let kinds = check_kinds(&mut errors, kinds);
+        let channel = check_channel(&mut errors, channel, scope);
+        let secret = check_secret(&mut errors, secret);
+        errors.finish()?;
+        Ok(Self {
+            url: url.unwrap_or_default(),
+            description,
+            kinds,
+            channel,
+            secret,
+        })
+    }
+}
+
+/// Files a subscription for `caller` (an administrator's sees every ticket, an integration's its
+/// channel), starting with the events that happen from now on; answers it with its secret's text.
+pub(crate) fn subscribe(
+    conn: &mut DbConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    caller: &Caller,
+    draft: Draft,
+) -> Result<(Subscription, String), ApiError> {
+    let scope = scope_of(caller)?;
+    let owner = (caller.role() == Role::Integration).then(|| caller.id());
+    if let Some(owner) = owner
+        && subscriptions::list(conn, Some(owner))?.len() >= MAX_PER_INTEGRATION
+    {
+        return Err(ApiError::conflict(
+            ProblemCode::InUse,
+            format!("an integration keeps at most {MAX_PER_INTEGRATION} subscriptions"),
+        ));
+    }
+    let subscription = Subscription {
+        id: Uuid::now_v7(),
+        url: draft.url,
+        description: draft.description,
+        kinds: draft.kinds,
+        channel: draft.channel,
+        owner_user_id: owner,
+        scope,
+        disabled_reason: None,
+        created_by: caller.id(),
+        created_at: now,
+        updated_at: now,
+    };
+    let start = store::events::end(conn)?;
+    subscriptions::insert(conn, &subscription, start)?;
+    subscriptions::add_secret(conn, subscription.id, &draft.secret, now)?;
+    audit::record(
+        conn,
+        &AuditEntry::new(caller.id(), AuditAction::WebhookCreated, now)
+            .about(subscription.id)
+            .with(serde_json::json!({ "url": subscription.url })),
+    )?;
+    Ok((subscription, draft.secret.to_text()))
+}
+
 /// `POST /api/v1/webhooks`: the subscription starts with the events that happen from now on.
 pub async fn create(
     state: web::Data<AppState>,
@@ -213,53 +298,23 @@ pub async fn create(
 ) -> Result<Reply, ApiError> {
     let scope = scope_of(&caller)?;
     let allowed = state.webhook_targets.clone();
-    let (url, description, kinds, channel, secret) = body.validate(|input| {
-        let mut errors = ValidationErrors::new();
-        let url = check_target(&mut errors, &input.url, &allowed);
-        let description = check_description(&mut errors, &input.description);
-        let kinds = check_kinds(&mut errors, input.kinds);
-        let channel = check_channel(&mut errors, input.channel.as_deref(), scope);
-        let secret = check_secret(&mut errors, input.secret.as_deref());
-        errors.finish()?;
-        Ok((url.unwrap_or_default(), description, kinds, channel, secret))
-    })?;
-    let owner = (caller.role() == Role::Integration).then(|| caller.id());
-    let by = caller.id();
-    write(&state, &caller, None, move |conn, now| {
-        if let Some(owner) = owner
-            && subscriptions::list(conn, Some(owner))?.len() >= MAX_PER_INTEGRATION
-        {
-            return Err(ApiError::conflict(
-                ProblemCode::InUse,
-                format!("an integration keeps at most {MAX_PER_INTEGRATION} subscriptions"),
-            ));
-        }
-        let subscription = Subscription {
-            id: Uuid::now_v7(),
-            url,
-            description,
-            kinds,
-            channel,
-            owner_user_id: owner,
+    let draft = body.validate(|input| {
+        Draft::check(
             scope,
-            disabled_reason: None,
-            created_by: by,
-            created_at: now,
-            updated_at: now,
-        };
-        let start = store::events::end(conn)?;
-        subscriptions::insert(conn, &subscription, start)?;
-        subscriptions::add_secret(conn, subscription.id, &secret, now)?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::WebhookCreated, now)
-                .about(subscription.id)
-                .with(serde_json::json!({ "url": subscription.url })),
-        )?;
+            &allowed,
+            &input.url,
+            &input.description,
+            input.kinds,
+            input.channel.as_deref(),
+            input.secret.as_deref(),
+        )
+    })?;
+    write(&state, &caller.clone(), None, move |conn, now| {
+        let (subscription, secret) = subscribe(conn, now, &caller, draft)?;
         let location = format!("/api/v1/webhooks/{}", subscription.id);
         let view = CreatedView {
             view: SubscriptionView::load(conn, subscription)?,
-            secret: secret.to_text(),
+            secret,
         };
         Reply::created(&view, location).map(Reply::not_cached)
     })
@@ -332,7 +387,6 @@ pub async fn update(
     let id = parse_id(&path, "webhook subscription")?;
     let input = body.into_inner()?;
     let allowed = state.webhook_targets.clone();
-    let by = caller.id();
     write(&state, &caller.clone(), None, move |conn, now| {
         let mut subscription = owned(conn, &caller, id)?;
         let mut errors = ValidationErrors::new();
@@ -352,27 +406,155 @@ pub async fn update(
                 check_channel(&mut errors, channel.as_deref(), subscription.scope);
         }
         errors.finish()?;
-        match input.enabled {
-            Some(true) => subscription.disabled_reason = None,
-            Some(false) if subscription.active() => {
-                subscription.disabled_reason = Some("switched off by hand".to_owned());
-            }
-            _ => {}
+        if let Some(enabled) = input.enabled {
+            switch(&mut subscription, enabled);
         }
         subscription.updated_at = now;
-        subscriptions::update(conn, &subscription)?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::WebhookUpdated, now)
-                .about(id)
-                .with(serde_json::json!({
-                    "url": subscription.url,
-                    "enabled": subscription.active(),
-                })),
-        )?;
+        save(conn, now, &caller, &subscription)?;
         Reply::ok(&SubscriptionView::load(conn, subscription)?)
     })
     .await
+}
+
+/// Switches deliveries on (with what happened meanwhile) or off.
+fn switch(subscription: &mut Subscription, enabled: bool) {
+    if enabled {
+        subscription.disabled_reason = None;
+    } else if subscription.active() {
+        subscription.disabled_reason = Some("switched off by hand".to_owned());
+    }
+}
+
+fn save(
+    conn: &mut DbConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    caller: &Caller,
+    subscription: &Subscription,
+) -> Result<(), ApiError> {
+    subscriptions::update(conn, subscription)?;
+    audit::record(
+        conn,
+        &AuditEntry::new(caller.id(), AuditAction::WebhookUpdated, now)
+            .about(subscription.id)
+            .with(serde_json::json!({
+                "url": subscription.url,
+                "enabled": subscription.active(),
+            })),
+    )?;
+    Ok(())
+}
+
+/// Switches a subscription's deliveries on or off.
+pub(crate) fn set_enabled(
+    conn: &mut DbConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    caller: &Caller,
+    id: Uuid,
+    enabled: bool,
+) -> Result<(), ApiError> {
+    let mut subscription = owned(conn, caller, id)?;
+    switch(&mut subscription, enabled);
+    subscription.updated_at = now;
+    save(conn, now, caller, &subscription)
+}
+
+/// Ends a subscription; its delivery log stays.
+pub(crate) fn end(
+    conn: &mut DbConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    owned(conn, caller, id)?;
+    subscriptions::delete(conn, id, now)?;
+    audit::record(
+        conn,
+        &AuditEntry::new(caller.id(), AuditAction::WebhookDeleted, now).about(id),
+    )?;
+    Ok(())
+}
+
+/// Adds a secret that signs alongside those in force; answers it with its text.
+pub(crate) fn add_secret_to(
+    conn: &mut DbConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    caller: &Caller,
+    id: Uuid,
+    secret: SigningSecret,
+) -> Result<(SecretInfo, String), ApiError> {
+    owned(conn, caller, id)?;
+    if subscriptions::secrets(conn, id)?.len() >= MAX_SECRETS {
+        return Err(ApiError::conflict(
+            ProblemCode::InUse,
+            format!("a subscription holds at most {MAX_SECRETS} secrets: remove an old one first"),
+        ));
+    }
+    let info = subscriptions::add_secret(conn, id, &secret, now)?;
+    audit::record(
+        conn,
+        &AuditEntry::new(caller.id(), AuditAction::WebhookSecretAdded, now)
+            .about(id)
+            .with(serde_json::json!({ "secret_id": info.id })),
+    )?;
+    Ok((info, secret.to_text()))
+}
+
+/// Removes a secret, unless it is the last.
+pub(crate) fn remove_secret_from(
+    conn: &mut DbConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    caller: &Caller,
+    id: Uuid,
+    secret_id: Uuid,
+) -> Result<(), ApiError> {
+    owned(conn, caller, id)?;
+    let secrets = subscriptions::secrets(conn, id)?;
+    if !secrets.iter().any(|s| s.id == secret_id) {
+        return Err(ApiError::not_found(format!("no secret {secret_id}")));
+    }
+    if secrets.len() == 1 {
+        return Err(ApiError::conflict(
+            ProblemCode::LastSecret,
+            "a subscription keeps at least one secret: add the new one first",
+        ));
+    }
+    subscriptions::remove_secret(conn, id, secret_id)?;
+    audit::record(
+        conn,
+        &AuditEntry::new(caller.id(), AuditAction::WebhookSecretRemoved, now)
+            .about(id)
+            .with(serde_json::json!({ "secret_id": secret_id })),
+    )?;
+    Ok(())
+}
+
+/// Puts a delivery that is not waiting back in line.
+pub(crate) fn send_again(
+    conn: &mut DbConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    caller: &Caller,
+    id: Uuid,
+    delivery_id: i64,
+) -> Result<crate::domain::webhook::Delivery, ApiError> {
+    owned(conn, caller, id)?;
+    found(
+        subscriptions::delivery(conn, id, delivery_id),
+        "delivery",
+        delivery_id,
+    )?;
+    if !subscriptions::redeliver(conn, id, delivery_id, now)? {
+        return Err(ApiError::conflict(
+            ProblemCode::DeliveryPending,
+            "the delivery is waiting to be sent already",
+        ));
+    }
+    audit::record(
+        conn,
+        &AuditEntry::new(caller.id(), AuditAction::WebhookRedelivered, now)
+            .about(id)
+            .with(serde_json::json!({ "delivery_id": delivery_id })),
+    )?;
+    Ok(subscriptions::delivery(conn, id, delivery_id)?)
 }
 
 /// `DELETE /api/v1/webhooks/{id}`: nothing more is sent; the delivery log stays.
@@ -382,14 +564,8 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "webhook subscription")?;
-    let by = caller.id();
     write(&state, &caller.clone(), None, move |conn, now| {
-        owned(conn, &caller, id)?;
-        subscriptions::delete(conn, id, now)?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::WebhookDeleted, now).about(id),
-        )?;
+        end(conn, now, &caller, id)?;
         Reply::ok(&serde_json::json!({}))
     })
     .await?;
@@ -417,31 +593,10 @@ pub async fn add_secret(
         errors.finish()?;
         Ok(secret)
     })?;
-    let by = caller.id();
     write(&state, &caller.clone(), None, move |conn, now| {
-        owned(conn, &caller, id)?;
-        if subscriptions::secrets(conn, id)?.len() >= 5 {
-            return Err(ApiError::conflict(
-                ProblemCode::InUse,
-                "a subscription holds at most 5 secrets: remove an old one first",
-            ));
-        }
-        let info = subscriptions::add_secret(conn, id, &secret, now)?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::WebhookSecretAdded, now)
-                .about(id)
-                .with(serde_json::json!({ "secret_id": info.id })),
-        )?;
+        let (info, secret) = add_secret_to(conn, now, &caller, id, secret)?;
         let location = format!("/api/v1/webhooks/{id}/secrets/{}", info.id);
-        Reply::created(
-            &SecretView {
-                info,
-                secret: secret.to_text(),
-            },
-            location,
-        )
-        .map(Reply::not_cached)
+        Reply::created(&SecretView { info, secret }, location).map(Reply::not_cached)
     })
     .await
 }
@@ -455,26 +610,8 @@ pub async fn remove_secret(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path.0, "webhook subscription")?;
     let secret_id = parse_id(&path.1, "secret")?;
-    let by = caller.id();
     write(&state, &caller.clone(), None, move |conn, now| {
-        owned(conn, &caller, id)?;
-        let secrets = subscriptions::secrets(conn, id)?;
-        if !secrets.iter().any(|s| s.id == secret_id) {
-            return Err(ApiError::not_found(format!("no secret {secret_id}")));
-        }
-        if secrets.len() == 1 {
-            return Err(ApiError::conflict(
-                ProblemCode::LastSecret,
-                "a subscription keeps at least one secret: add the new one first",
-            ));
-        }
-        subscriptions::remove_secret(conn, id, secret_id)?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::WebhookSecretRemoved, now)
-                .about(id)
-                .with(serde_json::json!({ "secret_id": secret_id })),
-        )?;
+        remove_secret_from(conn, now, &caller, id, secret_id)?;
         Reply::ok(&serde_json::json!({}))
     })
     .await?;
@@ -522,27 +659,8 @@ pub async fn redeliver(
         .1
         .parse()
         .map_err(|_| ApiError::not_found(format!("no delivery {}", path.1)))?;
-    let by = caller.id();
     write(&state, &caller.clone(), None, move |conn, now| {
-        owned(conn, &caller, id)?;
-        found(
-            subscriptions::delivery(conn, id, delivery_id),
-            "delivery",
-            delivery_id,
-        )?;
-        if !subscriptions::redeliver(conn, id, delivery_id, now)? {
-            return Err(ApiError::conflict(
-                ProblemCode::DeliveryPending,
-                "the delivery is waiting to be sent already",
-            ));
-        }
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::WebhookRedelivered, now)
-                .about(id)
-                .with(serde_json::json!({ "delivery_id": delivery_id })),
-        )?;
-        Reply::ok(&subscriptions::delivery(conn, id, delivery_id)?)
+        Reply::ok(&send_again(conn, now, &caller, id, delivery_id)?)
     })
     .await
 }

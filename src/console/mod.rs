@@ -13,6 +13,7 @@ mod office;
 mod pages;
 mod session;
 mod tickets;
+mod webhooks;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -97,6 +98,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(admin::policy))
                 .route(web::post().to(admin::replace_policy)),
         )
+        .service(
+            page("/admin/webhooks")
+                .route(web::get().to(webhooks::webhooks))
+                .route(web::post().to(webhooks::add)),
+        )
+        .service(page("/admin/webhooks/{id}").route(web::get().to(webhooks::webhook)))
+        .service(page("/admin/webhooks/{id}/{action}").route(web::post().to(webhooks::act)))
         .service(page("/assets/console.css").route(web::get().to(stylesheet)))
         .service(page("/assets/htmx.min.js").route(web::get().to(script)));
 }
@@ -209,6 +217,7 @@ fn links_of(role: crate::domain::access::Role) -> Vec<(&'static str, &'static st
         (Permission::ManageDirectory, "/admin/categories", "事项分类"),
         (Permission::ManageDeadlines, "/admin/calendar", "工作日历"),
         (Permission::ManageDeadlines, "/admin/policy", "办理时限"),
+        (Permission::ManageWebhooks, "/admin/webhooks", "事件推送"),
     ]
     .into_iter()
     .filter(|(permission, _, _)| role.may(*permission))

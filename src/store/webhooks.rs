@@ -631,3 +631,27 @@ pub fn queue_depth(conn: &mut DbConnection) -> Result<i64, StoreError> {
     .get_result::<Depth>(conn)?
     .depth)
 }
+
+/// Deliveries waiting and dead, per subscription, for the ones that have any.
+pub fn open_counts(
+    conn: &mut DbConnection,
+) -> Result<std::collections::HashMap<Uuid, (i64, i64)>, StoreError> {
+    let rows: Vec<(Uuid, String, i64)> = d::table
+        .filter(d::status.eq_any([
+            DeliveryStatus::Pending.as_str(),
+            DeliveryStatus::Dead.as_str(),
+        ]))
+        .group_by((d::subscription_id, d::status))
+        .select((d::subscription_id, d::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut counts = std::collections::HashMap::new();
+    for (subscription, status, count) in rows {
+        let entry: &mut (i64, i64) = counts.entry(subscription).or_default();
+        if status == DeliveryStatus::Pending.as_str() {
+            entry.0 = count;
+        } else {
+            entry.1 = count;
+        }
+    }
+    Ok(counts)
+}

@@ -2107,3 +2107,102 @@ async fn a_unit_forwards_a_ticket_to_its_own_sub_unit_from_the_page() {
     other.sign_in("field-b").await;
     assert_eq!(other.get(&path).await.status, 404);
 }
+
+#[actix_web::test]
+async fn an_administrator_keeps_webhooks_from_the_console() {
+    let app = spawn_app().await;
+    let root = app.add_user("root", Role::Admin);
+    let mut admin = Browser::new(&app);
+    let workbench = admin.sign_in(&root.username).await;
+    assert!(workbench.html.contains("href=\"/admin/webhooks\""));
+    let token = workbench.form_token();
+    let dispatcher = app.add_user("desk", Role::Dispatcher);
+    let mut desk = Browser::new(&app);
+    desk.sign_in(&dispatcher.username).await;
+    assert_eq!(desk.get("/admin/webhooks").await.status, 403);
+
+    // A subscription to two kinds on one channel; its secret is on the page that made it.
+    let made = admin
+        .post(
+            "/admin/webhooks",
+            &[
+                ("csrf", &token),
+                ("url", "http://127.0.0.1:9/hooks"),
+                ("description", "城市门户"),
+                ("channel", "upper_platform"),
+                ("kinds", "replied"),
+                ("kinds", "closed"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.html);
+    assert!(made.html.contains("whsec_"), "{}", made.html);
+    let subscription = app
+        .db()
+        .read(|c| store::webhooks::list(c, None))
+        .unwrap()
+        .pop()
+        .expect("the subscription is stored");
+    assert_eq!(subscription.kinds.len(), 2);
+    assert_eq!(subscription.description, "城市门户");
+    let listed = admin.get("/admin/webhooks").await;
+    assert!(listed.html.contains("http://127.0.0.1:9/hooks"));
+    assert!(
+        listed
+            .html
+            .contains("<td data-label=\"事件\">答复、办结</td>"),
+        "{}",
+        listed.html
+    );
+    assert!(!listed.html.contains("whsec_"), "a secret is shown once");
+
+    // A private address is refused with the page that says why.
+    let refused = admin
+        .post(
+            "/admin/webhooks",
+            &[("csrf", &token), ("url", "http://192.168.0.9/")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+
+    // Rotation, switching off and on, from the subscription's page.
+    let page = format!("/admin/webhooks/{}", subscription.id);
+    let rotated = admin
+        .post(&format!("{page}/add-secret"), &[("csrf", &token)])
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.html);
+    assert!(rotated.html.contains("whsec_"));
+    let secrets = app
+        .db()
+        .read(|c| store::webhooks::secrets(c, subscription.id))
+        .unwrap();
+    assert_eq!(secrets.len(), 2);
+    let removed = admin
+        .post(
+            &format!("{page}/remove-secret"),
+            &[("csrf", &token), ("secret_id", &secrets[0].id.to_string())],
+        )
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.html);
+    let off = admin
+        .post(&format!("{page}/disable"), &[("csrf", &token)])
+        .await;
+    assert_eq!(off.status, 303);
+    let shown = admin.get(&page).await;
+    assert!(shown.html.contains("停用"), "{}", shown.html);
+    assert!(shown.html.contains("/enable"));
+    let stored = app
+        .db()
+        .read(|c| store::webhooks::get(c, subscription.id))
+        .unwrap();
+    assert!(!stored.active());
+    let forged = admin
+        .post(&format!("{page}/enable"), &[("csrf", "forged")])
+        .await;
+    assert_eq!(forged.status, 403);
+    let gone = admin
+        .post(&format!("{page}/delete"), &[("csrf", &token)])
+        .await;
+    assert_eq!(gone.status, 303);
+    assert_eq!(admin.get(&page).await.status, 404);
+}

@@ -1,6 +1,7 @@
 """The administrator's screens as an administrator opens them: the first sign-in with the
 one-time password the service printed, each screen at a desk and on a phone without running off
-it, and a unit and a holiday added through their forms."""
+it, a unit and a holiday added through their forms, and a webhook subscribed with its secret
+shown once."""
 
 import os
 import unittest
@@ -20,6 +21,7 @@ SCREENS = {
     "/admin/categories": "事项分类",
     "/admin/calendar": "工作日历",
     "/admin/policy": "办理时限与催办规则",
+    "/admin/webhooks": "事件推送",
 }
 
 
@@ -91,5 +93,34 @@ class Admin(unittest.TestCase):
             self.assertIn("2031-10-01 周三 国庆节", driver.find_element(By.TAG_NAME, "main").text)
             self.assertEqual(console_errors(driver), [])
             screenshot(driver, "console-admin-calendar-saved-desk.png")
+        finally:
+            driver.quit()
+
+    def test_a_webhook_is_subscribed_and_its_secret_shown_once(self):
+        driver = chromium(*SIZES["desk"])
+        try:
+            sign_in(driver, NEW_PASSWORD)
+            arrives_at(driver, "/")
+            driver.get(BASE_URL + "/admin/webhooks")
+            driver.find_element(By.CSS_SELECTOR, "details.card > summary").click()
+            form = driver.find_element(By.ID, "add")
+            form.find_element(By.NAME, "url").send_keys("https://portal.example.cn/hotline/events")
+            form.find_element(By.NAME, "description").send_keys("市民网页")
+            form.find_element(By.CSS_SELECTOR, "input[name=kinds][value=replied]").click()
+            form.find_element(By.CSS_SELECTOR, "input[name=kinds][value=closed]").click()
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            WebDriverWait(driver, 10).until(expected_conditions.presence_of_element_located((By.ID, "made")))
+            secret = driver.find_element(By.CSS_SELECTOR, "#made code.secret").text
+            self.assertTrue(secret.startswith("whsec_"), secret)
+            self.assertIn("答复、办结", driver.find_element(By.CSS_SELECTOR, "table").text)
+            self.assertEqual(overflow(driver), 0, "the page runs off the window")
+            screenshot(driver, "console-admin-webhook-made-desk.png")
+
+            driver.find_element(By.LINK_TEXT, "密钥与投递记录").click()
+            WebDriverWait(driver, 10).until(expected_conditions.url_contains("/admin/webhooks/"))
+            self.assertNotIn(secret, driver.page_source, "a secret is shown only once")
+            self.assertEqual(len(driver.find_elements(By.CSS_SELECTOR, "#secrets tbody tr")), 1)
+            self.assertEqual(console_errors(driver), [])
+            screenshot(driver, "console-admin-webhook-desk.png")
         finally:
             driver.quit()
