@@ -200,6 +200,7 @@ impl Application {
                 .app_data(payload.clone())
                 .wrap(from_fn(telemetry::observe))
                 .configure(console::configure)
+                .configure(api::open311::configure)
                 .configure(api::configure)
         })
         // Requests in flight get this long to finish when the service is told to stop.

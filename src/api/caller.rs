@@ -110,10 +110,15 @@ pub async fn authenticate(
     state: &web::Data<AppState>,
     headers: &HeaderMap,
 ) -> Result<User, ApiError> {
-    let claims = state
-        .auth
-        .keys
-        .verify(bearer_token(headers)?, state.now())?;
+    authenticate_token(state, bearer_token(headers)?).await
+}
+
+/// [`authenticate`] for a token that came another way (Open311's `api_key` form field).
+pub async fn authenticate_token(
+    state: &web::Data<AppState>,
+    token: &str,
+) -> Result<User, ApiError> {
+    let claims = state.auth.keys.verify(token, state.now())?;
     let id = Uuid::parse_str(&claims.sub).map_err(|_| {
         ApiError::unauthorized(
             ProblemCode::InvalidToken,

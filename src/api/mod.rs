@@ -18,6 +18,7 @@ pub mod lifecycle;
 mod notes;
 pub mod notifications;
 pub mod nuisance;
+pub mod open311;
 pub mod ops;
 mod pagination;
 pub mod queues;
@@ -398,6 +399,11 @@ impl Reply {
 
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The answer's body, as it is sent.
+    pub fn body(&self) -> &str {
+        &self.body
     }
 
     /// Whether this is a stored answer given again for a retried idempotency key.

@@ -21,6 +21,7 @@ pub mod ladder;
 pub mod lifecycle;
 pub mod masking;
 pub mod notify;
+pub mod open311;
 pub mod period;
 pub mod policy;
 pub mod problem;

@@ -29,6 +29,7 @@ pub mod migrations;
 pub mod notes;
 pub mod notifications;
 pub mod nuisance;
+pub mod open311;
 pub mod policy;
 pub mod queues;
 pub mod reports;

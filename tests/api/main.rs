@@ -19,6 +19,7 @@ mod lifecycle;
 mod lists;
 mod nuisance;
 mod office_actions;
+mod open311;
 mod openapi;
 mod operations;
 mod outages;
