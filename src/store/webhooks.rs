@@ -384,6 +384,7 @@ pub fn claim(
         .execute(conn)?;
     let urls: Vec<(Uuid, String)> = s::table
         .filter(s::id.eq_any(&keys))
+        .order(s::id.asc())
         .select((s::id, s::url))
         .load(conn)?;
     let secrets: Vec<(Uuid, String)> = k::table

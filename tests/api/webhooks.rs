@@ -32,6 +32,7 @@ enum Mode {
 struct Received {
     headers: http::HeaderMap,
     body: Vec<u8>,
+    at: std::time::Instant,
 }
 
 impl Received {
@@ -78,6 +79,7 @@ async fn receive(request: HttpRequest, body: web::Bytes, inbox: web::Data<Inbox>
     let received = Received {
         headers,
         body: body.to_vec(),
+        at: std::time::Instant::now(),
     };
     inbox.requests.lock().unwrap().push(received.clone());
     let mode = inbox.mode.lock().unwrap().unwrap_or(Mode::Accept);
@@ -729,4 +731,30 @@ async fn the_server_sends_webhooks_by_itself() {
         .expect("the registration arrives without anyone asking");
     let event = receiver.accepted()[0].event();
     assert_eq!(event["data"]["ticket_id"], ticket["id"]);
+}
+
+#[actix_web::test]
+async fn a_receiver_that_hangs_holds_up_only_its_own_subscription() {
+    let w = world_at(chrono::Utc::now()).await;
+    let hanging = start_receiver().await;
+    hanging.set(Mode::Hang);
+    let prompt = start_receiver().await;
+    subscribe(&w.app, &w.admin, json!({"url": hanging.url})).await;
+    subscribe(&w.app, &w.admin, json!({"url": prompt.url})).await;
+    let deliverer = deliverer(&w.app);
+    w.complaint().await;
+    w.complaint().await;
+    // Both are sent at once; the hanging one's attempt ends at its timeout, and meanwhile the
+    // prompt receiver has had both events.
+    deliver_until(&deliverer, || hanging.requests() == 1).await;
+    assert_eq!(prompt.accepted().len(), 2);
+    // The hanging subscription is claimed first: had the sends been one after the other, the
+    // prompt receiver would have waited out the other's timeout.
+    let hang_started = hanging.inbox.requests.lock().unwrap()[0].at;
+    let last_prompt = prompt.accepted()[1].at;
+    assert!(
+        last_prompt < hang_started + Duration::from_millis(500),
+        "the prompt receiver waited {:?} behind the hanging one",
+        last_prompt.saturating_duration_since(hang_started)
+    );
 }
