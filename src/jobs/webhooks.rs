@@ -31,6 +31,8 @@ const FEED_PAGE: i64 = 500;
 /// Subscriptions one instance claims per look, and deliveries per claim.
 const CLAIMS_PER_LOOK: i64 = 32;
 const DELIVERIES_PER_CLAIM: i64 = 200;
+/// How often the server's worker counts the deliveries waiting, for the metrics.
+const QUEUE_COUNT_EVERY: Duration = Duration::from_secs(5);
 /// What of a receiver's answer is read (and thrown away) so that its connection can be reused.
 const ANSWER_BYTES_READ: usize = 64 * 1024;
 
@@ -81,7 +83,7 @@ impl Deliverer {
     /// One look, waiting for every claimed subscription's sending to finish: what tests and
     /// the benchmark drive. The server's runner does not wait (see [`Runner`]).
     pub async fn pass(self: &Rc<Self>) -> Result<PassReport, StoreError> {
-        let (mut report, claims) = self.look().await?;
+        let (mut report, claims) = self.look(true).await?;
         let sent = futures_util::future::join_all(
             claims.into_iter().map(|claim| self.clone().send(claim)),
         )
@@ -93,26 +95,34 @@ impl Deliverer {
         Ok(report)
     }
 
-    /// Queues new events and claims what is due, without sending.
-    async fn look(&self) -> Result<(PassReport, Vec<Claim>), StoreError> {
+    /// Queues new events and claims what is due, without sending; reads the queue's depth for
+    /// the metrics when `count_queue` (a count over every waiting delivery, which a receiver
+    /// that is down for days makes long: the server's looks count every few seconds only).
+    async fn look(&self, count_queue: bool) -> Result<(PassReport, Vec<Claim>), StoreError> {
         let db = self.db.clone();
         let now = self.clock.now();
         let lease = chrono::Duration::from_std(self.lease()).unwrap_or(chrono::Duration::MAX);
         let (queued, claims, depth) = blocking(move || {
             let (queued, active) = fan_out(&db, now)?;
             if active == 0 {
-                return Ok((queued, Vec::new(), 0));
+                return Ok((queued, Vec::new(), Some(0)));
             }
             let claims = db.write(|c| {
                 queue::claim(c, now, now + lease, CLAIMS_PER_LOOK, DELIVERIES_PER_CLAIM)
             })?;
-            let depth = db.read(queue::queue_depth)?;
+            let depth = if count_queue {
+                Some(db.read(queue::queue_depth)?)
+            } else {
+                None
+            };
             Ok((queued, claims, depth))
         })
         .await?;
-        self.metrics
-            .webhook_queue_depth
-            .store(depth, Ordering::Relaxed);
+        if let Some(depth) = depth {
+            self.metrics
+                .webhook_queue_depth
+                .store(depth, Ordering::Relaxed);
+        }
         Ok((
             PassReport {
                 queued,
@@ -389,8 +399,13 @@ impl Runner {
                 let system = actix_web::rt::System::new();
                 system.block_on(async move {
                     let deliverer = Rc::new(Deliverer::new(db, clock, metrics, settings));
+                    let mut counted_at: Option<Instant> = None;
                     while !stopping.load(Ordering::Relaxed) {
-                        match deliverer.look().await {
+                        let count_queue = counted_at.is_none_or(|at| at.elapsed() >= QUEUE_COUNT_EVERY);
+                        if count_queue {
+                            counted_at = Some(Instant::now());
+                        }
+                        match deliverer.look(count_queue).await {
                             Ok((_, claims)) => {
                                 for claim in claims {
                                     actix_web::rt::spawn(deliverer.clone().send(claim));
