@@ -80,8 +80,8 @@ impl Deliverer {
         }
     }
 
-    /// One look, waiting for every claimed subscription's sending to finish: what tests and
-    /// the benchmark drive. The server's runner does not wait (see [`Runner`]).
+    /// One look, waiting for every claimed subscription's sending to finish: what tests drive.
+    /// The server's runner does not wait (see [`Runner`]).
     pub async fn pass(self: &Rc<Self>) -> Result<PassReport, StoreError> {
         let (mut report, claims) = self.look(true).await?;
         let sent = futures_util::future::join_all(
