@@ -324,6 +324,16 @@ fn date_param(
         .transpose()
 }
 
+/// The span `start_date`–`end_date` asks for (see [`open311::span`]).
+fn span_of(
+    params: &HashMap<String, String>,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+    let start = date_param(params, "start_date")?;
+    let end = date_param(params, "end_date")?;
+    open311::span(start, end, now)
+}
+
 /// `GET /open311/v2/requests.{format}`: by `service_request_id` (which overrides the rest), or
 /// by `service_code`, `status` and `start_date`–`end_date` (the last 90 days when not given,
 /// 90 days at most), newest first, 1,000 at most.
@@ -359,11 +369,7 @@ pub async fn requests(
                 }
             }
         }
-        let span = date_param(&params, "start_date").and_then(|start| {
-            let end = date_param(&params, "end_date")?;
-            open311::span(start, end, state.now())
-        });
-        match span {
+        match span_of(&params, state.now()) {
             Ok((from, to)) => {
                 filter.from = Some(from);
                 filter.to = Some(to);
@@ -459,11 +465,7 @@ pub async fn updates(
 ) -> HttpResponse {
     let format = format_or_answer!(&path);
     let params = params.into_inner();
-    let span = date_param(&params, "start_date").and_then(|start| {
-        let end = date_param(&params, "end_date")?;
-        open311::span(start, end, state.now())
-    });
-    let (from, to) = match span {
+    let (from, to) = match span_of(&params, state.now()) {
         Ok(span) => span,
         Err(problem) => return failure(format, StatusCode::BAD_REQUEST, &problem),
     };

@@ -38,7 +38,7 @@ use crate::store::users::UserFilter;
 const LISTED: i64 = 1000;
 
 /// The caller, if their role may do what the page is for.
-fn admin(signed: &Signed, permission: Permission) -> Result<Caller, ConsoleError> {
+pub(super) fn admin(signed: &Signed, permission: Permission) -> Result<Caller, ConsoleError> {
     let caller = Caller {
         user: signed.user.clone(),
     };
@@ -46,7 +46,7 @@ fn admin(signed: &Signed, permission: Permission) -> Result<Caller, ConsoleError
     Ok(caller)
 }
 
-fn see_other(path: impl Into<String>) -> HttpResponse {
+pub(super) fn see_other(path: impl Into<String>) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, path.into()))
         .finish()
@@ -108,7 +108,7 @@ fn role_choices() -> Vec<Choice> {
         .collect()
 }
 
-fn channel_choices() -> Vec<Choice> {
+pub(super) fn channel_choices() -> Vec<Choice> {
     Channel::ALL
         .iter()
         .map(|c| Choice {

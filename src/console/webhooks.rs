@@ -4,18 +4,18 @@
 //! (`api::webhooks::subscribe`, `set_enabled` …), so the console and the API refuse and audit
 //! alike. A new secret is shown on the page that made it, once.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use uuid::Uuid;
 
+use super::admin::{admin, channel_choices, see_other};
 use super::intake::Choice;
 use super::session::{Signed, check_form_token};
 use super::{Chrome, ConsoleError, render};
 use crate::api::webhooks::{self as steps, Draft};
 use crate::api::{AppState, Caller, read, write_value};
 use crate::domain::access::Permission;
-use crate::domain::ticket::{Channel, EventKind};
+use crate::domain::ticket::EventKind;
 use crate::domain::webhook::{Delivery, DeliveryStatus, Subscription};
 use crate::error::ApiError;
 use crate::reports::labels;
@@ -25,14 +25,7 @@ use crate::store::webhooks::SecretInfo;
 /// Deliveries a subscription's page lists, newest first.
 const LOGGED: i64 = 100;
 
-fn keeper(signed: &Signed) -> Result<Caller, ConsoleError> {
-    let caller = Caller {
-        user: signed.user.clone(),
-    };
-    caller.require(Permission::ManageWebhooks)?;
-    Ok(caller)
-}
-
+/// To the second: a delivery log tells attempts apart that the minute would not.
 fn local_time(state: &AppState, at: chrono::DateTime<chrono::Utc>) -> String {
     at.with_timezone(&state.numbering.timezone)
         .format("%Y-%m-%d %H:%M:%S")
@@ -95,16 +88,6 @@ fn kind_choices() -> Vec<Choice> {
         .collect()
 }
 
-fn channel_choices() -> Vec<Choice> {
-    Channel::ALL
-        .iter()
-        .map(|c| Choice {
-            value: c.as_str().to_owned(),
-            label: labels::channel(*c).to_owned(),
-        })
-        .collect()
-}
-
 async fn list_page(
     state: &web::Data<AppState>,
     signed: &Signed,
@@ -154,7 +137,7 @@ pub async fn webhooks(
     state: web::Data<AppState>,
     signed: Signed,
 ) -> Result<HttpResponse, ConsoleError> {
-    let caller = keeper(&signed)?;
+    let caller = admin(&signed, Permission::ManageWebhooks)?;
     list_page(&state, &signed, caller, None).await
 }
 
@@ -174,7 +157,7 @@ pub async fn add(
 ) -> Result<HttpResponse, ConsoleError> {
     let fields: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     check_form_token(field(&fields, "csrf"), &signed.form_token)?;
-    let caller = keeper(&signed)?;
+    let caller = admin(&signed, Permission::ManageWebhooks)?;
     let kinds: Vec<String> = fields
         .iter()
         .filter(|(k, _)| k == "kinds")
@@ -321,7 +304,7 @@ pub async fn webhook(
     signed: Signed,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let caller = keeper(&signed)?;
+    let caller = admin(&signed, Permission::ManageWebhooks)?;
     let id = crate::api::parse_id(&path, "webhook subscription")?;
     detail_page(&state, &signed, caller, id, None).await
 }
@@ -336,12 +319,6 @@ pub struct ActionForm {
     delivery_id: String,
 }
 
-fn see_other(path: String) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, path))
-        .finish()
-}
-
 /// `POST /admin/webhooks/{id}/{action}`: `enable`, `disable`, `delete`, `add-secret`,
 /// `remove-secret`, `redeliver`.
 pub async fn act(
@@ -351,7 +328,7 @@ pub async fn act(
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     check_form_token(&form.csrf, &signed.form_token)?;
-    let caller = keeper(&signed)?;
+    let caller = admin(&signed, Permission::ManageWebhooks)?;
     let (raw_id, action) = path.into_inner();
     let id = crate::api::parse_id(&raw_id, "webhook subscription")?;
     let form = form.into_inner();
@@ -371,7 +348,7 @@ pub async fn act(
                 steps::end(conn, now, &by, id)
             })
             .await?;
-            Ok(see_other("/admin/webhooks".to_owned()))
+            Ok(see_other("/admin/webhooks"))
         }
         "add-secret" => {
             let secret = steps::new_secret();

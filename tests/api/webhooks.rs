@@ -654,6 +654,19 @@ async fn the_upper_platform_hears_back_about_the_tickets_it_handed_down_by_its_r
     }
 }
 
+/// A look by every instance at once, as three servers would.
+async fn all_pass(instances: &[Rc<Deliverer>; 3]) {
+    let (a, b, c) = futures_util::future::join3(
+        instances[0].pass(),
+        instances[1].pass(),
+        instances[2].pass(),
+    )
+    .await;
+    a.unwrap();
+    b.unwrap();
+    c.unwrap();
+}
+
 #[actix_web::test]
 async fn three_instances_deliver_each_event_once_between_them() {
     let w = world_at(chrono::Utc::now()).await;
@@ -672,28 +685,11 @@ async fn three_instances_deliver_each_event_once_between_them() {
         let ticket = w.complaint().await;
         registered += 1;
         w.dispatched(&ticket).await;
-        // Every instance looks at once, as three servers would.
-        let (a, b, c) = futures_util::future::join3(
-            instances[0].pass(),
-            instances[1].pass(),
-            instances[2].pass(),
-        )
-        .await;
-        a.unwrap();
-        b.unwrap();
-        c.unwrap();
+        all_pass(&instances).await;
     }
     let expected = feed_ids(&w.app, &w.dispatcher).await;
     for _ in 0..PASSES_AT_MOST {
-        let (a, b, c) = futures_util::future::join3(
-            instances[0].pass(),
-            instances[1].pass(),
-            instances[2].pass(),
-        )
-        .await;
-        a.unwrap();
-        b.unwrap();
-        c.unwrap();
+        all_pass(&instances).await;
         if receiver.accepted().len() >= expected.len() && second.accepted().len() >= registered {
             break;
         }
