@@ -54,7 +54,8 @@ fn state_text(subscription: &Subscription) -> String {
     }
 }
 
-pub struct SubscriptionRow {
+/// A subscription as both screens show it.
+pub struct Shown {
     id: Uuid,
     url: String,
     description: String,
@@ -62,6 +63,24 @@ pub struct SubscriptionRow {
     channel: &'static str,
     state: String,
     active: bool,
+}
+
+impl Shown {
+    fn of(subscription: Subscription) -> Self {
+        Shown {
+            id: subscription.id,
+            kinds: kinds_text(&subscription.kinds),
+            channel: subscription.channel.map_or("全部", labels::channel),
+            state: state_text(&subscription),
+            active: subscription.active(),
+            url: subscription.url,
+            description: subscription.description,
+        }
+    }
+}
+
+pub struct SubscriptionRow {
+    shown: Shown,
     waiting: i64,
     dead: i64,
 }
@@ -107,13 +126,7 @@ async fn list_page(
         .map(|s| {
             let (waiting, dead) = counts.get(&s.id).copied().unwrap_or_default();
             SubscriptionRow {
-                id: s.id,
-                kinds: kinds_text(&s.kinds),
-                channel: s.channel.map_or("全部", labels::channel),
-                state: state_text(&s),
-                active: s.active(),
-                url: s.url,
-                description: s.description,
+                shown: Shown::of(s),
                 waiting,
                 dead,
             }
@@ -206,13 +219,7 @@ pub struct SecretRow {
 struct WebhookPage {
     chrome: Chrome,
     form_token: String,
-    id: Uuid,
-    url: String,
-    description: String,
-    kinds: String,
-    channel: &'static str,
-    state: String,
-    active: bool,
+    shown: Shown,
     secrets: Vec<SecretRow>,
     deliveries: Vec<DeliveryRow>,
     /// A secret just added, shown this once.
@@ -275,13 +282,7 @@ async fn detail_page(
         &WebhookPage {
             chrome: Chrome::of(state, signed.person()),
             form_token: signed.form_token.clone(),
-            id,
-            kinds: kinds_text(&subscription.kinds),
-            channel: subscription.channel.map_or("全部", labels::channel),
-            state: state_text(&subscription),
-            active: subscription.active(),
-            url: subscription.url,
-            description: subscription.description,
+            shown: Shown::of(subscription),
             secrets: secrets
                 .into_iter()
                 .map(|s: SecretInfo| SecretRow {
