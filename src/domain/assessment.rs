@@ -128,11 +128,17 @@ pub struct Group {
     /// Units that received fewer are not ranked (e.g. "办理量20件以上").
     #[serde(default)]
     pub min_received: u64,
-    /// The red list (红榜, the best) and the black list (黑榜, the worst), by rank.
+    /// How many units the red list (红榜) names: the best ranked, no more however they tie.
     #[serde(default)]
     pub red_list: usize,
+    /// How many units the black list (黑榜) names: the worst scored of those not on the red
+    /// list, no more however they tie.
     #[serde(default)]
     pub black_list: usize,
+    /// Whether a unit too small to be ranked ([`Group::min_received`]) is kept off the black
+    /// list too; otherwise the worst are named whatever their volume.
+    #[serde(default)]
+    pub min_received_shields_black_list: bool,
 }
 
 /// One row of the bulletin's table of types (诉求类型): a label and the types it counts.
@@ -163,6 +169,39 @@ impl HotSpotRules {
     }
 }
 
+text_enum! {
+    /// Which rates the bulletin's opening paragraph prints. The hotline's callback, satisfaction
+    /// and resolution rates count direct answers (直办) too; those of the dispatched tickets
+    /// (转办事项) count only what units handled.
+    pub enum OpeningRates {
+        Hotline = "hotline",
+        Dispatched = "dispatched",
+        Both = "both",
+    }
+}
+
+/// What the printed bulletin says, where offices differ.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    #[serde(default = "Layout::default_opening_rates")]
+    pub opening_rates: OpeningRates,
+}
+
+impl Layout {
+    fn default_opening_rates() -> OpeningRates {
+        OpeningRates::Both
+    }
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self {
+            opening_rates: Self::default_opening_rates(),
+        }
+    }
+}
+
 /// The rules of the bulletins from a month on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -170,6 +209,8 @@ pub struct Rules {
     pub groups: Vec<Group>,
     pub type_rows: Vec<TypeRow>,
     pub hot_spots: HotSpotRules,
+    #[serde(default)]
+    pub layout: Layout,
 }
 
 impl Default for Rules {
@@ -210,6 +251,7 @@ impl Default for Rules {
             min_received,
             red_list: 3,
             black_list: 3,
+            min_received_shields_black_list: false,
         };
         let row = |label: &str, types: &[TicketType]| TypeRow {
             label: label.into(),
@@ -240,6 +282,7 @@ impl Default for Rules {
                 min_rise: HotSpotRules::default_min_rise(),
                 top: 5,
             },
+            layout: Layout::default(),
         }
     }
 }
@@ -546,6 +589,12 @@ pub fn score(group: &Group, figures: &Figures, bonus: Option<f64>) -> Score {
     }
 }
 
+/// Whether a unit is assessed on a period's figures: one that received no tickets had no work
+/// to be judged on, and is listed apart (本月无承办件), neither scored, ranked nor named.
+pub fn has_work(figures: &Figures) -> bool {
+    figures.received > 0
+}
+
 /// A unit in its group's ranking.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contender {
@@ -556,32 +605,41 @@ pub struct Contender {
 }
 
 /// A group's ranking: every contender in order with its rank (shared on equal totals), or
-/// without one when it received too few; and the top, red and black lists.
+/// without one when it received too few; the top, red and black lists; and the units without
+/// work, apart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ranking {
     pub group: String,
-    /// In order: ranked units by total (then volume, then name), then the unranked.
+    /// In order: ranked units by total (then volume, then name), then the unranked, then the
+    /// units without work.
     pub order: Vec<(Uuid, Option<usize>)>,
     pub top: Vec<Uuid>,
     pub red_list: Vec<Uuid>,
+    /// Worst first.
     pub black_list: Vec<Uuid>,
+    /// Received nothing: by name.
+    pub idle: Vec<Uuid>,
 }
 
-pub fn rank(group: &Group, mut contenders: Vec<Contender>) -> Ranking {
-    contenders.sort_by(|a, b| {
-        let eligible = |c: &Contender| c.received >= group.min_received;
-        eligible(b)
-            .cmp(&eligible(a))
-            .then(b.total.total_cmp(&a.total))
+pub fn rank(group: &Group, contenders: Vec<Contender>) -> Ranking {
+    let (mut assessed, mut idle): (Vec<Contender>, Vec<Contender>) =
+        contenders.into_iter().partition(|c| c.received > 0);
+    let eligible = |c: &Contender| c.received >= group.min_received;
+    // Better first: a higher total, then more tickets handled, then by name.
+    let better = |a: &Contender, b: &Contender| {
+        b.total
+            .total_cmp(&a.total)
             .then(b.received.cmp(&a.received))
             .then(a.name.cmp(&b.name))
-    });
-    let mut order = Vec::with_capacity(contenders.len());
+    };
+    assessed.sort_by(|a, b| eligible(b).cmp(&eligible(a)).then(better(a, b)));
+    idle.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut order = Vec::with_capacity(assessed.len() + idle.len());
     let mut ranked: Vec<(Uuid, usize)> = Vec::new();
-    for (i, c) in contenders.iter().enumerate() {
-        if c.received >= group.min_received {
+    for (i, c) in assessed.iter().enumerate() {
+        if eligible(c) {
             let rank = match ranked.last() {
-                Some(&(_, rank)) if contenders[i - 1].total == c.total => rank,
+                Some(&(_, rank)) if assessed[i - 1].total == c.total => rank,
                 _ => i + 1,
             };
             ranked.push((c.unit_id, rank));
@@ -590,33 +648,37 @@ pub fn rank(group: &Group, mut contenders: Vec<Contender>) -> Ranking {
             order.push((c.unit_id, None));
         }
     }
-    let best = |n: usize| -> Vec<Uuid> {
-        ranked
-            .iter()
-            .filter(|(_, rank)| *rank <= n)
-            .map(|(unit, _)| *unit)
-            .collect()
-    };
-    // The black list counts ranks from the bottom, so that units tied with the last one named
-    // are named too.
-    let distinct_ranks: BTreeSet<usize> = ranked.iter().map(|(_, rank)| *rank).collect();
-    let worst: BTreeSet<usize> = distinct_ranks
-        .into_iter()
-        .rev()
-        .take(group.black_list)
-        .collect();
-    let black_list = ranked
+    order.extend(idle.iter().map(|c| (c.unit_id, None)));
+    // The top names every unit tied with the last place it reaches; the lists name exactly as
+    // many as the rules say, and never the same unit twice.
+    let top = ranked
         .iter()
-        .rev()
-        .filter(|(_, rank)| worst.contains(rank))
+        .filter(|(_, rank)| *rank <= group.top)
         .map(|(unit, _)| *unit)
+        .collect();
+    let red_list: Vec<Uuid> = ranked
+        .iter()
+        .take(group.red_list)
+        .map(|(unit, _)| *unit)
+        .collect();
+    let mut worst: Vec<&Contender> = assessed
+        .iter()
+        .filter(|c| !group.min_received_shields_black_list || eligible(c))
+        .filter(|c| !red_list.contains(&c.unit_id))
+        .collect();
+    worst.sort_by(|a, b| better(b, a));
+    let black_list = worst
+        .iter()
+        .take(group.black_list)
+        .map(|c| c.unit_id)
         .collect();
     Ranking {
         group: group.name.clone(),
         order,
-        top: best(group.top),
-        red_list: best(group.red_list),
+        top,
+        red_list,
         black_list,
+        idle: idle.iter().map(|c| c.unit_id).collect(),
     }
 }
 
@@ -759,9 +821,94 @@ mod tests {
         assert_eq!(ranking.red_list, [u(2), u(1)]);
         assert_eq!(
             ranking.black_list,
-            [u(6), u(5), u(4)],
-            "the two lowest ranks, ties included"
+            [u(6), u(5)],
+            "the two worst, worst first; of two equal totals, the one with fewer tickets"
         );
+    }
+
+    #[test]
+    fn units_without_work_are_neither_ranked_nor_listed() {
+        let group = Group {
+            top: 3,
+            red_list: 3,
+            black_list: 3,
+            ..township_group()
+        };
+        // Scored as a unit with nothing to fail at would be: higher than everyone.
+        let ranking = rank(
+            &group,
+            vec![
+                contender(1, 0, 100.0),
+                contender(2, 12, 96.0),
+                contender(3, 0, 100.0),
+                contender(4, 8, 80.0),
+            ],
+        );
+        let u = Uuid::from_u128;
+        assert_eq!(
+            ranking.order,
+            [(u(2), Some(1)), (u(4), Some(2)), (u(1), None), (u(3), None)]
+        );
+        assert_eq!(ranking.idle, [u(1), u(3)]);
+        assert_eq!(ranking.top, [u(2), u(4)]);
+        assert_eq!(ranking.red_list, [u(2), u(4)]);
+        assert!(ranking.black_list.is_empty(), "both are on the red list");
+        assert!(!has_work(&figures(0, 0, 0, 3, 3)));
+        assert!(has_work(&figures(1, 0, 0, 0, 0)));
+    }
+
+    #[test]
+    fn the_lists_are_disjoint_and_sized_as_the_rules_say_however_units_tie() {
+        let group = Group {
+            top: 3,
+            red_list: 3,
+            black_list: 3,
+            ..township_group()
+        };
+        let u = Uuid::from_u128;
+        // Every unit tied: three named on each list, none on both.
+        let tied: Vec<Contender> = (1..=7).map(|n| contender(n, 10, 95.0)).collect();
+        let ranking = rank(&group, tied);
+        assert_eq!(ranking.top.len(), 7, "a tie at first place names everyone");
+        assert_eq!(ranking.red_list.len(), 3);
+        assert_eq!(ranking.black_list.len(), 3);
+        assert!(
+            ranking
+                .red_list
+                .iter()
+                .all(|r| !ranking.black_list.contains(r))
+        );
+        // Four units: the black list takes what the red list leaves.
+        let ranking = rank(
+            &group,
+            (1..=4).map(|n| contender(n, 10, n as f64)).collect(),
+        );
+        assert_eq!(ranking.red_list, [u(4), u(3), u(2)]);
+        assert_eq!(ranking.black_list, [u(1)]);
+    }
+
+    #[test]
+    fn the_minimum_for_ranking_shields_from_the_black_list_only_when_the_rules_say_so() {
+        // The seeds' month: the only grade-D unit had 7 tickets, four grade-B units 20 or more.
+        let mut group = Group {
+            top: 5,
+            min_received: 20,
+            red_list: 1,
+            black_list: 2,
+            ..township_group()
+        };
+        let contenders = vec![
+            contender(1, 40, 97.0),
+            contender(2, 30, 88.0),
+            contender(3, 25, 87.0),
+            contender(4, 22, 86.0),
+            contender(5, 21, 85.5),
+            contender(6, 7, 60.0),
+        ];
+        let u = Uuid::from_u128;
+        assert_eq!(rank(&group, contenders.clone()).black_list, [u(6), u(5)]);
+        group.min_received_shields_black_list = true;
+        assert_eq!(rank(&group, contenders).black_list, [u(5), u(4)]);
     }
 
     #[test]

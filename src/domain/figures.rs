@@ -242,11 +242,15 @@ impl Figures {
     }
 }
 
-/// The figures of a period, taken at `as_of`: for the hotline as a whole, and for every unit
-/// that had something happen (less what granted appeals exempt).
+/// The figures of a period, taken at `as_of`: for the hotline as a whole, for the tickets
+/// given to units, and for every unit that had something happen (less what granted appeals
+/// exempt).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PeriodFigures {
+    /// Every ticket: direct answers (直办) among them.
     pub hotline: Figures,
+    /// The tickets given to units (转办), each fact counted once however many units shared it.
+    pub dispatched: Figures,
     pub units: BTreeMap<Uuid, Figures>,
 }
 
@@ -266,7 +270,8 @@ impl PeriodFigures {
     }
 }
 
-/// Counts one fact for the hotline and, unless exempt, for its unit.
+/// Counts one fact for the hotline and, when a unit had it, for the dispatched tickets and,
+/// unless exempt, for the unit.
 struct Tally<'a> {
     exemptions: &'a Exemptions,
     result: PeriodFigures,
@@ -275,6 +280,9 @@ struct Tally<'a> {
 impl Tally<'_> {
     fn count(&mut self, ticket: Uuid, unit: Option<Uuid>, add: impl Fn(&mut Figures)) {
         add(&mut self.result.hotline);
+        if unit.is_some() {
+            add(&mut self.result.dispatched);
+        }
         if let Some(unit) = unit.filter(|u| !self.exemptions.contains(&(*u, ticket))) {
             add(self.result.units.entry(unit).or_default());
         }
@@ -594,6 +602,18 @@ mod tests {
             (4, 3),
             "a direct answer closed without a callback counts for the hotline"
         );
+        let dispatched = figures.dispatched;
+        assert_eq!(
+            (
+                dispatched.received,
+                dispatched.closed,
+                dispatched.called_back
+            ),
+            (5, 3, 3),
+            "the direct answer is not among the dispatched tickets"
+        );
+        assert_eq!(dispatched.rates().callback_rate, Some(1.0));
+        assert_eq!(figures.hotline.rates().callback_rate, Some(0.75));
     }
 
     #[test]
@@ -738,6 +758,11 @@ mod tests {
             let without = compute(&facts, &july(), as_of, &Exemptions::new());
             let with = compute(&facts, &july(), as_of, &exempt);
             prop_assert_eq!(without.hotline, with.hotline);
+            prop_assert_eq!(without.dispatched, with.dispatched);
+            let (d, h) = (without.dispatched, without.hotline);
+            prop_assert_eq!(d.received, h.received);
+            prop_assert!(d.closed <= h.closed && d.called_back <= h.called_back);
+            prop_assert!(d.callbacks_reached <= h.callbacks_reached && d.reworks <= h.reworks);
             let mut sum = Figures::default();
             for figures in without.units.values() {
                 sum.add(figures);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::labels;
-use crate::domain::assessment::{self, Contender, HotSpotRules, Rules, Score};
+use crate::domain::assessment::{self, Contender, HotSpotRules, Layout, Rules, Score};
 use crate::domain::directory::{Category, Unit, UnitKind};
 use crate::domain::figures::{Exemption, Figures, PeriodFigures, Rates, TypicalCase, VolumeCount};
 use crate::domain::period::Month;
@@ -114,8 +114,9 @@ pub struct UnitRow {
     pub group: Option<String>,
     #[serde(flatten)]
     pub figures: FigureRow,
+    /// None when the unit is in no group or received no tickets.
     pub score: Option<ScoreView>,
-    /// Within the group; none when the unit received too few to be ranked.
+    /// Within the group; none when the unit received too few to be ranked, or none.
     pub rank: Option<usize>,
 }
 
@@ -170,7 +171,11 @@ pub struct GroupSummary {
     pub grades: Vec<(String, usize)>,
     pub top: Vec<Named>,
     pub red_list: Vec<Named>,
+    /// Worst first.
     pub black_list: Vec<Named>,
+    /// The units that received no tickets (本月无承办件): not graded, ranked nor listed.
+    #[serde(default)]
+    pub idle: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,6 +198,9 @@ pub struct HotSpot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HotSpots {
     pub baseline_months: u32,
+    /// Of those, how many had any registrations; none in a bulletin frozen before it was kept.
+    #[serde(default)]
+    pub months_with_data: Option<u32>,
     pub categories: Vec<HotSpot>,
     pub townships: Vec<HotSpot>,
 }
@@ -217,12 +225,20 @@ pub struct Bulletin {
     pub published_at: Option<DateTime<Utc>>,
     pub rules_effective_from: Option<Month>,
     pub volume: Volume,
-    /// The hotline's figures: every primary assignment and callback of the month.
+    /// The hotline's figures: every primary assignment and callback of the month, direct
+    /// answers among them.
     pub hotline: FigureRow,
+    /// The figures of the tickets given to units (转办事项); none in a bulletin frozen before
+    /// they were kept.
+    #[serde(default)]
+    pub dispatched: Option<FigureRow>,
+    /// What the printed bulletin says, as the rules set it.
+    #[serde(default)]
+    pub layout: Layout,
     pub by_type: Vec<Share>,
     /// First-level categories.
     pub by_category: Vec<Share>,
-    /// The ten second-level categories with the most registrations.
+    /// The ten categories with the most registrations, each at its finest level.
     pub top_categories: TopCategories,
     pub daily: Vec<DayCount>,
     pub units: Vec<UnitRow>,
@@ -289,7 +305,6 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
     let categories = CategoryIndex::new(&inputs.categories);
     let units: HashMap<Uuid, &Unit> = inputs.units.iter().map(|u| (u.id, u)).collect();
     let first_level = |id| categories.first_level(id);
-    let second_level = |id| categories.second_level(id);
 
     let total_now = total(&inputs.volume);
     let days = inputs.month.days().count() as u32;
@@ -374,21 +389,22 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
     });
     let by_category = shares(inputs, |c| first_level(c.category_id), first_rows);
 
-    let second_counts = tally(&inputs.volume, |c| second_level(c.category_id));
-    let mut second: Vec<(Option<Uuid>, u64)> = second_counts
+    let finest = |id| categories.finest(id);
+    let finest_counts = tally(&inputs.volume, |c| finest(c.category_id));
+    let mut finest_rows: Vec<(Option<Uuid>, u64)> = finest_counts
         .iter()
         .filter(|(id, _)| id.is_some())
         .map(|(id, n)| (*id, *n))
         .collect();
-    second.sort_by(|a, b| {
+    finest_rows.sort_by(|a, b| {
         b.1.cmp(&a.1)
             .then(category_label(a.0).cmp(&category_label(b.0)))
     });
-    second.truncate(10);
+    finest_rows.truncate(10);
     let top_rows = shares(
         inputs,
-        |c| second_level(c.category_id),
-        second
+        |c| finest(c.category_id),
+        finest_rows
             .iter()
             .map(|(id, _)| (*id, category_label(*id)))
             .collect(),
@@ -426,6 +442,8 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
         rules_effective_from: inputs.rules_effective_from,
         volume,
         hotline: inputs.figures.hotline.into(),
+        dispatched: Some(inputs.figures.dispatched.into()),
+        layout: inputs.rules.layout.clone(),
         by_type,
         by_category,
         top_categories,
@@ -468,7 +486,7 @@ fn unit_tables(
                 kind: u.kind,
                 group: group.map(|g| g.name.clone()),
                 figures: figures.into(),
-                score: group.map(|g| {
+                score: group.filter(|_| assessment::has_work(&figures)).map(|g| {
                     assessment::score(g, &figures, inputs.bonuses.get(&u.id).copied()).into()
                 }),
                 rank: None,
@@ -530,6 +548,12 @@ fn unit_tables(
                 top: named(&ranking.top),
                 red_list: named(&ranking.red_list),
                 black_list: named(&ranking.black_list),
+                idle: ranking
+                    .idle
+                    .iter()
+                    .filter_map(|id| members.iter().find(|r| r.unit_id == *id))
+                    .map(|r| r.name.clone())
+                    .collect(),
             },
         ));
     }
@@ -580,9 +604,10 @@ impl<'a> CategoryIndex<'a> {
         Some(category.parent_id.unwrap_or(category.id))
     }
 
-    fn second_level(&self, id: Option<Uuid>) -> Option<Uuid> {
-        let category = self.0.get(&id?)?;
-        category.parent_id.map(|_| category.id)
+    /// The category itself, at the finest level the bulletin counts: a second level, or a
+    /// first level when the ticket was filed under it (a tree of one level has no other).
+    fn finest(&self, id: Option<Uuid>) -> Option<Uuid> {
+        self.0.get(&id?).map(|c| c.id)
     }
 
     fn label(&self, id: Option<Uuid>) -> String {
@@ -607,6 +632,7 @@ fn hot_spots(
     );
     HotSpots {
         baseline_months: inputs.baseline.len() as u32,
+        months_with_data: Some(inputs.baseline.iter().filter(|m| total(m) > 0).count() as u32),
         categories,
         townships,
     }
@@ -674,11 +700,7 @@ fn rising_against(
         spots.truncate(rules.top);
         spots
     };
-    let by_category = |counts: &[VolumeCount]| {
-        tally(counts, |c| {
-            categories.second_level(c.category_id).or(c.category_id)
-        })
-    };
+    let by_category = |counts: &[VolumeCount]| tally(counts, |c| categories.finest(c.category_id));
     let township = |id: Option<Uuid>| {
         id.filter(|id| units.get(id).is_some_and(|u| u.kind == UnitKind::Township))
     };

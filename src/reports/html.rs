@@ -4,9 +4,10 @@
 
 use std::fmt::Write;
 
-use super::bulletin::{Bulletin, Named, State};
+use super::bulletin::{Bulletin, GroupSummary, Named, State};
 use super::labels;
 use super::tables::{self, Table};
+use crate::domain::assessment::OpeningRates;
 
 /// Escapes text for HTML and SVG.
 pub(crate) fn esc(text: &str) -> String {
@@ -74,8 +75,19 @@ fn bar_chart(title: &str, categories: &[String], series: &[Series<'_>]) -> Strin
         .max()
         .unwrap_or(0);
     let turned = longest > 6 || (categories.len() > 12 && longest > 2);
-    let (left, right, top, bottom) = (48.0, 12.0, 28.0, if turned { 64.0 } else { 24.0 });
+    // A turned label runs down and to the left of its bar: the margins make room for the
+    // longest, at the width of an ideograph of the labels' font.
+    let (sin, cos) = LABEL_TURN_DEGREES.to_radians().sin_cos();
+    let label_w = LABEL_FONT_PX * longest as f64;
     let (width, plot_h) = (720.0_f64, 220.0_f64);
+    let (right, top) = (12.0, 28.0);
+    let bottom = if turned { label_w * sin + 24.0 } else { 24.0 };
+    let mut left = 48.0_f64;
+    if turned {
+        // The first label ends half a group right of the plot's edge.
+        let first_group = (width - left - right) / categories.len().max(1) as f64;
+        left = left.max(label_w * cos - first_group / 2.0 + 4.0);
+    }
     let height = top + plot_h + bottom;
     let plot_w = width - left - right;
     let max = series
@@ -127,7 +139,7 @@ fn bar_chart(title: &str, categories: &[String], series: &[Series<'_>]) -> Strin
         if turned {
             let _ = write!(
                 svg,
-                "<text x=\"{cx:.1}\" y=\"{ly:.1}\" text-anchor=\"end\" transform=\"rotate(-40 {cx:.1} {ly:.1})\" class=\"ax\">{}</text>",
+                "<text x=\"{cx:.1}\" y=\"{ly:.1}\" text-anchor=\"end\" transform=\"rotate(-{LABEL_TURN_DEGREES} {cx:.1} {ly:.1})\" class=\"ax\">{}</text>",
                 esc(category)
             );
         } else {
@@ -152,6 +164,11 @@ fn bar_chart(title: &str, categories: &[String], series: &[Series<'_>]) -> Strin
     svg
 }
 
+/// The font size of a chart's labels (`svg text` in [`STYLE`]), about the width of one ideograph.
+const LABEL_FONT_PX: f64 = 11.0;
+/// How far long labels turn.
+const LABEL_TURN_DEGREES: f64 = 40.0;
+
 /// A round step for an axis reaching `max`: 1, 2 or 5 times a power of ten, about five ticks.
 fn nice_step(max: u64) -> u64 {
     let rough = (max as f64 / 5.0).max(1.0);
@@ -162,6 +179,155 @@ fn nice_step(max: u64) -> u64 {
         .find(|s| *s >= rough)
         .unwrap_or(10.0 * magnitude);
     step.max(1.0) as u64
+}
+
+/// The opening paragraph: the volume, its changes, direct answers and dispatches, and the rates
+/// the rules' layout asks for, each named for what it counts.
+fn opening(b: &Bulletin) -> String {
+    let v = &b.volume;
+    let share = |n: u64| {
+        labels::percent_in_prose((v.total > 0).then(|| n as f64 / v.total as f64))
+            .unwrap_or_default()
+    };
+    let mut text = format!(
+        "{}月份共受理群众诉求{}件，日均{:.1}件",
+        b.month.month(),
+        v.total,
+        v.daily_average
+    );
+    for (name, change) in [("环比", v.month_on_month), ("同比", v.year_on_year)] {
+        if let Some(change) = labels::change_in_prose(change) {
+            let _ = write!(text, "，{name}{change}");
+        }
+    }
+    text.push('。');
+    if v.total > 0 {
+        let _ = write!(
+            text,
+            "其中直接答复办结（直办）{}件，占{}；转交承办单位办理（转办）{}件，占{}。",
+            v.direct,
+            share(v.direct),
+            v.dispatched,
+            share(v.dispatched)
+        );
+    }
+    let rates = |names: &[(&str, Option<f64>)]| {
+        names
+            .iter()
+            .filter_map(|(name, rate)| {
+                labels::percent_in_prose(*rate).map(|r| format!("{name}{r}"))
+            })
+            .collect::<Vec<_>>()
+            .join("，")
+    };
+    let h = &b.hotline.rates;
+    // Completion and replies on time are of dispatched tickets alone, whichever figures.
+    let handled = |d: &crate::domain::figures::Rates| {
+        rates(&[
+            ("办结率", d.completion_rate),
+            ("按期办结率", d.on_time_rate),
+        ])
+    };
+    let called = |d: &crate::domain::figures::Rates| {
+        rates(&[
+            ("回访率", d.callback_rate),
+            ("满意率", d.satisfaction_rate),
+            ("解决率", d.resolution_rate),
+        ])
+    };
+    let dispatched = b.dispatched.as_ref().map(|d| &d.rates);
+    let parts: Vec<String> = match (b.layout.opening_rates, dispatched) {
+        (OpeningRates::Dispatched, Some(d)) => {
+            vec![format!("转办事项{}", join(&[handled(d), called(d)]))]
+        }
+        (OpeningRates::Both, Some(d)) => vec![
+            format!("转办事项{}", join(&[handled(d), called(d)])),
+            format!("全部事项（含直办）{}", called(h)),
+        ],
+        _ => vec![
+            format!("全部事项（含直办）{}", called(h)),
+            format!("转办事项{}", handled(h)),
+        ],
+    };
+    let parts: Vec<String> = parts.into_iter().filter(|p| p.ends_with('%')).collect();
+    if !parts.is_empty() {
+        text.push_str(&parts.join("；"));
+        text.push('。');
+    }
+    text
+}
+
+/// Parts of a sentence that are not empty, apart by commas.
+fn join(parts: &[String]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("，")
+}
+
+/// A group's paragraph: how many units, their grades, the best ranked and the lists, and the
+/// units without tickets; a sentence with nothing to say is left out.
+fn group_paragraph(g: &GroupSummary) -> String {
+    let assessed = g.units - g.idle.len();
+    let mut text = format!("{}共{}家", g.name, g.units);
+    if assessed > 0 {
+        let grades = g
+            .grades
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(grade, n)| format!("{grade}类{n}家"))
+            .collect::<Vec<_>>()
+            .join("、");
+        if g.idle.is_empty() {
+            let _ = write!(text, "，考核等级{grades}。");
+        } else {
+            let _ = write!(text, "，参加考核的{assessed}家中{grades}。");
+        }
+    } else {
+        text.push('。');
+    }
+    let threshold = if g.min_received > 0 {
+        format!("承办量{}件以上的", g.min_received)
+    } else {
+        String::new()
+    };
+    if !g.top.is_empty() {
+        let _ = write!(
+            text,
+            "{threshold}{}综合考核得分排名前列的是：{}。",
+            g.name,
+            names(&g.top)
+        );
+    } else if assessed > 0 && g.min_received > 0 {
+        let _ = write!(
+            text,
+            "本月没有承办量达到{}件的单位，不作排名。",
+            g.min_received
+        );
+    }
+    match (g.red_list.is_empty(), g.black_list.is_empty()) {
+        (true, true) => {}
+        (false, true) => {
+            let _ = write!(text, "红榜：{}。", names(&g.red_list));
+        }
+        (true, false) => {
+            let _ = write!(text, "黑榜：{}。", names(&g.black_list));
+        }
+        (false, false) => {
+            let _ = write!(
+                text,
+                "红榜：{}；黑榜：{}。",
+                names(&g.red_list),
+                names(&g.black_list)
+            );
+        }
+    }
+    if !g.idle.is_empty() {
+        let _ = write!(text, "{}本月无承办件，不参加考核。", g.idle.join("、"));
+    }
+    text
 }
 
 fn names(list: &[Named]) -> String {
@@ -212,7 +378,6 @@ pub fn render(b: &Bulletin) -> String {
     let all = tables::tables(b);
     let find = |name: &str| all.iter().find(|t| t.name == name);
     let v = &b.volume;
-    let h = &b.hotline.rates;
     let mut out = String::new();
     let _ = write!(
         out,
@@ -234,40 +399,24 @@ pub fn render(b: &Bulletin) -> String {
         State::Published => format!("已于{}发布", b.published_at.map(local).unwrap_or_default()),
         State::Restated => "按现有数据重新计算（与已发布数据并列参阅）".to_owned(),
     };
-    let last_day = b
-        .daily
-        .last()
-        .map(|d| d.day.format("%m月%d日").to_string())
-        .unwrap_or_default();
+    let period = match (b.daily.first(), b.daily.last()) {
+        (Some(first), Some(last)) => format!(
+            "{}年{}至{}",
+            b.month.year(),
+            labels::month_day(first.day),
+            labels::month_day(last.day)
+        ),
+        _ => format!("{}年{}月", b.month.year(), b.month.month()),
+    };
     let _ = writeln!(
         out,
-        "<div class=\"meta\">统计期间：{}年{}月1日至{last_day}　数据截至{}　<span class=\"state\">{}</span></div>",
-        b.month.year(),
-        b.month.month(),
+        "<div class=\"meta\">统计期间：{period}　数据截至{}　<span class=\"state\">{}</span></div>",
         local(b.as_of),
         esc(&state)
     );
 
     out.push_str("<h2>一、受理情况</h2>\n");
-    let share = |n: u64| labels::percent((v.total > 0).then(|| n as f64 / v.total as f64));
-    let _ = writeln!(
-        out,
-        "<p>{}月份共受理群众诉求{}件，日均{:.1}件，环比{}，同比{}。其中直接答复办结（直办）{}件，占{}；转交承办单位办理（转办）{}件，占{}。转办事项办结率{}，按期办结率{}，回访率{}，满意率{}，解决率{}。</p>",
-        b.month.month(),
-        v.total,
-        v.daily_average,
-        labels::change(v.month_on_month),
-        labels::change(v.year_on_year),
-        v.direct,
-        share(v.direct),
-        v.dispatched,
-        share(v.dispatched),
-        labels::percent(h.completion_rate),
-        labels::percent(h.on_time_rate),
-        labels::percent(h.callback_rate),
-        labels::percent(h.satisfaction_rate),
-        labels::percent(h.resolution_rate),
-    );
+    let _ = writeln!(out, "<p>{}</p>", esc(&opening(b)));
     let channels: Vec<_> = v
         .by_channel
         .iter()
@@ -303,7 +452,7 @@ pub fn render(b: &Bulletin) -> String {
     if let Some(t) = find("types") {
         table_html(&mut out, t);
     }
-    let categories: Vec<_> = b.by_category.iter().take(12).collect();
+    let categories: Vec<_> = b.by_category.iter().collect();
     let title = "图二：本月与上月诉求对比（按事项归口）";
     let chart = bar_chart(
         title,
@@ -328,7 +477,7 @@ pub fn render(b: &Bulletin) -> String {
     if let Some(t) = find("categories") {
         table_html(&mut out, t);
     }
-    if let Some(t) = find("top_categories") {
+    if let Some(t) = find("top_categories").filter(|_| !b.top_categories.rows.is_empty()) {
         table_html(&mut out, t);
     }
     let title = "图三：每日受理量";
@@ -347,32 +496,34 @@ pub fn render(b: &Bulletin) -> String {
     figure(&mut out, title, &chart);
 
     out.push_str("<h2>三、热点问题</h2>\n");
-    if b.hot_spots.categories.is_empty() && b.hot_spots.townships.is_empty() {
+    let spots = &b.hot_spots;
+    let compared = spots.months_with_data.unwrap_or(spots.baseline_months);
+    if compared == 0 {
+        let _ = writeln!(
+            out,
+            "<p>前{}个月没有受理数据，本期未作热点比较。</p>",
+            spots.baseline_months
+        );
+    } else if spots.categories.is_empty() && spots.townships.is_empty() {
         let _ = writeln!(
             out,
             "<p>本月没有较前{}个月明显增多的诉求。</p>",
-            b.hot_spots.baseline_months
+            spots.baseline_months
         );
     } else {
         out.push_str("<ol>");
-        for spot in &b.hot_spots.categories {
+        for (spot, verb) in spots
+            .categories
+            .iter()
+            .map(|s| (s, ""))
+            .chain(spots.townships.iter().map(|s| (s, "反映")))
+        {
             let _ = write!(
                 out,
-                "<li>{}：本月{}件，较前{}个月月均{:.1}件增加{:.1}件。</li>",
+                "<li>{}：本月{verb}{}件，较前{}个月月均{:.1}件增加{:.1}件。</li>",
                 esc(&spot.label),
                 spot.count,
-                b.hot_spots.baseline_months,
-                spot.baseline,
-                spot.rise
-            );
-        }
-        for spot in &b.hot_spots.townships {
-            let _ = write!(
-                out,
-                "<li>{}：本月反映{}件，较前{}个月月均{:.1}件增加{:.1}件。</li>",
-                esc(&spot.label),
-                spot.count,
-                b.hot_spots.baseline_months,
+                spots.baseline_months,
                 spot.baseline,
                 spot.rise
             );
@@ -382,35 +533,7 @@ pub fn render(b: &Bulletin) -> String {
 
     out.push_str("<h2>四、承办单位办理及考核情况</h2>\n");
     for g in &b.groups {
-        let grades = g
-            .grades
-            .iter()
-            .map(|(grade, n)| format!("{grade}类{n}家"))
-            .collect::<Vec<_>>()
-            .join("、");
-        let threshold = if g.min_received > 0 {
-            format!("承办量{}件以上的", g.min_received)
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "<p>{}共{}家，考核等级{}。{}{}综合考核得分排名前列的是：{}。</p>",
-            esc(&g.name),
-            g.units,
-            esc(&grades),
-            esc(&threshold),
-            esc(&g.name),
-            esc(&names(&g.top))
-        );
-        if !g.red_list.is_empty() || !g.black_list.is_empty() {
-            let _ = writeln!(
-                out,
-                "<p>红榜：{}；黑榜：{}。</p>",
-                esc(&names(&g.red_list)),
-                esc(&names(&g.black_list))
-            );
-        }
+        let _ = writeln!(out, "<p>{}</p>", esc(&group_paragraph(g)));
     }
     if let Some(t) = find("units") {
         table_html(&mut out, t);

@@ -132,6 +132,38 @@ pub fn change(ratio: Option<f64>) -> String {
     }
 }
 
+/// A share or a rate in a sentence, as the bulletins' prose prints them: two decimals at most,
+/// trailing zeros dropped ("5.8%", "14.16%", "15%"); none when there was nothing to count.
+pub fn percent_in_prose(ratio: Option<f64>) -> Option<String> {
+    let hundredths = (ratio? * 10_000.0).round() as i64;
+    let text = format!("{}.{:02}", hundredths / 100, (hundredths % 100).abs());
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    let sign = if hundredths < 0 && !text.starts_with('-') {
+        "-"
+    } else {
+        ""
+    };
+    Some(format!("{sign}{text}%"))
+}
+
+/// A change in a sentence, after 环比 or 同比: "增幅39.34%", "减幅15%", "持平"; none when there
+/// was nothing to compare with.
+pub fn change_in_prose(ratio: Option<f64>) -> Option<String> {
+    let ratio = ratio?;
+    let size = percent_in_prose(Some(ratio.abs()))?;
+    Some(match size.as_str() {
+        "0%" => "持平".to_owned(),
+        _ if ratio > 0.0 => format!("增幅{size}"),
+        _ => format!("减幅{size}"),
+    })
+}
+
+/// A day of a bulletin's period as the bulletins print it: "8月1日".
+pub fn month_day(day: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}月{}日", day.month(), day.day())
+}
+
 /// A score: no decimals when whole, as the bulletins print them.
 pub fn points(value: f64) -> String {
     // Rounded first, so that nothing prints as `-0` or `98.0`; `+ 0.0` turns -0 into 0.
@@ -264,6 +296,18 @@ mod tests {
         assert_eq!(points(-0.04), "0");
         assert_eq!(points(97.96), "98");
         assert_eq!(points(-2.5), "-2.5");
+        assert_eq!(percent_in_prose(Some(75.0 / 1292.0)).unwrap(), "5.8%");
+        assert_eq!(percent_in_prose(Some(0.1416)).unwrap(), "14.16%");
+        assert_eq!(percent_in_prose(Some(0.15)).unwrap(), "15%");
+        assert_eq!(percent_in_prose(Some(0.0)).unwrap(), "0%");
+        assert_eq!(percent_in_prose(Some(-0.004)).unwrap(), "-0.4%");
+        assert_eq!(percent_in_prose(None), None);
+        assert_eq!(change_in_prose(Some(0.393_44)).unwrap(), "增幅39.34%");
+        assert_eq!(change_in_prose(Some(-0.15)).unwrap(), "减幅15%");
+        assert_eq!(change_in_prose(Some(0.000_01)).unwrap(), "持平");
+        assert_eq!(change_in_prose(None), None);
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+        assert_eq!(month_day(day), "8月1日");
         assert_eq!(limit(Limit::WorkingDays(5)), "5个工作日");
         assert_eq!(limit(Limit::Hours(2)), "2小时");
     }

@@ -148,7 +148,7 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
 /// 受理概况: the month's volume and the hotline's rates.
 fn volume(b: &Bulletin) -> Table {
     let v = &b.volume;
-    Table {
+    let mut table = Table {
         name: "volume",
         title: "受理概况".into(),
         header: header(&["项目", "数值"]),
@@ -172,19 +172,30 @@ fn volume(b: &Bulletin) -> Table {
             vec![text("环比"), Cell::Change(v.month_on_month)],
             vec![text("去年同期受理量(件)"), Cell::Count(v.a_year_earlier)],
             vec![text("同比"), Cell::Change(v.year_on_year)],
-            vec![text("办结率"), Cell::Ratio(b.hotline.rates.completion_rate)],
-            vec![
-                text("按期办结率"),
-                Cell::Ratio(b.hotline.rates.on_time_rate),
-            ],
-            vec![text("回访率"), Cell::Ratio(b.hotline.rates.callback_rate)],
-            vec![
-                text("满意率"),
-                Cell::Ratio(b.hotline.rates.satisfaction_rate),
-            ],
-            vec![text("解决率"), Cell::Ratio(b.hotline.rates.resolution_rate)],
         ],
+    };
+    // Completion and replies on time count dispatched tickets alone, whichever figures; the
+    // rates of callbacks are the hotline's and, apart, the dispatched tickets'.
+    let h = &b.hotline.rates;
+    let d = b.dispatched.as_ref().map_or(h, |d| &d.rates);
+    table.rows.extend([
+        vec![text("转办事项办结率"), Cell::Ratio(d.completion_rate)],
+        vec![text("转办事项按期办结率"), Cell::Ratio(d.on_time_rate)],
+    ]);
+    if let Some(dispatched) = &b.dispatched {
+        let d = &dispatched.rates;
+        table.rows.extend([
+            vec![text("转办事项回访率"), Cell::Ratio(d.callback_rate)],
+            vec![text("转办事项满意率"), Cell::Ratio(d.satisfaction_rate)],
+            vec![text("转办事项解决率"), Cell::Ratio(d.resolution_rate)],
+        ]);
     }
+    table.rows.extend([
+        vec![text("全部事项回访率"), Cell::Ratio(h.callback_rate)],
+        vec![text("全部事项满意率"), Cell::Ratio(h.satisfaction_rate)],
+        vec![text("全部事项解决率"), Cell::Ratio(h.resolution_rate)],
+    ]);
+    table
 }
 
 /// 受理渠道: the volume by channel, against the month before and a year before.
@@ -261,6 +272,9 @@ fn daily(b: &Bulletin) -> Table {
     }
 }
 
+/// What a unit in a group that received no tickets is listed as, apart from those assessed.
+pub const IDLE: &str = "本月无承办件";
+
 /// 承办单位考核情况表: every unit's figures, the points of each scored figure, grade and rank.
 fn units(b: &Bulletin) -> Table {
     // The scored figures of every group, in one set of columns.
@@ -307,7 +321,11 @@ fn units(b: &Bulletin) -> Table {
                 row.push(Cell::Points(score.map(|s| s.bonus)));
                 row.push(Cell::Points(score.map(|s| s.total)));
                 row.push(text(score.map(|s| s.grade.clone()).unwrap_or_default()));
-                row.push(text(u.rank.map(|r| r.to_string()).unwrap_or_default()));
+                row.push(text(match (u.rank, &u.group, score) {
+                    (Some(rank), _, _) => rank.to_string(),
+                    (None, Some(_), None) => IDLE.to_owned(),
+                    (None, _, _) => String::new(),
+                }));
                 row
             })
             .collect(),
@@ -333,6 +351,7 @@ fn groups(b: &Bulletin) -> Table {
             "红榜",
             "黑榜",
             "排名门槛(件)",
+            IDLE,
         ]),
         rows: b
             .groups
@@ -352,6 +371,7 @@ fn groups(b: &Bulletin) -> Table {
                     text(names(&g.red_list)),
                     text(names(&g.black_list)),
                     Cell::Count(g.min_received),
+                    text(g.idle.join("、")),
                 ]
             })
             .collect(),

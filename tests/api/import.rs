@@ -514,3 +514,206 @@ async fn a_generated_july_prints_the_ruzhou_bulletin_tables() {
         ]
     );
 }
+
+/// A closed complaint under a first-level category, dispatched to a unit on an October day.
+fn closed_in(external_ref: &str, unit: &str, category: &str, day: u32) -> Value {
+    let mut record = closed_complaint(external_ref, unit);
+    record["category"] = json!(category);
+    record["registered_at"] = json!(oct(day, 9, 0));
+    record["assignments"][0]["dispatched_at"] = json!(oct(day, 9, 30));
+    record["assignments"][0]["signed_at"] = json!(oct(day, 10, 0));
+    record["replies"][0]["at"] = json!(oct(day + 1, 10, 0));
+    record["replies"][0]["contacted_at"] = json!(oct(day, 16, 0));
+    record["reviews"][0]["at"] = json!(oct(day + 1, 15, 0));
+    record["callbacks"][0]["at"] = json!(oct(day + 2, 10, 0));
+    record
+}
+
+/// The same, still open with its unit: signed, not replied.
+fn open_in(external_ref: &str, unit: &str, category: &str, day: u32) -> Value {
+    let mut record = closed_in(external_ref, unit, category, day);
+    for done in ["replies", "reviews", "callbacks"] {
+        record.as_object_mut().unwrap().remove(done);
+    }
+    record
+}
+
+#[actix_web::test]
+async fn a_month_with_idle_units_one_level_categories_and_no_past_prints_only_what_is_true() {
+    let w = world_at(shanghai(2026, 11, 2, 9, 0)).await;
+    // The fourteen first-level categories of a city's bulletin, with no second level.
+    let categories = [
+        "人力资源社会保障类",
+        "环境保护类",
+        "公共服务类",
+        "交通运输与交通秩序类",
+        "市场管理类",
+        "社情民意类",
+        "农林水利类",
+        "科教文体类",
+        "医疗卫生健康类",
+        "住房与城乡建设类",
+        "民政与社会救助类",
+        "城市管理类",
+        "社会治安与综合治理类",
+        "其他咨询",
+    ];
+    for name in categories {
+        let made = w
+            .app
+            .post("/api/v1/categories", &w.admin, &json!({"name": name}))
+            .await;
+        assert_eq!(made.status, 201, "{}", made.text);
+    }
+    // Five townships with work, two without.
+    let towns: Vec<_> = (1..=7)
+        .map(|n| w.app.add_unit(&format!("z{n}"), UnitKind::Township))
+        .collect();
+    let mut records = Vec::new();
+    let mut category = categories.iter().cycle();
+    let mut add = |record: Value| records.push(record);
+    // z1 four closed; z2 three; z3 two closed and one open; z4 one closed, two open; z5 one
+    // open. Scored 100, 100, 86.7, 73.3 and 60.
+    for (town, closed, open) in [(0, 4, 0), (1, 3, 0), (2, 2, 1), (3, 1, 2), (4, 0, 1)] {
+        let code = &towns[town].code;
+        for n in 0..closed {
+            add(closed_in(
+                &format!("C-{code}-{n}"),
+                code,
+                category.next().unwrap(),
+                12 + n,
+            ));
+        }
+        for n in 0..open {
+            add(open_in(
+                &format!("O-{code}-{n}"),
+                code,
+                category.next().unwrap(),
+                20 + n,
+            ));
+        }
+    }
+    // A department under the ranking's 20 tickets, and the other without any.
+    add(closed_in(
+        "C-rsj",
+        &w.unit_a.code,
+        category.next().unwrap(),
+        15,
+    ));
+    // Answered on the spot, the caller then called back and dissatisfied.
+    add(json!({
+        "external_ref": "D-1", "type": "complaint", "title": "社保缴费基数争议", "content": "对缴费基数有异议",
+        "category": "人力资源社会保障类", "registered_at": oct(16, 9, 0),
+        "answer": {"at": oct(16, 9, 5), "text": "已告知缴费基数的核定办法"},
+        "callbacks": [{"at": oct(17, 10, 0), "reached": true, "satisfaction": "dissatisfied", "resolved": false}]
+    }));
+    let lines: Vec<String> = records.iter().map(Value::to_string).collect();
+    let report = w
+        .import(import::json_lines(lines.join("\n").as_bytes()).collect())
+        .await;
+    assert_eq!((report.imported, report.bad.len()), (16, 0), "{report:?}");
+
+    let b = w
+        .get_json("/api/v1/reports/monthly?month=2026-10", &w.supervisor)
+        .await;
+    let group = |name: &str| {
+        b["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let towns_group = group("乡镇街道");
+    assert_eq!(towns_group["idle"], json!(["单位z6", "单位z7"]));
+    assert_eq!(towns_group["units"], 7);
+    let red = names(&towns_group["red_list"]);
+    let black = names(&towns_group["black_list"]);
+    assert_eq!(
+        red,
+        ["单位z1", "单位z2", "单位z3"],
+        "three, as the rules say"
+    );
+    assert_eq!(
+        black,
+        ["单位z5", "单位z4"],
+        "what the red list leaves, worst first"
+    );
+    let graded: u64 = towns_group["grades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g[1].as_u64().unwrap())
+        .sum();
+    assert_eq!(graded, 5, "the idle are not graded");
+    for idle in &towns[5..] {
+        let row = b["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["unit_id"] == json!(idle.id))
+            .unwrap();
+        assert_eq!((&row["score"], &row["rank"]), (&Value::Null, &Value::Null));
+    }
+    let departments = group("县直单位和部门");
+    assert_eq!(departments["idle"], json!([w.unit_b.name]));
+    assert_eq!(departments["top"], json!([]), "none reached 20 tickets");
+    assert_eq!(
+        names(&departments["black_list"]),
+        [w.unit_a.name.clone()],
+        "the minimum for ranking does not shield from the black list by default"
+    );
+
+    // The dispatched tickets all satisfied; with the direct answer, the hotline is not.
+    assert_eq!(b["dispatched"]["satisfaction_rate"], 1.0);
+    assert_eq!(b["hotline"]["satisfaction_rate"], 11.0 / 12.0);
+    assert_eq!(b["layout"]["opening_rates"], "both");
+    // One level of categories: the top ten are first-level ones.
+    let top = &b["top_categories"]["rows"];
+    assert_eq!(top.as_array().unwrap().len(), 10);
+    assert_eq!(top[0]["label"], "人力资源社会保障类");
+    assert_eq!(top[0]["count"], 3);
+    assert_eq!(b["hot_spots"]["months_with_data"], 0);
+
+    let html = w
+        .app
+        .get(
+            "/api/v1/reports/monthly?month=2026-10&format=html",
+            &w.supervisor,
+        )
+        .await;
+    assert_eq!(html.status, 200);
+    let page = &html.text;
+    assert!(
+        page.contains("统计期间：2026年10月1日至10月31日"),
+        "no zero-padded dates"
+    );
+    assert!(
+        page.contains("转办事项办结率73.33%，按期办结率100%，回访率100%，满意率100%，解决率100%；全部事项（含直办）回访率100%，满意率91.67%，解决率91.67%。"),
+        "each rate named for what it counts"
+    );
+    assert!(page.contains("单位z6、单位z7本月无承办件，不参加考核。"));
+    assert!(page.contains("本月没有承办量达到20件的单位，不作排名。"));
+    assert!(
+        !page.contains("：。") && !page.contains("：；"),
+        "no empty list in prose"
+    );
+    assert!(page.contains("前3个月没有受理数据，本期未作热点比较。"));
+    assert!(!page.contains("明显增多"));
+    let chart = &page[page.find("图二").unwrap()..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    for name in categories {
+        assert!(
+            chart.contains(&format!(">{name}</text>")),
+            "{name} is drawn"
+        );
+    }
+}

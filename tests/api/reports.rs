@@ -523,11 +523,13 @@ async fn the_bulletin_counts_scores_ranks_and_renders_the_month() {
     assert_eq!(
         (
             township["received"].as_u64(),
-            township["score"]["total"].as_f64()
+            &township["score"],
+            &township["rank"]
         ),
-        (Some(0), Some(100.0)),
-        "nothing to fail at earns full points, and the default bonus"
+        (Some(0), &Value::Null, &Value::Null),
+        "a unit without tickets is neither scored nor ranked"
     );
+    assert_eq!(b["groups"][0]["idle"], json!([township["name"]]));
     let departments = &b["groups"][1];
     assert_eq!(departments["top"][0]["name"], w_unit_name(w, &a));
     assert_eq!(
