@@ -70,7 +70,25 @@ impl ArticleField {
         }
     }
 
-    const fn letter(self) -> char {
+    /// This part's bit in a set of parts ([`article_index_pairs`]).
+    pub const fn bit(self) -> i16 {
+        match self {
+            Self::Title => 1,
+            Self::Keywords => 2,
+            Self::Body => 4,
+        }
+    }
+
+    /// The sum of the weights of the parts in a set of parts.
+    pub fn weight_of(parts: i16) -> i32 {
+        Self::ALL
+            .into_iter()
+            .filter(|field| parts & field.bit() != 0)
+            .map(Self::weight)
+            .sum()
+    }
+
+    pub const fn letter(self) -> char {
         match self {
             Self::Title => 't',
             Self::Keywords => 'k',
@@ -99,6 +117,23 @@ pub fn article_index_terms(title: &str, keywords: &str, body: &str) -> Vec<Strin
     .flat_map(|(field, text)| field.terms(text))
     .collect();
     terms.into_iter().collect()
+}
+
+/// The pairs an article is indexed under, each once, in order, with the set of the parts
+/// holding it (the sum of their [`ArticleField::bit`]s): the terms of
+/// [`article_index_terms`] with their letters gathered by pair.
+pub fn article_index_pairs(title: &str, keywords: &str, body: &str) -> Vec<(String, i16)> {
+    let mut pairs: std::collections::BTreeMap<String, i16> = std::collections::BTreeMap::new();
+    for (field, text) in [
+        (ArticleField::Title, title),
+        (ArticleField::Keywords, keywords),
+        (ArticleField::Body, body),
+    ] {
+        for pair in index_terms([text]) {
+            *pairs.entry(pair).or_default() |= field.bit();
+        }
+    }
+    pairs.into_iter().collect()
 }
 
 /// How the articles found for a question rank: by where they hold it (the sum of the
@@ -259,6 +294,19 @@ mod tests {
         // Nothing an article is indexed under is a pair a question of tickets asks for.
         assert!(terms.iter().all(|t| t.chars().count() == 3));
         assert_eq!(ArticleField::Keywords.terms("停水"), ["k停水"]);
+        let pairs = article_index_pairs("停水通知", r#"["停水"]"#, "社保卡");
+        assert_eq!(
+            pairs,
+            [
+                ("保卡".to_owned(), 4),
+                ("停水".to_owned(), 3),
+                ("水通".to_owned(), 1),
+                ("社保".to_owned(), 4),
+                ("通知".to_owned(), 1)
+            ]
+        );
+        assert_eq!(ArticleField::weight_of(3), 6, "title and keywords");
+        assert_eq!(ArticleField::weight_of(0), 0);
     }
 
     #[test]
@@ -399,6 +447,15 @@ mod tests {
                 .sum();
             let score = Rank::score(&title, &keywords, &body, &query);
             prop_assert!(score <= bound, "{query:?}: score {score} above {bound}");
+            // The pairs with their parts say what the lettered terms say.
+            let pairs: std::collections::BTreeMap<String, i16> =
+                article_index_pairs(&title, &keywords_text, &body).into_iter().collect();
+            let parts = query_terms(&query)
+                .iter()
+                .fold(ArticleField::ALL.iter().fold(0, |all, f| all | f.bit()), |parts, pair| {
+                    parts & pairs.get(pair).copied().unwrap_or(0)
+                });
+            prop_assert_eq!(ArticleField::weight_of(parts), bound);
         }
 
         /// A snippet's marks are the question, ignoring case.

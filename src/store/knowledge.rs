@@ -5,14 +5,12 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{knowledge_article_versions, knowledge_articles, knowledge_citations};
-use super::search::Corpus;
-use super::sql::{At, Day, Id, Uid};
+use super::sql::{At, Day, Id};
 use super::{DbConnection, StoreError, contains_pattern, lower};
 use crate::domain::knowledge::{
     Article, ArticleChange, ArticleContent, ArticleScope, ArticleStanding, ArticleStatus, Upkeep,
 };
-use crate::domain::search::{ArticleField, Rank, query_terms};
-use diesel::sql_types::{Integer, Text};
+use crate::domain::search::{Rank, query_terms};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = knowledge_articles)]
@@ -438,17 +436,6 @@ fn rank_key(score: i32, article: &Article) -> RankKey {
     (score, article.use_count, article.updated_at, article.id)
 }
 
-/// An article the word index finds, with the best score its texts can have: the weights of the
-/// parts indexed under every term of the question (a part may hold the terms apart, which only
-/// its text tells).
-#[derive(QueryableByName)]
-struct Match {
-    #[diesel(sql_type = Uid)]
-    key: Uuid,
-    #[diesel(sql_type = Integer)]
-    weight: i32,
-}
-
 /// Up to this many articles found, each is read by its key; beyond, articles are read in the
 /// order of their uses and changes until those found make up the page.
 const FOUND_TO_READ_MAX: usize = 200;
@@ -508,26 +495,9 @@ fn matches(
     conn: &mut DbConnection,
     q: &str,
 ) -> Result<std::collections::HashMap<Uuid, i32>, StoreError> {
-    let backend = match conn {
-        DbConnection::Pg(_) => super::Backend::Postgres,
-        DbConnection::Sqlite(_) => super::Backend::Sqlite,
-    };
-    let by_field: Vec<Vec<String>> = ArticleField::ALL.iter().map(|f| f.terms(q)).collect();
-    let weights = ArticleField::ALL.map(ArticleField::weight);
-    let sql = format!(
-        "SELECT m.key, m.weight FROM {} m",
-        super::search::weighed_matches(Corpus::Articles, backend, &weights)
-    );
-    let mut query = diesel::sql_query(sql).into_boxed::<super::MultiBackend>();
-    for field_terms in &by_field {
-        query = query.bind::<Text, _>(super::search::index_query(
-            Corpus::Articles,
-            backend,
-            field_terms,
-        ));
-    }
-    let found: Vec<Match> = query.load(conn)?;
-    Ok(found.into_iter().map(|m| (m.key, m.weight)).collect())
+    Ok(super::search::article_matches(conn, q)?
+        .into_iter()
+        .collect())
 }
 
 /// The best `wanted` of the articles `found` that `kept` keeps, by what the index promises, from

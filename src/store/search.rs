@@ -1,12 +1,13 @@
 //! The word index of tickets and articles (see [`crate::domain::search`] for its terms): FTS5
-//! on SQLite; on PostgreSQL a GIN-indexed `tsvector` for tickets and a row per term and article
+//! on SQLite; on PostgreSQL a GIN-indexed `tsvector` for tickets and a row per pair and article
 //! for articles. All are fed the same terms, so that both backends find the same rows. The
 //! index narrows; the caller checks what it finds against the texts.
 //!
 //! Articles are few and long, and a common word is in many of them: a `tsvector` of a thousand
 //! terms makes every article a wide row, and reading the keys of a thousand found articles
-//! through GIN reads most of those rows. Their terms as rows of a B-tree are read from the index
-//! alone, a few pages for a thousand articles.
+//! through GIN reads most of those rows. Their pairs as rows of a B-tree, each with the parts
+//! holding it as bits, are read from the index alone: one entry per pair and article, a few
+//! pages for a thousand articles.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -14,7 +15,9 @@ use uuid::Uuid;
 
 use super::sql::{Id, Uid};
 use super::{Backend, DbConnection, StoreError};
-use crate::domain::search::{article_index_terms, index_terms};
+use crate::domain::search::{
+    ArticleField, article_index_pairs, article_index_terms, index_terms, query_terms,
+};
 
 /// What is indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +41,7 @@ impl Corpus {
             Corpus::Articles => Names {
                 source: "knowledge_articles",
                 index: "article_search",
-                term_rows: Some("article_search_terms"),
+                term_rows: Some("article_search_pairs"),
                 rows: "article_search_rows",
                 key: "article_id",
                 texts: "s.title AS a, s.body AS b, s.keywords AS c",
@@ -62,7 +65,9 @@ struct Names {
     /// SQLite: the FTS5 table. PostgreSQL: a row per indexed row, with its `tsvector` unless
     /// its terms are in [`Names::term_rows`].
     index: &'static str,
-    /// PostgreSQL: the table of the corpus's terms as `(term, key)` rows, when it has one.
+    /// PostgreSQL: the table of the corpus's pairs as `(pair, key, parts)` rows, when it has
+    /// one (articles: their terms are lettered with their part, see
+    /// [`crate::domain::search::ArticleField`]).
     term_rows: Option<&'static str>,
     /// SQLite: the integer each indexed row is known by to FTS5.
     rows: &'static str,
@@ -123,10 +128,17 @@ fn found_on_postgres(corpus: Corpus, placeholder: &str, also: &str) -> String {
         ..
     } = corpus.names();
     match term_rows {
+        // Each lettered term asks for its pair in its part.
         Some(term_rows) => {
             let terms = terms_bound_at(placeholder);
+            let bit = ArticleField::ALL
+                .iter()
+                .map(|f| format!("WHEN '{}' THEN {}", f.letter(), f.bit()))
+                .collect::<Vec<_>>()
+                .join(" ");
             format!(
-                "SELECT t.{key} AS key{also} FROM {term_rows} t WHERE t.term = ANY ({terms}) \
+                "SELECT t.{key} AS key{also} FROM {term_rows} t JOIN unnest({terms}) AS q (term) \
+                 ON t.pair = substr(q.term, 2) AND t.parts & (CASE left(q.term, 1) {bit} END) <> 0 \
                  GROUP BY t.{key} HAVING COUNT(*) = cardinality({terms})"
             )
         }
@@ -137,76 +149,82 @@ fn found_on_postgres(corpus: Corpus, placeholder: &str, also: &str) -> String {
     }
 }
 
-/// The rows indexed under every term of at least one of several groups of terms, each with the
-/// sum of the weights of the groups it is indexed under all of: a subquery answering `key` (the
-/// row's key) and `weight`, for a `FROM` clause, the question of group n (from 0, an
-/// [`index_query`]) bound at `$n+1`. Each group is its own read of the index, which the planner
-/// estimates well and which never reads the rows' terms.
-pub fn weighed_matches(corpus: Corpus, backend: Backend, weights: &[i32]) -> String {
+#[derive(QueryableByName)]
+struct Match {
+    #[diesel(sql_type = Uid)]
+    key: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    weight: i32,
+}
+
+/// The articles indexed as holding every pair of `q` in at least one of their parts, each with
+/// the sum of the weights of the parts that do ([`ArticleField::weight`]): the best score its
+/// texts can have, as a part may hold the pairs apart.
+pub fn article_matches(conn: &mut DbConnection, q: &str) -> Result<Vec<(Uuid, i32)>, StoreError> {
     let Names {
         index,
         rows,
         key,
         term_rows,
         ..
-    } = corpus.names();
-    let each = |read: &dyn Fn(usize, i32) -> String| {
-        weights
-            .iter()
-            .enumerate()
-            .map(|(n, weight)| read(n + 1, *weight))
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ")
-    };
-    match backend {
-        // The found rows' keys are read once each, after the groups are summed.
-        Backend::Sqlite => format!(
-            "(SELECT r.{key} AS key, g.weight FROM (SELECT f.row, CAST(SUM(f.w) AS INTEGER) AS weight \
-             FROM ({}) f GROUP BY f.row) g CROSS JOIN {rows} r ON r.row = g.row)",
-            each(&|n, weight| format!(
-                "SELECT rowid AS row, {weight} AS w FROM {index} WHERE {index} MATCH ${n}"
-            ))
-        ),
-        // The term rows of every group are read in one scan of their index and summed per row
-        // in one pass: a term belongs to one group alone (its letter tells which).
-        Backend::Postgres => match term_rows {
-            Some(term_rows) => {
-                let groups: Vec<(String, i32)> = weights
-                    .iter()
-                    .enumerate()
-                    .map(|(n, weight)| (terms_bound_at(&format!("${}", n + 1)), *weight))
-                    .collect();
-                let weight = groups
-                    .iter()
-                    .map(|(terms, weight)| {
-                        format!(
-                            "CASE WHEN COUNT(*) FILTER (WHERE t.term = ANY ({terms})) \
-                             = cardinality({terms}) THEN {weight} ELSE 0 END"
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" + ");
-                let every_term = groups
-                    .iter()
-                    .map(|(terms, _)| terms.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" || ");
-                format!(
-                    "(SELECT g.key, g.weight FROM (SELECT t.{key} AS key, \
-                     CAST({weight} AS INTEGER) AS weight FROM {term_rows} t \
-                     WHERE t.term = ANY ({every_term}) GROUP BY t.{key}) g WHERE g.weight > 0)"
-                )
+    } = Corpus::Articles.names();
+    let found: Vec<Match> = match conn {
+        // Each part is its own read of the index, which the planner estimates well; the found
+        // rows' keys are read once each, after the parts are summed.
+        DbConnection::Sqlite(c) => {
+            let parts = ArticleField::ALL
+                .iter()
+                .enumerate()
+                .map(|(n, field)| {
+                    format!(
+                        "SELECT rowid AS row, {} AS w FROM {index} WHERE {index} MATCH ${}",
+                        field.weight(),
+                        n + 1
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ");
+            let sql = format!(
+                "SELECT r.{key} AS key, g.weight FROM (SELECT f.row, CAST(SUM(f.w) AS INTEGER) \
+                 AS weight FROM ({parts}) f GROUP BY f.row) g CROSS JOIN {rows} r ON r.row = g.row"
+            );
+            let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+            for field in ArticleField::ALL {
+                query = query.bind::<Text, _>(index_query(
+                    Corpus::Articles,
+                    Backend::Sqlite,
+                    &field.terms(q),
+                ));
             }
-            None => format!(
-                "(SELECT f.key, CAST(SUM(f.w) AS INTEGER) AS weight FROM ({}) f GROUP BY f.key)",
-                each(&|n, weight| found_on_postgres(
-                    corpus,
-                    &format!("${n}"),
-                    &format!(", {weight} AS w")
-                ))
-            ),
-        },
-    }
+            query.load(c)?
+        }
+        // One read of the index, an entry per pair and article: the parts holding every pair
+        // are the AND of the pairs' parts.
+        DbConnection::Pg(c) => {
+            let term_rows = term_rows.expect("articles are in term rows on PostgreSQL");
+            let pairs = query_terms(q);
+            let weight = ArticleField::ALL
+                .iter()
+                .map(|f| {
+                    format!(
+                        "CASE WHEN bit_and(t.parts) & {} <> 0 THEN {} ELSE 0 END",
+                        f.bit(),
+                        f.weight()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" + ");
+            diesel::sql_query(format!(
+                "SELECT t.{key} AS key, CAST({weight} AS INTEGER) AS weight FROM {term_rows} t \
+                 WHERE t.pair = ANY ($1) GROUP BY t.{key} \
+                 HAVING COUNT(*) = $2 AND bit_and(t.parts) <> 0"
+            ))
+            .bind::<diesel::sql_types::Array<Text>, _>(&pairs)
+            .bind::<BigInt, _>(pairs.len() as i64)
+            .load(c)?
+        }
+    };
+    Ok(found.into_iter().map(|m| (m.key, m.weight)).collect())
 }
 
 /// PostgreSQL: the terms of a question for term rows (an [`index_query`]) bound at
@@ -256,7 +274,6 @@ pub fn index(
     id: Uuid,
     texts: [&str; 3],
 ) -> Result<(), StoreError> {
-    let terms = corpus.terms(texts);
     let Names {
         index,
         rows,
@@ -295,11 +312,16 @@ pub fn index(
                 "INSERT INTO {index} (rowid, terms) VALUES ($1, $2)"
             ))
             .bind::<BigInt, _>(row)
-            .bind::<Text, _>(terms.join(" "))
+            .bind::<Text, _>(corpus.terms(texts).join(" "))
             .execute(c)?;
         }
         DbConnection::Pg(c) => match term_rows {
             Some(term_rows) => {
+                let [title, body, keywords] = texts;
+                let (pairs, parts): (Vec<String>, Vec<i16>) =
+                    article_index_pairs(title, keywords, body)
+                        .into_iter()
+                        .unzip();
                 diesel::sql_query(format!(
                     "INSERT INTO {index} ({key}) VALUES ($1) ON CONFLICT ({key}) DO NOTHING"
                 ))
@@ -309,10 +331,11 @@ pub fn index(
                     .bind::<Uid, _>(Id(id))
                     .execute(c)?;
                 diesel::sql_query(format!(
-                    "INSERT INTO {term_rows} (term, {key}) SELECT unnest($1), $2"
+                    "INSERT INTO {term_rows} (pair, {key}, parts) SELECT unnest($1), $2, unnest($3)"
                 ))
-                .bind::<diesel::sql_types::Array<Text>, _>(terms)
+                .bind::<diesel::sql_types::Array<Text>, _>(pairs)
                 .bind::<Uid, _>(Id(id))
+                .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(parts)
                 .execute(c)?;
             }
             None => {
@@ -321,7 +344,7 @@ pub fn index(
                      ON CONFLICT ({key}) DO UPDATE SET terms = excluded.terms"
                 ))
                 .bind::<Uid, _>(Id(id))
-                .bind::<diesel::sql_types::Array<Text>, _>(terms)
+                .bind::<diesel::sql_types::Array<Text>, _>(corpus.terms(texts))
                 .execute(c)?;
             }
         },
