@@ -86,6 +86,7 @@ pub async fn put_rules(
     let rules = body.validate(|input| input.check())?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
+        unknown_units(conn, &rules)?;
         let stored = store::reports::put_rules(conn, month, &rules, by, now)?;
         audit::record(
             conn,
@@ -95,6 +96,22 @@ pub async fn put_rules(
         Reply::ok(&RulesView::from(stored))
     })
     .await
+}
+
+/// Refuses rules that leave ungraded a unit no code names.
+fn unknown_units(conn: &mut DbConnection, rules: &Rules) -> Result<(), ApiError> {
+    let mut errors = ValidationErrors::new();
+    for (g, group) in rules.groups.iter().enumerate() {
+        for (i, code) in group.ungraded_units.iter().enumerate() {
+            if store::units::find_by_code(conn, code.trim())?.is_none() {
+                errors.add(
+                    format!("groups[{g}].ungraded_units[{i}]"),
+                    format!("no unit has the code `{}`", code.trim()),
+                );
+            }
+        }
+    }
+    Ok(errors.finish()?)
 }
 
 #[derive(Serialize)]

@@ -85,7 +85,20 @@ impl Figure {
 #[serde(deny_unknown_fields)]
 pub struct Weight {
     pub figure: Figure,
-    /// Points for a perfect rate; a rate earns its share of them.
+    /// A rate: points for a perfect rate, which a rate earns its share of. A count: points for
+    /// each one counted …
+    pub points: f64,
+    /// … up to this many in all (a count's weight alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// A step of a penalty on a rate: below this rate, these points are taken.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// A rate from 0 to 1, as it earns points (the rework rate inverted).
+    pub below: f64,
     pub points: f64,
 }
 
@@ -93,10 +106,48 @@ pub struct Weight {
 #[serde(deny_unknown_fields)]
 pub struct Penalty {
     pub figure: Figure,
-    /// Points taken for each one counted …
+    /// A count: points taken for each one counted …
+    #[serde(default)]
     pub points_each: f64,
     /// … up to this many in all.
+    #[serde(default)]
     pub max: f64,
+    /// A rate: the steps it may fall below (满意率 below 90% → 5 points); of those it is below,
+    /// the one taking most counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+}
+
+impl Weight {
+    /// The points a unit's figures earn.
+    fn earned(&self, figures: &Figures) -> f64 {
+        if self.figure.is_rate() {
+            // A rate with nothing to count earns its full points: nothing to fail at.
+            self.points * self.figure.merit(figures).unwrap_or(1.0)
+        } else {
+            let earned = self.points * self.figure.count(figures) as f64;
+            self.max.map_or(earned, |max| earned.min(max))
+        }
+    }
+}
+
+impl Penalty {
+    /// The points a unit's figures lose.
+    fn taken(&self, figures: &Figures) -> f64 {
+        if self.figure.is_rate() {
+            // Nothing to count, nothing to fall short of.
+            let Some(rate) = self.figure.merit(figures) else {
+                return 0.0;
+            };
+            self.steps
+                .iter()
+                .filter(|step| rate < step.below)
+                .map(|step| step.points)
+                .fold(0.0, f64::max)
+        } else {
+            (self.points_each * self.figure.count(figures) as f64).min(self.max)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +190,10 @@ pub struct Group {
     /// list too; otherwise the worst are named whatever their volume.
     #[serde(default)]
     pub min_received_shields_black_list: bool,
+    /// The codes of units of the group's kinds that are listed but not graded (the hotline's
+    /// own center, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ungraded_units: Vec<String>,
 }
 
 /// One row of the bulletin's table of types (诉求类型): a label and the types it counts.
@@ -211,6 +266,10 @@ pub struct Rules {
     pub hot_spots: HotSpotRules,
     #[serde(default)]
     pub layout: Layout,
+    /// The hotline scored as a whole on its own figures (市综合指标值, 综合等级), by a group of
+    /// no unit kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hotline: Option<Group>,
 }
 
 impl Default for Rules {
@@ -218,20 +277,17 @@ impl Default for Rules {
     /// 20 (up to 25); townships ranked among themselves (top three), departments and enterprises
     /// with at least 20 tickets (top five).
     fn default() -> Self {
-        let weights = vec![
-            Weight {
-                figure: Figure::CompletionRate,
-                points: 40.0,
-            },
-            Weight {
-                figure: Figure::ResponseRate,
-                points: 20.0,
-            },
-            Weight {
-                figure: Figure::SatisfactionRate,
-                points: 20.0,
-            },
-        ];
+        let weights = [
+            (Figure::CompletionRate, 40.0),
+            (Figure::ResponseRate, 20.0),
+            (Figure::SatisfactionRate, 20.0),
+        ]
+        .map(|(figure, points)| Weight {
+            figure,
+            points,
+            max: None,
+        })
+        .to_vec();
         let grades = [("A", 95.0), ("B", 85.0), ("C", 75.0), ("D", 0.0)]
             .into_iter()
             .map(|(grade, min)| GradeThreshold {
@@ -252,6 +308,7 @@ impl Default for Rules {
             red_list: 3,
             black_list: 3,
             min_received_shields_black_list: false,
+            ungraded_units: Vec::new(),
         };
         let row = |label: &str, types: &[TicketType]| TypeRow {
             label: label.into(),
@@ -283,11 +340,110 @@ impl Default for Rules {
                 top: 5,
             },
             layout: Layout::default(),
+            hotline: None,
         }
     }
 }
 
 const POINTS_MAX: f64 = 1_000.0;
+
+impl Group {
+    /// Whether the group grades the unit of this code.
+    pub fn grades(&self, unit_code: &str) -> bool {
+        !self.ungraded_units.iter().any(|c| c.trim() == unit_code)
+    }
+
+    /// Checks what a group says of itself, its fields named under `prefix`.
+    fn check(&self, errors: &mut ValidationErrors, prefix: &str) {
+        let at = |field: &str| format!("{prefix}.{field}");
+        if self.name.trim().is_empty() || self.name.chars().count() > 40 {
+            errors.add(at("name"), "must be 1 to 40 characters");
+        }
+        let mut weighed = BTreeSet::new();
+        for (i, weight) in self.weights.iter().enumerate() {
+            let at = |field: &str| format!("{prefix}.weights[{i}].{field}");
+            if !weighed.insert(weight.figure) {
+                errors.add(at("figure"), "is weighed twice");
+            }
+            check_points(errors, at("points"), weight.points);
+            match (weight.figure.is_rate(), weight.max) {
+                (true, Some(_)) => errors.add(at("max"), "must be left out for a rate"),
+                (false, None) => errors.add(at("max"), "is required for a count"),
+                (false, Some(max)) => check_points(errors, at("max"), max),
+                (true, None) => {}
+            }
+        }
+        for (i, penalty) in self.penalties.iter().enumerate() {
+            let at = |field: &str| format!("{prefix}.penalties[{i}].{field}");
+            if penalty.figure.is_rate() {
+                if penalty.steps.is_empty() {
+                    errors.add(at("steps"), "needs at least one step for a rate");
+                }
+                if penalty.points_each != 0.0 || penalty.max != 0.0 {
+                    errors.add(
+                        at("points_each"),
+                        "must be left out for a rate: its steps say what is taken",
+                    );
+                }
+                for (k, step) in penalty.steps.iter().enumerate() {
+                    if !(0.0..=1.0).contains(&step.below) {
+                        errors.add(at(&format!("steps[{k}].below")), "must be between 0 and 1");
+                    }
+                    check_points(errors, at(&format!("steps[{k}].points")), step.points);
+                }
+            } else {
+                if !penalty.steps.is_empty() {
+                    errors.add(at("steps"), "must be left out for a count");
+                }
+                check_points(errors, at("points_each"), penalty.points_each);
+                check_points(errors, at("max"), penalty.max);
+            }
+        }
+        check_points(errors, at("bonus_max"), self.bonus_max);
+        if self.bonus_default > self.bonus_max || self.bonus_default < 0.0 {
+            errors.add(at("bonus_default"), "must be between 0 and bonus_max");
+        }
+        if self.grades.is_empty() {
+            errors.add(at("grades"), "needs at least one grade");
+        }
+        let mut labels = BTreeSet::new();
+        for (i, threshold) in self.grades.iter().enumerate() {
+            let label = threshold.grade.trim();
+            if label.is_empty() || threshold.grade.chars().count() > 8 {
+                errors.add(
+                    format!("{prefix}.grades[{i}].grade"),
+                    "must be 1 to 8 characters",
+                );
+            } else if !labels.insert(label.to_owned()) {
+                errors.add(format!("{prefix}.grades[{i}].grade"), "is given twice");
+            }
+            check_points(errors, format!("{prefix}.grades[{i}].min"), threshold.min);
+            if i > 0 && threshold.min >= self.grades[i - 1].min {
+                errors.add(
+                    format!("{prefix}.grades[{i}].min"),
+                    "must be lower than the grade before",
+                );
+            }
+        }
+        for (field, value) in [
+            ("top", self.top),
+            ("red_list", self.red_list),
+            ("black_list", self.black_list),
+        ] {
+            if value > 100 {
+                errors.add(at(field), "must be at most 100");
+            }
+        }
+        for (i, code) in self.ungraded_units.iter().enumerate() {
+            if code.trim().is_empty() || code.chars().count() > 64 {
+                errors.add(
+                    format!("{prefix}.ungraded_units[{i}]"),
+                    "must be a unit's code",
+                );
+            }
+        }
+    }
+}
 
 fn check_points(errors: &mut ValidationErrors, field: String, value: f64) {
     if !(0.0..=POINTS_MAX).contains(&value) || !value.is_finite() {
@@ -304,98 +460,42 @@ impl Rules {
         }
         let mut names = BTreeSet::new();
         let mut kinds = BTreeSet::new();
+        let mut ungraded = BTreeSet::new();
         for (g, group) in self.groups.iter().enumerate() {
-            let at = |field: &str| format!("groups[{g}].{field}");
+            let prefix = format!("groups[{g}]");
             let name = group.name.trim();
-            if name.is_empty() || group.name.chars().count() > 40 {
-                errors.add(at("name"), "must be 1 to 40 characters");
-            } else if !names.insert(name.to_owned()) {
-                errors.add(at("name"), "names another group already");
+            if !name.is_empty() && !names.insert(name.to_owned()) {
+                errors.add(format!("{prefix}.name"), "names another group already");
             }
             if group.unit_kinds.is_empty() {
-                errors.add(at("unit_kinds"), "needs at least one unit kind");
+                errors.add(
+                    format!("{prefix}.unit_kinds"),
+                    "needs at least one unit kind",
+                );
             }
             for kind in &group.unit_kinds {
                 if !kinds.insert(*kind) {
                     errors.add(
-                        at("unit_kinds"),
+                        format!("{prefix}.unit_kinds"),
                         format!("`{kind}` is in another group already"),
                     );
                 }
             }
-            let mut weighed = BTreeSet::new();
-            for (i, weight) in group.weights.iter().enumerate() {
-                if !weight.figure.is_rate() {
-                    errors.add(format!("groups[{g}].weights[{i}].figure"), "must be a rate");
-                } else if !weighed.insert(weight.figure) {
-                    errors.add(
-                        format!("groups[{g}].weights[{i}].figure"),
-                        "is weighed twice",
-                    );
+            for (i, code) in group.ungraded_units.iter().enumerate() {
+                if !ungraded.insert(code.trim()) {
+                    errors.add(format!("{prefix}.ungraded_units[{i}]"), "is named twice");
                 }
-                check_points(
-                    &mut errors,
-                    format!("groups[{g}].weights[{i}].points"),
-                    weight.points,
+            }
+            group.check(&mut errors, &prefix);
+        }
+        if let Some(hotline) = &self.hotline {
+            if !hotline.unit_kinds.is_empty() || !hotline.ungraded_units.is_empty() {
+                errors.add(
+                    "hotline.unit_kinds",
+                    "must be empty: the hotline is scored as a whole",
                 );
             }
-            for (i, penalty) in group.penalties.iter().enumerate() {
-                if penalty.figure.is_rate() {
-                    errors.add(
-                        format!("groups[{g}].penalties[{i}].figure"),
-                        "must be a count",
-                    );
-                }
-                check_points(
-                    &mut errors,
-                    format!("groups[{g}].penalties[{i}].points_each"),
-                    penalty.points_each,
-                );
-                check_points(
-                    &mut errors,
-                    format!("groups[{g}].penalties[{i}].max"),
-                    penalty.max,
-                );
-            }
-            check_points(&mut errors, at("bonus_max"), group.bonus_max);
-            if group.bonus_default > group.bonus_max || group.bonus_default < 0.0 {
-                errors.add(at("bonus_default"), "must be between 0 and bonus_max");
-            }
-            if group.grades.is_empty() {
-                errors.add(at("grades"), "needs at least one grade");
-            }
-            let mut labels = BTreeSet::new();
-            for (i, threshold) in group.grades.iter().enumerate() {
-                let label = threshold.grade.trim();
-                if label.is_empty() || threshold.grade.chars().count() > 8 {
-                    errors.add(
-                        format!("groups[{g}].grades[{i}].grade"),
-                        "must be 1 to 8 characters",
-                    );
-                } else if !labels.insert(label.to_owned()) {
-                    errors.add(format!("groups[{g}].grades[{i}].grade"), "is given twice");
-                }
-                check_points(
-                    &mut errors,
-                    format!("groups[{g}].grades[{i}].min"),
-                    threshold.min,
-                );
-                if i > 0 && threshold.min >= group.grades[i - 1].min {
-                    errors.add(
-                        format!("groups[{g}].grades[{i}].min"),
-                        "must be lower than the grade before",
-                    );
-                }
-            }
-            for (field, value) in [
-                ("top", group.top),
-                ("red_list", group.red_list),
-                ("black_list", group.black_list),
-            ] {
-                if value > 100 {
-                    errors.add(at(field), "must be at most 100");
-                }
-            }
+            hotline.check(&mut errors, "hotline");
         }
         let mut typed = BTreeSet::new();
         for (r, row) in self.type_rows.iter().enumerate() {
@@ -543,7 +643,7 @@ pub fn score(group: &Group, figures: &Figures, bonus: Option<f64>) -> Score {
         .iter()
         .map(|w| Points {
             figure: w.figure,
-            points: w.points * w.figure.merit(figures).unwrap_or(1.0),
+            points: w.earned(figures),
         })
         .collect();
     let penalties: Vec<Points> = group
@@ -551,7 +651,7 @@ pub fn score(group: &Group, figures: &Figures, bonus: Option<f64>) -> Score {
         .iter()
         .map(|p| Points {
             figure: p.figure,
-            points: (p.points_each * p.figure.count(figures) as f64).min(p.max),
+            points: p.taken(figures),
         })
         .filter(|p| p.points > 0.0)
         .collect();
@@ -734,6 +834,7 @@ mod tests {
             figure: Figure::Overdue,
             points_each: 2.0,
             max: 5.0,
+            steps: Vec::new(),
         }];
         let mut f = figures(0, 0, 0, 0, 0);
         f.overdue = 4;
@@ -763,6 +864,7 @@ mod tests {
         group.weights = vec![Weight {
             figure: Figure::ReworkRate,
             points: 10.0,
+            max: None,
         }];
         let f = Figures {
             replies: 4,
@@ -912,6 +1014,99 @@ mod tests {
     }
 
     #[test]
+    fn a_count_earns_points_each_up_to_its_cap_and_a_rate_below_a_step_loses_its_points() {
+        let mut group = township_group();
+        group.weights.push(Weight {
+            figure: Figure::Received,
+            points: 0.5,
+            max: Some(5.0),
+        });
+        group.penalties = vec![Penalty {
+            figure: Figure::SatisfactionRate,
+            points_each: 0.0,
+            max: 0.0,
+            steps: vec![
+                Step {
+                    below: 0.9,
+                    points: 5.0,
+                },
+                Step {
+                    below: 0.8,
+                    points: 10.0,
+                },
+            ],
+        }];
+        // 4 tickets: 2 points of volume; satisfaction 17 of 20 (85%): below 90%, not 80%.
+        let s = score(&group, &figures(4, 4, 4, 20, 17), Some(0.0));
+        assert_eq!(s.components[3].points, 2.0);
+        assert_eq!(
+            s.penalties,
+            [Points {
+                figure: Figure::SatisfactionRate,
+                points: 5.0
+            }]
+        );
+        assert_eq!(s.total, 40.0 + 20.0 + 17.0 + 2.0 - 5.0);
+        // 30 tickets: capped at 5; 15 of 20 (75%) is below both steps: the deeper counts.
+        let s = score(&group, &figures(30, 30, 30, 20, 15), Some(0.0));
+        assert_eq!(s.components[3].points, 5.0);
+        assert_eq!(s.penalties[0].points, 10.0);
+        // Nobody called back: nothing to fall short of.
+        assert!(
+            score(&group, &figures(3, 3, 3, 0, 0), None)
+                .penalties
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_hotline_group_and_ungraded_units_are_checked_by_field() {
+        let mut rules = Rules::default();
+        rules.groups[1].ungraded_units = vec!["rx".into(), "rx".into()];
+        let mut hotline = township_group();
+        hotline.name = "全县".into();
+        rules.hotline = Some(hotline);
+        rules.groups[0].penalties = vec![
+            Penalty {
+                figure: Figure::SatisfactionRate,
+                points_each: 1.0,
+                max: 0.0,
+                steps: vec![Step {
+                    below: 1.5,
+                    points: 5.0,
+                }],
+            },
+            Penalty {
+                figure: Figure::Overdue,
+                points_each: 1.0,
+                max: 5.0,
+                steps: vec![Step {
+                    below: 0.5,
+                    points: 5.0,
+                }],
+            },
+        ];
+        let errors = rules.clone().check().unwrap_err();
+        let fields: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "groups[0].penalties[0].points_each",
+                "groups[0].penalties[0].steps[0].below",
+                "groups[0].penalties[1].steps",
+                "groups[1].ungraded_units[1]",
+                "hotline.unit_kinds",
+            ]
+        );
+        let hotline = rules.hotline.as_mut().unwrap();
+        hotline.unit_kinds.clear();
+        rules.groups[0].penalties.clear();
+        rules.groups[1].ungraded_units.pop();
+        let rules = rules.check().unwrap();
+        assert!(!rules.groups[1].grades("rx") && rules.groups[1].grades("ry"));
+    }
+
+    #[test]
     fn the_default_rules_are_valid_and_bad_rules_name_their_fields() {
         assert!(Rules::default().check().is_ok());
         let mut rules = Rules::default();
@@ -926,7 +1121,7 @@ mod tests {
         assert_eq!(
             fields,
             [
-                "groups[0].weights[0].figure",
+                "groups[0].weights[0].max",
                 "groups[0].grades[1].min",
                 "groups[1].name",
                 "groups[1].unit_kinds",

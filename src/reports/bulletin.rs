@@ -154,6 +154,14 @@ impl From<Score> for ScoreView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HotlineScore {
+    /// The rules' name for it (全市, 全县).
+    pub name: String,
+    #[serde(flatten)]
+    pub score: ScoreView,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Named {
     pub unit_id: Uuid,
     pub name: String,
@@ -176,6 +184,9 @@ pub struct GroupSummary {
     /// The units that received no tickets (本月无承办件): not graded, ranked nor listed.
     #[serde(default)]
     pub idle: Vec<String>,
+    /// The units the rules leave ungraded (不参加考核).
+    #[serde(default)]
+    pub ungraded: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,6 +246,9 @@ pub struct Bulletin {
     /// What the printed bulletin says, as the rules set it.
     #[serde(default)]
     pub layout: Layout,
+    /// The hotline scored as a whole, when the rules say how (市综合指标值, 综合等级).
+    #[serde(default)]
+    pub hotline_score: Option<HotlineScore>,
     pub by_type: Vec<Share>,
     /// First-level categories.
     pub by_category: Vec<Share>,
@@ -444,6 +458,10 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
         hotline: inputs.figures.hotline.into(),
         dispatched: Some(inputs.figures.dispatched.into()),
         layout: inputs.rules.layout.clone(),
+        hotline_score: inputs.rules.hotline.as_ref().map(|group| HotlineScore {
+            name: group.name.clone(),
+            score: assessment::score(group, &inputs.figures.hotline, None).into(),
+        }),
         by_type,
         by_category,
         top_categories,
@@ -486,19 +504,21 @@ fn unit_tables(
                 kind: u.kind,
                 group: group.map(|g| g.name.clone()),
                 figures: figures.into(),
-                score: group.filter(|_| assessment::has_work(&figures)).map(|g| {
-                    assessment::score(g, &figures, inputs.bonuses.get(&u.id).copied()).into()
-                }),
+                score: group
+                    .filter(|g| g.grades(&u.code) && assessment::has_work(&figures))
+                    .map(|g| {
+                        assessment::score(g, &figures, inputs.bonuses.get(&u.id).copied()).into()
+                    }),
                 rank: None,
             }
         })
         .collect();
     let mut summaries = Vec::new();
     for group in &rules.groups {
-        let members: Vec<&UnitRow> = rows
+        let (members, ungraded): (Vec<&UnitRow>, Vec<&UnitRow>) = rows
             .iter()
             .filter(|r| r.group.as_deref() == Some(group.name.as_str()))
-            .collect();
+            .partition(|r| group.grades(&r.code));
         let total_of = |r: &UnitRow| r.score.as_ref().map_or(0.0, |s| s.total);
         let ranking = assessment::rank(
             group,
@@ -541,7 +561,7 @@ fn unit_tables(
             ranking.order.clone(),
             GroupSummary {
                 name: group.name.clone(),
-                units: members.len(),
+                units: members.len() + ungraded.len(),
                 min_received: group.min_received,
                 figures: figures.into(),
                 grades,
@@ -554,6 +574,7 @@ fn unit_tables(
                     .filter_map(|id| members.iter().find(|r| r.unit_id == *id))
                     .map(|r| r.name.clone())
                     .collect(),
+                ungraded: ungraded.iter().map(|r| r.name.clone()).collect(),
             },
         ));
     }

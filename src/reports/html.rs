@@ -270,7 +270,7 @@ fn join(parts: &[String]) -> String {
 /// A group's paragraph: how many units, their grades, the best ranked and the lists, and the
 /// units without tickets; a sentence with nothing to say is left out.
 fn group_paragraph(g: &GroupSummary) -> String {
-    let assessed = g.units - g.idle.len();
+    let assessed = g.units - g.idle.len() - g.ungraded.len();
     let mut text = format!("{}共{}家", g.name, g.units);
     if assessed > 0 {
         let grades = g
@@ -326,6 +326,9 @@ fn group_paragraph(g: &GroupSummary) -> String {
     }
     if !g.idle.is_empty() {
         let _ = write!(text, "{}本月无承办件，不参加考核。", g.idle.join("、"));
+    }
+    if !g.ungraded.is_empty() {
+        let _ = write!(text, "{}不参加考核。", g.ungraded.join("、"));
     }
     text
 }
@@ -532,6 +535,15 @@ pub fn render(b: &Bulletin) -> String {
     }
 
     out.push_str("<h2>四、承办单位办理及考核情况</h2>\n");
+    if let Some(h) = &b.hotline_score {
+        let _ = writeln!(
+            out,
+            "<p>{}综合指标值{}，综合等级{}。</p>",
+            esc(&h.name),
+            labels::points(h.score.total),
+            esc(&h.score.grade)
+        );
+    }
     for g in &b.groups {
         let _ = writeln!(out, "<p>{}</p>", esc(&group_paragraph(g)));
     }

@@ -667,10 +667,11 @@ async fn a_month_with_idle_units_one_level_categories_and_no_past_prints_only_wh
     assert_eq!(departments["idle"], json!([w.unit_b.name]));
     assert_eq!(departments["top"], json!([]), "none reached 20 tickets");
     assert_eq!(
-        names(&departments["black_list"]),
-        [w.unit_a.name.clone()],
+        departments["black_list"][0]["name"],
+        json!(w.unit_a.name),
         "the minimum for ranking does not shield from the black list by default"
     );
+    assert_eq!(departments["black_list"].as_array().unwrap().len(), 1);
 
     // The dispatched tickets all satisfied; with the direct answer, the hotline is not.
     assert_eq!(b["dispatched"]["satisfaction_rate"], 1.0);
@@ -716,4 +717,143 @@ async fn a_month_with_idle_units_one_level_categories_and_no_past_prints_only_wh
             "{name} is drawn"
         );
     }
+}
+
+#[actix_web::test]
+async fn richer_rules_score_counts_steps_the_hotline_as_a_whole_and_leave_named_units_ungraded() {
+    let w = world_at(shanghai(2026, 11, 2, 9, 0)).await;
+    w.categories(&["城市管理—市容市政"]).await;
+    let town = w.app.add_unit("z1", UnitKind::Township);
+    let category = "城市管理—市容市政";
+    let mut lines = Vec::new();
+    // The township: four closed, one open; the department a: one closed.
+    for n in 0..4 {
+        lines.push(closed_in(&format!("C-{n}"), &town.code, category, 12 + n));
+    }
+    lines.push(open_in("O-1", &town.code, category, 20));
+    lines.push(closed_in("C-a", &w.unit_a.code, category, 16));
+    let lines: Vec<String> = lines.iter().map(Value::to_string).collect();
+    let report = w
+        .import(import::json_lines(lines.join("\n").as_bytes()).collect())
+        .await;
+    assert_eq!((report.imported, report.bad.len()), (6, 0), "{report:?}");
+
+    let mut rules = w
+        .get_json("/api/v1/assessment/rules?month=2026-10", &w.supervisor)
+        .await;
+    for field in ["effective_from", "created_by", "created_at"] {
+        rules.as_object_mut().unwrap().remove(field);
+    }
+    let put = |rules: Value| {
+        let w = &w;
+        async move {
+            w.app
+                .send(
+                    awc::http::Method::PUT,
+                    "/api/v1/assessment/rules/2026-10",
+                    Some(&w.supervisor),
+                    &[],
+                    Some(&rules),
+                )
+                .await
+        }
+    };
+    // Bad rules name their fields and change nothing.
+    let mut bad = rules.clone();
+    bad["groups"][0]["weights"][0]["max"] = json!(5);
+    bad["groups"][0]["penalties"] =
+        json!([{"figure": "satisfaction_rate", "steps": [{"below": 2, "points": 5}]}]);
+    bad["hotline"] = bad["groups"][0].clone();
+    let refused = put(bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    let fields: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "groups[0].weights[0].max",
+            "groups[0].penalties[0].steps[0].below",
+            "hotline.unit_kinds",
+            "hotline.weights[0].max",
+            "hotline.penalties[0].steps[0].below",
+        ]
+    );
+
+    // Townships: half a point a ticket up to 2; 80% completion is below the 90% step.
+    rules["groups"][0]["weights"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"figure": "received", "points": 0.5, "max": 2}));
+    rules["groups"][0]["penalties"] =
+        json!([{"figure": "completion_rate", "steps": [{"below": 0.9, "points": 5}]}]);
+    rules["groups"][1]["ungraded_units"] = json!([w.unit_a.code]);
+    let mut hotline = rules["groups"][0].clone();
+    hotline["name"] = json!("全县");
+    hotline["unit_kinds"] = json!([]);
+    hotline["weights"] = json!([{"figure": "completion_rate", "points": 100}]);
+    hotline["penalties"] = json!([]);
+    hotline["bonus_max"] = json!(0);
+    hotline["bonus_default"] = json!(0);
+    rules["hotline"] = hotline;
+    let mut unknown = rules.clone();
+    unknown["groups"][1]["ungraded_units"] = json!(["nope"]);
+    let refused = put(unknown).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert_eq!(
+        refused.body["errors"][0]["field"],
+        "groups[1].ungraded_units[0]"
+    );
+    let stored = put(rules).await;
+    assert_eq!(stored.status, 200, "{}", stored.text);
+
+    let b = w
+        .get_json("/api/v1/reports/monthly?month=2026-10", &w.supervisor)
+        .await;
+    let row = |id: uuid::Uuid| {
+        b["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["unit_id"] == json!(id))
+            .unwrap()
+            .clone()
+    };
+    let township = row(town.id);
+    // 40 × 4/5 + 20 + 20 + 2 (capped) − 5 + the default bonus of 20.
+    assert_eq!(township["score"]["total"], 89.0);
+    assert_eq!(
+        township["score"]["penalties"],
+        json!([{"figure": "completion_rate", "label": "办结率", "points": 5.0}])
+    );
+    let department = row(w.unit_a.id);
+    assert_eq!(
+        (&department["score"], &department["rank"]),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(b["groups"][1]["ungraded"], json!([w.unit_a.name]));
+    assert_eq!(
+        b["groups"][1]["black_list"],
+        json!([]),
+        "an ungraded unit is never listed"
+    );
+    // Five of six tickets closed: 83.3 of 100 points, grade C.
+    assert_eq!(b["hotline_score"]["name"], "全县");
+    assert_eq!(b["hotline_score"]["total"], 83.3);
+    assert_eq!(b["hotline_score"]["grade"], "C");
+    let html = w
+        .app
+        .get(
+            "/api/v1/reports/monthly?month=2026-10&format=html",
+            &w.supervisor,
+        )
+        .await;
+    assert!(html.text.contains("全县综合指标值83.3，综合等级C。"));
+    assert!(
+        html.text
+            .contains(&format!("{}不参加考核。", w.unit_a.name))
+    );
 }
