@@ -235,17 +235,59 @@ text_enum! {
     }
 }
 
+/// A list the bulletin prints of the units whose rate falls short (满意率未达到90%的部门).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shortfall {
+    /// A rate, as it earns points (the rework rate inverted).
+    pub figure: Figure,
+    pub below: f64,
+}
+
 /// What the printed bulletin says, where offices differ.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Layout {
     #[serde(default = "Layout::default_opening_rates")]
     pub opening_rates: OpeningRates,
+    /// How many of the units with most tickets to name (承办量较多的部门, 排名前三).
+    #[serde(default = "Layout::default_busiest")]
+    pub busiest: usize,
+    #[serde(default = "Layout::default_shortfalls")]
+    pub shortfalls: Vec<Shortfall>,
 }
 
 impl Layout {
     fn default_opening_rates() -> OpeningRates {
         OpeningRates::Both
+    }
+
+    fn default_busiest() -> usize {
+        3
+    }
+
+    fn default_shortfalls() -> Vec<Shortfall> {
+        vec![Shortfall {
+            figure: Figure::SatisfactionRate,
+            below: 0.9,
+        }]
+    }
+
+    fn check(&self, errors: &mut ValidationErrors) {
+        if self.busiest > 50 {
+            errors.add("layout.busiest", "must be at most 50");
+        }
+        for (i, shortfall) in self.shortfalls.iter().enumerate() {
+            if !shortfall.figure.is_rate() {
+                errors.add(format!("layout.shortfalls[{i}].figure"), "must be a rate");
+            }
+            if !(0.0..=1.0).contains(&shortfall.below) {
+                errors.add(
+                    format!("layout.shortfalls[{i}].below"),
+                    "must be between 0 and 1",
+                );
+            }
+        }
     }
 }
 
@@ -253,6 +295,8 @@ impl Default for Layout {
     fn default() -> Self {
         Self {
             opening_rates: Self::default_opening_rates(),
+            busiest: Self::default_busiest(),
+            shortfalls: Self::default_shortfalls(),
         }
     }
 }
@@ -533,6 +577,7 @@ impl Rules {
         if spots.top > 50 {
             errors.add("hot_spots.top", "must be at most 50");
         }
+        self.layout.check(&mut errors);
         errors.finish().map(|()| self)
     }
 
@@ -1086,6 +1131,10 @@ mod tests {
                 }],
             },
         ];
+        rules.layout.shortfalls.push(Shortfall {
+            figure: Figure::Received,
+            below: 2.0,
+        });
         let errors = rules.clone().check().unwrap_err();
         let fields: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
@@ -1096,8 +1145,11 @@ mod tests {
                 "groups[0].penalties[1].steps",
                 "groups[1].ungraded_units[1]",
                 "hotline.unit_kinds",
+                "layout.shortfalls[1].figure",
+                "layout.shortfalls[1].below",
             ]
         );
+        rules.layout.shortfalls.pop();
         let hotline = rules.hotline.as_mut().unwrap();
         hotline.unit_kinds.clear();
         rules.groups[0].penalties.clear();

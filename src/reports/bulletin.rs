@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::labels;
 use crate::domain::assessment::{self, Contender, HotSpotRules, Layout, Rules, Score};
+use crate::domain::calendar::WorkCalendar;
 use crate::domain::directory::{Category, Unit, UnitKind};
 use crate::domain::figures::{Exemption, Figures, PeriodFigures, Rates, TypicalCase, VolumeCount};
 use crate::domain::period::Month;
@@ -37,6 +38,12 @@ pub struct Inputs {
     pub bonuses: HashMap<Uuid, f64>,
     pub typical_cases: Vec<TypicalCase>,
     pub exemptions: Vec<Exemption>,
+    /// Which days of the month are working days (调休 included).
+    pub calendar: WorkCalendar,
+    /// How many tickets closed in the month before.
+    pub previous_closed: u64,
+    /// How many times units handed work on to their sub-units in the month (二次转办).
+    pub forwards: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +76,12 @@ pub struct Volume {
     pub total: u64,
     pub days: u32,
     pub daily_average: f64,
+    /// The working days of the month and the average registered on them (工作日日均); none in
+    /// a bulletin frozen before they were kept.
+    #[serde(default)]
+    pub working_days: Option<u32>,
+    #[serde(default)]
+    pub working_day_average: Option<f64>,
     pub previous_month: u64,
     pub month_on_month: Option<f64>,
     pub a_year_earlier: u64,
@@ -80,6 +93,51 @@ pub struct Volume {
     pub pending: u64,
     pub duplicates: u64,
     pub invalid: u64,
+}
+
+/// What units did with the month's work: how many were given tickets, what is still with them,
+/// overdue, handed on to sub-units (二次转办), closed against the month before; the units with
+/// most tickets, and those whose rates fall short of the rules' thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Handling {
+    /// Units given at least one ticket in the month.
+    pub units: usize,
+    /// Tickets registered in the month and given to units.
+    pub dispatched: u64,
+    /// Of those, still with their units (dispatched, being handled, returned).
+    pub in_progress: u64,
+    pub overdue: u64,
+    pub forwards: u64,
+    /// Tickets closed in the month (结案数), direct answers among them.
+    pub closed: u64,
+    pub previous_closed: u64,
+    pub closed_month_on_month: Option<f64>,
+    /// Most tickets first, as many as the layout names.
+    pub busiest: Vec<Busy>,
+    pub shortfalls: Vec<ShortfallList>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Busy {
+    pub unit_id: Uuid,
+    pub name: String,
+    pub received: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShortfallList {
+    pub figure: String,
+    pub label: String,
+    pub below: f64,
+    /// Lowest first.
+    pub units: Vec<RateOf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateOf {
+    pub unit_id: Uuid,
+    pub name: String,
+    pub rate: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -249,6 +307,9 @@ pub struct Bulletin {
     /// The hotline scored as a whole, when the rules say how (市综合指标值, 综合等级).
     #[serde(default)]
     pub hotline_score: Option<HotlineScore>,
+    /// None in a bulletin frozen before it was kept.
+    #[serde(default)]
+    pub handling: Option<Handling>,
     pub by_type: Vec<Share>,
     /// First-level categories.
     pub by_category: Vec<Share>,
@@ -356,10 +417,19 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
         .collect();
     let previous_total = total(&inputs.previous_month);
     let earlier_total = total(&inputs.a_year_earlier);
+    let daily = per_day(inputs);
+    let working: Vec<&DayCount> = daily
+        .iter()
+        .filter(|d| inputs.calendar.is_working_day(d.day))
+        .collect();
+    let working_days = working.len() as u32;
     let volume = Volume {
         total: total_now,
         days,
         daily_average: total_now as f64 / f64::from(days),
+        working_days: Some(working_days),
+        working_day_average: (working_days > 0)
+            .then(|| working.iter().map(|d| d.count).sum::<u64>() as f64 / f64::from(working_days)),
         previous_month: previous_total,
         month_on_month: change(total_now, previous_total),
         a_year_earlier: earlier_total,
@@ -430,19 +500,8 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
         rows: top_rows,
     };
 
-    let mut per_day: BTreeMap<NaiveDate, u64> = inputs.month.days().map(|d| (d, 0)).collect();
-    for at in &inputs.registered_at {
-        let day = at.with_timezone(&inputs.timezone).date_naive();
-        if let Some(n) = per_day.get_mut(&day) {
-            *n += 1;
-        }
-    }
-    let daily = per_day
-        .into_iter()
-        .map(|(day, count)| DayCount { day, count })
-        .collect();
-
     let (unit_rows, groups, kinds) = unit_tables(inputs, &units);
+    let handling = handling(inputs, &volume, &unit_rows);
 
     Bulletin {
         month: inputs.month,
@@ -458,6 +517,7 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
         hotline: inputs.figures.hotline.into(),
         dispatched: Some(inputs.figures.dispatched.into()),
         layout: inputs.rules.layout.clone(),
+        handling: Some(handling),
         hotline_score: inputs.rules.hotline.as_ref().map(|group| HotlineScore {
             name: group.name.clone(),
             score: assessment::score(group, &inputs.figures.hotline, None).into(),
@@ -472,6 +532,94 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
         hot_spots: hot_spots(inputs, &units, &categories),
         typical_cases: inputs.typical_cases.clone(),
         exemptions: inputs.exemptions.clone(),
+    }
+}
+
+/// How many were registered on each day of the month.
+fn per_day(inputs: &Inputs) -> Vec<DayCount> {
+    let mut per_day: BTreeMap<NaiveDate, u64> = inputs.month.days().map(|d| (d, 0)).collect();
+    for at in &inputs.registered_at {
+        let day = at.with_timezone(&inputs.timezone).date_naive();
+        if let Some(n) = per_day.get_mut(&day) {
+            *n += 1;
+        }
+    }
+    per_day
+        .into_iter()
+        .map(|(day, count)| DayCount { day, count })
+        .collect()
+}
+
+fn handling(inputs: &Inputs, volume: &Volume, units: &[UnitRow]) -> Handling {
+    let in_progress = inputs
+        .volume
+        .iter()
+        .filter(|c| {
+            c.dispatched
+                && matches!(
+                    c.status,
+                    TicketStatus::Dispatched | TicketStatus::Handling | TicketStatus::Returned
+                )
+        })
+        .map(|c| c.count)
+        .sum();
+    let hotline = &inputs.figures.hotline;
+    let mut busiest: Vec<&UnitRow> = units
+        .iter()
+        .filter(|u| u.figures.figures.received > 0)
+        .collect();
+    busiest.sort_by(|a, b| {
+        b.figures
+            .figures
+            .received
+            .cmp(&a.figures.figures.received)
+            .then(a.name.cmp(&b.name))
+    });
+    let involved = busiest.len();
+    let layout = &inputs.rules.layout;
+    let shortfalls = layout
+        .shortfalls
+        .iter()
+        .map(|shortfall| {
+            let mut short: Vec<RateOf> = units
+                .iter()
+                .filter_map(|u| {
+                    let rate = shortfall.figure.merit(&u.figures.figures)?;
+                    (rate < shortfall.below).then(|| RateOf {
+                        unit_id: u.unit_id,
+                        name: u.name.clone(),
+                        rate,
+                    })
+                })
+                .collect();
+            short.sort_by(|a, b| a.rate.total_cmp(&b.rate).then(a.name.cmp(&b.name)));
+            ShortfallList {
+                figure: shortfall.figure.as_str().to_owned(),
+                label: labels::figure(shortfall.figure).to_owned(),
+                below: shortfall.below,
+                units: short,
+            }
+        })
+        .collect();
+    Handling {
+        units: involved,
+        dispatched: volume.dispatched,
+        in_progress,
+        overdue: hotline.overdue,
+        forwards: inputs.forwards,
+        closed: hotline.closed,
+        previous_closed: inputs.previous_closed,
+        closed_month_on_month: change(hotline.closed, inputs.previous_closed),
+        busiest: busiest
+            .into_iter()
+            .take(layout.busiest)
+            .map(|u| Busy {
+                unit_id: u.unit_id,
+                name: u.name.clone(),
+                received: u.figures.figures.received,
+            })
+            .collect(),
+        shortfalls,
     }
 }
 
@@ -871,6 +1019,9 @@ mod tests {
             bonuses: HashMap::new(),
             typical_cases: Vec::new(),
             exemptions: Vec::new(),
+            calendar: WorkCalendar::weekdays_only(chrono_tz::Asia::Shanghai),
+            previous_closed: 0,
+            forwards: 0,
         };
         Month { inputs }
     }

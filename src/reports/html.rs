@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::bulletin::{Bulletin, GroupSummary, Named, State};
+use super::bulletin::{Bulletin, GroupSummary, Handling, Named, State};
 use super::labels;
 use super::tables::{self, Table};
 use crate::domain::assessment::OpeningRates;
@@ -195,6 +195,9 @@ fn opening(b: &Bulletin) -> String {
         v.total,
         v.daily_average
     );
+    if let Some(average) = v.working_day_average {
+        let _ = write!(text, "（工作日日均{average:.1}件）");
+    }
     for (name, change) in [("环比", v.month_on_month), ("同比", v.year_on_year)] {
         if let Some(change) = labels::change_in_prose(change) {
             let _ = write!(text, "，{name}{change}");
@@ -253,6 +256,54 @@ fn opening(b: &Bulletin) -> String {
     if !parts.is_empty() {
         text.push_str(&parts.join("；"));
         text.push('。');
+    }
+    text
+}
+
+/// What units did with the month's work, the units with most tickets, and those falling short.
+fn handling_paragraph(month: u32, h: &Handling) -> String {
+    let mut text = format!(
+        "{month}月份共向{}个部门（单位）转办工单{}件，处办中{}件，逾期{}件，二次转办{}件。",
+        h.units, h.dispatched, h.in_progress, h.overdue, h.forwards
+    );
+    let _ = write!(text, "工单结案数{}件", h.closed);
+    if let Some(change) = labels::change_in_prose(h.closed_month_on_month) {
+        let difference = h.closed.abs_diff(h.previous_closed);
+        let _ = match h.closed.cmp(&h.previous_closed) {
+            std::cmp::Ordering::Greater => write!(text, "，环比增加{difference}件，{change}"),
+            std::cmp::Ordering::Less => write!(text, "，环比减少{difference}件，{change}"),
+            std::cmp::Ordering::Equal => write!(text, "，环比{change}"),
+        };
+    }
+    text.push('。');
+    if !h.busiest.is_empty() {
+        let _ = write!(
+            text,
+            "承办量较多的部门（单位）排名前{}：{}。",
+            labels::count_in_words(h.busiest.len()),
+            h.busiest
+                .iter()
+                .map(|u| u.name.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        );
+    }
+    for shortfall in &h.shortfalls {
+        if shortfall.units.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            text,
+            "{}未达到{}的部门（单位）：{}。",
+            shortfall.label,
+            labels::percent_in_prose(Some(shortfall.below)).unwrap_or_default(),
+            shortfall
+                .units
+                .iter()
+                .map(|u| u.name.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        );
     }
     text
 }
@@ -535,6 +586,13 @@ pub fn render(b: &Bulletin) -> String {
     }
 
     out.push_str("<h2>四、承办单位办理及考核情况</h2>\n");
+    if let Some(handling) = &b.handling {
+        let _ = writeln!(
+            out,
+            "<p>{}</p>",
+            esc(&handling_paragraph(b.month.month(), handling))
+        );
+    }
     if let Some(h) = &b.hotline_score {
         let _ = writeln!(
             out,

@@ -158,6 +158,16 @@ pub fn change_in_prose(ratio: Option<f64>) -> Option<String> {
     })
 }
 
+/// A small count as the bulletins write it in words (排名前三); larger ones in digits.
+pub fn count_in_words(n: usize) -> String {
+    const WORDS: [&str; 11] = [
+        "零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
+    ];
+    WORDS
+        .get(n)
+        .map_or_else(|| n.to_string(), |w| (*w).to_owned())
+}
+
 /// A day of a bulletin's period as the bulletins print it: "8月1日".
 pub fn month_day(day: chrono::NaiveDate) -> String {
     use chrono::Datelike;
@@ -308,6 +318,10 @@ mod tests {
         assert_eq!(change_in_prose(None), None);
         let day = chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
         assert_eq!(month_day(day), "8月1日");
+        assert_eq!(
+            (count_in_words(3), count_in_words(12)),
+            ("三".into(), "12".into())
+        );
         assert_eq!(limit(Limit::WorkingDays(5)), "5个工作日");
         assert_eq!(limit(Limit::Hours(2)), "2小时");
     }

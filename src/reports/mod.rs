@@ -57,6 +57,9 @@ struct Context {
     categories: Vec<crate::domain::directory::Category>,
     bonuses: std::collections::HashMap<uuid::Uuid, f64>,
     typical_cases: Vec<figures::TypicalCase>,
+    calendar: crate::domain::calendar::WorkCalendar,
+    previous_closed: u64,
+    forwards: u64,
 }
 
 fn read_context(
@@ -87,6 +90,9 @@ fn read_context(
         categories: store::categories::list(conn, &Default::default(), None, i64::MAX)?,
         bonuses: store::reports::bonus_points(conn, month)?,
         typical_cases: store::reports::typical_cases(conn, &period)?,
+        calendar: store::calendar::load(conn, timezone)?,
+        previous_closed: store::reports::closed_count(conn, &month.previous().period(timezone))?,
+        forwards: store::reports::forwards(conn, &period)?,
         rules,
     })
 }
@@ -151,6 +157,9 @@ fn assemble(
         bonuses: context.bonuses,
         typical_cases: context.typical_cases,
         exemptions,
+        calendar: context.calendar,
+        previous_closed: context.previous_closed,
+        forwards: context.forwards,
     };
     bulletin::assemble(&inputs)
 }

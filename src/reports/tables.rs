@@ -174,6 +174,25 @@ fn volume(b: &Bulletin) -> Table {
             vec![text("同比"), Cell::Change(v.year_on_year)],
         ],
     };
+    if let (Some(days), Some(average)) = (v.working_days, v.working_day_average) {
+        table
+            .rows
+            .insert(2, vec![text("工作日日均受理量(件)"), Cell::Number(average)]);
+        table
+            .rows
+            .insert(2, vec![text("工作日(天)"), Cell::Count(days.into())]);
+    }
+    if let Some(h) = &b.handling {
+        table.rows.extend([
+            vec![text("转办涉及单位(个)"), Cell::Count(h.units as u64)],
+            vec![text("处办中(件)"), Cell::Count(h.in_progress)],
+            vec![text("逾期(件)"), Cell::Count(h.overdue)],
+            vec![text("二次转办(件)"), Cell::Count(h.forwards)],
+            vec![text("结案数(件)"), Cell::Count(h.closed)],
+            vec![text("上月结案数(件)"), Cell::Count(h.previous_closed)],
+            vec![text("结案数环比"), Cell::Change(h.closed_month_on_month)],
+        ]);
+    }
     // Completion and replies on time count dispatched tickets alone, whichever figures; the
     // rates of callbacks are the hotline's and, apart, the dispatched tickets'.
     let h = &b.hotline.rates;

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{
-    appeals, assessment_bonuses, assessment_rules, published_bulletins, tickets, typical_cases,
-    units,
+    appeals, assessment_bonuses, assessment_rules, published_bulletins, ticket_events, tickets,
+    typical_cases, units,
 };
 use super::sql::{At, Id};
 use super::{DbConnection, StoreError};
@@ -18,7 +18,7 @@ use crate::domain::assessment::AppealStatus;
 use crate::domain::assessment::Rules;
 use crate::domain::figures::{Exemption, TypicalCase, VolumeCount};
 use crate::domain::period::{Month, Period};
-use crate::domain::ticket::{Channel, TicketStatus, TicketType};
+use crate::domain::ticket::{Channel, EventKind, TicketStatus, TicketType};
 
 type VolumeRow = (
     Channel,
@@ -80,6 +80,28 @@ pub fn registered_at(
         .filter(tickets::created_at.lt(At(period.to)))
         .select(tickets::created_at)
         .load(conn)?)
+}
+
+/// How many tickets closed in `period`.
+pub fn closed_count(conn: &mut DbConnection, period: &Period) -> Result<u64, StoreError> {
+    let count: i64 = tickets::table
+        .filter(tickets::status.eq(TicketStatus::Closed))
+        .filter(tickets::closed_at.ge(At(period.from)))
+        .filter(tickets::closed_at.lt(At(period.to)))
+        .count()
+        .get_result(conn)?;
+    Ok(count as u64)
+}
+
+/// How many times units handed their work on to their sub-units (二次转办) in `period`.
+pub fn forwards(conn: &mut DbConnection, period: &Period) -> Result<u64, StoreError> {
+    let count: i64 = ticket_events::table
+        .filter(ticket_events::kind.eq(EventKind::Forwarded))
+        .filter(ticket_events::created_at.ge(At(period.from)))
+        .filter(ticket_events::created_at.lt(At(period.to)))
+        .count()
+        .get_result(conn)?;
+    Ok(count as u64)
 }
 
 /// A version of the assessment rules.

@@ -683,6 +683,42 @@ async fn a_month_with_idle_units_one_level_categories_and_no_past_prints_only_wh
     assert_eq!(top[0]["label"], "人力资源社会保障类");
     assert_eq!(top[0]["count"], 3);
     assert_eq!(b["hot_spots"]["months_with_data"], 0);
+    let handling = &b["handling"];
+    assert_eq!(
+        [
+            &handling["units"],
+            &handling["dispatched"],
+            &handling["in_progress"],
+            &handling["forwards"],
+            &handling["closed"],
+            &handling["previous_closed"],
+        ],
+        [
+            &json!(6),
+            &json!(15),
+            &json!(4),
+            &json!(0),
+            &json!(12),
+            &json!(0)
+        ]
+    );
+    let busiest: Vec<&str> = handling["busiest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        busiest,
+        ["单位z1", "单位z2", "单位z3"],
+        "most first, then by name"
+    );
+    let working_days = b["volume"]["working_days"].as_f64().unwrap();
+    assert_eq!(
+        b["volume"]["working_day_average"].as_f64().unwrap(),
+        16.0 / working_days,
+        "every ticket came in on a working day"
+    );
 
     let html = w
         .app
@@ -702,6 +738,10 @@ async fn a_month_with_idle_units_one_level_categories_and_no_past_prints_only_wh
         "each rate named for what it counts"
     );
     assert!(page.contains("单位z6、单位z7本月无承办件，不参加考核。"));
+    assert!(page.contains(&format!(
+        "10月份共向6个部门（单位）转办工单15件，处办中4件，逾期{}件，二次转办0件。工单结案数12件。承办量较多的部门（单位）排名前三：单位z1、单位z2、单位z3。",
+        handling["overdue"]
+    )), "no change against a month without closures");
     assert!(page.contains("本月没有承办量达到20件的单位，不作排名。"));
     assert!(
         !page.contains("：。") && !page.contains("：；"),
@@ -791,6 +831,7 @@ async fn richer_rules_score_counts_steps_the_hotline_as_a_whole_and_leave_named_
     rules["groups"][0]["penalties"] =
         json!([{"figure": "completion_rate", "steps": [{"below": 0.9, "points": 5}]}]);
     rules["groups"][1]["ungraded_units"] = json!([w.unit_a.code]);
+    rules["layout"]["shortfalls"] = json!([{"figure": "completion_rate", "below": 0.9}]);
     let mut hotline = rules["groups"][0].clone();
     hotline["name"] = json!("全县");
     hotline["unit_kinds"] = json!([]);
@@ -852,6 +893,14 @@ async fn richer_rules_score_counts_steps_the_hotline_as_a_whole_and_leave_named_
         )
         .await;
     assert!(html.text.contains("全县综合指标值83.3，综合等级C。"));
+    assert_eq!(
+        b["handling"]["shortfalls"][0]["units"],
+        json!([{"unit_id": town.id, "name": town.name, "rate": 0.8}])
+    );
+    assert!(
+        html.text
+            .contains(&format!("办结率未达到90%的部门（单位）：{}。", town.name))
+    );
     assert!(
         html.text
             .contains(&format!("{}不参加考核。", w.unit_a.name))
