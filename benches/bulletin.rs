@@ -8,7 +8,8 @@
 //! tables hold what a real hotline's would (tickets, assignments, replies, callbacks, events).
 //! Then October's bulletin: read the month's facts and volume, compute every figure, score and
 //! rank, assemble, and render as JSON; five times after a first, cold, run. HTML and XLSX are
-//! rendered from the same bulletin, for comparison.
+//! rendered from the same bulletin, for comparison. `--period` takes any span of the filled
+//! months instead (a year's report, say: `--per-month 43552 --months 12 --period 2026`).
 //!
 //! Run with:
 //!
@@ -20,8 +21,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
 use hotline::config::Settings;
+use hotline::domain::period::Span;
 use hotline::reports::{self, Format};
 use hotline::startup;
 
@@ -42,6 +43,8 @@ cargo bench --bench bulletin -- [OPTIONS]
   --per-month N --months N         the fill: N tickets a month for N months (100000, 10)
   --database URL                   a database to fill once and measure on every run after
                                    (default: a scratch database, filled and removed)
+  --period PERIOD                  the bulletin's period (default: the last month filled):
+                                   YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY or YYYY-MM..YYYY-MM
   --help                           this text";
 
 struct Options {
@@ -51,6 +54,7 @@ struct Options {
     /// A database to use (and fill, when it has no tickets) instead of a scratch one, so that
     /// runs after the first measure without importing again.
     database: Option<String>,
+    period: Option<Span>,
 }
 
 fn options() -> Option<Options> {
@@ -63,6 +67,9 @@ fn options() -> Option<Options> {
         per_month: args.get("--per-month").unwrap_or(100_000),
         months: args.get("--months").unwrap_or(10),
         database: args.get("--database"),
+        period: args
+            .get::<String>("--period")
+            .map(|p| Span::parse(&p).expect("--period")),
     })
 }
 
@@ -88,10 +95,13 @@ fn run(backend: &'static str, options: &Options) {
     let settings = Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
     let db = startup::open_database(&settings).unwrap();
     let month = fill(&db, options.per_month, options.months, backend);
-    let as_of = Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap();
+    // The filled months' last by default; any period of them when asked.
+    let span = options.period.unwrap_or(Span::month(month));
+    // The morning after the last month filled, when everything in it has happened.
+    let as_of = month.next().period(TIMEZONE).from + chrono::Duration::hours(9);
     let bulletin_json = || {
         let started = Instant::now();
-        let bulletin = reports::compile_at_once(&db, month, TIMEZONE, "12345热线", as_of).unwrap();
+        let bulletin = reports::compile_at_once(&db, span, TIMEZONE, "12345热线", as_of).unwrap();
         let compiled = started.elapsed();
         let json = serde_json::to_vec(&bulletin).unwrap();
         (started.elapsed(), compiled, json.len(), bulletin)

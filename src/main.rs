@@ -9,7 +9,7 @@ use hotline::config::Settings;
 use hotline::domain::access::Role;
 use hotline::domain::clock::{Clock, SystemClock};
 use hotline::domain::directory::{self, Attachment, UserDraft, UserInput};
-use hotline::domain::period::Month;
+use hotline::domain::period::{Month, Span};
 use hotline::domain::ticket::Channel;
 use hotline::startup::{self, Application};
 use hotline::store::users::{NewUser, UserChanges};
@@ -76,9 +76,10 @@ enum Command {
     },
     /// Write a month's bulletin: the published one, or a draft computed now.
     Report {
-        /// The month, YYYY-MM.
-        #[arg(long)]
-        month: String,
+        /// The period: a month (YYYY-MM), a quarter (YYYY-Q1 to Q4), a half-year (YYYY-H1 or
+        /// H2), a year (YYYY) or any months (YYYY-MM..YYYY-MM).
+        #[arg(long, alias = "month")]
+        period: String,
         #[arg(long, value_enum, default_value = "html")]
         format: reports::Format,
         /// With `--format csv`, one table (a zip of all of them otherwise).
@@ -167,12 +168,12 @@ fn main() -> ExitCode {
         Command::RevokeTokens { username } => revoke_tokens(&settings, &username),
         Command::Tick { at } => tick(&settings, at.unwrap_or_else(|| SystemClock.now())),
         Command::Report {
-            month,
+            period,
             format,
             table,
             restated,
             out,
-        } => report(&settings, &month, format, table.as_deref(), restated, out),
+        } => report(&settings, &period, format, table.as_deref(), restated, out),
         Command::Import { file, format } => import(&settings, &file, format),
         Command::Generate {
             profile,
@@ -392,17 +393,17 @@ fn tick(settings: &Settings, at: chrono::DateTime<chrono::Utc>) -> Result<(), St
 
 fn report(
     settings: &Settings,
-    month: &str,
+    period: &str,
     format: reports::Format,
     table: Option<&str>,
     restated: bool,
     out: Option<PathBuf>,
 ) -> Result<(), String> {
-    let month = Month::parse(month).map_err(|m| format!("--month: {m}"))?;
+    let span = Span::parse(period).map_err(|m| format!("--period: {m}"))?;
     let db = startup::open_database(settings).map_err(|e| e.to_string())?;
-    let bulletin = reports::monthly(
+    let bulletin = reports::of_span(
         &db,
-        month,
+        span,
         settings.timezone,
         &settings.hotline_name,
         SystemClock.now(),

@@ -319,6 +319,7 @@ route_table! {
     }
     "/api/v1/reports" {
         "/monthly" => { get[ReadAssessment, query]: reports::monthly },
+        "/bulletin" => { get[ReadReports, query]: reports::of_period },
         "/monthly/{month}/publish" => { post[Assess]: reports::publish },
     }
 }

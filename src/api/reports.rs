@@ -13,7 +13,7 @@ use crate::domain::access::{self, Permission};
 use crate::domain::audit::AuditAction;
 use crate::domain::directory::UnitKind;
 use crate::domain::figures::{self, Figures};
-use crate::domain::period::{Month, Period, local_midnight};
+use crate::domain::period::{Month, Period, Span, SpanKind, local_midnight};
 use crate::domain::problem::ProblemCode;
 use crate::error::ApiError;
 use crate::reports::Format;
@@ -44,13 +44,21 @@ pub struct BulletinParams {
     view: Option<View>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodParams {
+    period: Option<String>,
+    format: Option<Format>,
+    table: Option<String>,
+    view: Option<View>,
+}
+
 /// `GET /api/v1/reports/monthly?month=YYYY-MM`.
 pub async fn monthly(
     state: web::Data<AppState>,
     caller: Caller,
     Query(params): Query<BulletinParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let may_draft = caller.role().may(Permission::ReadReports);
     let month = parse_month(
         params
             .month
@@ -58,18 +66,61 @@ pub async fn monthly(
             .ok_or_else(|| ApiError::invalid_field("month", "is required (YYYY-MM)"))?,
         "month",
     )?;
-    let format = params.format.unwrap_or(Format::Json);
-    let view = params.view.unwrap_or(View::Current);
+    serve(
+        &state,
+        &caller,
+        Span::month(month),
+        params.format,
+        params.table,
+        params.view,
+    )
+    .await
+}
+
+/// `GET /api/v1/reports/bulletin?period=`: the bulletin of a month (as `monthly` gives it), a
+/// quarter, a half-year, a year or any months, computed now.
+pub async fn of_period(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(params): Query<PeriodParams>,
+) -> Result<HttpResponse, ApiError> {
+    let span = Span::parse(params.period.as_deref().ok_or_else(|| {
+        ApiError::invalid_field("period", "is required (YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY)")
+    })?)
+    .map_err(|m| ApiError::invalid_field("period", m))?;
+    serve(
+        &state,
+        &caller,
+        span,
+        params.format,
+        params.table,
+        params.view,
+    )
+    .await
+}
+
+/// A bulletin in the format asked for, as the caller may read it.
+async fn serve(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    span: Span,
+    format: Option<Format>,
+    table: Option<String>,
+    view: Option<View>,
+) -> Result<HttpResponse, ApiError> {
+    let may_draft = caller.role().may(Permission::ReadReports);
+    let format = format.unwrap_or(Format::Json);
+    let view = view.unwrap_or(View::Current);
     if view == View::Restated && !may_draft {
         caller.require(Permission::ReadReports)?;
     }
-    if params.table.is_some() && format != Format::Csv {
+    if table.is_some() && format != Format::Csv {
         return Err(ApiError::invalid_field(
             "table",
             "only goes with format=csv",
         ));
     }
-    if let Some(table) = params.table.as_deref()
+    if let Some(table) = table.as_deref()
         && !tables::NAMES.contains(&table)
     {
         return Err(ApiError::invalid_field(
@@ -77,9 +128,8 @@ pub async fn monthly(
             format!("is one of: {}", tables::NAMES.join(", ")),
         ));
     }
-    let b = bulletin(&state, &caller, month, view == View::Restated).await?;
-    let rendered =
-        reports::render(&b, format, params.table.as_deref()).map_err(ApiError::internal)?;
+    let b = bulletin(state, caller, span, view == View::Restated).await?;
+    let rendered = reports::render(&b, format, table.as_deref()).map_err(ApiError::internal)?;
     let mut response = HttpResponse::Ok();
     response.content_type(rendered.content_type);
     if !matches!(format, Format::Json | Format::Html) {
@@ -91,22 +141,27 @@ pub async fn monthly(
     Ok(response.body(rendered.bytes))
 }
 
-/// A month's bulletin as the caller may read it: the office its draft (or, `restated`, the
-/// published month computed again), units only what was published.
+/// A bulletin as the caller may read it: the office its draft (or, `restated`, a published
+/// month computed again), units only a published month.
 pub(crate) async fn bulletin(
     state: &web::Data<AppState>,
     caller: &Caller,
-    month: Month,
+    span: Span,
     restated: bool,
 ) -> Result<crate::reports::bulletin::Bulletin, ApiError> {
     let may_draft = caller.role().may(Permission::ReadReports);
     let current = Month::of(state.now(), state.numbering.timezone);
-    if month > current {
+    let field = match span.kind() {
+        SpanKind::Month => "month",
+        _ => "period",
+    };
+    if span.first() > current {
         return Err(ApiError::invalid_field(
-            "month",
-            format!("{month} has not begun"),
+            field,
+            format!("{span} has not begun"),
         ));
     }
+    let month = span.last();
     let (timezone, name, now) = (
         state.numbering.timezone,
         state.hotline_name.clone(),
@@ -116,7 +171,7 @@ pub(crate) async fn bulletin(
     blocking(state.report_budget(), move || {
         let db = &reading.db;
         if may_draft {
-            Ok(reports::monthly(db, month, timezone, &name, now, restated)?)
+            Ok(reports::of_span(db, span, timezone, &name, now, restated)?)
         } else {
             db.read(|c| reports::published(c, month))?.ok_or_else(|| {
                 ApiError::not_found(format!("no bulletin of {month} has been published"))
@@ -162,7 +217,7 @@ pub(crate) async fn publish_month(
         }
         let mut frozen = reports::compile(
             conn,
-            month,
+            Span::month(month),
             compiling.numbering.timezone,
             &compiling.hotline_name,
             now,

@@ -261,7 +261,13 @@ pub async fn bulletin_document(
 ) -> Result<HttpResponse, ConsoleError> {
     let caller = Caller { user: signed.user };
     let month = crate::api::month_in(&path)?;
-    let b = bulletin(&state, &caller, month, false).await?;
+    let b = bulletin(
+        &state,
+        &caller,
+        crate::domain::period::Span::month(month),
+        false,
+    )
+    .await?;
     let rendered = reports::render(&b, Format::Html, None).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type(rendered.content_type)

@@ -740,6 +740,26 @@ pub fn has_work(figures: &Figures) -> bool {
     figures.received > 0
 }
 
+/// The bonuses (附加分) of a run of months, from each month's: a unit's is the average of its
+/// months', a month no supervisor set counting its group's default (`default_of`). Units with
+/// no bonus set in any month are left to their default.
+pub fn bonuses_over(
+    months: &[std::collections::HashMap<Uuid, f64>],
+    default_of: impl Fn(Uuid) -> f64,
+) -> std::collections::HashMap<Uuid, f64> {
+    let units: BTreeSet<Uuid> = months.iter().flat_map(|m| m.keys().copied()).collect();
+    units
+        .into_iter()
+        .map(|unit| {
+            let sum: f64 = months
+                .iter()
+                .map(|m| m.get(&unit).copied().unwrap_or_else(|| default_of(unit)))
+                .sum();
+            (unit, sum / months.len().max(1) as f64)
+        })
+        .collect()
+}
+
 /// A unit in its group's ranking.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contender {
@@ -1156,6 +1176,25 @@ mod tests {
         rules.groups[1].ungraded_units.pop();
         let rules = rules.check().unwrap();
         assert!(!rules.groups[1].grades("rx") && rules.groups[1].grades("ry"));
+    }
+
+    #[test]
+    fn a_span_s_bonus_is_the_average_of_its_months_the_unset_at_the_default() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let months = [
+            [(a, 25.0)].into_iter().collect(),
+            std::collections::HashMap::new(),
+            [(a, 10.0), (b, 5.0)].into_iter().collect(),
+        ];
+        let bonuses = bonuses_over(&months, |_| 20.0);
+        assert_eq!(bonuses[&a], 55.0 / 3.0);
+        assert_eq!(bonuses[&b], 45.0 / 3.0);
+        assert_eq!(bonuses.len(), 2, "units never set keep their default");
+        assert_eq!(
+            bonuses_over(&months[..1], |_| 20.0)[&a],
+            25.0,
+            "a month is itself"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The monthly bulletin (月度通报), assembled from what the store read: volume by channel, type,
+//! The bulletin (月度通报, and of a quarter, a half-year, a year or any months), assembled from
+//! what the store read: volume by channel, type,
 //! category, day and place; the figures, scores, grades and rankings of every unit; hot spots;
 //! typical cases; the exemptions granted appeals made. Pure: the same inputs give the same
 //! bulletin, which is what publishing freezes.
@@ -14,12 +15,12 @@ use crate::domain::assessment::{self, Contender, HotSpotRules, Layout, Rules, Sc
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::directory::{Category, Unit, UnitKind};
 use crate::domain::figures::{Exemption, Figures, PeriodFigures, Rates, TypicalCase, VolumeCount};
-use crate::domain::period::Month;
+use crate::domain::period::{Month, Span};
 use crate::domain::ticket::{Channel, TicketStatus, TicketType};
 
-/// Everything a month's bulletin is made from.
+/// Everything a bulletin is made from.
 pub struct Inputs {
-    pub month: Month,
+    pub span: Span,
     pub title: String,
     pub timezone: chrono_tz::Tz,
     pub as_of: DateTime<Utc>,
@@ -283,7 +284,11 @@ pub struct TopCategories {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bulletin {
+    /// The month, or the last month of a longer span.
     pub month: Month,
+    /// The months it covers; none in a bulletin frozen before spans were kept (its month).
+    #[serde(default)]
+    pub span: Option<Span>,
     pub title: String,
     pub state: State,
     pub timezone: String,
@@ -322,6 +327,13 @@ pub struct Bulletin {
     pub hot_spots: HotSpots,
     pub typical_cases: Vec<TypicalCase>,
     pub exemptions: Vec<Exemption>,
+}
+
+impl Bulletin {
+    /// The months it covers.
+    pub fn span(&self) -> Span {
+        self.span.unwrap_or(Span::month(self.month))
+    }
 }
 
 fn ratio(part: u64, whole: u64) -> Option<f64> {
@@ -376,13 +388,13 @@ fn shares<K: Ord + Clone>(
 }
 
 pub fn assemble(inputs: &Inputs) -> Bulletin {
-    let period = inputs.month.period(inputs.timezone);
+    let period = inputs.span.period(inputs.timezone);
     let categories = CategoryIndex::new(&inputs.categories);
     let units: HashMap<Uuid, &Unit> = inputs.units.iter().map(|u| (u.id, u)).collect();
     let first_level = |id| categories.first_level(id);
 
     let total_now = total(&inputs.volume);
-    let days = inputs.month.days().count() as u32;
+    let days = inputs.span.days().count() as u32;
     let status_total = |status: TicketStatus| -> u64 {
         inputs
             .volume
@@ -504,7 +516,8 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
     let handling = handling(inputs, &volume, &unit_rows);
 
     Bulletin {
-        month: inputs.month,
+        month: inputs.span.last(),
+        span: Some(inputs.span),
         title: inputs.title.clone(),
         state: State::Draft,
         timezone: inputs.timezone.name().to_owned(),
@@ -537,7 +550,7 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
 
 /// How many were registered on each day of the month.
 fn per_day(inputs: &Inputs) -> Vec<DayCount> {
-    let mut per_day: BTreeMap<NaiveDate, u64> = inputs.month.days().map(|d| (d, 0)).collect();
+    let mut per_day: BTreeMap<NaiveDate, u64> = inputs.span.days().map(|d| (d, 0)).collect();
     for at in &inputs.registered_at {
         let day = at.with_timezone(&inputs.timezone).date_naive();
         if let Some(n) = per_day.get_mut(&day) {
@@ -960,7 +973,7 @@ mod tests {
         let consult = TicketType::Consult;
         let help = TicketType::Help;
         let inputs = Inputs {
-            month: crate::domain::period::Month::new(2026, 10).unwrap(),
+            span: Span::month(crate::domain::period::Month::new(2026, 10).unwrap()),
             title: "十月".into(),
             timezone: chrono_tz::Asia::Shanghai,
             as_of: at(),

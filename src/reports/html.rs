@@ -8,6 +8,8 @@ use super::bulletin::{Bulletin, GroupSummary, Handling, Named, State};
 use super::labels;
 use super::tables::{self, Table};
 use crate::domain::assessment::OpeningRates;
+use crate::domain::period::SpanKind;
+use chrono::Datelike;
 
 /// Escapes text for HTML and SVG.
 pub(crate) fn esc(text: &str) -> String {
@@ -181,6 +183,16 @@ fn nice_step(max: u64) -> u64 {
     step.max(1.0) as u64
 }
 
+/// The period as a sentence starts with it: "10月份" in a month's bulletin, "2026年第三季度"
+/// in a longer one's.
+fn period_name(b: &Bulletin) -> String {
+    let span = b.span();
+    match span.kind() {
+        SpanKind::Month => format!("{}月份", span.last().month()),
+        _ => span.label(),
+    }
+}
+
 /// The opening paragraph: the volume, its changes, direct answers and dispatches, and the rates
 /// the rules' layout asks for, each named for what it counts.
 fn opening(b: &Bulletin) -> String {
@@ -190,8 +202,8 @@ fn opening(b: &Bulletin) -> String {
             .unwrap_or_default()
     };
     let mut text = format!(
-        "{}月份共受理群众诉求{}件，日均{:.1}件",
-        b.month.month(),
+        "{}共受理群众诉求{}件，日均{:.1}件",
+        period_name(b),
         v.total,
         v.daily_average
     );
@@ -261,9 +273,9 @@ fn opening(b: &Bulletin) -> String {
 }
 
 /// What units did with the month's work, the units with most tickets, and those falling short.
-fn handling_paragraph(month: u32, h: &Handling) -> String {
+fn handling_paragraph(period: &str, h: &Handling) -> String {
     let mut text = format!(
-        "{month}月份共向{}个部门（单位）转办工单{}件，处办中{}件，逾期{}件，二次转办{}件。",
+        "{period}共向{}个部门（单位）转办工单{}件，处办中{}件，逾期{}件，二次转办{}件。",
         h.units, h.dispatched, h.in_progress, h.overdue, h.forwards
     );
     let _ = write!(text, "工单结案数{}件", h.closed);
@@ -320,7 +332,7 @@ fn join(parts: &[String]) -> String {
 
 /// A group's paragraph: how many units, their grades, the best ranked and the lists, and the
 /// units without tickets; a sentence with nothing to say is left out.
-fn group_paragraph(g: &GroupSummary) -> String {
+fn group_paragraph(g: &GroupSummary, words: &labels::SpanWords) -> String {
     let assessed = g.units - g.idle.len() - g.ungraded.len();
     let mut text = format!("{}共{}家", g.name, g.units);
     if assessed > 0 {
@@ -354,8 +366,8 @@ fn group_paragraph(g: &GroupSummary) -> String {
     } else if assessed > 0 && g.min_received > 0 {
         let _ = write!(
             text,
-            "本月没有承办量达到{}件的单位，不作排名。",
-            g.min_received
+            "{}没有承办量达到{}件的单位，不作排名。",
+            words.this, g.min_received
         );
     }
     match (g.red_list.is_empty(), g.black_list.is_empty()) {
@@ -376,7 +388,12 @@ fn group_paragraph(g: &GroupSummary) -> String {
         }
     }
     if !g.idle.is_empty() {
-        let _ = write!(text, "{}本月无承办件，不参加考核。", g.idle.join("、"));
+        let _ = write!(
+            text,
+            "{}{}无承办件，不参加考核。",
+            g.idle.join("、"),
+            words.this
+        );
     }
     if !g.ungraded.is_empty() {
         let _ = write!(text, "{}不参加考核。", g.ungraded.join("、"));
@@ -453,15 +470,8 @@ pub fn render(b: &Bulletin) -> String {
         State::Published => format!("已于{}发布", b.published_at.map(local).unwrap_or_default()),
         State::Restated => "按现有数据重新计算（与已发布数据并列参阅）".to_owned(),
     };
-    let period = match (b.daily.first(), b.daily.last()) {
-        (Some(first), Some(last)) => format!(
-            "{}年{}至{}",
-            b.month.year(),
-            labels::month_day(first.day),
-            labels::month_day(last.day)
-        ),
-        _ => format!("{}年{}月", b.month.year(), b.month.month()),
-    };
+    let period = labels::span_days(b.span());
+    let words = labels::span_words(b.span());
     let _ = writeln!(
         out,
         "<div class=\"meta\">统计期间：{period}　数据截至{}　<span class=\"state\">{}</span></div>",
@@ -476,22 +486,28 @@ pub fn render(b: &Bulletin) -> String {
         .iter()
         .filter(|s| s.count > 0 || s.previous_month > 0)
         .collect();
-    let title = format!(
-        "图一：{}月与{}月受理量对比（按渠道）",
-        b.month.previous().month(),
-        b.month.month()
-    );
+    let title = match b.span().kind() {
+        SpanKind::Month => format!(
+            "图一：{}月与{}月受理量对比（按渠道）",
+            b.month.previous().month(),
+            b.month.month()
+        ),
+        _ => format!(
+            "图一：{}与{}受理量对比（按渠道）",
+            words.previous, words.this
+        ),
+    };
     let chart = bar_chart(
         &title,
         &channels.iter().map(|s| s.label.clone()).collect::<Vec<_>>(),
         &[
             Series {
-                label: "上月",
+                label: words.previous,
                 values: channels.iter().map(|s| s.previous_month).collect(),
                 color: "#9bb7d4",
             },
             Series {
-                label: "本月",
+                label: words.this,
                 values: channels.iter().map(|s| s.count).collect(),
                 color: "#c0392b",
             },
@@ -507,43 +523,66 @@ pub fn render(b: &Bulletin) -> String {
         table_html(&mut out, t);
     }
     let categories: Vec<_> = b.by_category.iter().collect();
-    let title = "图二：本月与上月诉求对比（按事项归口）";
+    let title = format!(
+        "图二：{}与{}诉求对比（按事项归口）",
+        words.this, words.previous
+    );
     let chart = bar_chart(
-        title,
+        &title,
         &categories
             .iter()
             .map(|s| s.label.clone())
             .collect::<Vec<_>>(),
         &[
             Series {
-                label: "上月",
+                label: words.previous,
                 values: categories.iter().map(|s| s.previous_month).collect(),
                 color: "#9bb7d4",
             },
             Series {
-                label: "本月",
+                label: words.this,
                 values: categories.iter().map(|s| s.count).collect(),
                 color: "#c0392b",
             },
         ],
     );
-    figure(&mut out, title, &chart);
+    figure(&mut out, &title, &chart);
     if let Some(t) = find("categories") {
         table_html(&mut out, t);
     }
     if let Some(t) = find("top_categories").filter(|_| !b.top_categories.rows.is_empty()) {
         table_html(&mut out, t);
     }
-    let title = "图三：每日受理量";
+    // A month by its days; a longer span by its months.
+    let (title, bars): (&str, Vec<(String, u64)>) = match b.span().kind() {
+        SpanKind::Month => (
+            "图三：每日受理量",
+            b.daily
+                .iter()
+                .map(|d| (d.day.format("%d").to_string(), d.count))
+                .collect(),
+        ),
+        _ => {
+            let mut months: Vec<(String, u64)> = Vec::new();
+            for d in &b.daily {
+                let label = format!("{}月", d.day.month());
+                match months.last_mut() {
+                    Some((last, count)) if *last == label => *count += d.count,
+                    _ => months.push((label, d.count)),
+                }
+            }
+            ("图三：每月受理量", months)
+        }
+    };
     let chart = bar_chart(
         title,
-        &b.daily
+        &bars
             .iter()
-            .map(|d| d.day.format("%d").to_string())
+            .map(|(label, _)| label.clone())
             .collect::<Vec<_>>(),
         &[Series {
             label: "受理量",
-            values: b.daily.iter().map(|d| d.count).collect(),
+            values: bars.iter().map(|(_, count)| *count).collect(),
             color: "#c0392b",
         }],
     );
@@ -555,14 +594,14 @@ pub fn render(b: &Bulletin) -> String {
     if compared == 0 {
         let _ = writeln!(
             out,
-            "<p>前{}个月没有受理数据，本期未作热点比较。</p>",
-            spots.baseline_months
+            "<p>前{}{}没有受理数据，本期未作热点比较。</p>",
+            spots.baseline_months, words.unit
         );
     } else if spots.categories.is_empty() && spots.townships.is_empty() {
         let _ = writeln!(
             out,
-            "<p>本月没有较前{}个月明显增多的诉求。</p>",
-            spots.baseline_months
+            "<p>{}没有较前{}{}明显增多的诉求。</p>",
+            words.this, spots.baseline_months, words.unit
         );
     } else {
         out.push_str("<ol>");
@@ -574,10 +613,13 @@ pub fn render(b: &Bulletin) -> String {
         {
             let _ = write!(
                 out,
-                "<li>{}：本月{verb}{}件，较前{}个月月均{:.1}件增加{:.1}件。</li>",
+                "<li>{}：{}{verb}{}件，较前{}{}{}{:.1}件增加{:.1}件。</li>",
                 esc(&spot.label),
+                words.this,
                 spot.count,
                 spots.baseline_months,
+                words.unit,
+                words.average,
                 spot.baseline,
                 spot.rise
             );
@@ -590,7 +632,7 @@ pub fn render(b: &Bulletin) -> String {
         let _ = writeln!(
             out,
             "<p>{}</p>",
-            esc(&handling_paragraph(b.month.month(), handling))
+            esc(&handling_paragraph(&period_name(b), handling))
         );
     }
     if let Some(h) = &b.hotline_score {
@@ -603,7 +645,7 @@ pub fn render(b: &Bulletin) -> String {
         );
     }
     for g in &b.groups {
-        let _ = writeln!(out, "<p>{}</p>", esc(&group_paragraph(g)));
+        let _ = writeln!(out, "<p>{}</p>", esc(&group_paragraph(g, &words)));
     }
     if let Some(t) = find("units") {
         table_html(&mut out, t);
@@ -633,12 +675,14 @@ pub fn render(b: &Bulletin) -> String {
         out.push_str("</ol>\n");
     }
     if b.typical_cases.is_empty() {
-        out.push_str("<p>本月未选报典型案例。</p>\n");
+        let _ = writeln!(out, "<p>{}未选报典型案例。</p>", words.this);
     }
 
     if !b.exemptions.is_empty() {
-        out.push_str(
-            "<h2>六、核减说明</h2>\n<p>以下工单经申诉审核，不计入相应单位本月考核数据：</p>\n",
+        let _ = writeln!(
+            out,
+            "<h2>六、核减说明</h2>\n<p>以下工单经申诉审核，不计入相应单位{}考核数据：</p>",
+            words.this
         );
         if let Some(t) = find("exemptions") {
             table_html(&mut out, t);

@@ -158,6 +158,64 @@ pub fn change_in_prose(ratio: Option<f64>) -> Option<String> {
     })
 }
 
+/// How a bulletin speaks of its period and of those it is compared with: 本月 and 上月 in a
+/// month's, 本季度 and 上季度 in a quarter's, 本年 and 上年 in a year's, 本期 and 上期 otherwise.
+pub struct SpanWords {
+    /// 本月
+    pub this: &'static str,
+    /// 上月
+    pub previous: &'static str,
+    /// 个月 (前3个月)
+    pub unit: &'static str,
+    /// 月均
+    pub average: &'static str,
+}
+
+pub fn span_words(span: crate::domain::period::Span) -> SpanWords {
+    use crate::domain::period::SpanKind;
+    let (this, previous, unit, average) = match span.kind() {
+        SpanKind::Month => ("本月", "上月", "个月", "月均"),
+        SpanKind::Quarter => ("本季度", "上季度", "个季度", "季均"),
+        SpanKind::Year => ("本年", "上年", "年", "年均"),
+        SpanKind::Half | SpanKind::Months => ("本期", "上期", "期", "期均"),
+    };
+    SpanWords {
+        this,
+        previous,
+        unit,
+        average,
+    }
+}
+
+/// The days a bulletin covers, as the bulletins print them: "2026年8月1日至8月31日", the year
+/// repeated when the span crosses one.
+pub fn span_days(span: crate::domain::period::Span) -> String {
+    use chrono::Datelike;
+    let first = span.first().first_day();
+    let last = span
+        .last()
+        .next()
+        .first_day()
+        .pred_opt()
+        .expect("a day before");
+    if first.year() == last.year() {
+        format!(
+            "{}年{}至{}",
+            first.year(),
+            month_day(first),
+            month_day(last)
+        )
+    } else {
+        format!(
+            "{}年{}至{}年{}",
+            first.year(),
+            month_day(first),
+            last.year(),
+            month_day(last)
+        )
+    }
+}
+
 /// A small count as the bulletins write it in words (排名前三); larger ones in digits.
 pub fn count_in_words(n: usize) -> String {
     const WORDS: [&str; 11] = [
@@ -322,6 +380,14 @@ mod tests {
             (count_in_words(3), count_in_words(12)),
             ("三".into(), "12".into())
         );
+        let span = |text: &str| crate::domain::period::Span::parse(text).unwrap();
+        assert_eq!(span_days(span("2026-08")), "2026年8月1日至8月31日");
+        assert_eq!(
+            span_days(span("2025-11..2026-02")),
+            "2025年11月1日至2026年2月28日"
+        );
+        assert_eq!(span_words(span("2026-Q3")).previous, "上季度");
+        assert_eq!(span_words(span("2026")).this, "本年");
         assert_eq!(limit(Limit::WorkingDays(5)), "5个工作日");
         assert_eq!(limit(Limit::Hours(2)), "2小时");
     }

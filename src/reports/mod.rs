@@ -1,5 +1,6 @@
-//! The monthly bulletin: compiled from the store's records and the figures, assembled by pure
-//! rules, and rendered as JSON, CSV, XLSX and a printable HTML page.
+//! The bulletin of a month or of any run of months (a quarter, a half-year, a year): compiled
+//! from the store's records and the figures, assembled by pure rules, and rendered as JSON,
+//! CSV, XLSX and a printable HTML page. Months are published; longer spans are computed.
 
 pub mod bulletin;
 pub mod csv;
@@ -16,17 +17,16 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::figures;
-use crate::domain::period::{Month, Period};
+use crate::domain::period::{Month, Period, Span, SpanKind};
 use crate::store::{self, Db, DbConnection, StoreError};
 use bulletin::{Bulletin, Inputs};
 
-/// The bulletin's title: the hotline's name and the month.
-pub fn title(hotline_name: &str, month: Month) -> String {
-    format!(
-        "{hotline_name}{}年{}月工作通报",
-        month.year(),
-        month.month()
-    )
+/// The bulletin's title: the hotline's name and the period (a year's is a report, 年度工作报告).
+pub fn title(hotline_name: &str, span: Span) -> String {
+    match span.kind() {
+        SpanKind::Year => format!("{hotline_name}{}年度工作报告", span.first().year()),
+        _ => format!("{hotline_name}{}工作通报", span.label()),
+    }
 }
 
 /// What the figures are computed from: the period's facts and the appeals granted.
@@ -62,14 +62,11 @@ struct Context {
     forwards: u64,
 }
 
-fn read_context(
-    conn: &mut DbConnection,
-    month: Month,
-    timezone: Tz,
-) -> Result<Context, StoreError> {
-    let period = month.period(timezone);
-    let rules = store::reports::rules_for(conn, month)?;
-    let mut earlier = month;
+fn read_context(conn: &mut DbConnection, span: Span, timezone: Tz) -> Result<Context, StoreError> {
+    let period = span.period(timezone);
+    // The rules in force at the span's end, as when its last month is published.
+    let rules = store::reports::rules_for(conn, span.last())?;
+    let mut earlier = span;
     let mut baseline = Vec::new();
     for _ in 0..rules.rules.hot_spots.baseline_months.max(1) {
         earlier = earlier.previous();
@@ -80,18 +77,31 @@ fn read_context(
         baseline.clear();
     }
     let everything = store::units::UnitFilter::default();
+    let units = store::units::list(conn, &everything, None, i64::MAX)?;
+    let monthly_bonuses = span
+        .months()
+        .map(|month| store::reports::bonus_points(conn, month))
+        .collect::<Result<Vec<_>, _>>()?;
+    let kinds: std::collections::HashMap<uuid::Uuid, _> =
+        units.iter().map(|u| (u.id, u.kind)).collect();
+    let bonuses = crate::domain::assessment::bonuses_over(&monthly_bonuses, |unit| {
+        kinds
+            .get(&unit)
+            .and_then(|kind| rules.rules.group_of(*kind))
+            .map_or(0.0, |group| group.bonus_default)
+    });
     Ok(Context {
         volume: store::reports::volume(conn, &period)?,
         previous_month,
-        a_year_earlier: store::reports::volume(conn, &month.a_year_earlier().period(timezone))?,
+        a_year_earlier: store::reports::volume(conn, &span.a_year_earlier().period(timezone))?,
         baseline,
         registered_at: store::reports::registered_at(conn, &period)?,
-        units: store::units::list(conn, &everything, None, i64::MAX)?,
+        units,
         categories: store::categories::list(conn, &Default::default(), None, i64::MAX)?,
-        bonuses: store::reports::bonus_points(conn, month)?,
+        bonuses,
         typical_cases: store::reports::typical_cases(conn, &period)?,
         calendar: store::calendar::load(conn, timezone)?,
-        previous_closed: store::reports::closed_count(conn, &month.previous().period(timezone))?,
+        previous_closed: store::reports::closed_count(conn, &span.previous().period(timezone))?,
         forwards: store::reports::forwards(conn, &period)?,
         rules,
     })
@@ -99,14 +109,14 @@ fn read_context(
 
 /// Computes the figures and assembles the bulletin from what was read.
 fn assemble(
-    month: Month,
+    span: Span,
     timezone: Tz,
     hotline_name: &str,
     as_of: DateTime<Utc>,
     read: FigureReads,
     context: Context,
 ) -> Bulletin {
-    let period = month.period(timezone);
+    let period = span.period(timezone);
     let exempt: figures::Exemptions = read
         .granted
         .iter()
@@ -140,8 +150,8 @@ fn assemble(
         .filter(|e| touched.contains(&(e.unit_id, e.ticket_id)))
         .collect();
     let inputs = Inputs {
-        month,
-        title: title(hotline_name, month),
+        span,
+        title: title(hotline_name, span),
         timezone,
         as_of,
         volume: context.volume,
@@ -168,53 +178,39 @@ fn assemble(
 /// taken at `as_of`: inside a transaction that must see its own writes (publishing).
 pub fn compile(
     conn: &mut DbConnection,
-    month: Month,
+    span: Span,
     timezone: Tz,
     hotline_name: &str,
     as_of: DateTime<Utc>,
 ) -> Result<Bulletin, StoreError> {
-    let period = month.period(timezone);
+    let period = span.period(timezone);
     let mut read = read_figures(conn, &period)?;
     read.facts.closures = store::figures::closures(conn, &period)?;
-    let context = read_context(conn, month, timezone)?;
-    Ok(assemble(
-        month,
-        timezone,
-        hotline_name,
-        as_of,
-        read,
-        context,
-    ))
+    let context = read_context(conn, span, timezone)?;
+    Ok(assemble(span, timezone, hotline_name, as_of, read, context))
 }
 
 /// The same bulletin as [`compile`], read on two connections at once that see one state of the
 /// database: the facts on one; the closures, the volume and everything else on the other.
 pub fn compile_at_once(
     db: &Db,
-    month: Month,
+    span: Span,
     timezone: Tz,
     hotline_name: &str,
     as_of: DateTime<Utc>,
 ) -> Result<Bulletin, StoreError> {
-    let period = month.period(timezone);
+    let period = span.period(timezone);
     let (mut read, (context, closures)) = db.read_consistent(
         |conn| read_figures(conn, &period),
         |conn| {
             Ok::<_, StoreError>((
-                read_context(conn, month, timezone)?,
+                read_context(conn, span, timezone)?,
                 store::figures::closures(conn, &period)?,
             ))
         },
     )?;
     read.facts.closures = closures;
-    Ok(assemble(
-        month,
-        timezone,
-        hotline_name,
-        as_of,
-        read,
-        context,
-    ))
+    Ok(assemble(span, timezone, hotline_name, as_of, read, context))
 }
 
 /// The month's published bulletin, as frozen.
@@ -241,13 +237,30 @@ pub fn monthly(
     match db.read(|conn| published(conn, month))? {
         Some(frozen) if !restated => Ok(frozen),
         published => {
-            let mut compiled = compile_at_once(db, month, timezone, hotline_name, now)?;
+            let mut compiled =
+                compile_at_once(db, Span::month(month), timezone, hotline_name, now)?;
             if let Some(frozen) = published {
                 compiled.state = bulletin::State::Restated;
                 compiled.published_at = frozen.published_at;
             }
             Ok(compiled)
         }
+    }
+}
+
+/// The bulletin of any span: a month's as [`monthly`] gives it; a longer span's computed now
+/// (only months are published).
+pub fn of_span(
+    db: &Db,
+    span: Span,
+    timezone: Tz,
+    hotline_name: &str,
+    now: DateTime<Utc>,
+    restated: bool,
+) -> Result<Bulletin, StoreError> {
+    match span.kind() {
+        SpanKind::Month => monthly(db, span.last(), timezone, hotline_name, now, restated),
+        _ => compile_at_once(db, span, timezone, hotline_name, now),
     }
 }
 
@@ -271,7 +284,7 @@ pub struct Rendered {
 /// Renders a bulletin; CSV is one table when `table` names one, a zip of all of them
 /// otherwise.
 pub fn render(b: &Bulletin, format: Format, table: Option<&str>) -> Result<Rendered, String> {
-    let stem = format!("bulletin-{}", b.month);
+    let stem = format!("bulletin-{}", b.span());
     Ok(match format {
         Format::Json => Rendered {
             content_type: "application/json",

@@ -51,7 +51,19 @@ fn header(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| (*n).to_owned()).collect()
 }
 
-const COMPARED: [&str; 6] = ["数量(件)", "占比", "上月", "环比", "去年同期", "同比"];
+/// The columns of a count compared with the period before (上月, 上季度 …) and a year before.
+fn compared(first: &str, b: &Bulletin) -> Vec<String> {
+    let previous = labels::span_words(b.span()).previous;
+    header(&[
+        first,
+        "数量(件)",
+        "占比",
+        previous,
+        "环比",
+        "去年同期",
+        "同比",
+    ])
+}
 
 fn compared_rows(shares: &[Share], total: u64) -> Vec<Vec<Cell>> {
     let mut rows: Vec<Vec<Cell>> = shares
@@ -148,6 +160,7 @@ pub fn tables(b: &Bulletin) -> Vec<Table> {
 /// 受理概况: the month's volume and the hotline's rates.
 fn volume(b: &Bulletin) -> Table {
     let v = &b.volume;
+    let words = labels::span_words(b.span());
     let mut table = Table {
         name: "volume",
         title: "受理概况".into(),
@@ -168,7 +181,10 @@ fn volume(b: &Bulletin) -> Table {
             vec![text("待办理(件)"), Cell::Count(v.pending)],
             vec![text("重复件(件)"), Cell::Count(v.duplicates)],
             vec![text("无效件(件)"), Cell::Count(v.invalid)],
-            vec![text("上月受理量(件)"), Cell::Count(v.previous_month)],
+            vec![
+                text(format!("{}受理量(件)", words.previous)),
+                Cell::Count(v.previous_month),
+            ],
             vec![text("环比"), Cell::Change(v.month_on_month)],
             vec![text("去年同期受理量(件)"), Cell::Count(v.a_year_earlier)],
             vec![text("同比"), Cell::Change(v.year_on_year)],
@@ -189,7 +205,10 @@ fn volume(b: &Bulletin) -> Table {
             vec![text("逾期(件)"), Cell::Count(h.overdue)],
             vec![text("二次转办(件)"), Cell::Count(h.forwards)],
             vec![text("结案数(件)"), Cell::Count(h.closed)],
-            vec![text("上月结案数(件)"), Cell::Count(h.previous_closed)],
+            vec![
+                text(format!("{}结案数(件)", words.previous)),
+                Cell::Count(h.previous_closed),
+            ],
             vec![text("结案数环比"), Cell::Change(h.closed_month_on_month)],
         ]);
     }
@@ -220,12 +239,10 @@ fn volume(b: &Bulletin) -> Table {
 /// 受理渠道: the volume by channel, against the month before and a year before.
 fn channels(b: &Bulletin) -> Table {
     let v = &b.volume;
-    let mut channel_header = vec!["渠道"];
-    channel_header.extend(COMPARED);
     Table {
         name: "channels",
         title: "受理渠道".into(),
-        header: header(&channel_header),
+        header: compared("渠道", b),
         rows: compared_rows(&b.volume.by_channel, v.total),
     }
 }
@@ -233,12 +250,10 @@ fn channels(b: &Bulletin) -> Table {
 /// 诉求类型统计表.
 fn types(b: &Bulletin) -> Table {
     let v = &b.volume;
-    let mut type_header = vec!["类型"];
-    type_header.extend(COMPARED);
     Table {
         name: "types",
         title: "诉求类型统计表".into(),
-        header: header(&type_header),
+        header: compared("类型", b),
         rows: compared_rows(&b.by_type, v.total),
     }
 }
@@ -246,12 +261,10 @@ fn types(b: &Bulletin) -> Table {
 /// 事项归口统计表.
 fn categories(b: &Bulletin) -> Table {
     let v = &b.volume;
-    let mut category_header = vec!["类别"];
-    category_header.extend(COMPARED);
     Table {
         name: "categories",
         title: "事项归口统计表".into(),
-        header: header(&category_header),
+        header: compared("类别", b),
         rows: compared_rows(&b.by_category, v.total),
     }
 }
@@ -291,11 +304,10 @@ fn daily(b: &Bulletin) -> Table {
     }
 }
 
-/// What a unit in a group that received no tickets is listed as, apart from those assessed.
-pub const IDLE: &str = "本月无承办件";
-
 /// 承办单位考核情况表: every unit's figures, the points of each scored figure, grade and rank.
 fn units(b: &Bulletin) -> Table {
+    // What a unit in a group that received no tickets is listed as, apart from those assessed.
+    let idle = format!("{}无承办件", labels::span_words(b.span()).this);
     // The scored figures of every group, in one set of columns.
     let scored: Vec<Figure> = Figure::ALL
         .iter()
@@ -342,7 +354,7 @@ fn units(b: &Bulletin) -> Table {
                 row.push(text(score.map(|s| s.grade.clone()).unwrap_or_default()));
                 row.push(text(match (u.rank, &u.group, score) {
                     (Some(rank), _, _) => rank.to_string(),
-                    (None, Some(_), None) => IDLE.to_owned(),
+                    (None, Some(_), None) => idle.clone(),
                     (None, _, _) => String::new(),
                 }));
                 row
@@ -353,6 +365,7 @@ fn units(b: &Bulletin) -> Table {
 
 /// 考核分组情况: each assessment group's grades, top units and lists.
 fn groups(b: &Bulletin) -> Table {
+    let idle = format!("{}无承办件", labels::span_words(b.span()).this);
     let names = |list: &[super::bulletin::Named]| {
         list.iter()
             .map(|n| format!("{}({}分)", n.name, labels::points(n.total)))
@@ -370,7 +383,7 @@ fn groups(b: &Bulletin) -> Table {
             "红榜",
             "黑榜",
             "排名门槛(件)",
-            IDLE,
+            idle.as_str(),
         ]),
         rows: b
             .groups
@@ -417,6 +430,7 @@ fn kinds(b: &Bulletin) -> Table {
 
 /// 热点问题: categories and townships whose volume rose.
 fn hot_spots(b: &Bulletin) -> Table {
+    let words = labels::span_words(b.span());
     let spot_rows = b
         .hot_spots
         .categories
@@ -439,8 +453,11 @@ fn hot_spots(b: &Bulletin) -> Table {
         header: vec![
             "类型".into(),
             "名称".into(),
-            "本月(件)".into(),
-            format!("前{}个月月均(件)", b.hot_spots.baseline_months),
+            format!("{}(件)", words.this),
+            format!(
+                "前{}{}{}(件)",
+                b.hot_spots.baseline_months, words.unit, words.average
+            ),
             "增加(件)".into(),
         ],
         rows: spot_rows,

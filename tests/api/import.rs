@@ -517,15 +517,26 @@ async fn a_generated_july_prints_the_ruzhou_bulletin_tables() {
 
 /// A closed complaint under a first-level category, dispatched to a unit on an October day.
 fn closed_in(external_ref: &str, unit: &str, category: &str, day: u32) -> Value {
+    closed_on(external_ref, unit, category, (2026, 10, day))
+}
+
+/// A closed complaint registered on a day of any month, closed two days later.
+fn closed_on(
+    external_ref: &str,
+    unit: &str,
+    category: &str,
+    (y, m, day): (i32, u32, u32),
+) -> Value {
+    let at = |day, hour, minute| shanghai(y, m, day, hour, minute).to_rfc3339();
     let mut record = closed_complaint(external_ref, unit);
     record["category"] = json!(category);
-    record["registered_at"] = json!(oct(day, 9, 0));
-    record["assignments"][0]["dispatched_at"] = json!(oct(day, 9, 30));
-    record["assignments"][0]["signed_at"] = json!(oct(day, 10, 0));
-    record["replies"][0]["at"] = json!(oct(day + 1, 10, 0));
-    record["replies"][0]["contacted_at"] = json!(oct(day, 16, 0));
-    record["reviews"][0]["at"] = json!(oct(day + 1, 15, 0));
-    record["callbacks"][0]["at"] = json!(oct(day + 2, 10, 0));
+    record["registered_at"] = json!(at(day, 9, 0));
+    record["assignments"][0]["dispatched_at"] = json!(at(day, 9, 30));
+    record["assignments"][0]["signed_at"] = json!(at(day, 10, 0));
+    record["replies"][0]["at"] = json!(at(day + 1, 10, 0));
+    record["replies"][0]["contacted_at"] = json!(at(day, 16, 0));
+    record["reviews"][0]["at"] = json!(at(day + 1, 15, 0));
+    record["callbacks"][0]["at"] = json!(at(day + 2, 10, 0));
     record
 }
 
@@ -905,4 +916,157 @@ async fn richer_rules_score_counts_steps_the_hotline_as_a_whole_and_leave_named_
         html.text
             .contains(&format!("{}不参加考核。", w.unit_a.name))
     );
+}
+
+#[actix_web::test]
+async fn a_quarter_and_a_year_print_the_same_tables_against_the_quarter_before_and_a_year_before() {
+    let w = world_at(shanghai(2026, 11, 2, 9, 0)).await;
+    w.categories(&["城市管理—市容市政"]).await;
+    let town = w.app.add_unit("z1", UnitKind::Township);
+    let category = "城市管理—市容市政";
+    // The third quarter: 2 + 3 + 1 tickets; the second: 3; the third of 2025: 4.
+    let days = [
+        (2026, 7, 6),
+        (2026, 7, 7),
+        (2026, 8, 10),
+        (2026, 8, 11),
+        (2026, 8, 12),
+        (2026, 9, 14),
+        (2026, 4, 13),
+        (2026, 5, 11),
+        (2026, 6, 8),
+        (2025, 7, 7),
+        (2025, 8, 11),
+        (2025, 8, 12),
+        (2025, 9, 8),
+    ];
+    let lines: Vec<String> = days
+        .iter()
+        .enumerate()
+        .map(|(n, day)| closed_on(&format!("Q-{n}"), &town.code, category, *day).to_string())
+        .collect();
+    let report = w
+        .import(import::json_lines(lines.join("\n").as_bytes()).collect())
+        .await;
+    assert_eq!((report.imported, report.bad.len()), (13, 0), "{report:?}");
+    // A bonus of 25 in July alone: the quarter's is (25 + 20 + 20) / 3.
+    let bonus = w
+        .app
+        .send(
+            awc::http::Method::PUT,
+            &format!("/api/v1/assessment/bonuses/2026-07/{}", town.id),
+            Some(&w.supervisor),
+            &[],
+            Some(&json!({"points": 25, "reason": "汛期抢险"})),
+        )
+        .await;
+    assert_eq!(bonus.status, 200, "{}", bonus.text);
+
+    let q3 = w
+        .get_json("/api/v1/reports/bulletin?period=2026-Q3", &w.supervisor)
+        .await;
+    assert_eq!(
+        (&q3["span"], &q3["month"]),
+        (&json!("2026-Q3"), &json!("2026-09"))
+    );
+    assert!(
+        q3["title"]
+            .as_str()
+            .unwrap()
+            .ends_with("2026年第三季度工作通报")
+    );
+    let volume = &q3["volume"];
+    assert_eq!(
+        (
+            &volume["total"],
+            &volume["previous_month"],
+            &volume["a_year_earlier"],
+            &volume["days"]
+        ),
+        (&json!(6), &json!(3), &json!(4), &json!(92))
+    );
+    assert_eq!(volume["month_on_month"], 1.0);
+    assert_eq!(volume["year_on_year"], 0.5);
+    let row = q3["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit_id"] == json!(town.id))
+        .unwrap();
+    assert_eq!(
+        (&row["received"], &row["score"]["bonus"]),
+        (&json!(6), &json!(65.0 / 3.0))
+    );
+    let html = w
+        .app
+        .get(
+            "/api/v1/reports/bulletin?period=2026-Q3&format=html",
+            &w.supervisor,
+        )
+        .await;
+    assert_eq!(html.status, 200);
+    for expected in [
+        "统计期间：2026年7月1日至9月30日",
+        "2026年第三季度共受理群众诉求6件",
+        "环比增幅100%，同比增幅50%",
+        "图一：上季度与本季度受理量对比（按渠道）",
+        "图三：每月受理量",
+    ] {
+        assert!(html.text.contains(expected), "{expected}");
+    }
+    let csv = w
+        .app
+        .get(
+            "/api/v1/reports/bulletin?period=2026-Q3&format=csv&table=types",
+            &w.supervisor,
+        )
+        .await;
+    assert!(
+        csv.text
+            .contains("类型,数量(件),占比,上季度,环比,去年同期,同比"),
+        "{}",
+        csv.text
+    );
+
+    let year = w
+        .get_json("/api/v1/reports/bulletin?period=2026", &w.supervisor)
+        .await;
+    assert!(
+        year["title"]
+            .as_str()
+            .unwrap()
+            .ends_with("2026年度工作报告")
+    );
+    assert_eq!(
+        (&year["volume"]["total"], &year["volume"]["a_year_earlier"]),
+        (&json!(9), &json!(4))
+    );
+    // A month through this route is the monthly bulletin.
+    let august = w
+        .get_json("/api/v1/reports/bulletin?period=2026-08", &w.supervisor)
+        .await;
+    let monthly = w
+        .get_json("/api/v1/reports/monthly?month=2026-08", &w.supervisor)
+        .await;
+    assert_eq!(august["volume"], monthly["volume"]);
+
+    for (query, field) in [
+        ("", "period"),
+        ("period=2026-Q5", "period"),
+        ("period=2026-10..2026-09", "period"),
+        ("period=2027", "period"),
+        ("period=2026-Q3&table=types", "table"),
+    ] {
+        let refused = w
+            .app
+            .get(&format!("/api/v1/reports/bulletin?{query}"), &w.supervisor)
+            .await;
+        assert_eq!(refused.status, 422, "{query}: {}", refused.text);
+        assert_eq!(refused.body["errors"][0]["field"], field, "{query}");
+    }
+    let unit = w
+        .app
+        .get("/api/v1/reports/bulletin?period=2026-Q3", &w.handler_a)
+        .await;
+    assert_eq!(unit.status, 403, "units read published months only");
 }
