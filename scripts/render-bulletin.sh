@@ -24,7 +24,7 @@ export DATABASE_URL="sqlite://$work/hotline.db" HOTLINE_STORAGE_DIR="$work/stora
 from=$(date -d "$month-01 -3 month" +%Y-%m)
 "$bin" demo --password render-pass-2026 >/dev/null
 "$bin" generate --from "$from" --months 4 --per-month 3000 --seed 7 --surge "$month-15:4" | tail -1
-"$bin" report --month "$month" --format html --out "$work/bulletin.html"
+"$bin" report --period "$month" --format html --out "$work/bulletin.html"
 
 # Tall enough for the whole bulletin; Chromium crops to the window.
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars \

@@ -255,6 +255,10 @@ pub struct Layout {
     pub busiest: usize,
     #[serde(default = "Layout::default_shortfalls")]
     pub shortfalls: Vec<Shortfall>,
+    /// Whether the tables of channels, types and categories print the rows of nothing this
+    /// period; the prose never does.
+    #[serde(default = "Layout::default_zero_rows")]
+    pub zero_rows: bool,
 }
 
 impl Layout {
@@ -264,6 +268,10 @@ impl Layout {
 
     fn default_busiest() -> usize {
         3
+    }
+
+    fn default_zero_rows() -> bool {
+        true
     }
 
     fn default_shortfalls() -> Vec<Shortfall> {
@@ -297,6 +305,7 @@ impl Default for Layout {
             opening_rates: Self::default_opening_rates(),
             busiest: Self::default_busiest(),
             shortfalls: Self::default_shortfalls(),
+            zero_rows: Self::default_zero_rows(),
         }
     }
 }

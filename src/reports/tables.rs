@@ -65,9 +65,12 @@ fn compared(first: &str, b: &Bulletin) -> Vec<String> {
     ])
 }
 
-fn compared_rows(shares: &[Share], total: u64) -> Vec<Vec<Cell>> {
+/// A row per share (those of nothing this period left out unless the layout keeps them), and
+/// the total.
+fn compared_rows(b: &Bulletin, shares: &[Share], total: u64) -> Vec<Vec<Cell>> {
     let mut rows: Vec<Vec<Cell>> = shares
         .iter()
+        .filter(|s| s.count > 0 || b.layout.zero_rows)
         .map(|s| {
             vec![
                 text(&s.label),
@@ -243,7 +246,7 @@ fn channels(b: &Bulletin) -> Table {
         name: "channels",
         title: "受理渠道".into(),
         header: compared("渠道", b),
-        rows: compared_rows(&b.volume.by_channel, v.total),
+        rows: compared_rows(b, &b.volume.by_channel, v.total),
     }
 }
 
@@ -254,7 +257,7 @@ fn types(b: &Bulletin) -> Table {
         name: "types",
         title: "诉求类型统计表".into(),
         header: compared("类型", b),
-        rows: compared_rows(&b.by_type, v.total),
+        rows: compared_rows(b, &b.by_type, v.total),
     }
 }
 
@@ -265,7 +268,7 @@ fn categories(b: &Bulletin) -> Table {
         name: "categories",
         title: "事项归口统计表".into(),
         header: compared("类别", b),
-        rows: compared_rows(&b.by_category, v.total),
+        rows: compared_rows(b, &b.by_category, v.total),
     }
 }
 

@@ -843,6 +843,7 @@ async fn richer_rules_score_counts_steps_the_hotline_as_a_whole_and_leave_named_
         json!([{"figure": "completion_rate", "steps": [{"below": 0.9, "points": 5}]}]);
     rules["groups"][1]["ungraded_units"] = json!([w.unit_a.code]);
     rules["layout"]["shortfalls"] = json!([{"figure": "completion_rate", "below": 0.9}]);
+    rules["layout"]["zero_rows"] = json!(false);
     let mut hotline = rules["groups"][0].clone();
     hotline["name"] = json!("全县");
     hotline["unit_kinds"] = json!([]);
@@ -915,6 +916,24 @@ async fn richer_rules_score_counts_steps_the_hotline_as_a_whole_and_leave_named_
     assert!(
         html.text
             .contains(&format!("{}不参加考核。", w.unit_a.name))
+    );
+    let types = w
+        .app
+        .get(
+            "/api/v1/reports/monthly?month=2026-10&format=csv&table=types",
+            &w.supervisor,
+        )
+        .await;
+    let rows: Vec<&str> = types
+        .text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        ["投诉", "合计"],
+        "rows of nothing left out as the layout asks"
     );
 }
 
