@@ -170,8 +170,53 @@ impl ToSql<UtcTime, Sqlite> for At {
 
 impl FromSql<UtcTime, Sqlite> for DateTime<Utc> {
     fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        <NaiveDateTime as FromSql<Timestamp, Sqlite>>::from_sql(value).map(|t| t.and_utc())
+        let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
+        match stored_time(&text) {
+            Some(time) => Ok(time.and_utc()),
+            // The other forms a time may have been written in; diesel tries such forms one
+            // after another for every value, which a report reading a million cannot afford.
+            None => {
+                let trimmed = text.trim_end_matches('Z');
+                ["%FT%T%.f", "%F %R", "%FT%R"]
+                    .iter()
+                    .find_map(|form| NaiveDateTime::parse_from_str(trimmed, form).ok())
+                    .map(|t| t.and_utc())
+                    .ok_or_else(|| format!("`{text}` is not a time").into())
+            }
+        }
     }
+}
+
+/// Reads a time in the form [`At`] writes it, `YYYY-MM-DD HH:MM:SS` with up to nine digits of
+/// a second after a point, digit by digit; `None` for any other form.
+fn stored_time(text: &str) -> Option<NaiveDateTime> {
+    let b = text.as_bytes();
+    if b.len() < 19 || (b[4], b[7], b[10], b[13], b[16]) != (b'-', b'-', b' ', b':', b':') {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', fraction @ ..] if (1..=9).contains(&fraction.len()) => {
+            number(fraction)? * 10u32.pow(9 - fraction.len() as u32)
+        }
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(
+        number(&b[0..4])? as i32,
+        number(&b[5..7])?,
+        number(&b[8..10])?,
+    )?
+    .and_hms_nano_opt(
+        number(&b[11..13])?,
+        number(&b[14..16])?,
+        number(&b[17..19])?,
+        nanos,
+    )
 }
 
 /// A calendar day to write or compare as its `YYYY-MM-DD` text: `calendar_days::day.eq(Day(d))`.
@@ -451,5 +496,58 @@ mod tests {
                 .with_timezone(&Utc),
         );
         assert_eq!(whole.format("%F %T%.f").to_string(), "2026-11-30 08:02:03");
+        assert_eq!(stored_time(&stored), Some(naive(&instant)));
+        assert_eq!(stored_time("2026-11-30 08:02:03"), Some(whole));
+        assert_eq!(
+            stored_time("2026-11-30 08:02:03.5")
+                .unwrap()
+                .and_utc()
+                .to_rfc3339(),
+            "2026-11-30T08:02:03.500+00:00"
+        );
+        for other in [
+            "2026-11-30T08:02:03Z",
+            "2026-11-30 08:02",
+            "2026-11-30 08:02:03.",
+            "2026-11-30 08:02:03.1234567890",
+            "2026-13-30 08:02:03",
+            "2026-11-30 08:02:0x",
+            "2026-11-30 08:02:03 ",
+        ] {
+            assert_eq!(stored_time(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn times_in_other_forms_are_read_too() {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = UtcTime)]
+            t: DateTime<Utc>,
+        }
+        let mut c = diesel::SqliteConnection::establish(":memory:").unwrap();
+        for (text, read) in [
+            ("2026-11-30 08:02:03.25", "2026-11-30T08:02:03.250+00:00"),
+            ("2026-11-30T08:02:03Z", "2026-11-30T08:02:03+00:00"),
+            ("2026-11-30T08:02:03.5", "2026-11-30T08:02:03.500+00:00"),
+            ("2026-11-30 08:02", "2026-11-30T08:02:00+00:00"),
+        ] {
+            let row: Row = diesel::sql_query(format!("SELECT '{text}' AS t"))
+                .get_result(&mut c)
+                .unwrap();
+            assert_eq!(row.t.to_rfc3339(), read, "{text}");
+        }
+        let bad: Result<Row, _> = diesel::sql_query("SELECT 'yesterday' AS t").get_result(&mut c);
+        assert!(bad.is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_stored_time_reads_back_as_written(seconds in 946_684_800i64..4_102_444_800, micros in 0u32..1_000_000) {
+            let instant = DateTime::from_timestamp(seconds, micros * 1_000).unwrap();
+            let text = naive(&instant).format("%F %T%.f").to_string();
+            proptest::prop_assert_eq!(stored_time(&text).map(|t| t.and_utc()), Some(instant));
+        }
     }
 }
