@@ -230,6 +230,12 @@ impl Span {
         Self { first, last }
     }
 
+    /// Whether the span just before is the same months a year earlier (a span of twelve
+    /// months): 环比 and 同比 are then one comparison.
+    pub fn previous_is_a_year_earlier(self) -> bool {
+        self.previous() == self.a_year_earlier()
+    }
+
     /// The same months a year earlier (同比).
     pub fn a_year_earlier(self) -> Self {
         Self {
@@ -457,6 +463,13 @@ mod tests {
             assert!(Span::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Span::parse("2024").unwrap().days().count(), 366);
+        assert!(Span::parse("2026").unwrap().previous_is_a_year_earlier());
+        assert!(
+            Span::parse("2025-07..2026-06")
+                .unwrap()
+                .previous_is_a_year_earlier()
+        );
+        assert!(!Span::parse("2026-Q3").unwrap().previous_is_a_year_earlier());
         let year = Span::parse("2026")
             .unwrap()
             .period(chrono_tz::Asia::Shanghai);

@@ -15,7 +15,7 @@ use crate::domain::assessment::{self, Contender, HotSpotRules, Layout, Rules, Sc
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::directory::{Category, Unit, UnitKind};
 use crate::domain::figures::{Exemption, Figures, PeriodFigures, Rates, TypicalCase, VolumeCount};
-use crate::domain::period::{Month, Span};
+use crate::domain::period::{Month, Span, local_midnight};
 use crate::domain::ticket::{Channel, TicketStatus, TicketType};
 
 /// Everything a bulletin is made from.
@@ -75,6 +75,7 @@ pub struct Share {
 pub struct Volume {
     /// Every registration of the month.
     pub total: u64,
+    /// The days of the period begun when the figures were taken.
     pub days: u32,
     pub daily_average: f64,
     /// The working days of the month and the average registered on them (工作日日均); none in
@@ -394,7 +395,10 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
     let first_level = |id| categories.first_level(id);
 
     let total_now = total(&inputs.volume);
-    let days = inputs.span.days().count() as u32;
+    // The days begun by the instant the figures were taken: a month or a year not yet over
+    // averages over the days it has had.
+    let begun = |day: &NaiveDate| local_midnight(*day, inputs.timezone) < inputs.as_of;
+    let days = (inputs.span.days().filter(begun).count() as u32).max(1);
     let status_total = |status: TicketStatus| -> u64 {
         inputs
             .volume
@@ -432,7 +436,7 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
     let daily = per_day(inputs);
     let working: Vec<&DayCount> = daily
         .iter()
-        .filter(|d| inputs.calendar.is_working_day(d.day))
+        .filter(|d| begun(&d.day) && inputs.calendar.is_working_day(d.day))
         .collect();
     let working_days = working.len() as u32;
     let volume = Volume {

@@ -210,7 +210,12 @@ fn opening(b: &Bulletin) -> String {
     if let Some(average) = v.working_day_average {
         let _ = write!(text, "（工作日日均{average:.1}件）");
     }
-    for (name, change) in [("环比", v.month_on_month), ("同比", v.year_on_year)] {
+    let compared = if b.span().previous_is_a_year_earlier() {
+        vec![("同比", v.year_on_year)]
+    } else {
+        vec![("环比", v.month_on_month), ("同比", v.year_on_year)]
+    };
+    for (name, change) in compared {
         if let Some(change) = labels::change_in_prose(change) {
             let _ = write!(text, "，{name}{change}");
         }
@@ -273,7 +278,7 @@ fn opening(b: &Bulletin) -> String {
 }
 
 /// What units did with the month's work, the units with most tickets, and those falling short.
-fn handling_paragraph(period: &str, h: &Handling) -> String {
+fn handling_paragraph(period: &str, against: &str, h: &Handling) -> String {
     let mut text = format!(
         "{period}共向{}个部门（单位）转办工单{}件，处办中{}件，逾期{}件，二次转办{}件。",
         h.units, h.dispatched, h.in_progress, h.overdue, h.forwards
@@ -282,9 +287,9 @@ fn handling_paragraph(period: &str, h: &Handling) -> String {
     if let Some(change) = labels::change_in_prose(h.closed_month_on_month) {
         let difference = h.closed.abs_diff(h.previous_closed);
         let _ = match h.closed.cmp(&h.previous_closed) {
-            std::cmp::Ordering::Greater => write!(text, "，环比增加{difference}件，{change}"),
-            std::cmp::Ordering::Less => write!(text, "，环比减少{difference}件，{change}"),
-            std::cmp::Ordering::Equal => write!(text, "，环比{change}"),
+            std::cmp::Ordering::Greater => write!(text, "，{against}增加{difference}件，{change}"),
+            std::cmp::Ordering::Less => write!(text, "，{against}减少{difference}件，{change}"),
+            std::cmp::Ordering::Equal => write!(text, "，{against}{change}"),
         };
     }
     text.push('。');
@@ -632,7 +637,15 @@ pub fn render(b: &Bulletin) -> String {
         let _ = writeln!(
             out,
             "<p>{}</p>",
-            esc(&handling_paragraph(&period_name(b), handling))
+            esc(&handling_paragraph(
+                &period_name(b),
+                if b.span().previous_is_a_year_earlier() {
+                    "同比"
+                } else {
+                    "环比"
+                },
+                handling
+            ))
         );
     }
     if let Some(h) = &b.hotline_score {

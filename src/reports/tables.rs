@@ -51,18 +51,16 @@ fn header(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| (*n).to_owned()).collect()
 }
 
-/// The columns of a count compared with the period before (上月, 上季度 …) and a year before.
+/// The columns of a count compared with the period before (上月, 上季度 …) and a year before;
+/// a year's is compared with the year before alone, which is both.
 fn compared(first: &str, b: &Bulletin) -> Vec<String> {
     let previous = labels::span_words(b.span()).previous;
-    header(&[
-        first,
-        "数量(件)",
-        "占比",
-        previous,
-        "环比",
-        "去年同期",
-        "同比",
-    ])
+    let mut names = vec![first, "数量(件)", "占比"];
+    if !b.span().previous_is_a_year_earlier() {
+        names.extend([previous, "环比"]);
+    }
+    names.extend(["去年同期", "同比"]);
+    header(&names)
 }
 
 /// A row per share (those of nothing this period left out unless the layout keeps them), and
@@ -83,6 +81,7 @@ fn compared_rows(b: &Bulletin, shares: &[Share], total: u64) -> Vec<Vec<Cell>> {
             ]
         })
         .collect();
+    let with_previous = !b.span().previous_is_a_year_earlier();
     let previous: u64 = shares.iter().map(|s| s.previous_month).sum();
     let earlier: u64 = shares.iter().map(|s| s.a_year_earlier).sum();
     let change =
@@ -96,6 +95,11 @@ fn compared_rows(b: &Bulletin, shares: &[Share], total: u64) -> Vec<Vec<Cell>> {
         Cell::Count(earlier),
         Cell::Change(change(total, earlier)),
     ]);
+    if !with_previous {
+        for row in &mut rows {
+            row.drain(3..5);
+        }
+    }
     rows
 }
 
@@ -193,6 +197,11 @@ fn volume(b: &Bulletin) -> Table {
             vec![text("同比"), Cell::Change(v.year_on_year)],
         ],
     };
+    if b.span().previous_is_a_year_earlier() {
+        table.rows.retain(|row| {
+            !matches!(&row[0], Cell::Text(name) if name == "环比" || name.starts_with(words.previous))
+        });
+    }
     if let (Some(days), Some(average)) = (v.working_days, v.working_day_average) {
         table
             .rows

@@ -1060,6 +1060,36 @@ async fn a_quarter_and_a_year_print_the_same_tables_against_the_quarter_before_a
         (&year["volume"]["total"], &year["volume"]["a_year_earlier"]),
         (&json!(9), &json!(4))
     );
+    // The year is not over: its daily average is over the days it has had (to 2 November).
+    assert_eq!(year["volume"]["days"], 306);
+    // The year before is both the span before and the same months a year before: one
+    // comparison, 同比.
+    let types = w
+        .app
+        .get(
+            "/api/v1/reports/bulletin?period=2026&format=csv&table=types",
+            &w.supervisor,
+        )
+        .await;
+    assert!(
+        types.text.contains("类型,数量(件),占比,去年同期,同比\r\n")
+            || types.text.contains("类型,数量(件),占比,去年同期,同比\n"),
+        "{}",
+        types.text
+    );
+    let page = w
+        .app
+        .get(
+            "/api/v1/reports/bulletin?period=2026&format=html",
+            &w.supervisor,
+        )
+        .await
+        .text;
+    assert!(page.contains("2026年共受理群众诉求9件") && page.contains("同比增幅125%"));
+    assert!(
+        !page.contains("环比"),
+        "a year is compared with the year before once"
+    );
     // A month through this route is the monthly bulletin.
     let august = w
         .get_json("/api/v1/reports/bulletin?period=2026-08", &w.supervisor)
