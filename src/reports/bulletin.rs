@@ -855,7 +855,8 @@ fn rising_against(
     if baseline.iter().all(|period| total(period) == 0) {
         return (Vec::new(), Vec::new());
     }
-    let months = baseline.len().max(1) as f64;
+    // Periods before the hotline had any registrations say nothing of what is usual.
+    let months = baseline.iter().filter(|period| total(period) > 0).count() as f64;
     let rising = |now: BTreeMap<Option<Uuid>, u64>,
                   before: Vec<BTreeMap<Option<Uuid>, u64>>,
                   label: &dyn Fn(Option<Uuid>) -> String| {
@@ -1111,7 +1112,14 @@ mod tests {
         month.inputs.rules.hot_spots.min_count = 31;
         assert!(assemble(&month.inputs).hot_spots.townships.is_empty());
 
+        // A baseline of one month with data and two before the hotline ran averages the one.
         month.inputs.rules.hot_spots.min_count = 1;
+        month.inputs.baseline.truncate(1);
+        month.inputs.baseline.extend([Vec::new(), Vec::new()]);
+        let b = assemble(&month.inputs);
+        assert_eq!(b.hot_spots.categories[0].baseline, 10.0);
+        assert_eq!(b.hot_spots.months_with_data, Some(1));
+
         month.inputs.baseline = vec![Vec::new(), Vec::new(), Vec::new()];
         let b = assemble(&month.inputs);
         assert!(
