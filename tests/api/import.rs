@@ -42,6 +42,46 @@ impl World {
         .unwrap()
     }
 
+    /// Imports records as JSON Lines, every one of them good.
+    async fn import_all(&self, records: &[Value]) {
+        let lines: Vec<String> = records.iter().map(Value::to_string).collect();
+        let report = self
+            .import(import::json_lines(lines.join("\n").as_bytes()).collect())
+            .await;
+        assert_eq!(
+            (report.imported, report.bad.len()),
+            (records.len(), 0),
+            "{report:?}"
+        );
+    }
+
+    /// The assessment rules in force in `month`, as a body to change and put back.
+    async fn rules_to_edit(&self, month: &str) -> Value {
+        let mut rules = self
+            .get_json(
+                &format!("/api/v1/assessment/rules?month={month}"),
+                &self.supervisor,
+            )
+            .await;
+        for field in ["effective_from", "created_by", "created_at"] {
+            rules.as_object_mut().unwrap().remove(field);
+        }
+        rules
+    }
+
+    /// Puts the rules in force from `month`, as a supervisor.
+    async fn put_rules(&self, month: &str, rules: &Value) -> crate::helpers::Answer {
+        self.app
+            .send(
+                awc::http::Method::PUT,
+                &format!("/api/v1/assessment/rules/{month}"),
+                Some(&self.supervisor),
+                &[],
+                Some(rules),
+            )
+            .await
+    }
+
     /// Second-level categories by full name, their parents made once.
     async fn categories(&self, names: &[&str]) {
         let mut parents: HashMap<String, Value> = HashMap::new();
@@ -409,12 +449,7 @@ async fn a_generated_july_prints_the_ruzhou_bulletin_tables() {
     }
 
     // Ruzhou groups the types in five rows.
-    let mut rules = w
-        .get_json("/api/v1/assessment/rules?month=2022-07", &w.supervisor)
-        .await;
-    for field in ["effective_from", "created_by", "created_at"] {
-        rules.as_object_mut().unwrap().remove(field);
-    }
+    let mut rules = w.rules_to_edit("2022-07").await;
     rules["type_rows"] = json!([
         {"label": "咨询类", "types": ["consult"]},
         {"label": "问题处理类", "types": ["help"]},
@@ -422,16 +457,7 @@ async fn a_generated_july_prints_the_ruzhou_bulletin_tables() {
         {"label": "建议类", "types": ["suggestion"]},
         {"label": "其它", "types": ["praise", "other"]},
     ]);
-    let stored = w
-        .app
-        .send(
-            awc::http::Method::PUT,
-            "/api/v1/assessment/rules/2022-07",
-            Some(&w.supervisor),
-            &[],
-            Some(&rules),
-        )
-        .await;
+    let stored = w.put_rules("2022-07", &rules).await;
     assert_eq!(stored.status, 200, "{}", stored.text);
 
     let july = Month::new(2022, 7).unwrap();
@@ -618,11 +644,8 @@ async fn a_month_with_idle_units_one_level_categories_and_no_past_prints_only_wh
         "answer": {"at": oct(16, 9, 5), "text": "已告知缴费基数的核定办法"},
         "callbacks": [{"at": oct(17, 10, 0), "reached": true, "satisfaction": "dissatisfied", "resolved": false}]
     }));
-    let lines: Vec<String> = records.iter().map(Value::to_string).collect();
-    let report = w
-        .import(import::json_lines(lines.join("\n").as_bytes()).collect())
-        .await;
-    assert_eq!((report.imported, report.bad.len()), (16, 0), "{report:?}");
+    assert_eq!(records.len(), 16);
+    w.import_all(&records).await;
 
     let b = w
         .get_json("/api/v1/reports/monthly?month=2026-10", &w.supervisor)
@@ -783,31 +806,12 @@ async fn richer_rules_score_counts_steps_the_hotline_as_a_whole_and_leave_named_
     }
     lines.push(open_in("O-1", &town.code, category, 20));
     lines.push(closed_in("C-a", &w.unit_a.code, category, 16));
-    let lines: Vec<String> = lines.iter().map(Value::to_string).collect();
-    let report = w
-        .import(import::json_lines(lines.join("\n").as_bytes()).collect())
-        .await;
-    assert_eq!((report.imported, report.bad.len()), (6, 0), "{report:?}");
+    w.import_all(&lines).await;
 
-    let mut rules = w
-        .get_json("/api/v1/assessment/rules?month=2026-10", &w.supervisor)
-        .await;
-    for field in ["effective_from", "created_by", "created_at"] {
-        rules.as_object_mut().unwrap().remove(field);
-    }
+    let mut rules = w.rules_to_edit("2026-10").await;
     let put = |rules: Value| {
         let w = &w;
-        async move {
-            w.app
-                .send(
-                    awc::http::Method::PUT,
-                    "/api/v1/assessment/rules/2026-10",
-                    Some(&w.supervisor),
-                    &[],
-                    Some(&rules),
-                )
-                .await
-        }
+        async move { w.put_rules("2026-10", &rules).await }
     };
     // Bad rules name their fields and change nothing.
     let mut bad = rules.clone();
@@ -959,15 +963,12 @@ async fn a_quarter_and_a_year_print_the_same_tables_against_the_quarter_before_a
         (2025, 8, 12),
         (2025, 9, 8),
     ];
-    let lines: Vec<String> = days
+    let records: Vec<Value> = days
         .iter()
         .enumerate()
-        .map(|(n, day)| closed_on(&format!("Q-{n}"), &town.code, category, *day).to_string())
+        .map(|(n, day)| closed_on(&format!("Q-{n}"), &town.code, category, *day))
         .collect();
-    let report = w
-        .import(import::json_lines(lines.join("\n").as_bytes()).collect())
-        .await;
-    assert_eq!((report.imported, report.bad.len()), (13, 0), "{report:?}");
+    w.import_all(&records).await;
     // A bonus of 25 in July alone: the quarter's is (25 + 20 + 20) / 3.
     let bonus = w
         .app
