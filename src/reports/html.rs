@@ -210,10 +210,10 @@ fn opening(b: &Bulletin) -> String {
     if let Some(average) = v.working_day_average {
         let _ = write!(text, "（工作日日均{average:.1}件）");
     }
-    let compared = if b.span().previous_is_a_year_earlier() {
-        vec![("同比", v.year_on_year)]
-    } else {
+    let compared = if labels::span_words(b.span()).compares_previous {
         vec![("环比", v.month_on_month), ("同比", v.year_on_year)]
+    } else {
+        vec![("同比", v.year_on_year)]
     };
     for (name, change) in compared {
         if let Some(change) = labels::change_in_prose(change) {
@@ -639,11 +639,7 @@ pub fn render(b: &Bulletin) -> String {
             "<p>{}</p>",
             esc(&handling_paragraph(
                 &period_name(b),
-                if b.span().previous_is_a_year_earlier() {
-                    "同比"
-                } else {
-                    "环比"
-                },
+                words.against_previous,
                 handling
             ))
         );

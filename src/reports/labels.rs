@@ -169,6 +169,12 @@ pub struct SpanWords {
     pub unit: &'static str,
     /// 月均
     pub average: &'static str,
+    /// Whether the span just before is another comparison than the same months a year before
+    /// (it is the same for a span of twelve months: a year compares once, 同比) …
+    pub compares_previous: bool,
+    /// … and what the comparison with the span just before is called: 环比, or 同比 when it is
+    /// the year before.
+    pub against_previous: &'static str,
 }
 
 pub fn span_words(span: crate::domain::period::Span) -> SpanWords {
@@ -179,11 +185,18 @@ pub fn span_words(span: crate::domain::period::Span) -> SpanWords {
         SpanKind::Year => ("本年", "上年", "年", "年均"),
         SpanKind::Half | SpanKind::Months => ("本期", "上期", "期", "期均"),
     };
+    let compares_previous = !span.previous_is_a_year_earlier();
     SpanWords {
         this,
         previous,
         unit,
         average,
+        compares_previous,
+        against_previous: if compares_previous {
+            "环比"
+        } else {
+            "同比"
+        },
     }
 }
 

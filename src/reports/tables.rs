@@ -54,10 +54,10 @@ fn header(names: &[&str]) -> Vec<String> {
 /// The columns of a count compared with the period before (上月, 上季度 …) and a year before;
 /// a year's is compared with the year before alone, which is both.
 fn compared(first: &str, b: &Bulletin) -> Vec<String> {
-    let previous = labels::span_words(b.span()).previous;
+    let words = labels::span_words(b.span());
     let mut names = vec![first, "数量(件)", "占比"];
-    if !b.span().previous_is_a_year_earlier() {
-        names.extend([previous, "环比"]);
+    if words.compares_previous {
+        names.extend([words.previous, "环比"]);
     }
     names.extend(["去年同期", "同比"]);
     header(&names)
@@ -66,40 +66,44 @@ fn compared(first: &str, b: &Bulletin) -> Vec<String> {
 /// A row per share (those of nothing this period left out unless the layout keeps them), and
 /// the total.
 fn compared_rows(b: &Bulletin, shares: &[Share], total: u64) -> Vec<Vec<Cell>> {
+    let compares_previous = labels::span_words(b.span()).compares_previous;
+    // The columns of `compared`: the span before only where it is not the year before.
+    let row = |label: &str, count, share, previous, month_on_month, earlier, year_on_year| {
+        let mut row = vec![text(label), Cell::Count(count), Cell::Ratio(share)];
+        if compares_previous {
+            row.extend([Cell::Count(previous), Cell::Change(month_on_month)]);
+        }
+        row.extend([Cell::Count(earlier), Cell::Change(year_on_year)]);
+        row
+    };
     let mut rows: Vec<Vec<Cell>> = shares
         .iter()
         .filter(|s| s.count > 0 || b.layout.zero_rows)
         .map(|s| {
-            vec![
-                text(&s.label),
-                Cell::Count(s.count),
-                Cell::Ratio(s.share),
-                Cell::Count(s.previous_month),
-                Cell::Change(s.month_on_month),
-                Cell::Count(s.a_year_earlier),
-                Cell::Change(s.year_on_year),
-            ]
+            row(
+                &s.label,
+                s.count,
+                s.share,
+                s.previous_month,
+                s.month_on_month,
+                s.a_year_earlier,
+                s.year_on_year,
+            )
         })
         .collect();
-    let with_previous = !b.span().previous_is_a_year_earlier();
     let previous: u64 = shares.iter().map(|s| s.previous_month).sum();
     let earlier: u64 = shares.iter().map(|s| s.a_year_earlier).sum();
     let change =
         |now: u64, before: u64| (before > 0).then(|| (now as f64 - before as f64) / before as f64);
-    rows.push(vec![
-        text("合计"),
-        Cell::Count(total),
-        Cell::Ratio((total > 0).then_some(1.0)),
-        Cell::Count(previous),
-        Cell::Change(change(total, previous)),
-        Cell::Count(earlier),
-        Cell::Change(change(total, earlier)),
-    ]);
-    if !with_previous {
-        for row in &mut rows {
-            row.drain(3..5);
-        }
-    }
+    rows.push(row(
+        "合计",
+        total,
+        (total > 0).then_some(1.0),
+        previous,
+        change(total, previous),
+        earlier,
+        change(total, earlier),
+    ));
     rows
 }
 
@@ -188,20 +192,21 @@ fn volume(b: &Bulletin) -> Table {
             vec![text("待办理(件)"), Cell::Count(v.pending)],
             vec![text("重复件(件)"), Cell::Count(v.duplicates)],
             vec![text("无效件(件)"), Cell::Count(v.invalid)],
+        ],
+    };
+    if words.compares_previous {
+        table.rows.extend([
             vec![
                 text(format!("{}受理量(件)", words.previous)),
                 Cell::Count(v.previous_month),
             ],
             vec![text("环比"), Cell::Change(v.month_on_month)],
-            vec![text("去年同期受理量(件)"), Cell::Count(v.a_year_earlier)],
-            vec![text("同比"), Cell::Change(v.year_on_year)],
-        ],
-    };
-    if b.span().previous_is_a_year_earlier() {
-        table.rows.retain(|row| {
-            !matches!(&row[0], Cell::Text(name) if name == "环比" || name.starts_with(words.previous))
-        });
+        ]);
     }
+    table.rows.extend([
+        vec![text("去年同期受理量(件)"), Cell::Count(v.a_year_earlier)],
+        vec![text("同比"), Cell::Change(v.year_on_year)],
+    ]);
     if let (Some(days), Some(average)) = (v.working_days, v.working_day_average) {
         table
             .rows
