@@ -88,7 +88,7 @@ impl ArticleField {
             .sum()
     }
 
-    pub const fn letter(self) -> char {
+    const fn letter(self) -> char {
         match self {
             Self::Title => 't',
             Self::Keywords => 'k',

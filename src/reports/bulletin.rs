@@ -1,8 +1,7 @@
 //! The bulletin (月度通报, and of a quarter, a half-year, a year or any months), assembled from
-//! what the store read: volume by channel, type,
-//! category, day and place; the figures, scores, grades and rankings of every unit; hot spots;
-//! typical cases; the exemptions granted appeals made. Pure: the same inputs give the same
-//! bulletin, which is what publishing freezes.
+//! what the store read: volume by channel, type, category, day and place; the figures, scores,
+//! grades and rankings of every unit; hot spots; typical cases; the exemptions granted appeals
+//! made. Pure: the same inputs give the same bulletin, which is what publishing freezes.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,11 +38,11 @@ pub struct Inputs {
     pub bonuses: HashMap<Uuid, f64>,
     pub typical_cases: Vec<TypicalCase>,
     pub exemptions: Vec<Exemption>,
-    /// Which days of the month are working days (调休 included).
+    /// Which days are working days (调休 included).
     pub calendar: WorkCalendar,
-    /// How many tickets closed in the month before.
+    /// How many tickets closed in the span just before.
     pub previous_closed: u64,
-    /// How many times units handed work on to their sub-units in the month (二次转办).
+    /// How many times units handed work on to their sub-units in the span (二次转办).
     pub forwards: u64,
 }
 
@@ -78,8 +77,8 @@ pub struct Volume {
     /// The days of the period begun when the figures were taken.
     pub days: u32,
     pub daily_average: f64,
-    /// The working days of the month and the average registered on them (工作日日均); none in
-    /// a bulletin frozen before they were kept.
+    /// The working days begun and the average registered on them (工作日日均); none in a
+    /// bulletin frozen before they were kept.
     #[serde(default)]
     pub working_days: Option<u32>,
     #[serde(default)]

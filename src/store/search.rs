@@ -63,11 +63,10 @@ impl Corpus {
 struct Names {
     source: &'static str,
     /// SQLite: the FTS5 table. PostgreSQL: a row per indexed row, with its `tsvector` unless
-    /// its terms are in [`Names::term_rows`].
+    /// its pairs are in [`Names::term_rows`].
     index: &'static str,
-    /// PostgreSQL: the table of the corpus's pairs as `(pair, key, parts)` rows, when it has
-    /// one (articles: their terms are lettered with their part, see
-    /// [`crate::domain::search::ArticleField`]).
+    /// PostgreSQL: the table of the corpus's pairs as `(pair, key, parts)` rows, the parts
+    /// holding each pair as bits ([`crate::domain::search::ArticleField::bit`]), when it has one.
     term_rows: Option<&'static str>,
     /// SQLite: the integer each indexed row is known by to FTS5.
     rows: &'static str,
@@ -76,17 +75,16 @@ struct Names {
     texts: &'static str,
 }
 
-/// The question for the index: every term, in the backend's query language (for a corpus in
-/// term rows, the terms apart by spaces). The terms are letters, digits and ideographs alone (no
-/// quotes, no operators, no spaces), quoted all the same.
-pub fn index_query(corpus: Corpus, backend: Backend, terms: &[String]) -> String {
+/// The question for a text index (FTS5, or the tickets' `tsvector`): every term, in the
+/// backend's query language. The terms are letters, digits and ideographs alone (no quotes, no
+/// operators, no spaces), quoted all the same.
+pub fn index_query(backend: Backend, terms: &[String]) -> String {
     match backend {
         Backend::Sqlite => terms
             .iter()
             .map(|t| format!("\"{t}\""))
             .collect::<Vec<_>>()
             .join(" "),
-        Backend::Postgres if corpus.names().term_rows.is_some() => terms.join(" "),
         Backend::Postgres => terms
             .iter()
             .map(|t| format!("'{t}'"))
@@ -95,17 +93,13 @@ pub fn index_query(corpus: Corpus, backend: Backend, terms: &[String]) -> String
     }
 }
 
-/// A condition on `id_column` (a key of the corpus's rows) that holds for the rows indexed
-/// under every term of the question bound at `placeholder` (an [`index_query`]).
-pub fn indexed_under(
-    corpus: Corpus,
-    backend: Backend,
-    id_column: &str,
-    placeholder: &str,
-) -> String {
+/// A condition on `id_column` (a ticket's id) that holds for the tickets indexed under every
+/// term of the question bound at `placeholder` (an [`index_query`]). Articles are ranked by the
+/// parts holding a question instead ([`article_matches`]).
+pub fn indexed_under(backend: Backend, id_column: &str, placeholder: &str) -> String {
     let Names {
         index, rows, key, ..
-    } = corpus.names();
+    } = Corpus::Tickets.names();
     match backend {
         Backend::Sqlite => format!(
             "{id_column} IN (SELECT r.{key} FROM {index} JOIN {rows} r ON r.row = {index}.rowid \
@@ -113,40 +107,16 @@ pub fn indexed_under(
         ),
         Backend::Postgres => format!(
             "{id_column} IN ({})",
-            found_on_postgres(corpus, placeholder, "")
+            tickets_found_on_postgres(placeholder)
         ),
     }
 }
 
-/// PostgreSQL: the keys (as `key`, with the columns `also` selects) of the rows indexed under
-/// every term of the question bound at `placeholder`.
-fn found_on_postgres(corpus: Corpus, placeholder: &str, also: &str) -> String {
-    let Names {
-        index,
-        key,
-        term_rows,
-        ..
-    } = corpus.names();
-    match term_rows {
-        // Each lettered term asks for its pair in its part.
-        Some(term_rows) => {
-            let terms = terms_bound_at(placeholder);
-            let bit = ArticleField::ALL
-                .iter()
-                .map(|f| format!("WHEN '{}' THEN {}", f.letter(), f.bit()))
-                .collect::<Vec<_>>()
-                .join(" ");
-            format!(
-                "SELECT t.{key} AS key{also} FROM {term_rows} t JOIN unnest({terms}) AS q (term) \
-                 ON t.pair = substr(q.term, 2) AND t.parts & (CASE left(q.term, 1) {bit} END) <> 0 \
-                 GROUP BY t.{key} HAVING COUNT(*) = cardinality({terms})"
-            )
-        }
-        None => format!(
-            "SELECT s.{key} AS key{also} FROM {index} s \
-             WHERE s.terms @@ CAST({placeholder} AS tsquery)"
-        ),
-    }
+/// PostgreSQL: the ids (as `key`) of the tickets indexed under every term of the question bound
+/// at `placeholder`.
+fn tickets_found_on_postgres(placeholder: &str) -> String {
+    let Names { index, key, .. } = Corpus::Tickets.names();
+    format!("SELECT s.{key} AS key FROM {index} s WHERE s.terms @@ CAST({placeholder} AS tsquery)")
 }
 
 #[derive(QueryableByName)]
@@ -190,11 +160,7 @@ pub fn article_matches(conn: &mut DbConnection, q: &str) -> Result<Vec<(Uuid, i3
             );
             let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
             for field in ArticleField::ALL {
-                query = query.bind::<Text, _>(index_query(
-                    Corpus::Articles,
-                    Backend::Sqlite,
-                    &field.terms(q),
-                ));
+                query = query.bind::<Text, _>(index_query(Backend::Sqlite, &field.terms(q)));
             }
             query.load(c)?
         }
@@ -227,39 +193,32 @@ pub fn article_matches(conn: &mut DbConnection, q: &str) -> Result<Vec<(Uuid, i3
     Ok(found.into_iter().map(|m| (m.key, m.weight)).collect())
 }
 
-/// PostgreSQL: the terms of a question for term rows (an [`index_query`]) bound at
-/// `placeholder`, as an array.
-fn terms_bound_at(placeholder: &str) -> String {
-    format!("string_to_array(CAST({placeholder} AS TEXT), ' ')")
-}
-
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
     count: i64,
 }
 
-/// How many rows are indexed under every term of `terms`, counted up to `cap`: enough to tell
-/// whether reading the index's rows costs less than walking a list until its page is full.
+/// How many tickets are indexed under every term of `terms`, counted up to `cap`: enough to
+/// tell whether reading the index's rows costs less than walking a list until its page is full.
 pub fn count_indexed_under(
     conn: &mut DbConnection,
-    corpus: Corpus,
     terms: &[String],
     cap: i64,
 ) -> Result<i64, StoreError> {
-    let Names { index, .. } = corpus.names();
+    let Names { index, .. } = Corpus::Tickets.names();
     let count = match conn {
         DbConnection::Sqlite(c) => diesel::sql_query(format!(
             "SELECT COUNT(*) AS count FROM (SELECT 1 FROM {index} WHERE {index} MATCH $1 LIMIT $2)"
         ))
-        .bind::<Text, _>(index_query(corpus, Backend::Sqlite, terms))
+        .bind::<Text, _>(index_query(Backend::Sqlite, terms))
         .bind::<BigInt, _>(cap)
         .get_result::<Count>(c)?,
         DbConnection::Pg(c) => diesel::sql_query(format!(
             "SELECT COUNT(*) AS count FROM ({} LIMIT $2) m",
-            found_on_postgres(corpus, "$1", "")
+            tickets_found_on_postgres("$1")
         ))
-        .bind::<Text, _>(index_query(corpus, Backend::Postgres, terms))
+        .bind::<Text, _>(index_query(Backend::Postgres, terms))
         .bind::<BigInt, _>(cap)
         .get_result::<Count>(c)?,
     };

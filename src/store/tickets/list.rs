@@ -21,7 +21,7 @@ use crate::domain::ticket::{
     Channel, Priority, TicketOrder, TicketStatus, TicketSummary, TicketType,
 };
 use crate::store::schema::tickets;
-use crate::store::search::{self, Corpus};
+use crate::store::search;
 use crate::store::sql::{At, Id, Prepared, Uid, UtcTime};
 use crate::store::{Backend, DbConnection, MultiBackend, StoreError, contains_pattern};
 
@@ -467,12 +467,7 @@ impl Listing<'_> {
                     .sql(&SUMMARY_COLUMNS)
                     .sql(" FROM tickets t WHERE ");
                 let placeholder = out.placeholder(Value::String(question));
-                out.sql(&search::indexed_under(
-                    Corpus::Tickets,
-                    out.backend,
-                    "t.id",
-                    &placeholder,
-                ));
+                out.sql(&search::indexed_under(out.backend, "t.id", &placeholder));
                 ("t", "t.id")
             }
         };
@@ -620,14 +615,13 @@ pub fn list(
     let search = if terms.is_empty() {
         None
     } else {
-        let found =
-            search::count_indexed_under(conn, Corpus::Tickets, &terms, FOUND_TO_READ_MAX + 1)?;
+        let found = search::count_indexed_under(conn, &terms, FOUND_TO_READ_MAX + 1)?;
         if found == 0 {
             // Every ticket is indexed: none holds the question.
             return Ok(Vec::new());
         }
         (found <= FOUND_TO_READ_MAX).then(|| WordSearch {
-            index_query: search::index_query(Corpus::Tickets, backend, &terms),
+            index_query: search::index_query(backend, &terms),
         })
     };
     let Some(plan) = Plan::new(scope, filter, &categories, order, search.is_some()) else {
