@@ -8,6 +8,7 @@ mod audit;
 pub mod auth;
 mod caller;
 pub mod categories;
+pub mod channels;
 pub mod deadlines;
 mod directory;
 pub mod events;
@@ -179,6 +180,13 @@ route_table! {
             get[ReadDirectory]: directory::get::<Category>,
             patch[ManageDirectory]: categories::update,
             delete[ManageDirectory]: directory::delete::<Category>,
+        },
+    }
+    "/api/v1/channels" {
+        "" => { get[ReadDirectory]: channels::list },
+        "/{code}" => {
+            get[ReadDirectory]: channels::get,
+            put[ManageDirectory]: channels::put,
         },
     }
     "/api/v1/tickets" {

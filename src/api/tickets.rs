@@ -38,6 +38,8 @@ pub struct TicketView {
     id: Uuid,
     number: String,
     channel: Channel,
+    /// The office's channel ([`crate::domain::channel`]); `channel` is its kind.
+    channel_code: String,
     external_ref: Option<String>,
     #[serde(rename = "type")]
     ticket_type: TicketType,
@@ -91,6 +93,7 @@ impl TicketView {
             id: ticket.id,
             number: ticket.number.clone(),
             channel: ticket.channel,
+            channel_code: ticket.channel_code.clone(),
             external_ref: ticket.external_ref.clone(),
             ticket_type: d.ticket_type,
             category_id: d.category_id,
@@ -145,6 +148,8 @@ pub struct TicketListItem {
     id: Uuid,
     number: String,
     channel: Channel,
+    /// The office's channel ([`crate::domain::channel`]); `channel` is its kind.
+    channel_code: String,
     external_ref: Option<String>,
     #[serde(rename = "type")]
     ticket_type: TicketType,
@@ -184,6 +189,7 @@ impl TicketListItem {
             id: ticket.id,
             number: ticket.number,
             channel: ticket.channel,
+            channel_code: ticket.channel_code,
             external_ref: ticket.external_ref,
             ticket_type: ticket.ticket_type,
             category_id: ticket.category_id,
@@ -373,10 +379,13 @@ pub fn registration_transaction(
     now: DateTime<Utc>,
 ) -> Result<store::tickets::Registration, ApiError> {
     check_references(conn, &draft.details, None)?;
+    let channel = store::channels::find(conn, &draft.channel.code)?;
+    let kind = draft.channel.resolve(channel.as_ref())?;
     let phone_key = phone_key(phone_index, draft.details.caller_phone.as_deref());
     Ok(store::tickets::register(
         conn,
         draft,
+        kind,
         actor,
         numbering,
         phone_key.as_deref(),

@@ -21,6 +21,8 @@ text_enum! {
         CategoryCreated = "category_created",
         CategoryUpdated = "category_updated",
         CategoryDeleted = "category_deleted",
+        /// A channel defined or its definition replaced.
+        ChannelDefined = "channel_defined",
         CalendarReplaced = "calendar_replaced",
         SlaPolicyReplaced = "sla_policy_replaced",
         AssessmentRulesSet = "assessment_rules_set",

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::directory::UnitKind;
 use super::lifecycle::Satisfaction;
 use super::period::Period;
-use super::ticket::{Channel, TicketStatus, TicketType};
+use super::ticket::{TicketStatus, TicketType};
 
 /// A primary assignment: a unit given a ticket to answer for.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,7 +94,8 @@ pub struct Facts {
 /// Registrations of a month counted by everything the bulletin breaks them down by.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VolumeCount {
-    pub channel: Channel,
+    /// The office's channel ([`super::channel`]).
+    pub channel_code: String,
     pub ticket_type: TicketType,
     pub category_id: Option<Uuid>,
     pub area_unit_id: Option<Uuid>,

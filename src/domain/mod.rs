@@ -9,6 +9,7 @@ pub mod assessment;
 pub mod audit;
 pub mod calendar;
 pub mod caller;
+pub mod channel;
 pub mod clock;
 pub mod directory;
 pub mod duplicates;

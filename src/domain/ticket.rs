@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::access::{Actor, Role};
 use super::calendar::Due;
+use super::channel::ChannelChoice;
 use super::validation::{
     ValidationErrors, not_null, nullable, optional_single_line, required_text, single_line,
 };
@@ -306,8 +307,10 @@ pub struct TicketDetails {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationInput {
+    /// A channel's code ([`super::channel`]); the eight kinds are the codes of the channels every
+    /// hotline starts with.
     #[serde(default)]
-    pub channel: Option<Channel>,
+    pub channel: Option<String>,
     #[serde(default)]
     pub external_ref: Option<String>,
     #[serde(rename = "type")]
@@ -344,7 +347,7 @@ pub struct Registrant {
 /// A registration that passed every check that needs no database.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketDraft {
-    pub channel: Channel,
+    pub channel: ChannelChoice,
     pub external_ref: Option<String>,
     pub details: TicketDetails,
 }
@@ -352,18 +355,7 @@ pub struct TicketDraft {
 impl TicketDraft {
     pub fn parse(input: RegistrationInput, by: Registrant) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let channel = match (by.own_channel, input.channel) {
-            (Some(own), Some(asked)) if own != asked => {
-                errors.add(
-                    "channel",
-                    format!("this client registers tickets on its own channel `{own}` only"),
-                );
-                own
-            }
-            (Some(own), _) => own,
-            (None, Some(asked)) => asked,
-            (None, None) => Channel::Phone,
-        };
+        let channel = ChannelChoice::new(input.channel.as_deref(), by.own_channel);
         let external_ref = errors
             .check(
                 "external_ref",
@@ -585,7 +577,10 @@ impl TicketDetails {
 pub struct Ticket {
     pub id: Uuid,
     pub number: String,
+    /// The kind of the channel it came in on.
     pub channel: Channel,
+    /// The channel it came in on, as the office defines it ([`super::channel`]).
+    pub channel_code: String,
     pub external_ref: Option<String>,
     pub details: TicketDetails,
     pub progress: Progress,
@@ -605,6 +600,7 @@ pub struct TicketSummary {
     pub id: Uuid,
     pub number: String,
     pub channel: Channel,
+    pub channel_code: String,
     /// What an integration calls the ticket: how it matches a list to its own records.
     pub external_ref: Option<String>,
     pub ticket_type: TicketType,
@@ -707,12 +703,21 @@ impl Progress {
 }
 
 impl TicketDraft {
-    /// The ticket this draft registers as, numbered, by `by` at `at`.
-    pub fn registered(self, id: Uuid, number: String, by: Uuid, at: DateTime<Utc>) -> Ticket {
+    /// The ticket this draft registers as, on a channel of kind `channel` (what
+    /// [`ChannelChoice::resolve`] found), numbered, by `by` at `at`.
+    pub fn registered(
+        self,
+        channel: Channel,
+        id: Uuid,
+        number: String,
+        by: Uuid,
+        at: DateTime<Utc>,
+    ) -> Ticket {
         Ticket {
             id,
             number,
-            channel: self.channel,
+            channel,
+            channel_code: self.channel.code,
             external_ref: self.external_ref,
             details: self.details,
             progress: Progress::REGISTERED,
@@ -765,7 +770,8 @@ mod tests {
     #[test]
     fn a_minimal_registration_defaults_to_a_normal_phone_call() {
         let draft = TicketDraft::parse(input(minimal()), staff()).unwrap();
-        assert_eq!(draft.channel, Channel::Phone);
+        assert_eq!(draft.channel, ChannelChoice::new(None, None));
+        assert_eq!(draft.channel.code, "phone");
         assert_eq!(draft.details.priority, Priority::Normal);
         assert_eq!(draft.details.caller_phone, None);
         assert!(!draft.details.confidential);
@@ -795,17 +801,18 @@ mod tests {
     }
 
     #[test]
-    fn integrations_register_on_their_own_channel() {
+    fn integrations_are_bound_to_their_own_kind_of_channel() {
         let platform = Registrant {
             role: Role::Integration,
             own_channel: Some(Channel::UpperPlatform),
         };
         let draft = TicketDraft::parse(input(minimal()), platform).unwrap();
-        assert_eq!(draft.channel, Channel::UpperPlatform);
+        assert_eq!(draft.channel.code, "upper_platform");
+        assert_eq!(draft.channel.bound_to, Some(Channel::UpperPlatform));
         let mut json = minimal();
-        json["channel"] = "wechat".into();
-        let errors = TicketDraft::parse(input(json), platform).unwrap_err();
-        assert_eq!(fields(&errors), ["channel"]);
+        json["channel"] = "province_12345".into();
+        let draft = TicketDraft::parse(input(json), platform).unwrap();
+        assert_eq!(draft.channel.code, "province_12345");
     }
 
     #[test]

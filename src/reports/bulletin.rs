@@ -12,10 +12,12 @@ use uuid::Uuid;
 use super::labels;
 use crate::domain::assessment::{self, Contender, HotSpotRules, Layout, Rules, Score};
 use crate::domain::calendar::WorkCalendar;
+use crate::domain::channel::ChannelDefinition;
 use crate::domain::directory::{Category, Unit, UnitKind};
 use crate::domain::figures::{Exemption, Figures, PeriodFigures, Rates, TypicalCase, VolumeCount};
+use crate::domain::lifecycle::Satisfaction;
 use crate::domain::period::{Month, Span, local_midnight};
-use crate::domain::ticket::{Channel, TicketStatus, TicketType};
+use crate::domain::ticket::{TicketStatus, TicketType};
 
 /// Everything a bulletin is made from.
 pub struct Inputs {
@@ -44,6 +46,11 @@ pub struct Inputs {
     pub previous_closed: u64,
     /// How many times units handed work on to their sub-units in the span (二次转办).
     pub forwards: u64,
+    /// The office's channels, in the order it prints them.
+    pub channels: Vec<ChannelDefinition>,
+    /// The callbacks of the span that reached the citizen on tickets of the channels with a
+    /// section of their own: each one's channel code and what the citizen said.
+    pub channel_callbacks: Vec<(String, Option<Satisfaction>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -327,6 +334,37 @@ pub struct Bulletin {
     pub hot_spots: HotSpots,
     pub typical_cases: Vec<TypicalCase>,
     pub exemptions: Vec<Exemption>,
+    /// The channels reported on apart (市长信箱办理情况); none in a bulletin frozen before
+    /// channels were defined.
+    #[serde(default)]
+    pub channel_sections: Vec<ChannelSection>,
+}
+
+/// A channel the office reports on apart, such as the mayor's mailbox: what came in on it, by
+/// type, and how it was handled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelSection {
+    pub code: String,
+    pub name: String,
+    /// Registered in the span.
+    pub total: u64,
+    /// By the rules' rows of types, as the type table counts them; rows with none left out.
+    pub by_type: Vec<Counted>,
+    /// 应办: registered in the span, less duplicates and invalid ones.
+    pub to_handle: u64,
+    /// 已办: of those, closed.
+    pub closed: u64,
+    pub completion_rate: Option<f64>,
+    /// Callbacks in the span that reached the citizen, on the channel's tickets.
+    pub callbacks_reached: u64,
+    pub satisfaction_rate: Option<f64>,
+}
+
+/// A count under its label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Counted {
+    pub label: String,
+    pub count: u64,
 }
 
 impl Bulletin {
@@ -387,6 +425,92 @@ fn shares<K: Ord + Clone>(
         .collect()
 }
 
+/// The rows of the channel table, each once in the order of its first channel, and the row a
+/// channel's code counts in. A code no channel defines (none should) gets a row of its own.
+fn channel_rows(inputs: &Inputs) -> (Vec<(usize, String)>, impl Fn(&str) -> usize) {
+    let mut rows: Vec<String> = Vec::new();
+    let mut row_of: HashMap<String, usize> = HashMap::new();
+    let defined = inputs.channels.iter().map(|c| (&c.code, &c.bulletin_row));
+    let counted = [
+        &inputs.volume,
+        &inputs.previous_month,
+        &inputs.a_year_earlier,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|c| (&c.channel_code, &c.channel_code));
+    for (code, row) in defined.chain(counted) {
+        if row_of.contains_key(code) {
+            continue;
+        }
+        let index = rows.iter().position(|r| r == row).unwrap_or_else(|| {
+            rows.push(row.clone());
+            rows.len() - 1
+        });
+        row_of.insert(code.clone(), index);
+    }
+    let labelled = rows.into_iter().enumerate().collect();
+    (labelled, move |code: &str| row_of[code])
+}
+
+/// The sections of the channels that have one, in the order the office prints them.
+fn channel_sections(
+    inputs: &Inputs,
+    row_of_type: impl Fn(TicketType) -> usize,
+) -> Vec<ChannelSection> {
+    inputs
+        .channels
+        .iter()
+        .filter(|c| c.own_section)
+        .map(|channel| {
+            let counts: Vec<&VolumeCount> = inputs
+                .volume
+                .iter()
+                .filter(|v| v.channel_code == channel.code)
+                .collect();
+            let sum = |keep: &dyn Fn(&VolumeCount) -> bool| -> u64 {
+                counts.iter().filter(|v| keep(v)).map(|v| v.count).sum()
+            };
+            let total = sum(&|_| true);
+            let to_handle =
+                sum(&|v| !matches!(v.status, TicketStatus::Merged | TicketStatus::Invalid));
+            let closed = sum(&|v| v.status == TicketStatus::Closed);
+            let by_type = inputs
+                .rules
+                .type_rows
+                .iter()
+                .enumerate()
+                .map(|(row, type_row)| Counted {
+                    label: type_row.label.clone(),
+                    count: sum(&|v| row_of_type(v.ticket_type) == row),
+                })
+                .filter(|n| n.count > 0)
+                .collect();
+            let said: Vec<Option<Satisfaction>> = inputs
+                .channel_callbacks
+                .iter()
+                .filter(|(code, _)| *code == channel.code)
+                .map(|(_, said)| *said)
+                .collect();
+            let satisfied = said
+                .iter()
+                .filter(|s| s.is_some_and(Satisfaction::is_satisfied));
+            let callbacks_reached = said.len() as u64;
+            ChannelSection {
+                code: channel.code.clone(),
+                name: channel.name.clone(),
+                total,
+                by_type,
+                to_handle,
+                closed,
+                completion_rate: ratio(closed, to_handle),
+                callbacks_reached,
+                satisfaction_rate: ratio(satisfied.count() as u64, callbacks_reached),
+            }
+        })
+        .collect()
+}
+
 pub fn assemble(inputs: &Inputs) -> Bulletin {
     let period = inputs.span.period(inputs.timezone);
     let categories = CategoryIndex::new(&inputs.categories);
@@ -426,10 +550,7 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
         .sum();
     let duplicates = status_total(TicketStatus::Merged);
     let invalid = status_total(TicketStatus::Invalid);
-    let channel_rows = Channel::ALL
-        .iter()
-        .map(|c| (*c, labels::channel(*c).to_owned()))
-        .collect();
+    let (channel_rows, row_of_channel) = channel_rows(inputs);
     let previous_total = total(&inputs.previous_month);
     let earlier_total = total(&inputs.a_year_earlier);
     let daily = per_day(inputs);
@@ -449,7 +570,7 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
         month_on_month: change(total_now, previous_total),
         a_year_earlier: earlier_total,
         year_on_year: change(total_now, earlier_total),
-        by_channel: shares(inputs, |c| c.channel, channel_rows),
+        by_channel: shares(inputs, |c| row_of_channel(&c.channel_code), channel_rows),
         direct,
         dispatched,
         pending: total_now - direct - dispatched - duplicates - invalid,
@@ -548,6 +669,7 @@ pub fn assemble(inputs: &Inputs) -> Bulletin {
         hot_spots: hot_spots(inputs, &units, &categories),
         typical_cases: inputs.typical_cases.clone(),
         exemptions: inputs.exemptions.clone(),
+        channel_sections: channel_sections(inputs, row_of_type),
     }
 }
 
@@ -954,7 +1076,7 @@ mod tests {
         count: u64,
     ) -> VolumeCount {
         VolumeCount {
-            channel: Channel::Phone,
+            channel_code: "phone".into(),
             ticket_type,
             category_id: category.map(|c| c.id),
             area_unit_id: area.map(|u| u.id),
@@ -1039,8 +1161,110 @@ mod tests {
             calendar: WorkCalendar::weekdays_only(chrono_tz::Asia::Shanghai),
             previous_closed: 0,
             forwards: 0,
+            channels: crate::domain::channel::starting_set(),
+            channel_callbacks: Vec::new(),
         };
         Month { inputs }
+    }
+
+    #[test]
+    fn channels_count_in_their_rows_and_a_channel_apart_gets_its_own_section() {
+        use crate::domain::channel::ChannelDefinition;
+        let mut inputs = october().inputs;
+        let defined = |code: &str, name: &str, row: &str, own_section: bool| ChannelDefinition {
+            code: code.into(),
+            name: name.into(),
+            bulletin_row: row.into(),
+            own_section,
+            ..inputs.channels[0].clone()
+        };
+        // Three upper platforms in one row, placed after the phone; the mailbox reported apart.
+        inputs.channels = vec![
+            defined("phone", "12345电话", "12345电话", false),
+            defined("province_12345", "省级12345热线", "上级交办", false),
+            defined("gov_platform", "国家政务服务平台", "上级交办", false),
+            defined("mayor_mailbox", "市县长信箱", "市县长信箱", true),
+        ];
+        let on = |code: &str, ticket_type, status, count| VolumeCount {
+            channel_code: String::from(code),
+            status,
+            ..self::count(ticket_type, None, None, count)
+        };
+        let closed = TicketStatus::Closed;
+        inputs.volume.extend([
+            on("province_12345", TicketType::Complaint, closed, 25),
+            on("gov_platform", TicketType::Complaint, closed, 5),
+            on("mayor_mailbox", TicketType::Complaint, closed, 46),
+            on(
+                "mayor_mailbox",
+                TicketType::Consult,
+                TicketStatus::Handling,
+                23,
+            ),
+            on(
+                "mayor_mailbox",
+                TicketType::Consult,
+                TicketStatus::Merged,
+                2,
+            ),
+            // A code no definition names any more still counts, in a row of its own.
+            on("fax", TicketType::Other, closed, 1),
+        ]);
+        inputs
+            .previous_month
+            .push(on("gov_platform", TicketType::Help, closed, 10));
+        let satisfied = Some(Satisfaction::Satisfied);
+        inputs.channel_callbacks = vec![
+            ("mayor_mailbox".into(), satisfied),
+            (
+                "mayor_mailbox".into(),
+                Some(Satisfaction::BasicallySatisfied),
+            ),
+            ("mayor_mailbox".into(), Some(Satisfaction::Dissatisfied)),
+            ("mayor_mailbox".into(), satisfied),
+        ];
+        let b = assemble(&inputs);
+        let rows: Vec<(&str, u64, u64)> = b
+            .volume
+            .by_channel
+            .iter()
+            .map(|s| (s.label.as_str(), s.count, s.previous_month))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("12345电话", 50, 40),
+                ("上级交办", 30, 10),
+                ("市县长信箱", 71, 0),
+                ("fax", 1, 0),
+            ]
+        );
+        let sections = &b.channel_sections;
+        assert_eq!(sections.len(), 1);
+        let mailbox = &sections[0];
+        assert_eq!((mailbox.name.as_str(), mailbox.total), ("市县长信箱", 71));
+        let by_type: Vec<(&str, u64)> = mailbox
+            .by_type
+            .iter()
+            .map(|t| (t.label.as_str(), t.count))
+            .collect();
+        assert_eq!(by_type, [("咨询类", 25), ("其它", 46)]);
+        assert_eq!((mailbox.to_handle, mailbox.closed), (69, 46));
+        assert_eq!(mailbox.completion_rate, Some(46.0 / 69.0));
+        assert_eq!(mailbox.callbacks_reached, 4);
+        assert_eq!(mailbox.satisfaction_rate, Some(0.75));
+        let html = super::super::html::render(&b);
+        assert!(html.contains("<h3>（一）市县长信箱办理情况</h3>"), "{html}");
+        assert!(
+            html.contains(
+                "市县长信箱共受理诉求71件，其中咨询类25件、其它类46件，应办69件，已办46件，\
+                 办结率66.67%，满意率75%。"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("从受理渠道看，12345电话50件，上级交办30件，市县长信箱71件，fax1件。")
+        );
     }
 
     #[test]

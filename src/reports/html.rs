@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::bulletin::{Bulletin, GroupSummary, Handling, Named, State};
+use super::bulletin::{Bulletin, ChannelSection, GroupSummary, Handling, Named, State};
 use super::labels;
 use super::tables::{self, Table};
 use crate::domain::assessment::OpeningRates;
@@ -221,6 +221,15 @@ fn opening(b: &Bulletin) -> String {
         }
     }
     text.push('。');
+    let channels: Vec<String> = v
+        .by_channel
+        .iter()
+        .filter(|s| s.count > 0)
+        .map(|s| format!("{}{}件", s.label, s.count))
+        .collect();
+    if channels.len() > 1 {
+        let _ = write!(text, "从受理渠道看，{}。", channels.join("，"));
+    }
     if v.total > 0 {
         let _ = write!(
             text,
@@ -322,6 +331,37 @@ fn handling_paragraph(period: &str, against: &str, h: &Handling) -> String {
                 .join("、")
         );
     }
+    text
+}
+
+/// A channel reported on apart, as the seeds print the mayor's mailbox: what came in by type,
+/// what was to be handled and was, completion and satisfaction.
+fn channel_paragraph(period: &str, c: &ChannelSection) -> String {
+    if c.total == 0 {
+        return format!("{period}，{}未受理诉求。", c.name);
+    }
+    let mut text = format!("{period}，{}共受理诉求{}件", c.name, c.total);
+    if !c.by_type.is_empty() {
+        let types: Vec<String> = c
+            .by_type
+            .iter()
+            .map(|t| {
+                let class = if t.label.ends_with('类') { "" } else { "类" };
+                format!("{}{class}{}件", t.label, t.count)
+            })
+            .collect();
+        let _ = write!(text, "，其中{}", types.join("、"));
+    }
+    let _ = write!(text, "，应办{}件，已办{}件", c.to_handle, c.closed);
+    for (name, rate) in [
+        ("办结率", c.completion_rate),
+        ("满意率", c.satisfaction_rate),
+    ] {
+        if let Some(rate) = labels::percent_in_prose(rate) {
+            let _ = write!(text, "，{name}{rate}");
+        }
+    }
+    text.push('。');
     text
 }
 
@@ -521,6 +561,15 @@ pub fn render(b: &Bulletin) -> String {
     figure(&mut out, &title, &chart);
     if let Some(t) = find("channels") {
         table_html(&mut out, t);
+    }
+    for (n, section) in b.channel_sections.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<h3>（{}）{}办理情况</h3>\n<p>{}</p>",
+            labels::count_in_words(n + 1),
+            esc(&section.name),
+            esc(&channel_paragraph(&period_name(b), section))
+        );
     }
 
     out.push_str("<h2>二、诉求分布</h2>\n");

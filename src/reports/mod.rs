@@ -60,6 +60,8 @@ struct Context {
     calendar: crate::domain::calendar::WorkCalendar,
     previous_closed: u64,
     forwards: u64,
+    channels: Vec<crate::domain::channel::ChannelDefinition>,
+    channel_callbacks: Vec<(String, Option<crate::domain::lifecycle::Satisfaction>)>,
 }
 
 fn read_context(conn: &mut DbConnection, span: Span, timezone: Tz) -> Result<Context, StoreError> {
@@ -90,7 +92,15 @@ fn read_context(conn: &mut DbConnection, span: Span, timezone: Tz) -> Result<Con
             .and_then(|kind| rules.rules.group_of(*kind))
             .map_or(0.0, |group| group.bonus_default)
     });
+    let channels = store::channels::all(conn)?;
+    let apart: Vec<String> = channels
+        .iter()
+        .filter(|c| c.own_section)
+        .map(|c| c.code.clone())
+        .collect();
     Ok(Context {
+        channel_callbacks: store::reports::channel_callbacks(conn, &period, &apart)?,
+        channels,
         volume: store::reports::volume(conn, &period)?,
         previous_month,
         a_year_earlier: store::reports::volume(conn, &span.a_year_earlier().period(timezone))?,
@@ -170,6 +180,8 @@ fn assemble(
         calendar: context.calendar,
         previous_closed: context.previous_closed,
         forwards: context.forwards,
+        channels: context.channels,
+        channel_callbacks: context.channel_callbacks,
     };
     bulletin::assemble(&inputs)
 }

@@ -182,11 +182,12 @@ pub fn render(sheet: &Sheet<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::channel::ChannelChoice;
     use crate::domain::ticket::{Channel, Priority, TicketDetails, TicketDraft, TicketType};
 
     fn ticket_for_sheet(title: &str, name: Option<&str>, phone: Option<&str>) -> Ticket {
         TicketDraft {
-            channel: Channel::Phone,
+            channel: ChannelChoice::new(None, None),
             external_ref: None,
             details: TicketDetails {
                 ticket_type: TicketType::Complaint,
@@ -203,6 +204,7 @@ mod tests {
             },
         }
         .registered(
+            Channel::Phone,
             Uuid::now_v7(),
             "20261201-0001".into(),
             Uuid::now_v7(),

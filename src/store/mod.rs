@@ -13,6 +13,7 @@ pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod categories;
+pub mod channels;
 pub mod counts;
 mod error;
 pub mod events;

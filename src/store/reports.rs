@@ -9,19 +9,20 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{
-    appeals, assessment_bonuses, assessment_rules, published_bulletins, ticket_events, tickets,
-    typical_cases, units,
+    appeals, assessment_bonuses, assessment_rules, callbacks, published_bulletins, ticket_events,
+    tickets, typical_cases, units,
 };
 use super::sql::{At, Id};
 use super::{DbConnection, StoreError};
 use crate::domain::assessment::AppealStatus;
 use crate::domain::assessment::Rules;
 use crate::domain::figures::{Exemption, TypicalCase, VolumeCount};
+use crate::domain::lifecycle::Satisfaction;
 use crate::domain::period::{Month, Period};
-use crate::domain::ticket::{Channel, EventKind, TicketStatus, TicketType};
+use crate::domain::ticket::{EventKind, TicketStatus, TicketType};
 
 type VolumeRow = (
-    Channel,
+    String,
     TicketType,
     Option<Uuid>,
     Option<Uuid>,
@@ -37,7 +38,7 @@ pub fn volume(conn: &mut DbConnection, period: &Period) -> Result<Vec<VolumeCoun
         .filter(tickets::created_at.ge(At(period.from)))
         .filter(tickets::created_at.lt(At(period.to)))
         .group_by((
-            tickets::channel,
+            tickets::channel_code,
             tickets::ticket_type,
             tickets::category_id,
             tickets::area_unit_id,
@@ -45,7 +46,7 @@ pub fn volume(conn: &mut DbConnection, period: &Period) -> Result<Vec<VolumeCoun
             tickets::current_round,
         ))
         .select((
-            tickets::channel,
+            tickets::channel_code,
             tickets::ticket_type,
             tickets::category_id,
             tickets::area_unit_id,
@@ -57,17 +58,39 @@ pub fn volume(conn: &mut DbConnection, period: &Period) -> Result<Vec<VolumeCoun
     Ok(rows
         .into_iter()
         .map(
-            |(channel, ticket_type, category_id, area_unit_id, status, round, count)| VolumeCount {
-                channel,
-                ticket_type,
-                category_id,
-                area_unit_id,
-                status,
-                dispatched: round > 0,
-                count: count as u64,
+            |(channel_code, ticket_type, category_id, area_unit_id, status, round, count)| {
+                VolumeCount {
+                    channel_code,
+                    ticket_type,
+                    category_id,
+                    area_unit_id,
+                    status,
+                    dispatched: round > 0,
+                    count: count as u64,
+                }
             },
         )
         .collect())
+}
+
+/// The callbacks made in `period` that reached the citizen, on tickets of the channels `codes`:
+/// each one's channel and what the citizen said.
+pub fn channel_callbacks(
+    conn: &mut DbConnection,
+    period: &Period,
+    codes: &[String],
+) -> Result<Vec<(String, Option<Satisfaction>)>, StoreError> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(callbacks::table
+        .inner_join(tickets::table)
+        .filter(callbacks::created_at.ge(At(period.from)))
+        .filter(callbacks::created_at.lt(At(period.to)))
+        .filter(callbacks::reached.eq(true))
+        .filter(tickets::channel_code.eq_any(codes))
+        .select((tickets::channel_code, callbacks::satisfaction))
+        .load(conn)?)
 }
 
 /// When each ticket of `period` was registered.

@@ -42,6 +42,23 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use crate::store::sql::UtcTime;
+
+    channels (code) {
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        bulletin_row -> Text,
+        own_section -> Bool,
+        sort_order -> Integer,
+        active -> Bool,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use crate::store::sql::{Uid, UtcTime};
 
     categories (id) {
@@ -113,6 +130,7 @@ diesel::table! {
         called_back -> Bool,
         caller_phone_key -> Nullable<Text>,
         nuisance_number_id -> Nullable<Uid>,
+        channel_code -> Text,
     }
 }
 
@@ -437,6 +455,7 @@ diesel::table! {
 }
 
 diesel::joinable!(appeals -> tickets (ticket_id));
+diesel::joinable!(callbacks -> tickets (ticket_id));
 diesel::joinable!(assignments -> tickets (ticket_id));
 diesel::joinable!(typical_cases -> tickets (ticket_id));
 diesel::joinable!(ladder_rungs -> tickets (ticket_id));
@@ -655,6 +674,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
     categories,
+    channels,
     ticket_number_days,
     tickets,
     assignments,

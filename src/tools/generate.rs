@@ -466,7 +466,7 @@ fn ticket(
     let place = area.map_or("本地".to_owned(), |a| a.name.clone());
     let mut record = Record {
         external_ref: t.external_ref,
-        channel: Some(random.weighted(&profile.channels)),
+        channel: Some(random.weighted(&profile.channels).as_str().to_owned()),
         ticket_type: t.ticket_type,
         category: t.category.map(|c| c.full_name.clone()),
         title: format!("{place}{subject}问题"),

@@ -1120,3 +1120,118 @@ async fn a_quarter_and_a_year_print_the_same_tables_against_the_quarter_before_a
         .await;
     assert_eq!(unit.status, 403, "units read published months only");
 }
+
+#[actix_web::test]
+async fn the_bulletin_counts_channels_in_the_offices_rows_and_reports_a_mailbox_apart() {
+    let w = world_at(shanghai(2026, 11, 2, 9, 0)).await;
+    let category = "城市管理—市容市政";
+    w.categories(&[category]).await;
+    let unit = w.unit_a.code.clone();
+    // Two upper platforms counted with the default one in its row; the mailbox reported apart.
+    for (code, body) in [
+        (
+            "province_12345",
+            json!({"name": "省级12345热线", "kind": "upper_platform", "bulletin_row": "上级交办", "sort_order": 61}),
+        ),
+        (
+            "gov_platform",
+            json!({"name": "国家政务服务平台", "kind": "upper_platform", "bulletin_row": "上级交办", "sort_order": 62}),
+        ),
+        (
+            "mayor_mailbox",
+            json!({"name": "市县长信箱", "kind": "mailbox", "own_section": true, "sort_order": 55}),
+        ),
+    ] {
+        let made = w
+            .app
+            .send(
+                awc::http::Method::PUT,
+                &format!("/api/v1/channels/{code}"),
+                Some(&w.admin),
+                &[],
+                Some(&body),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.text);
+    }
+    let on = |channel: &str, mut record: Value| {
+        record["channel"] = json!(channel);
+        record
+    };
+    let mut dissatisfied = closed_in("M-2", &unit, category, 13);
+    dissatisfied["callbacks"][0]["satisfaction"] = json!("dissatisfied");
+    dissatisfied["callbacks"][0]["resolved"] = json!(false);
+    let records = [
+        closed_in("P-1", &unit, category, 12),
+        closed_in("P-2", &unit, category, 13),
+        on("upper_platform", closed_in("U-1", &unit, category, 12)),
+        on("province_12345", closed_in("S-1", &unit, category, 14)),
+        on("gov_platform", closed_in("G-1", &unit, category, 15)),
+        on("mayor_mailbox", closed_in("M-1", &unit, category, 12)),
+        on("mayor_mailbox", dissatisfied),
+        on("mayor_mailbox", open_in("M-3", &unit, category, 20)),
+    ];
+    w.import_all(&records).await;
+    let unknown = on("telegram", closed_in("T-1", &unit, category, 12));
+    let report = w
+        .import(import::json_lines(unknown.to_string().as_bytes()).collect())
+        .await;
+    assert_eq!(report.imported, 0);
+    assert!(
+        report.bad[0]
+            .1
+            .contains("no channel has the code `telegram`"),
+        "{report:?}"
+    );
+
+    let b = w
+        .get_json("/api/v1/reports/bulletin?period=2026-10", &w.supervisor)
+        .await;
+    let rows: Vec<(String, u64)> = b["volume"]["by_channel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["label"].as_str().unwrap().to_owned(),
+                s["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let row = |label: &str| rows.iter().find(|(l, _)| l == label).map(|(_, n)| *n);
+    assert_eq!(row("12345电话"), Some(2));
+    assert_eq!(row("上级交办"), Some(3), "three channels, one row");
+    assert_eq!(row("市县长信箱"), Some(3));
+    assert_eq!(rows.iter().filter(|(l, _)| l == "上级交办").count(), 1);
+    let order: Vec<&str> = rows.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(order[4..7], ["领导信箱", "市县长信箱", "上级交办"]);
+
+    let sections = b["channel_sections"].as_array().unwrap();
+    assert_eq!(sections.len(), 1);
+    let mailbox = &sections[0];
+    assert_eq!(mailbox["name"], "市县长信箱");
+    assert_eq!(
+        (&mailbox["total"], &mailbox["to_handle"], &mailbox["closed"]),
+        (&json!(3), &json!(3), &json!(2))
+    );
+    assert_eq!(mailbox["by_type"], json!([{"label": "投诉", "count": 3}]));
+    assert_eq!(
+        (&mailbox["callbacks_reached"], &mailbox["satisfaction_rate"]),
+        (&json!(2), &json!(0.5))
+    );
+
+    let html = w
+        .app
+        .get(
+            "/api/v1/reports/bulletin?period=2026-10&format=html",
+            &w.supervisor,
+        )
+        .await;
+    for expected in [
+        "从受理渠道看，12345电话2件，市县长信箱3件，上级交办3件。",
+        "<h3>（一）市县长信箱办理情况</h3>",
+        "10月份，市县长信箱共受理诉求3件，其中投诉类3件，应办3件，已办2件，办结率66.67%，满意率50%。",
+    ] {
+        assert!(html.text.contains(expected), "{expected}\n{}", html.text);
+    }
+}

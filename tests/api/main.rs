@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod channels;
 mod console;
 mod counts;
 mod deadlines;

@@ -89,6 +89,7 @@ summary_row! {
     id: Uuid,
     number: String,
     channel: Channel,
+    channel_code: String,
     external_ref: Option<String>,
     ticket_type: TicketType,
     category_id: Option<Uuid>,

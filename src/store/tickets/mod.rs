@@ -41,6 +41,7 @@ struct TicketRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     nuisance_number_id: Option<Uuid>,
+    channel_code: String,
 }
 
 /// The columns that keep a ticket's [`Progress`]: read as the domain's values, written through
@@ -97,6 +98,7 @@ impl TicketRow {
             id: self.id,
             number: self.number,
             channel: self.channel,
+            channel_code: self.channel_code,
             external_ref: self.external_ref,
             details: TicketDetails {
                 ticket_type: self.ticket_type,
@@ -149,6 +151,7 @@ pub struct TicketInsert {
     updated_at: At,
     caller_phone_key: Option<String>,
     nuisance_number_id: Option<Id>,
+    channel_code: String,
 }
 
 impl TicketInsert {
@@ -187,6 +190,7 @@ impl TicketInsert {
             updated_at: At(t.updated_at),
             caller_phone_key: None,
             nuisance_number_id: t.nuisance_number_id.map(Id),
+            channel_code: t.channel_code.clone(),
         }
     }
 }
@@ -197,6 +201,7 @@ pub fn registered_details(ticket: &Ticket) -> serde_json::Value {
     let mut details = serde_json::json!({
         "number": ticket.number,
         "channel": ticket.channel,
+        "channel_code": ticket.channel_code,
         "external_ref": ticket.external_ref,
         "type": d.ticket_type,
         "category_id": d.category_id,
@@ -275,18 +280,20 @@ pub fn reserve_numbers(
     }
 }
 
-/// Registers a ticket and its `registered` event; `phone_key` is the indexed form of the
-/// caller's number.
+/// Registers a ticket and its `registered` event, on a channel of kind `kind` (the draft's
+/// channel resolved); `phone_key` is the indexed form of the caller's number.
 pub fn register(
     conn: &mut DbConnection,
     draft: &TicketDraft,
+    kind: Channel,
     actor: Actor,
     numbering: Numbering,
     phone_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Registration, StoreError> {
-    let insert =
-        |c: &mut DbConnection| insert_registration(c, draft, actor, numbering, phone_key, now);
+    let insert = |c: &mut DbConnection| {
+        insert_registration(c, draft, kind, actor, numbering, phone_key, now)
+    };
     let Some(external_ref) = draft.external_ref.as_deref() else {
         // Nothing to collide with: no look-up, no savepoint, two round trips fewer.
         return insert(conn).map(|ticket| Registration {
@@ -294,7 +301,7 @@ pub fn register(
             created: true,
         });
     };
-    if let Some(ticket) = find_by_external_ref(conn, draft.channel, external_ref)? {
+    if let Some(ticket) = find_by_external_ref(conn, kind, external_ref)? {
         return Ok(Registration {
             ticket,
             created: false,
@@ -304,7 +311,7 @@ pub fn register(
     // first, the unique key refuses this one and the transaction goes on to answer theirs.
     match conn.transaction(insert) {
         Err(e) if e.is_duplicate_in("tickets") => {
-            let ticket = find_by_external_ref(conn, draft.channel, external_ref)?
+            let ticket = find_by_external_ref(conn, kind, external_ref)?
                 .ok_or_else(|| StoreError::corrupt("a duplicate external reference vanished"))?;
             Ok(Registration {
                 ticket,
@@ -321,6 +328,7 @@ pub fn register(
 fn insert_registration(
     conn: &mut DbConnection,
     draft: &TicketDraft,
+    kind: Channel,
     actor: Actor,
     numbering: Numbering,
     phone_key: Option<&str>,
@@ -339,7 +347,7 @@ fn insert_registration(
         nuisance_number_id,
         ..draft
             .clone()
-            .registered(Uuid::now_v7(), number, created_by, now)
+            .registered(kind, Uuid::now_v7(), number, created_by, now)
     };
     diesel::insert_into(tickets::table)
         .values(TicketInsert::new(&ticket).with_phone_key(phone_key.map(str::to_owned)))

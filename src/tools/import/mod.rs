@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::domain::access::Role;
 use crate::domain::calendar::WorkCalendar;
+use crate::domain::channel::ChannelDefinition;
 use crate::domain::directory::{Attachment, Category, Unit};
 use crate::domain::policy::Policy;
 use crate::domain::ticket::Channel;
@@ -42,6 +43,7 @@ pub struct Report {
 /// zone.
 pub struct Hotline {
     pub units: Vec<Unit>,
+    pub channels: Vec<ChannelDefinition>,
     pub categories: Vec<Category>,
     pub policy: Policy,
     pub calendar: WorkCalendar,
@@ -53,6 +55,7 @@ impl Hotline {
         db.read(|c| {
             Ok(Self {
                 units: store::units::list(c, &Default::default(), None, i64::MAX)?,
+                channels: store::channels::all(c)?,
                 categories: store::categories::list(c, &Default::default(), None, i64::MAX)?,
                 policy: store::policy::current(c)?.policy,
                 calendar: store::calendar::load(c, timezone)?,
@@ -65,6 +68,7 @@ impl Hotline {
 /// The names the records use, resolved once.
 struct Directory {
     units: HashMap<String, Unit>,
+    channels: HashMap<String, ChannelDefinition>,
     categories: HashMap<String, Category>,
 }
 
@@ -94,6 +98,7 @@ impl<'a> Importer<'a> {
     ) -> Result<Self, StoreError> {
         let Hotline {
             units,
+            channels,
             categories,
             policy,
             calendar,
@@ -104,6 +109,7 @@ impl<'a> Importer<'a> {
             db,
             directory: Directory {
                 units: units.into_iter().map(|u| (u.code.clone(), u)).collect(),
+                channels: channels.into_iter().map(|c| (c.code.clone(), c)).collect(),
                 categories: categories
                     .into_iter()
                     .map(|c| (c.full_name.clone(), c))

@@ -173,7 +173,14 @@ impl Importer<'_> {
             ));
         }
         let names: Vec<String> = steps.iter().map(Timed::name).collect();
+        // History may name a channel no longer in use: only an unknown code is refused.
+        let kind = d
+            .channels
+            .get(&draft.channel.code)
+            .map(|c| c.kind)
+            .ok_or_else(|| format!("channel: no channel has the code `{}`", draft.channel.code))?;
         let ticket = draft.registered(
+            kind,
             Uuid::now_v7(),
             String::new(),
             self.account,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::domain::ticket::{Channel, Priority, TicketType};
+use crate::domain::ticket::{Priority, TicketType};
 
 /// One ticket and what happened to it.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -16,8 +16,9 @@ pub struct Record {
     /// The ticket's number in the system it comes from; with the channel, what makes importing
     /// again add nothing twice.
     pub external_ref: String,
+    /// A channel's code (`GET /api/v1/channels`); the phone when absent.
     #[serde(default)]
-    pub channel: Option<Channel>,
+    pub channel: Option<String>,
     #[serde(rename = "type")]
     pub ticket_type: TicketType,
     /// The category's full name, e.g. `城市管理—市容市政`.
