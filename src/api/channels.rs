@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::{AppState, JsonBody, Reply, read, write};
 use crate::api::Caller;
@@ -11,8 +12,8 @@ use crate::domain::audit::AuditAction;
 use crate::domain::channel::{ChannelDefinition, ChannelDraft, ChannelInput};
 use crate::domain::ticket::Channel;
 use crate::error::ApiError;
-use crate::store;
 use crate::store::audit::{self, AuditEntry};
+use crate::store::{self, DbConnection};
 
 #[derive(Serialize)]
 pub struct ChannelView {
@@ -78,30 +79,43 @@ pub async fn put(
     let draft = body.validate(|input| ChannelDraft::parse(&code, input))?;
     let by = caller.id();
     write(&state, &caller, None, move |conn, now| {
-        if let Some(current) = store::channels::find(conn, &draft.code)? {
-            draft.check_change(&current)?;
-        }
-        let created = store::channels::put(conn, &draft, now)?;
-        audit::record(
-            conn,
-            &AuditEntry::new(by, AuditAction::ChannelDefined, now).with(serde_json::json!({
-                "code": draft.code,
-                "name": draft.name,
-                "kind": draft.kind,
-                "bulletin_row": draft.bulletin_row,
-                "own_section": draft.own_section,
-                "active": draft.active,
-                "created": created,
-            })),
-        )?;
-        let channel = store::channels::find(conn, &draft.code)?
-            .ok_or_else(|| store::StoreError::corrupt("a channel just written vanished"))?;
+        let (channel, created) = define_channel(conn, now, by, &draft)?;
+        let location = format!("/api/v1/channels/{}", channel.code);
         let view = ChannelView::from(channel);
         if created {
-            Reply::created(&view, format!("/api/v1/channels/{}", draft.code))
+            Reply::created(&view, location)
         } else {
             Reply::ok(&view)
         }
     })
     .await
+}
+
+/// Defines a channel or replaces its definition, audited: the one way the API and the console
+/// do it. `true` when it was created.
+pub(crate) fn define_channel(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    by: Uuid,
+    draft: &ChannelDraft,
+) -> Result<(ChannelDefinition, bool), ApiError> {
+    if let Some(current) = store::channels::find(conn, &draft.code)? {
+        draft.check_change(&current)?;
+    }
+    let created = store::channels::put(conn, draft, now)?;
+    audit::record(
+        conn,
+        &AuditEntry::new(by, AuditAction::ChannelDefined, now).with(serde_json::json!({
+            "code": draft.code,
+            "name": draft.name,
+            "kind": draft.kind,
+            "bulletin_row": draft.bulletin_row,
+            "own_section": draft.own_section,
+            "active": draft.active,
+            "created": created,
+        })),
+    )?;
+    let channel = store::channels::find(conn, &draft.code)?
+        .ok_or_else(|| store::StoreError::corrupt("a channel just written vanished"))?;
+    Ok((channel, created))
 }

@@ -432,8 +432,9 @@ pub async fn dispatch_sheet(
 ) -> Result<HttpResponse, ApiError> {
     let scope = caller.ticket_scope()?;
     let id = parse_id(&path, "ticket")?;
-    let (ticket, parts, category, area, units) = read(&state, move |c| {
+    let (ticket, parts, category, area, units, channel) = read(&state, move |c| {
         let (ticket, parts) = with_lifecycle(c, id, scope)?;
+        let channel = store::channels::find(c, &ticket.channel_code)?.map(|c| c.name);
         let category = match ticket.details.category_id {
             Some(id) => Some(store::categories::get(c, id)?.full_name),
             None => None,
@@ -443,12 +444,13 @@ pub async fn dispatch_sheet(
             .details
             .area_unit_id
             .and_then(|id| units.get(&id).cloned());
-        Ok((ticket, parts, category, area, units))
+        Ok((ticket, parts, category, area, units, channel))
     })
     .await?;
     let html = crate::reports::sheet::render(&crate::reports::sheet::Sheet {
         hotline_name: &state.hotline_name,
         ticket: &ticket,
+        channel: channel.as_deref(),
         assignments: &parts.assignments,
         category: category.as_deref(),
         area: area.as_deref(),
@@ -963,7 +965,7 @@ async fn export(
     format: ListFormat,
 ) -> Result<HttpResponse, ApiError> {
     let described = format!("{filter:?}");
-    let (tickets, categories, units) = read(state, move |conn| {
+    let (tickets, categories, units, channels) = read(state, move |conn| {
         let mut tickets: Vec<TicketSummary> = Vec::new();
         let mut after = None;
         loop {
@@ -985,7 +987,11 @@ async fn export(
         }
         let categories = store::categories::full_names(conn)?;
         let units = store::units::names(conn)?;
-        Ok((tickets, categories, units))
+        let channels: std::collections::HashMap<String, String> = store::channels::all(conn)?
+            .into_iter()
+            .map(|c| (c.code, c.name))
+            .collect();
+        Ok((tickets, categories, units, channels))
     })
     .await?;
     let exporter = caller.id();
@@ -1047,7 +1053,12 @@ async fn export(
                 vec![
                     Cell::Text(item.number),
                     Cell::Text(at(Some(item.created_at))),
-                    Cell::Text(labels::channel(item.channel).into()),
+                    Cell::Text(
+                        channels
+                            .get(&item.channel_code)
+                            .cloned()
+                            .unwrap_or_else(|| labels::channel(item.channel).into()),
+                    ),
                     Cell::Text(labels::ticket_type(item.ticket_type).into()),
                     Cell::Text(name(&categories, item.category_id)),
                     Cell::Text(item.title),

@@ -21,6 +21,7 @@ use crate::domain::access::{Permission, Role};
 use crate::domain::calendar::{
     DayInput, DayKind, Limit, LimitUnit, SpecialDay, YearInput, parse_year,
 };
+use crate::domain::channel::{ChannelDefinition, ChannelDraft, ChannelInput};
 use crate::domain::directory::{
     CategoryDraft, CategoryInput, CategoryPatch, CategoryPatchInput, UnitDraft, UnitInput,
     UnitKind, UnitPatch, UnitPatchInput, UserDraft, UserInput, UserPatch, UserPatchInput,
@@ -748,6 +749,128 @@ pub async fn change_category(
     })
     .await?;
     Ok(back_to("/admin/categories", &category.name))
+}
+
+// ---- Channels -------------------------------------------------------------------------------
+
+/// A channel as the page lists it and as its form is filled.
+pub struct ChannelShown {
+    pub code: String,
+    pub name: String,
+    pub kind: Picked,
+    pub kind_label: &'static str,
+    pub bulletin_row: String,
+    pub own_section: bool,
+    pub sort_order: i32,
+    pub active: bool,
+}
+
+impl ChannelShown {
+    fn of(c: ChannelDefinition) -> Self {
+        Self {
+            kind: Picked::of(channel_choices(), c.kind.as_str()),
+            kind_label: labels::channel(c.kind),
+            code: c.code,
+            name: c.name,
+            bulletin_row: c.bulletin_row,
+            own_section: c.own_section,
+            sort_order: c.sort_order,
+            active: c.active,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/admin_channels.html")]
+struct ChannelsPage {
+    chrome: Chrome,
+    form_token: String,
+    rows: Vec<ChannelShown>,
+    editing: Option<ChannelShown>,
+    kinds: Vec<Choice>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct ChannelQuery {
+    /// The code of the channel whose form is open.
+    edit: Option<String>,
+}
+
+/// `GET /admin/channels`: the channels in the bulletin's order, the rows they count in and
+/// which are reported apart.
+pub async fn channels(
+    state: web::Data<AppState>,
+    signed: Signed,
+    query: web::Query<ChannelQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    admin(&signed, Permission::ManageDirectory)?;
+    let edit = query.into_inner().edit;
+    let all = read(&state, |c| Ok(store::channels::all(c)?)).await?;
+    let editing = match edit {
+        None => None,
+        Some(code) => Some(
+            all.iter()
+                .find(|c| c.code == code)
+                .cloned()
+                .map(ChannelShown::of)
+                .ok_or_else(|| ApiError::not_found(format!("no channel has the code `{code}`")))?,
+        ),
+    };
+    render(
+        HttpResponse::Ok(),
+        &ChannelsPage {
+            chrome: Chrome::of(&state, signed.person()),
+            form_token: signed.form_token.clone(),
+            rows: all.into_iter().map(ChannelShown::of).collect(),
+            editing,
+            kinds: channel_choices(),
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct ChannelForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    bulletin_row: String,
+    #[serde(default)]
+    sort_order: String,
+    own_section: Option<String>,
+    active: Option<String>,
+}
+
+/// `POST /admin/channels`: defines a channel or replaces its definition (the form of an
+/// existing one sends its code back).
+pub async fn define_channel(
+    state: web::Data<AppState>,
+    signed: Signed,
+    form: web::Form<ChannelForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    check_form_token(&form.csrf, &signed.form_token)?;
+    let caller = admin(&signed, Permission::ManageDirectory)?;
+    let form = form.into_inner();
+    let input = ChannelInput {
+        name: form.name,
+        kind: picked("kind", &form.kind)?,
+        bulletin_row: Some(form.bulletin_row).filter(|row| !row.trim().is_empty()),
+        own_section: form.own_section.is_some(),
+        sort_order: sort_order(&form.sort_order)?,
+        active: form.active.is_some(),
+    };
+    let draft = ChannelDraft::parse(form.code.trim(), input).map_err(ApiError::validation)?;
+    let by = caller.id();
+    write_value(&state, &caller, move |conn, now| {
+        crate::api::channels::define_channel(conn, now, by, &draft)
+    })
+    .await?;
+    Ok(see_other("/admin/channels"))
 }
 
 // ---- The calendar ---------------------------------------------------------------------------

@@ -47,6 +47,8 @@ struct IntakePage {
     form_token: String,
     types: Vec<Choice>,
     priorities: Vec<Choice>,
+    /// The active channels, the phone first: most calls are calls.
+    channels: Vec<Choice>,
     categories: Vec<String>,
     areas: Vec<Choice>,
 }
@@ -66,7 +68,7 @@ pub async fn form(
     let chrome = Chrome::of(&state, signed.person());
     let form_token = signed.form_token.clone();
     taking_calls(signed)?;
-    let (categories, areas) = read(&state, |c| {
+    let (categories, areas, channels) = read(&state, |c| {
         let mut categories: Vec<String> = store::categories::full_names(c)?.into_values().collect();
         categories.sort();
         let filter = UnitFilter {
@@ -75,7 +77,12 @@ pub async fn form(
             ..UnitFilter::default()
         };
         let areas = store::units::list(c, &filter, None, AREAS_LISTED)?;
-        Ok((categories, areas))
+        let mut channels: Vec<_> = store::channels::all(c)?
+            .into_iter()
+            .filter(|channel| channel.active)
+            .collect();
+        channels.sort_by_key(|channel| channel.code != "phone");
+        Ok((categories, areas, channels))
     })
     .await?;
     render(
@@ -95,6 +102,13 @@ pub async fn form(
                 .map(|p| Choice {
                     value: p.as_str().to_owned(),
                     label: labels::priority(*p).to_owned(),
+                })
+                .collect(),
+            channels: channels
+                .into_iter()
+                .map(|channel| Choice {
+                    value: channel.code,
+                    label: channel.name,
                 })
                 .collect(),
             categories,
@@ -192,7 +206,7 @@ impl IntakeForm {
             None => None,
         };
         Ok(RegistrationInput {
-            channel: None,
+            channel: self.text("channel"),
             external_ref: None,
             ticket_type,
             category_id,

@@ -91,6 +91,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(admin::add_category)),
         )
         .service(page("/admin/categories/{id}").route(web::post().to(admin::change_category)))
+        .service(
+            page("/admin/channels")
+                .route(web::get().to(admin::channels))
+                .route(web::post().to(admin::define_channel)),
+        )
         .service(page("/admin/calendar").route(web::get().to(admin::calendar)))
         .service(page("/admin/calendar/{year}").route(web::post().to(admin::replace_year)))
         .service(
@@ -215,6 +220,7 @@ fn links_of(role: crate::domain::access::Role) -> Vec<(&'static str, &'static st
         (Permission::ManageUsers, "/admin/users", "用户"),
         (Permission::ManageDirectory, "/admin/units", "单位"),
         (Permission::ManageDirectory, "/admin/categories", "事项分类"),
+        (Permission::ManageDirectory, "/admin/channels", "受理渠道"),
         (Permission::ManageDeadlines, "/admin/calendar", "工作日历"),
         (Permission::ManageDeadlines, "/admin/policy", "办理时限"),
         (Permission::ManageWebhooks, "/admin/webhooks", "事件推送"),

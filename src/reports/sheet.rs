@@ -19,6 +19,8 @@ use crate::domain::ticket::{Assignment, AssignmentRole, AssignmentStatus, Ticket
 pub struct Sheet<'a> {
     pub hotline_name: &'a str,
     pub ticket: &'a Ticket,
+    /// The name of the ticket's channel; its kind's when the channel is not found.
+    pub channel: Option<&'a str>,
     pub assignments: &'a [Assignment],
     pub category: Option<&'a str>,
     pub area: Option<&'a str>,
@@ -116,7 +118,10 @@ pub fn render(sheet: &Sheet<'_>) -> String {
         &mut out,
         &[
             ("登记时间", sheet.local(t.created_at)),
-            ("来源渠道", labels::channel(t.channel).to_owned()),
+            (
+                "来源渠道",
+                esc(sheet.channel.unwrap_or(labels::channel(t.channel))),
+            ),
         ],
     );
     row(
@@ -219,6 +224,7 @@ mod tests {
         let sheet = |caller| Sheet {
             hotline_name: "某县12345",
             ticket: &ticket,
+            channel: Some("市县长<信箱>"),
             assignments: &[],
             category: Some("城市管理—噪音"),
             area: None,
@@ -228,6 +234,10 @@ mod tests {
             printed_at: ticket.created_at,
         };
         let masked = render(&sheet(CallerVisibility::Masked));
+        assert!(
+            masked.contains("<th>来源渠道</th><td>市县长&lt;信箱&gt;</td>"),
+            "{masked}"
+        );
         assert!(masked.contains("&lt;b&gt;噪音&lt;/b&gt;"));
         assert!(!masked.contains("13812345678"));
         assert!(masked.contains(&mask_phone("13812345678")));

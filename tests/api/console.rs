@@ -726,6 +726,7 @@ async fn a_call_is_registered_at_intake_with_the_callers_history_beside_it() {
     for words in [
         "<form method=\"post\" action=\"/intake\"",
         "<option value=\"环境噪音\">",
+        "<select name=\"channel\">\n          <option value=\"phone\">12345电话</option>",
         "/assets/htmx.min.js",
         "hx-post=\"/intake/caller-history\"",
     ] {
@@ -780,6 +781,7 @@ async fn a_call_is_registered_at_intake_with_the_callers_history_beside_it() {
                 ("type", "complaint"),
                 ("priority", "normal"),
                 ("category", "环境噪音"),
+                ("channel", "wechat"),
                 ("caller_name", "王小明"),
                 ("caller_phone", "13812345678"),
                 ("area_unit_id", ""),
@@ -799,6 +801,7 @@ async fn a_call_is_registered_at_intake_with_the_callers_history_beside_it() {
     assert_eq!(ticket.body["status"], "registered");
     assert_eq!(ticket.body["category_id"], category.body["id"]);
     assert_eq!(ticket.body["type"], "complaint");
+    assert_eq!(ticket.body["channel_code"], "wechat");
     // The page it lands on offers the dispatch, the category's unit suggested.
     let page = agent.get(&format!("/tickets/{id}")).await;
     assert!(page.html.contains("（分类建议）"), "{}", page.html);
@@ -2205,4 +2208,102 @@ async fn an_administrator_keeps_webhooks_from_the_console() {
         .await;
     assert_eq!(gone.status, 303);
     assert_eq!(admin.get(&page).await.status, 404);
+}
+
+#[actix_web::test]
+async fn an_administrator_defines_channels_from_the_console_and_agents_take_calls_on_them() {
+    let app = spawn_app().await;
+    let root = app.add_user("root", Role::Admin);
+    let mut admin = Browser::new(&app);
+    let workbench = admin.sign_in(&root.username).await;
+    assert!(workbench.html.contains("href=\"/admin/channels\""));
+    let token = workbench.form_token();
+    let page = admin.get("/admin/channels").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("<td data-label=\"渠道\">12345电话</td>"));
+
+    let defined = admin
+        .post(
+            "/admin/channels",
+            &[
+                ("csrf", &token),
+                ("active", "true"),
+                ("code", "mayor_mailbox"),
+                ("name", "市县长信箱"),
+                ("kind", "mailbox"),
+                ("bulletin_row", ""),
+                ("sort_order", "55"),
+                ("own_section", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(defined.status, 303, "{}", defined.html);
+    let stored = app
+        .db()
+        .read(|c| store::channels::find(c, "mayor_mailbox"))
+        .unwrap()
+        .expect("the channel is stored");
+    assert_eq!(
+        (
+            stored.bulletin_row.as_str(),
+            stored.own_section,
+            stored.active
+        ),
+        ("市县长信箱", true, true)
+    );
+    // Its form sends the code and kind back; unchecking deactivates it.
+    let edit = admin.get("/admin/channels?edit=mayor_mailbox").await;
+    assert!(
+        edit.html.contains("修改渠道 市县长信箱（mayor_mailbox）"),
+        "{}",
+        edit.html
+    );
+    let renamed = admin
+        .post(
+            "/admin/channels",
+            &[
+                ("csrf", &token),
+                ("code", "mayor_mailbox"),
+                ("kind", "mailbox"),
+                ("name", "市长信箱"),
+                ("bulletin_row", "领导信箱"),
+                ("sort_order", "55"),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status, 303, "{}", renamed.html);
+    let stored = app
+        .db()
+        .read(|c| store::channels::find(c, "mayor_mailbox"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            stored.name.as_str(),
+            stored.bulletin_row.as_str(),
+            stored.own_section,
+            stored.active
+        ),
+        ("市长信箱", "领导信箱", false, false)
+    );
+    let other_kind = admin
+        .post(
+            "/admin/channels",
+            &[
+                ("csrf", &token),
+                ("code", "mayor_mailbox"),
+                ("kind", "web"),
+                ("name", "市长信箱"),
+            ],
+        )
+        .await;
+    assert_eq!(other_kind.status, 422, "{}", other_kind.html);
+
+    // The intake form offers the active channels alone.
+    let desk = app.add_user("desk", Role::Agent);
+    let mut agent = Browser::new(&app);
+    agent.sign_in(&desk.username).await;
+    let form = agent.get("/intake").await;
+    assert!(form.html.contains("<option value=\"wechat\">微信</option>"));
+    assert!(!form.html.contains("mayor_mailbox"), "{}", form.html);
 }

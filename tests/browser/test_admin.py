@@ -1,7 +1,7 @@
 """The administrator's screens as an administrator opens them: the first sign-in with the
 one-time password the service printed, each screen at a desk and on a phone without running off
-it, a unit and a holiday added through their forms, and a webhook subscribed with its secret
-shown once."""
+it, a unit, a holiday and a channel added through their forms, and a webhook subscribed with its
+secret shown once."""
 
 import os
 import unittest
@@ -19,6 +19,7 @@ SCREENS = {
     "/admin/users": "用户管理",
     "/admin/units": "承办单位",
     "/admin/categories": "事项分类",
+    "/admin/channels": "受理渠道",
     "/admin/calendar": "工作日历",
     "/admin/policy": "办理时限与催办规则",
     "/admin/webhooks": "事件推送",
@@ -93,6 +94,33 @@ class Admin(unittest.TestCase):
             self.assertIn("2031-10-01 周三 国庆节", driver.find_element(By.TAG_NAME, "main").text)
             self.assertEqual(console_errors(driver), [])
             screenshot(driver, "console-admin-calendar-saved-desk.png")
+        finally:
+            driver.quit()
+
+    def test_a_channel_is_defined_through_its_form_and_reported_apart(self):
+        driver = chromium(*SIZES["desk"])
+        try:
+            sign_in(driver, NEW_PASSWORD)
+            arrives_at(driver, "/")
+            driver.get(BASE_URL + "/admin/channels")
+            driver.find_element(By.CSS_SELECTOR, "details.card > summary").click()
+            form = driver.find_element(By.ID, "add")
+            form.find_element(By.NAME, "code").send_keys("province_12345")
+            form.find_element(By.NAME, "name").send_keys("省级12345热线")
+            Select(form.find_element(By.NAME, "kind")).select_by_visible_text("上级交办")
+            form.find_element(By.NAME, "bulletin_row").send_keys("上级交办")
+            form.find_element(By.NAME, "sort_order").clear()
+            form.find_element(By.NAME, "sort_order").send_keys("61")
+            form.find_element(By.NAME, "own_section").click()
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            WebDriverWait(driver, 10).until(
+                expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "table"), "省级12345热线")
+            )
+            row = [r for r in driver.find_elements(By.CSS_SELECTOR, "tbody tr") if "province_12345" in r.text][0]
+            self.assertIn("上级交办", row.text)
+            self.assertIn("是", row.text)
+            self.assertEqual(console_errors(driver), [])
+            screenshot(driver, "console-admin-channel-defined-desk.png")
         finally:
             driver.quit()
 
