@@ -45,6 +45,7 @@ cargo bench --bench bulletin -- [OPTIONS]
                                    (default: a scratch database, filled and removed)
   --period PERIOD                  the bulletin's period (default: the last month filled):
                                    YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY or YYYY-MM..YYYY-MM
+  --year-before N                  also 2025, N tickets a month, for the 同比 of 2026 (default 0)
   --help                           this text";
 
 struct Options {
@@ -55,6 +56,8 @@ struct Options {
     /// runs after the first measure without importing again.
     database: Option<String>,
     period: Option<Span>,
+    /// Tickets a month in 2025, what 2026 is compared with a year before.
+    year_before: u64,
 }
 
 fn options() -> Option<Options> {
@@ -70,6 +73,7 @@ fn options() -> Option<Options> {
         period: args
             .get::<String>("--period")
             .map(|p| Span::parse(&p).expect("--period")),
+        year_before: args.get("--year-before").unwrap_or(0),
     })
 }
 
@@ -95,6 +99,10 @@ fn run(backend: &'static str, options: &Options) {
     let settings = Settings::from_lookup(|name| env.get(name).cloned()).unwrap();
     let db = startup::open_database(&settings).unwrap();
     let month = fill(&db, options.per_month, options.months, backend);
+    let earlier = fill::fill_year_before(&db, options.year_before, backend);
+    if earlier > 0 {
+        eprintln!("{backend}: {earlier} tickets in 2025");
+    }
     // The mailbox reported apart, as the seeds print the mayor's mailbox: its section reads the
     // span's callbacks on its tickets.
     db.write(|c| {
@@ -152,14 +160,15 @@ fn run(backend: &'static str, options: &Options) {
     );
     eprintln!(
         "{backend}: HTML {html_bytes} bytes, XLSX {xlsx_bytes} bytes; completion {:?}, satisfaction {:?}; \
-         sections {:?}",
+         sections {:?}; against a year before {:?}",
         bulletin.hotline.rates.completion_rate,
         bulletin.hotline.rates.satisfaction_rate,
         bulletin
             .channel_sections
             .iter()
             .map(|s| (&s.name, s.total, s.satisfaction_rate))
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>(),
+        bulletin.volume.year_on_year
     );
 }
 

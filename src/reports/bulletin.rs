@@ -48,7 +48,7 @@ pub struct Inputs {
     pub forwards: u64,
     /// The office's channels, in the order it prints them.
     pub channels: Vec<ChannelDefinition>,
-    /// The callbacks of the span that reached the citizen on tickets of the channels with a
+    /// The callbacks that reached the citizen on the span's tickets of the channels with a
     /// section of their own: each one's channel code and what the citizen said.
     pub channel_callbacks: Vec<(String, Option<Satisfaction>)>,
 }
@@ -355,7 +355,7 @@ pub struct ChannelSection {
     /// 已办: of those, closed.
     pub closed: u64,
     pub completion_rate: Option<f64>,
-    /// Callbacks in the span that reached the citizen, on the channel's tickets.
+    /// Callbacks that reached the citizen on those tickets, whenever made.
     pub callbacks_reached: u64,
     pub satisfaction_rate: Option<f64>,
 }

@@ -28,6 +28,10 @@ INSERT INTO channels (code, name, kind, bulletin_row, own_section, sort_order, a
 ALTER TABLE tickets ADD COLUMN channel_code TEXT NOT NULL DEFAULT 'phone';
 UPDATE tickets SET channel_code = channel WHERE channel <> 'phone';
 
+-- A channel's tickets by time: the section of a channel reported apart reads its callbacks
+-- from them.
+CREATE INDEX tickets_channel_idx ON tickets (channel_code, created_at, id);
+
 -- The bulletin counts registrations by channel code now.
 DROP INDEX tickets_volume_idx;
 CREATE INDEX tickets_volume_idx ON tickets (created_at, channel_code, ticket_type, category_id, area_unit_id, status, current_round);
