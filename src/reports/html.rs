@@ -221,15 +221,6 @@ fn opening(b: &Bulletin) -> String {
         }
     }
     text.push('。');
-    let channels: Vec<String> = v
-        .by_channel
-        .iter()
-        .filter(|s| s.count > 0)
-        .map(|s| format!("{}{}件", s.label, s.count))
-        .collect();
-    if channels.len() > 1 {
-        let _ = write!(text, "从受理渠道看，{}。", channels.join("，"));
-    }
     if v.total > 0 {
         let _ = write!(
             text,
@@ -239,6 +230,15 @@ fn opening(b: &Bulletin) -> String {
             v.dispatched,
             share(v.dispatched)
         );
+    }
+    let channels: Vec<String> = v
+        .by_channel
+        .iter()
+        .filter(|s| s.count > 0)
+        .map(|s| format!("{}{}件", s.label, s.count))
+        .collect();
+    if channels.len() > 1 {
+        let _ = write!(text, "从受理渠道看，{}。", channels.join("，"));
     }
     let rates = |names: &[(&str, Option<f64>)]| {
         names
@@ -505,7 +505,7 @@ pub fn render(b: &Bulletin) -> String {
             .parse::<chrono_tz::Tz>()
             .map(|tz| {
                 at.with_timezone(&tz)
-                    .format("%Y年%m月%d日 %H:%M")
+                    .format("%Y年%-m月%-d日 %H:%M")
                     .to_string()
             })
             .unwrap_or_else(|_| at.to_rfc3339())

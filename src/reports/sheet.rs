@@ -55,7 +55,7 @@ table.units th { width: auto; }
 impl Sheet<'_> {
     fn local(&self, at: DateTime<Utc>) -> String {
         at.with_timezone(&self.timezone)
-            .format("%Y年%m月%d日 %H:%M")
+            .format("%Y年%-m月%-d日 %H:%M")
             .to_string()
     }
 
@@ -103,7 +103,7 @@ pub fn render(sheet: &Sheet<'_>) -> String {
         p = sheet
             .printed_at
             .with_timezone(&sheet.timezone)
-            .format("%Y年%m月%d日 %H:%M"),
+            .format("%Y年%-m月%-d日 %H:%M"),
     );
     let (name, phone) = sheet.caller();
     let row = |out: &mut String, pairs: &[(&str, String)]| {
