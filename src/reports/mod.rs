@@ -75,6 +75,12 @@ fn read_context(conn: &mut DbConnection, span: Span, timezone: Tz) -> Result<Con
         baseline.push(store::reports::volume(conn, &earlier.period(timezone))?);
     }
     let previous_month = baseline[0].clone();
+    // Twelve months' span before is the same months a year earlier: read once.
+    let a_year_earlier = if span.previous_is_a_year_earlier() {
+        previous_month.clone()
+    } else {
+        store::reports::volume(conn, &span.a_year_earlier().period(timezone))?
+    };
     if rules.rules.hot_spots.baseline_months == 0 {
         baseline.clear();
     }
@@ -103,7 +109,7 @@ fn read_context(conn: &mut DbConnection, span: Span, timezone: Tz) -> Result<Con
         channels,
         volume: store::reports::volume(conn, &period)?,
         previous_month,
-        a_year_earlier: store::reports::volume(conn, &span.a_year_earlier().period(timezone))?,
+        a_year_earlier,
         baseline,
         registered_at: store::reports::registered_at(conn, &period)?,
         units,
