@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 
+use crate::store::files::{BucketSettings, StorageLocation};
 use crate::store::{Backend, DatabaseUrl, PoolOptions};
 
 /// A value that must never be printed.
@@ -51,7 +52,9 @@ pub struct Settings {
     /// How long a signed-in user's role and status are trusted before they are read again.
     pub auth_cache_ttl: Duration,
     /// Where evidence files are kept (shared by every instance).
-    pub storage_dir: std::path::PathBuf,
+    pub storage: StorageLocation,
+    /// How long one evidence-store operation may take, retries included.
+    pub storage_timeout: Duration,
     pub attachment_max_bytes: usize,
     /// How often the urge ladder runs inside the server; `None` when it does not.
     pub ladder_interval: Option<Duration>,
@@ -87,6 +90,61 @@ fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
         variable,
         message: message.into(),
     }
+}
+
+/// `HOTLINE_STORAGE_URL=s3://bucket[/prefix]` puts evidence in a bucket; otherwise it goes to
+/// `HOTLINE_STORAGE_DIR`.
+fn storage_location(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<StorageLocation, ConfigError> {
+    let Some(url) = lookup("HOTLINE_STORAGE_URL") else {
+        return Ok(StorageLocation::Directory(
+            lookup("HOTLINE_STORAGE_DIR")
+                .unwrap_or_else(|| "storage".to_owned())
+                .into(),
+        ));
+    };
+    let (bucket, prefix) =
+        BucketSettings::parse_url(url.trim()).map_err(|e| invalid("HOTLINE_STORAGE_URL", e))?;
+    let credentials = match (
+        lookup("HOTLINE_S3_ACCESS_KEY_ID"),
+        lookup("HOTLINE_S3_SECRET_ACCESS_KEY"),
+    ) {
+        (Some(id), Some(secret)) => Some((id.trim().to_owned(), secret.trim().to_owned())),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(invalid(
+                "HOTLINE_S3_SECRET_ACCESS_KEY",
+                "is required with HOTLINE_S3_ACCESS_KEY_ID",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "HOTLINE_S3_ACCESS_KEY_ID",
+                "is required with HOTLINE_S3_SECRET_ACCESS_KEY",
+            ));
+        }
+    };
+    let endpoint = match lookup("HOTLINE_S3_ENDPOINT") {
+        None => None,
+        Some(endpoint) => {
+            let endpoint = endpoint.trim().trim_end_matches('/').to_owned();
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return Err(invalid(
+                    "HOTLINE_S3_ENDPOINT",
+                    format!("`{endpoint}` is not an http:// or https:// address"),
+                ));
+            }
+            Some(endpoint)
+        }
+    };
+    Ok(StorageLocation::Bucket(BucketSettings {
+        bucket,
+        prefix,
+        endpoint,
+        region: lookup("HOTLINE_S3_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+        credentials,
+    }))
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://hotline.db";
@@ -187,9 +245,8 @@ impl Settings {
             workers,
             ticket_number_digits: digits as usize,
             auth_cache_ttl: Duration::from_millis(number("HOTLINE_AUTH_CACHE_MS", 2_000)?),
-            storage_dir: lookup("HOTLINE_STORAGE_DIR")
-                .unwrap_or_else(|| "storage".to_owned())
-                .into(),
+            storage: storage_location(&lookup)?,
+            storage_timeout: milliseconds("HOTLINE_STORAGE_TIMEOUT_MS", 10_000)?,
             attachment_max_bytes: number("HOTLINE_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)?
                 as usize,
             ladder_interval: match number("HOTLINE_LADDER_INTERVAL_SECONDS", 60)? {

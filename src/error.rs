@@ -257,6 +257,18 @@ impl ApiError {
         )
     }
 
+    /// 503: the evidence store failed, refused or was too slow; nothing was recorded.
+    pub fn evidence_store_unavailable(reason: impl Into<String>) -> Self {
+        Self::retry_later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ProblemCode::EvidenceStoreUnavailable,
+            "the store of evidence files is unreachable, slow or refusing; no file was recorded: \
+             retry shortly",
+            "5",
+            reason.into(),
+        )
+    }
+
     /// 503: the database did not answer within the request's time.
     pub fn database_timeout(reason: impl Into<String>) -> Self {
         Self::retry_later(
@@ -371,6 +383,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::Unavailable(reason) => Self::unavailable(reason),
             StoreError::Timeout(reason) => Self::database_timeout(reason),
+            StoreError::EvidenceStore(reason) => Self::evidence_store_unavailable(reason),
             StoreError::StorageFull(reason) => Self::storage_full(reason),
             StoreError::ReadOnly(reason) => Self::storage_read_only(reason),
             StoreError::NotFound => Self::not_found("no such resource"),

@@ -175,7 +175,9 @@ impl Application {
             phone_index: phone_index(&settings)?,
             body_limit: settings.body_limit,
             files: {
-                let files = store::files::FileStore::open(&settings.storage_dir)?;
+                let files =
+                    store::files::FileStore::open(&settings.storage, settings.storage_timeout)?;
+                tracing::info!(store = %files.describe(), "evidence files");
                 let removed = files.remove_leftovers(std::time::Duration::from_secs(3600));
                 if removed > 0 {
                     tracing::info!(removed, "removed partial evidence files left by a crash");

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{AppState, Reply, blocking, found, parse_id, read, write_value};
+use super::{AppState, Reply, found, parse_id, read, write_value};
 use crate::api::Caller;
 use crate::domain::access::{Role, TicketScope};
 use crate::domain::evidence;
@@ -161,9 +161,8 @@ pub(crate) async fn keep_evidence(
     let content_type = evidence::sniff(&bytes).ok_or_else(|| {
         ApiError::unsupported_media_type("a photo (JPEG, PNG, GIF, WebP, HEIC), a recording (WAV, AMR, MP3, M4A) or a document (PDF, Office)")
     })?;
-    let files = state.files.clone();
     let size = bytes.len() as i64;
-    let sha256 = blocking(state.request_budget(), move || Ok(files.put(&bytes)?)).await?;
+    let sha256 = state.files.put(bytes).await?;
     let uploader = caller.id();
     let unit = (caller.role() == Role::UnitHandler)
         .then(|| caller.unit_id())
@@ -241,18 +240,16 @@ pub(crate) async fn serve(
     let scope = caller.ticket_scope()?;
     let id = parse_id(ticket, "ticket")?;
     let attachment_id = parse_id(attachment, "attachment")?;
-    let files = state.files.clone();
-    let (meta, bytes) = read(state, move |c| {
+    let meta = read(state, move |c| {
         found(store::tickets::get(c, id, scope), "ticket", id)?;
-        let meta = found(
+        found(
             store::attachments::get(c, id, attachment_id),
             "attachment",
             attachment_id,
-        )?;
-        let bytes = files.get(&meta.sha256)?;
-        Ok((meta, bytes))
+        )
     })
     .await?;
+    let bytes = state.files.get(&meta.sha256).await?;
     let encoded: String = form_urlencoded::byte_serialize(meta.file_name.as_bytes()).collect();
     let kind = match disposition {
         Disposition::InlinePhoto if meta.content_type.starts_with("image/") => "inline",

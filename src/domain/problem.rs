@@ -63,6 +63,7 @@ text_enum! {
         DatabaseTimeout = "database_timeout",
         StorageFull = "storage_full",
         StorageReadOnly = "storage_read_only",
+        EvidenceStoreUnavailable = "evidence_store_unavailable",
         Internal = "internal",
     }
 }

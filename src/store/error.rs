@@ -12,6 +12,10 @@ pub enum StoreError {
     /// The disk under the database or the file store is full: nothing was written.
     #[error("storage full: {0}")]
     StorageFull(String),
+    /// The evidence store (a directory or a bucket) failed, refused, was too slow, or lacks a
+    /// file the database names: worth retrying, and the operator's to look at.
+    #[error("evidence store: {0}")]
+    EvidenceStore(String),
     /// The database refuses writes (a read-only disk, a standby after failover).
     #[error("storage read-only: {0}")]
     ReadOnly(String),

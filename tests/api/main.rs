@@ -12,6 +12,7 @@ mod directory;
 mod durability;
 mod errors;
 mod events;
+mod evidence_store;
 mod hardening;
 mod idempotency;
 mod import;
