@@ -13,7 +13,7 @@ use hotline::domain::period::{Month, Span};
 use hotline::domain::ticket::Channel;
 use hotline::startup::{self, Application};
 use hotline::store::users::{NewUser, UserChanges};
-use hotline::tools::{demo, generate, import};
+use hotline::tools::{backup, demo, generate, import};
 use hotline::{auth, reports, store, telemetry};
 
 /// Ticket dispatch and tracking for a 12345 government service hotline.
@@ -99,6 +99,20 @@ enum Command {
         #[arg(long, value_enum)]
         format: Option<ImportFormat>,
     },
+    /// Write a consistent backup of the database (and the evidence directory) into a new
+    /// directory while the service runs: SQLite by `VACUUM INTO`, PostgreSQL by `pg_dump`.
+    Backup {
+        /// A directory that does not exist yet or is empty.
+        target: PathBuf,
+    },
+    /// Put a backup back in place of the configured database; stop the service first.
+    Restore {
+        /// A directory written by `hotline backup`.
+        source: PathBuf,
+        /// Replace a database that already holds tickets.
+        #[arg(long)]
+        force: bool,
+    },
     /// Generate a realistic synthetic hotline on the units and categories of the database.
     Generate {
         /// A JSON profile (every field optional; see the README); the options below override it.
@@ -166,6 +180,14 @@ fn main() -> ExitCode {
         ),
         Command::MintToken { username, days } => mint_token(&settings, &username, days),
         Command::RevokeTokens { username } => revoke_tokens(&settings, &username),
+        Command::Backup { target } => {
+            backup::backup(&settings, &target).map(|outcome| println!("backed up: {outcome}"))
+        }
+        Command::Restore { source, force } => {
+            backup::restore(&settings, &source, force).map(|outcome| {
+                println!("restored: {outcome}; start the service to apply newer migrations")
+            })
+        }
         Command::Tick { at } => tick(&settings, at.unwrap_or_else(|| SystemClock.now())),
         Command::Report {
             period,

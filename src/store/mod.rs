@@ -11,6 +11,7 @@
 pub mod appeals;
 pub mod attachments;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod categories;
 pub mod channels;

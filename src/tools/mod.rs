@@ -1,6 +1,7 @@
 //! The command line's tools beside the server: a demo hotline, importing historical tickets,
-//! and generating synthetic ones.
+//! generating synthetic ones, and backups.
 
+pub mod backup;
 pub mod demo;
 pub mod generate;
 pub mod import;

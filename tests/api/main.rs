@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod backup;
 mod channels;
 mod console;
 mod counts;

@@ -290,6 +290,11 @@ impl TestApp {
             .await
     }
 
+    /// The directory this instance keeps evidence files in.
+    pub fn storage_dir(&self) -> &std::path::Path {
+        self._storage.path()
+    }
+
     pub fn db(&self) -> &Db {
         &self.state.db
     }
