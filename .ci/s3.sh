@@ -31,7 +31,7 @@ start_s3() {
     port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$target/moto.log" 2>&1 &
     s3_pid=$!
-    trap stop_s3 EXIT
+    if declare -F on_exit >/dev/null; then on_exit stop_s3; else trap stop_s3 EXIT; fi
     for _ in $(seq 1 100); do
         if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then
             export TEST_S3_ENDPOINT="http://127.0.0.1:$port"

@@ -37,6 +37,10 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: DatabaseUrl,
+    /// A PostgreSQL standby for the reads that may be a little stale.
+    pub replica_url: Option<DatabaseUrl>,
+    /// How far behind the primary the standby may be and still serve them.
+    pub replica_max_lag: Duration,
     pub bind: String,
     pub jwt_secret: Option<Secret>,
     /// The key of the callers' phone-number index; derived from the token secret when unset.
@@ -181,6 +185,21 @@ impl Settings {
             &lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
         )
         .map_err(|e| invalid("DATABASE_URL", e.to_string()))?;
+        let replica_url = match lookup("DATABASE_REPLICA_URL") {
+            None => None,
+            Some(url) => {
+                let url = DatabaseUrl::parse(&url)
+                    .map_err(|e| invalid("DATABASE_REPLICA_URL", e.to_string()))?;
+                if url.backend() != Backend::Postgres || database_url.backend() != Backend::Postgres
+                {
+                    return Err(invalid(
+                        "DATABASE_REPLICA_URL",
+                        "a read replica is a PostgreSQL standby of a PostgreSQL DATABASE_URL",
+                    ));
+                }
+                Some(url)
+            }
+        };
         let timezone: Tz = match lookup("HOTLINE_TIMEZONE") {
             None => chrono_tz::Asia::Shanghai,
             Some(name) => name
@@ -245,6 +264,8 @@ impl Settings {
             workers,
             ticket_number_digits: digits as usize,
             auth_cache_ttl: Duration::from_millis(number("HOTLINE_AUTH_CACHE_MS", 2_000)?),
+            replica_url,
+            replica_max_lag: milliseconds("HOTLINE_REPLICA_MAX_LAG_MS", 10_000)?,
             storage: storage_location(&lookup)?,
             storage_timeout: milliseconds("HOTLINE_STORAGE_TIMEOUT_MS", 10_000)?,
             attachment_max_bytes: number("HOTLINE_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)?

@@ -317,6 +317,13 @@ impl ApiError {
     }
 }
 
+/// A read the replica could not do for the database's sake (503) is tried on the primary.
+impl crate::store::replica::Outage for ApiError {
+    fn is_outage(&self) -> bool {
+        self.0.status == StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -42,11 +42,12 @@ pub const WEBHOOK_OUTCOMES: [&str; 4] = ["delivered", "failed", "gone", "dead"];
 
 /// The problem codes of what the environment did to a request, always listed (at 0 until they
 /// happen) so that alerts can be written before the first failure.
-pub const FAILURE_CODES: [&str; 5] = [
+pub const FAILURE_CODES: [&str; 6] = [
     "unavailable",
     "database_timeout",
     "storage_full",
     "storage_read_only",
+    "evidence_store_unavailable",
     "internal",
 ];
 
@@ -56,6 +57,8 @@ pub struct Snapshot {
     pub db_idle_connections: u32,
     pub db_max_connections: u32,
     pub write_groups: crate::store::GroupCommits,
+    /// With a read replica: the stale-tolerant reads it served, and those the primary took.
+    pub replica_reads: Option<crate::store::replica::ReplicaReads>,
 }
 
 impl Metrics {
@@ -300,6 +303,15 @@ impl Metrics {
              # HELP hotline_db_writes_waiting Write transactions waiting for the next group.\n# TYPE hotline_db_writes_waiting gauge\nhotline_db_writes_waiting {}",
             groups.groups, groups.writes, groups.waiting
         );
+        if let Some(reads) = snapshot.replica_reads {
+            let _ = writeln!(
+                out,
+                "# HELP hotline_db_replica_reads_total Reads that may be a little stale, by the server that answered them.\n# TYPE hotline_db_replica_reads_total counter\n\
+                 hotline_db_replica_reads_total{{served_by=\"replica\"}} {}\n\
+                 hotline_db_replica_reads_total{{served_by=\"primary\"}} {}",
+                reads.served, reads.fell_back
+            );
+        }
         self.render_webhooks(&mut out);
         out
     }
@@ -333,6 +345,7 @@ mod tests {
                 writes: 10,
                 waiting: 1,
             },
+            replica_reads: None,
         });
         assert!(text.contains(
             "hotline_http_requests_total{method=\"GET\",route=\"/api/v1/tickets/{id}\",status=\"200\"} 2"
@@ -355,6 +368,7 @@ mod tests {
                 writes: 10,
                 waiting: 1,
             },
+            replica_reads: None,
         });
         assert!(text.contains("hotline_failures_total{code=\"storage_full\"} 1"));
         assert!(text.contains("hotline_failures_total{code=\"database_timeout\"} 1"));

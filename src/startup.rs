@@ -41,7 +41,27 @@ pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
     index_words(&db)?;
-    Ok(db)
+    let Some(replica_url) = &settings.replica_url else {
+        return Ok(db);
+    };
+    let options = store::PoolOptions {
+        // A replica that stops answering costs a read this much before the primary takes it.
+        checkout_timeout: settings
+            .pool
+            .checkout_timeout
+            .min(std::time::Duration::from_secs(1)),
+        ..settings.pool.clone()
+    };
+    let replica = store::replica::Replica::open(replica_url, &options, settings.replica_max_lag)?;
+    tracing::info!(
+        replica = %store::redact_url(match replica_url {
+            store::DatabaseUrl::Postgres(url) => url,
+            store::DatabaseUrl::Sqlite { open, .. } => open,
+        }),
+        max_lag_ms = settings.replica_max_lag.as_millis() as u64,
+        "reports, figures and dashboard counts read from the replica while it keeps up"
+    );
+    Ok(db.with_replica(replica))
 }
 
 /// How many rows one transaction of the start-up's indexing writes.

@@ -647,6 +647,18 @@ where
     blocking(state.request_budget(), move || state.db.read(f)).await
 }
 
+/// [`read`] for what may be a little stale (figures, counts, dashboards): on the read replica
+/// while it keeps up, on the primary otherwise. Never for a read that follows the caller's own
+/// write.
+pub async fn read_stale<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
+where
+    F: Fn(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let state = state.clone();
+    blocking(state.request_budget(), move || state.db.read_stale(f)).await
+}
+
 /// A month named in a path: any other text names nothing, hence 404.
 pub fn month_in(raw: &str) -> Result<crate::domain::period::Month, ApiError> {
     crate::domain::period::Month::parse(raw)

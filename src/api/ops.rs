@@ -44,6 +44,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         db_idle_connections: idle,
         db_max_connections: state.db.max_connections(),
         write_groups: state.db.group_commits(),
+        replica_reads: state.db.replica_reads(),
     });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AppState, PageParams, Query, read};
+use super::{AppState, PageParams, Query, read, read_stale};
 use crate::api::Caller;
 use crate::domain::access::TicketScope;
 use crate::domain::lifecycle::{ExtensionRequest, ExtensionStatus};
@@ -65,7 +65,7 @@ pub async fn dashboard_of(
         from: local_midnight(day, timezone),
         to: local_midnight(day.succ_opt().unwrap_or(day), timezone),
     };
-    let (office, units) = read(state, move |c| {
+    let (office, units) = read_stale(state, move |c| {
         Ok(store::sql::planned_once(c, |c| {
             let office = match unit {
                 None => Some(store::queues::office(c, today, now)?),

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AppState, Query, Reply, blocking, read, write_within};
+use super::{AppState, Query, Reply, blocking, read_stale, write_within};
 use crate::api::Caller;
 use crate::domain::access::{self, Permission};
 use crate::domain::audit::AuditAction;
@@ -171,7 +171,7 @@ pub(crate) async fn bulletin(
     blocking(state.report_budget(), move || {
         let db = &reading.db;
         if may_draft {
-            Ok(reports::of_span(db, span, timezone, &name, now, restated)?)
+            Ok(db.prefer_replica(|db| reports::of_span(db, span, timezone, &name, now, restated))?)
         } else {
             db.read(|c| reports::published(c, month))?.ok_or_else(|| {
                 ApiError::not_found(format!("no bulletin of {month} has been published"))
@@ -319,7 +319,7 @@ pub async fn ticket_counts(
     let timezone = state.numbering.timezone;
     let period = period_of(params.month.as_deref(), params.from, params.to, timezone)?;
     let by = params.by;
-    let (groups, names) = read(&state, move |c| {
+    let (groups, names) = read_stale(&state, move |c| {
         let groups = store::counts::count(c, by, &period, timezone)?;
         let names = match by {
             CountBy::Area => store::units::names(c)?,
@@ -439,7 +439,7 @@ pub(crate) async fn figures_view(
     let period = period_of(params.month.as_deref(), params.from, params.to, timezone)?;
     let kind_filter = params.unit_kind;
     let as_of = state.now();
-    read(state, move |c| -> Result<FiguresView, ApiError> {
+    read_stale(state, move |c| -> Result<FiguresView, ApiError> {
         let facts = store::figures::facts(c, &period)?;
         let exempt = store::figures::exemptions(c)?;
         let computed = figures::compute(&facts, &period, as_of, &exempt);
@@ -519,7 +519,7 @@ pub async fn hot_spots(
     let now = state.now();
     let timezone = state.numbering.timezone;
     let week = chrono::Duration::days(7);
-    let (rules, volume, baseline, units, categories) = read(&state, move |c| {
+    let (rules, volume, baseline, units, categories) = read_stale(&state, move |c| {
         let rules = store::reports::rules_for(c, Month::of(now, timezone))?
             .rules
             .hot_spots;

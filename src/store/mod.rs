@@ -34,6 +34,7 @@ pub mod nuisance;
 pub mod open311;
 pub mod policy;
 pub mod queues;
+pub mod replica;
 pub mod reports;
 pub mod schema;
 pub mod search;
@@ -318,6 +319,8 @@ pub struct Db {
     writers: Arc<Mutex<()>>,
     queue: group_commit::Queue,
     options: PoolOptions,
+    /// Where reads that may be a little stale go when it is usable.
+    replica: Option<Arc<replica::Replica>>,
 }
 
 impl Db {
@@ -356,7 +359,36 @@ impl Db {
             writers: Arc::new(Mutex::new(())),
             queue: group_commit::Queue::default(),
             options: options.clone(),
+            replica: None,
         })
+    }
+
+    /// A pool that connects when first used, never before: a server that is down now only
+    /// makes checkouts fail (within the checkout timeout) until it is back.
+    fn open_lazily(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, StoreError> {
+        let pool = Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(0))
+            .connection_timeout(options.checkout_timeout)
+            .test_on_check_out(false)
+            .connection_customizer(Box::new(SessionSettings {
+                statement_timeout: options.statement_timeout,
+            }))
+            .build_unchecked(DbManager::new(url, options));
+        Ok(Self {
+            pool,
+            url: url.clone(),
+            writers: Arc::new(Mutex::new(())),
+            queue: group_commit::Queue::default(),
+            options: options.clone(),
+            replica: None,
+        })
+    }
+
+    /// Sends the reads that may be a little stale to `replica` while it is usable.
+    pub fn with_replica(mut self, replica: replica::Replica) -> Self {
+        self.replica = Some(Arc::new(replica));
+        self
     }
 
     pub fn options(&self) -> &PoolOptions {

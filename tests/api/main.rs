@@ -27,6 +27,7 @@ mod openapi;
 mod operations;
 mod outages;
 mod queues;
+mod replica;
 mod reports;
 mod schema;
 mod search;
