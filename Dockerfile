@@ -9,9 +9,9 @@ COPY Cargo.toml Cargo.lock build.rs ./
 RUN mkdir -p src benches \
  && echo 'fn main() {}' > src/main.rs \
  && echo '' > src/lib.rs \
- && echo 'fn main() {}' > benches/throughput.rs \
- && echo 'fn main() {}' > benches/ladder.rs \
- && echo 'fn main() {}' > benches/bulletin.rs \
+ && for bench in $(grep -A1 '^\[\[bench\]\]' Cargo.toml | sed -n 's/^name = "\(.*\)"/\1/p'); do \
+        echo 'fn main() {}' > "benches/$bench.rs"; \
+    done \
  && mkdir -p migrations/postgres migrations/sqlite \
  && touch openapi.yaml \
  && cargo build --release --locked --features "$FEATURES" \

@@ -28,7 +28,7 @@ struct Cli {
 enum Command {
     /// Start the service (the default): applies migrations, then listens on HOTLINE_BIND.
     Serve,
-    /// Apply pending database migrations and exit.
+    /// Apply pending database migrations (and make the first administrator) and exit.
     Migrate,
     /// Load the demo county (units, categories, one account per role) and print its passwords.
     Demo {
@@ -261,6 +261,13 @@ fn migrate(settings: &Settings) -> Result<(), String> {
     }
     for name in applied {
         println!("applied {name}");
+    }
+    // Instances started after a migration step (several behind a balancer) find the first
+    // administrator made, rather than racing to make it.
+    if let Some(password) =
+        startup::bootstrap_admin(&db, &SystemClock).map_err(|e| e.to_string())?
+    {
+        announce_admin_password(&password);
     }
     Ok(())
 }

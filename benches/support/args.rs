@@ -28,6 +28,7 @@ impl Args {
     }
 
     /// `--backend sqlite|postgres|both`: the backends to measure, both unless one is named.
+    #[allow(dead_code)]
     pub fn backends(&self) -> Vec<&'static str> {
         match self.get::<String>("--backend").as_deref() {
             Some("sqlite") => vec!["sqlite"],
