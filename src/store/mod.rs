@@ -261,6 +261,19 @@ impl ManageConnection for DbManager {
     }
 }
 
+fn pool_builder(options: &PoolOptions, min_idle: u32) -> r2d2::Builder<DbManager> {
+    Pool::builder()
+        .max_size(options.max_size)
+        .min_idle(Some(min_idle))
+        .connection_timeout(options.checkout_timeout)
+        // No `SELECT 1` before every checkout: a connection the server dropped fails its
+        // next query, which answers 503 and is discarded; the retry gets a fresh one.
+        .test_on_check_out(false)
+        .connection_customizer(Box::new(SessionSettings {
+            statement_timeout: options.statement_timeout,
+        }))
+}
+
 /// Per-connection settings. SQLite's `journal_mode=WAL` is not here: it is set once before the
 /// pool opens, because setting it from several new connections at once makes them fail with
 /// `database is locked`. PostgreSQL's JIT is off: every query here is index-driven and done in
@@ -341,48 +354,28 @@ impl Db {
                 .batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
                 .map_err(StoreError::from)?;
         }
-        let pool = Pool::builder()
-            .max_size(options.max_size)
-            .min_idle(Some(1))
-            .connection_timeout(options.checkout_timeout)
-            // No `SELECT 1` before every checkout: a connection the server dropped fails its
-            // next query, which answers 503 and is discarded; the retry gets a fresh one.
-            .test_on_check_out(false)
-            .connection_customizer(Box::new(SessionSettings {
-                statement_timeout: options.statement_timeout,
-            }))
+        let pool = pool_builder(options, 1)
             .build(DbManager::new(url, options))
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Self {
-            pool,
-            url: url.clone(),
-            writers: Arc::new(Mutex::new(())),
-            queue: group_commit::Queue::default(),
-            options: options.clone(),
-            replica: None,
-        })
+        Ok(Self::on_pool(pool, url, options))
     }
 
     /// A pool that connects when first used, never before: a server that is down now only
     /// makes checkouts fail (within the checkout timeout) until it is back.
-    fn open_lazily(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, StoreError> {
-        let pool = Pool::builder()
-            .max_size(options.max_size)
-            .min_idle(Some(0))
-            .connection_timeout(options.checkout_timeout)
-            .test_on_check_out(false)
-            .connection_customizer(Box::new(SessionSettings {
-                statement_timeout: options.statement_timeout,
-            }))
-            .build_unchecked(DbManager::new(url, options));
-        Ok(Self {
+    fn open_lazily(url: &DatabaseUrl, options: &PoolOptions) -> Self {
+        let pool = pool_builder(options, 0).build_unchecked(DbManager::new(url, options));
+        Self::on_pool(pool, url, options)
+    }
+
+    fn on_pool(pool: Pool<DbManager>, url: &DatabaseUrl, options: &PoolOptions) -> Self {
+        Self {
             pool,
             url: url.clone(),
             writers: Arc::new(Mutex::new(())),
             queue: group_commit::Queue::default(),
             options: options.clone(),
             replica: None,
-        })
+        }
     }
 
     /// Sends the reads that may be a little stale to `replica` while it is usable.

@@ -84,7 +84,7 @@ impl Replica {
             ));
         }
         Ok(Self {
-            db: Db::open_lazily(url, options)?,
+            db: Db::open_lazily(url, options),
             max_lag,
             verdict: Mutex::new(None),
             served: AtomicU64::new(0),
