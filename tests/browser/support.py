@@ -6,7 +6,9 @@ import os
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.wait import WebDriverWait
 
 BASE_URL = os.environ["BASE_URL"]
 DEMO_PASSWORD = os.environ["DEMO_PASSWORD"]
@@ -75,3 +77,10 @@ def screenshot(driver, name):
     path = os.path.join(OUT, name)
     driver.save_screenshot(path)
     return path
+
+
+def wait(driver, seconds=10):
+    """Waits for a condition, looking again when the page changed under the look: a form's
+    answer replaces the document between finding an element and reading it, and Chromium then
+    reports the node as gone from the document with an error of no more specific class."""
+    return WebDriverWait(driver, seconds, ignored_exceptions=(WebDriverException,))

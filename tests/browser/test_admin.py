@@ -9,9 +9,8 @@ import unittest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select
-from selenium.webdriver.support.wait import WebDriverWait
 
-from support import BASE_URL, chromium, console_errors, overflow, screenshot
+from support import BASE_URL, chromium, console_errors, overflow, screenshot, wait
 
 SIZES = {"desk": (1366, 768), "phone": (390, 844)}
 NEW_PASSWORD = "admin-pass-2026-console"
@@ -27,7 +26,7 @@ SCREENS = {
 
 
 def arrives_at(driver, path):
-    WebDriverWait(driver, 10).until(expected_conditions.url_to_be(BASE_URL + path))
+    wait(driver).until(expected_conditions.url_to_be(BASE_URL + path))
 
 
 def sign_in(driver, password):
@@ -48,7 +47,7 @@ class Admin(unittest.TestCase):
             driver.find_element(By.NAME, "current_password").send_keys(os.environ["ADMIN_PASSWORD"])
             driver.find_element(By.NAME, "new_password").send_keys(NEW_PASSWORD)
             driver.find_element(By.CSS_SELECTOR, "form[action='/password'] button[type=submit]").click()
-            WebDriverWait(driver, 10).until(expected_conditions.url_changes(BASE_URL + "/password"))
+            wait(driver).until(expected_conditions.url_changes(BASE_URL + "/password"))
         finally:
             driver.quit()
 
@@ -81,14 +80,14 @@ class Admin(unittest.TestCase):
             form.find_element(By.NAME, "name").send_keys("教育体育局")
             Select(form.find_element(By.NAME, "kind")).select_by_visible_text("部门")
             form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            WebDriverWait(driver, 10).until(expected_conditions.url_contains("q=jiaoti"))
+            wait(driver).until(expected_conditions.url_contains("q=jiaoti"))
             self.assertIn("教育体育局", driver.find_element(By.CSS_SELECTOR, "table").text)
 
             driver.get(BASE_URL + "/admin/calendar?year=2031")
             holidays = driver.find_element(By.NAME, "holidays")
             holidays.send_keys("2031-10-01 国庆节")
             driver.find_element(By.CSS_SELECTOR, "#year button[type=submit]").click()
-            WebDriverWait(driver, 10).until(
+            wait(driver).until(
                 expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "main"), "法定节假日（1天）")
             )
             self.assertIn("2031-10-01 周三 国庆节", driver.find_element(By.TAG_NAME, "main").text)
@@ -113,7 +112,7 @@ class Admin(unittest.TestCase):
             form.find_element(By.NAME, "sort_order").send_keys("61")
             form.find_element(By.NAME, "own_section").click()
             form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            WebDriverWait(driver, 10).until(
+            wait(driver).until(
                 expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "table"), "省级12345热线")
             )
             row = [r for r in driver.find_elements(By.CSS_SELECTOR, "tbody tr") if "province_12345" in r.text][0]
@@ -137,7 +136,7 @@ class Admin(unittest.TestCase):
             form.find_element(By.CSS_SELECTOR, "input[name=kinds][value=replied]").click()
             form.find_element(By.CSS_SELECTOR, "input[name=kinds][value=closed]").click()
             form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            WebDriverWait(driver, 10).until(expected_conditions.presence_of_element_located((By.ID, "made")))
+            wait(driver).until(expected_conditions.presence_of_element_located((By.ID, "made")))
             secret = driver.find_element(By.CSS_SELECTOR, "#made code.secret").text
             self.assertTrue(secret.startswith("whsec_"), secret)
             self.assertIn("答复、办结", driver.find_element(By.CSS_SELECTOR, "table").text)
@@ -145,7 +144,7 @@ class Admin(unittest.TestCase):
             screenshot(driver, "console-admin-webhook-made-desk.png")
 
             driver.find_element(By.LINK_TEXT, "密钥与投递记录").click()
-            WebDriverWait(driver, 10).until(expected_conditions.url_contains("/admin/webhooks/"))
+            wait(driver).until(expected_conditions.url_contains("/admin/webhooks/"))
             self.assertNotIn(secret, driver.page_source, "a secret is shown only once")
             self.assertEqual(len(driver.find_elements(By.CSS_SELECTOR, "#secrets tbody tr")), 1)
             self.assertEqual(console_errors(driver), [])

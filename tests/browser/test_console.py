@@ -6,16 +6,15 @@ import unittest
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.wait import WebDriverWait
 
-from support import BASE_URL, DEMO_PASSWORD, api, chromium, console_errors, overflow, screenshot, token
+from support import BASE_URL, DEMO_PASSWORD, api, chromium, console_errors, overflow, screenshot, token, wait
 
 SIZES = {"desk": (1366, 768), "phone": (390, 844)}
 
 
 def arrives_at(driver, path):
     """Waits for the navigation a click started to land on `path`."""
-    WebDriverWait(driver, 10).until(expected_conditions.url_to_be(BASE_URL + path))
+    wait(driver).until(expected_conditions.url_to_be(BASE_URL + path))
 
 
 def sign_in(driver, username):
@@ -60,7 +59,7 @@ class Console(unittest.TestCase):
             driver.find_element(By.NAME, "username").send_keys("agent")
             driver.find_element(By.NAME, "password").send_keys("not the password")
             driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            alert = WebDriverWait(driver, 10).until(
+            alert = wait(driver).until(
                 expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]"))
             )
             self.assertIn("用户名或密码错误", alert.text)
@@ -128,7 +127,7 @@ class TicketPage(unittest.TestCase):
             arrives_at(driver, "/")
             driver.get(BASE_URL + self.path)
             driver.find_element(By.CSS_SELECTOR, f"form[action='{self.path}/sign'] button").click()
-            WebDriverWait(driver, 10).until(
+            wait(driver).until(
                 expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".tag.status"), "办理中")
             )
             self.assertEqual(driver.current_url, BASE_URL + self.path)

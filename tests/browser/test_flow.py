@@ -12,9 +12,8 @@ import zlib
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.wait import WebDriverWait
 
-from support import BASE_URL, OUT, api, chromium, console_errors, overflow, screenshot, token
+from support import BASE_URL, OUT, api, chromium, console_errors, overflow, screenshot, token, wait
 from test_console import SIZES, arrives_at, sign_in
 
 
@@ -31,10 +30,6 @@ def photo(width=320, height=240):
     )
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
-
-def wait(driver):
-    return WebDriverWait(driver, 10)
 
 
 def status_becomes(driver, words):
