@@ -17,7 +17,7 @@ use crate::domain::directory::Attachment;
 use crate::metrics::Metrics;
 use crate::store::tickets::Numbering;
 use crate::store::users::NewUser;
-use crate::store::{self, Db, redact_url};
+use crate::store::{self, Db};
 use crate::{console, jobs, telemetry};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,10 +54,7 @@ pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
     };
     let replica = store::replica::Replica::open(replica_url, &options, settings.replica_max_lag)?;
     tracing::info!(
-        replica = %store::redact_url(match replica_url {
-            store::DatabaseUrl::Postgres(url) => url,
-            store::DatabaseUrl::Sqlite { open, .. } => open,
-        }),
+        replica = %replica_url.redacted(),
         max_lag_ms = settings.replica_max_lag.as_millis() as u64,
         "reports, figures and dashboard counts read from the replica while it keeps up"
     );
@@ -243,10 +240,7 @@ impl Application {
             .worker_max_blocking_threads(blocking_threads);
         tracing::info!(
             port,
-            database = %match &settings.database_url {
-                store::DatabaseUrl::Postgres(url) => redact_url(url),
-                store::DatabaseUrl::Sqlite { path, .. } => path.display().to_string(),
-            },
+            database = %settings.database_url.redacted(),
             "listening"
         );
         let ladder = match settings.ladder_interval {

@@ -171,11 +171,21 @@ fn hex_sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+pub fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 fn check_sha256(sha256: &str) -> Result<(), StoreError> {
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !is_sha256(sha256) {
         return Err(StoreError::corrupt(format!("not a SHA-256: {sha256}")));
     }
     Ok(())
+}
+
+/// Where a file lies under an evidence directory: `<first two hex digits>/<sha256>`.
+pub fn relative_path(sha256: &str) -> Result<PathBuf, StoreError> {
+    check_sha256(sha256)?;
+    Ok(Path::new(&sha256[..2]).join(sha256))
 }
 
 /// Disk work runs on the runtime's blocking threads, never on the workers that answer requests.
@@ -320,8 +330,7 @@ impl Directory {
     }
 
     fn path(&self, sha256: &str) -> Result<PathBuf, StoreError> {
-        check_sha256(sha256)?;
-        Ok(self.root.join(&sha256[..2]).join(sha256))
+        Ok(self.root.join(relative_path(sha256)?))
     }
 
     /// Stores the bytes durably under their digest.

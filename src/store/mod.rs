@@ -147,6 +147,14 @@ impl DatabaseUrl {
             Self::Sqlite { .. } => Backend::Sqlite,
         }
     }
+
+    /// The URL for logs: PostgreSQL's without its password, SQLite's file.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Postgres(url) => redact_url(url),
+            Self::Sqlite { path, .. } => path.display().to_string(),
+        }
+    }
 }
 
 /// The URL without its password, for messages.

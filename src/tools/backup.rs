@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::config::Settings;
-use crate::store::files::StorageLocation;
+use crate::store::files::{self, StorageLocation};
 use crate::store::{DatabaseUrl, Db, backup as copies};
 
 pub const SQLITE_FILE: &str = "hotline.db";
@@ -202,7 +202,7 @@ fn digests_in(root: &Path) -> Result<Vec<String>, String> {
         for file in fs::read_dir(&shard).map_err(|e| e.to_string())? {
             let name = file.map_err(|e| e.to_string())?.file_name();
             let name = name.to_string_lossy();
-            if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if files::is_sha256(&name) {
                 digests.push(name.into_owned());
             }
         }
