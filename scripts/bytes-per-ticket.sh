@@ -64,7 +64,9 @@ for name, heap, index in sorted(rows, key=lambda r: -(int(r[1]) + int(r[2])))[:1
     print(f"  {name:28} rows {int(heap) / tickets:7.0f} B  indexes {int(index) / tickets:7.0f} B")
 '
 SELECT count(*) FROM tickets;
-SELECT c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid)
+-- A partitioned table's months count as the table.
+SELECT COALESCE(p.relname, c.relname), sum(pg_table_size(c.oid)), sum(pg_indexes_size(c.oid))
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND n.nspname = 'public';
+LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class p ON p.oid = i.inhparent
+WHERE c.relkind = 'r' AND n.nspname = 'public' GROUP BY 1;
 SQL

@@ -67,6 +67,9 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` tells the client's address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub webhooks: WebhookSettings,
+    /// How many months ticket events, the audit log and sent webhooks are kept before
+    /// `hotline archive` may move them out of the database.
+    pub keep_months: u32,
 }
 
 /// How the server sends webhooks.
@@ -289,6 +292,15 @@ impl Settings {
                         })
                     })
                     .collect::<Result<_, _>>()?,
+            },
+            keep_months: match number("HOTLINE_KEEP_MONTHS", 120)? {
+                months @ 1..=1_200 => months as u32,
+                _ => {
+                    return Err(invalid(
+                        "HOTLINE_KEEP_MONTHS",
+                        "must be between 1 and 1200 months",
+                    ));
+                }
             },
             webhooks: WebhookSettings {
                 interval: match number("HOTLINE_WEBHOOK_INTERVAL_MS", 200)? {

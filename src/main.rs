@@ -113,6 +113,17 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Move ticket events, audit entries and finished webhook deliveries written before a month
+    /// past the keeping period (HOTLINE_KEEP_MONTHS) out of the database: written to a new
+    /// directory as JSON Lines with a manifest, flushed, and only then removed.
+    Archive {
+        /// The first month kept, YYYY-MM (UTC): everything written before it is archived.
+        #[arg(long)]
+        before: String,
+        /// A directory that does not exist yet or is empty.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Generate a realistic synthetic hotline on the units and categories of the database.
     Generate {
         /// A JSON profile (every field optional; see the README); the options below override it.
@@ -187,6 +198,10 @@ fn main() -> ExitCode {
             backup::restore(&settings, &source, force).map(|outcome| {
                 println!("restored: {outcome}; start the service to apply newer migrations")
             })
+        }
+        Command::Archive { before, out } => {
+            hotline::tools::archive::archive(&settings, &before, &out, SystemClock.now())
+                .map(|outcome| println!("{outcome}"))
         }
         Command::Tick { at } => tick(&settings, at.unwrap_or_else(|| SystemClock.now())),
         Command::Report {

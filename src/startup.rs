@@ -176,6 +176,12 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartupError> {
         let keys = token_keys(&settings)?;
+        // The urge ladder's thread keeps them made while the service runs; an instance without
+        // it still makes its months on starting. A failure only costs speed: rows of a month
+        // without its partition wait in the DEFAULT one.
+        if let Err(error) = db.write(|c| store::partitions::make_ahead(c, clock.now())) {
+            tracing::warn!(%error, "cannot make the partitions of months ahead");
+        }
         let state = web::Data::new(AppState {
             db,
             auth: AuthState {

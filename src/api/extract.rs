@@ -156,11 +156,7 @@ fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
     hasher.update(req.path().as_bytes());
     hasher.update(b"\n");
     hasher.update(body);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::store::files::hex(&hasher.finalize())
 }
 
 /// A body read as far as it goes: 400 when it is not one JSON object; otherwise `T`, with the

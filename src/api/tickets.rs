@@ -798,8 +798,8 @@ pub async fn events(
     let after: Option<i64> = paging.after()?;
     let fetch = paging.fetch()?;
     let rows = read(&state, move |c| {
-        found(store::tickets::get(c, id, scope), "ticket", id)?;
-        Ok(store::events::list(c, id, after, fetch)?)
+        let ticket = found(store::tickets::get(c, id, scope), "ticket", id)?;
+        Ok(store::events::list(c, &ticket, after, fetch)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(paging.page(rows, |e| e.id, EventView::from)?))

@@ -208,7 +208,7 @@ fn load(
         }
         _ => (Vec::new(), Vec::new()),
     };
-    let events = store::events::list(c, id, None, 1_000)?;
+    let events = store::events::list(c, &ticket, None, 1_000)?;
     let mut people: Vec<Uuid> = events.iter().filter_map(|e| e.actor.user_id).collect();
     people.sort_unstable();
     people.dedup();

@@ -26,6 +26,7 @@ pub mod open311;
 pub mod period;
 pub mod policy;
 pub mod problem;
+pub mod retention;
 pub mod search;
 pub mod session;
 pub mod throttle;

@@ -242,7 +242,22 @@ impl Runner {
         let thread = std::thread::Builder::new()
             .name("urge-ladder".into())
             .spawn(move || {
+                let mut partitions_checked_on = None;
                 while !stopping.load(Ordering::Relaxed) {
+                    let today = clock.now().date_naive();
+                    if partitions_checked_on != Some(today) {
+                        match db.write(|c| store::partitions::make_ahead(c, clock.now())) {
+                            Ok(made) => {
+                                partitions_checked_on = Some(today);
+                                if made > 0 {
+                                    tracing::info!(made, "made the partitions of months ahead");
+                                }
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, "making the partitions of months ahead failed; the next pass retries")
+                            }
+                        }
+                    }
                     match run_pass(&db, timezone, clock.now()) {
                         Ok(report) => {
                             record(&metrics, &report);

@@ -8,7 +8,7 @@ use super::sql::{At, Id, Uid, UtcTime, Written};
 use super::{DbConnection, MultiBackend, StoreError};
 use crate::domain::access::{Actor, EventScope, Role};
 use crate::domain::feed::{FeedEvent, FeedFilter, FeedPosition, resume_after};
-use crate::domain::ticket::{Channel, EventKind, TicketEvent};
+use crate::domain::ticket::{Channel, EventKind, Ticket, TicketEvent};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = ticket_events)]
@@ -96,12 +96,15 @@ pub fn append(conn: &mut DbConnection, event: &NewEvent<'_>) -> Result<(), Store
 /// A ticket's timeline in the order it happened, after event `after`.
 pub fn list(
     conn: &mut DbConnection,
-    ticket_id: Uuid,
+    ticket: &Ticket,
     after: Option<i64>,
     limit: i64,
 ) -> Result<Vec<TicketEvent>, StoreError> {
     ticket_events::table
-        .filter(ticket_events::ticket_id.eq(Id(ticket_id)))
+        .filter(ticket_events::ticket_id.eq(Id(ticket.id)))
+        // Nothing happens to a ticket before its registration (imports refuse such steps); on
+        // PostgreSQL the bound keeps the months before it out of the search.
+        .filter(ticket_events::created_at.ge(At(ticket.created_at)))
         .filter(ticket_events::id.gt(after.unwrap_or(0)))
         .order(ticket_events::id.asc())
         .limit(limit)

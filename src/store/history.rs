@@ -65,12 +65,18 @@ pub fn write(
     let mut urge_rows = Vec::new();
     let mut callback_rows = Vec::new();
     let mut reply_rows = Vec::new();
+    let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
     for past in pasts.iter() {
         let ticket = &past.ticket;
         let decisions = &past.played.decisions;
         let version = 1 + decisions.len() as i64;
         let updated_at: DateTime<Utc> =
             decisions.last().map_or(ticket.created_at, |(_, at, _)| *at);
+        span = Some(
+            span.map_or((ticket.created_at, updated_at), |(first, last)| {
+                (first.min(ticket.created_at), last.max(updated_at))
+            }),
+        );
         ticket_rows.push(TicketInsert::new(&Ticket {
             progress: past.played.state.progress.clone(),
             version,
@@ -130,6 +136,11 @@ pub fn write(
     insert_batched!(conn, assignments::table, assignment_rows, 18);
     insert_batched!(conn, extension_requests::table, extension_rows, 12);
     insert_batched!(conn, supervisions::table, supervision_rows, 12);
+    // The past's months get their partitions first: rows of a month without one would wait in
+    // the DEFAULT partition and be moved when the month's is made.
+    if let Some((first, last)) = span {
+        super::partitions::make_months(conn, first, last)?;
+    }
     insert_batched!(conn, ticket_events::table, events, 9);
     insert_batched!(conn, urges::table, urge_rows, 10);
     insert_batched!(conn, callbacks::table, callback_rows, 10);

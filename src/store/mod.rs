@@ -9,6 +9,7 @@
 //! primary-key read).
 
 pub mod appeals;
+pub mod archive;
 pub mod attachments;
 pub mod audit;
 pub mod backup;
@@ -32,6 +33,7 @@ pub mod notes;
 pub mod notifications;
 pub mod nuisance;
 pub mod open311;
+pub mod partitions;
 pub mod policy;
 pub mod queues;
 pub mod replica;

@@ -8,10 +8,10 @@
 //! versioning or replication is the bucket's own backup.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::{create_empty_dir, sync_dir, sync_file};
 use crate::config::Settings;
 use crate::store::files::{self, StorageLocation};
 use crate::store::{DatabaseUrl, Db, backup as copies};
@@ -47,18 +47,7 @@ impl std::fmt::Display for Outcome {
 /// Writes a backup of the live database (and its evidence directory) into `target`, which must
 /// not exist yet or be empty: a backup is never written over another.
 pub fn backup(settings: &Settings, target: &Path) -> Result<Outcome, String> {
-    if target.exists()
-        && fs::read_dir(target)
-            .map_err(|e| format!("cannot read {}: {e}", target.display()))?
-            .next()
-            .is_some()
-    {
-        return Err(format!(
-            "{} is not empty: a backup goes into a new directory",
-            target.display()
-        ));
-    }
-    fs::create_dir_all(target).map_err(|e| format!("cannot create {}: {e}", target.display()))?;
+    create_empty_dir(target, "a backup")?;
     let (database, tickets, digests) = match &settings.database_url {
         DatabaseUrl::Sqlite { open, .. } => {
             let file = target.join(SQLITE_FILE);
@@ -242,20 +231,6 @@ fn copy_evidence(from: &Path, to: &Path, digests: &[String]) -> Result<usize, St
         sync_dir(to)?;
     }
     Ok(copied)
-}
-
-fn sync_file(path: &Path) -> Result<(), String> {
-    fs::OpenOptions::new()
-        .write(true)
-        .open(path)
-        .and_then(|mut f| f.flush().and_then(|()| f.sync_all()))
-        .map_err(|e| format!("cannot flush {}: {e}", path.display()))
-}
-
-fn sync_dir(path: &Path) -> Result<(), String> {
-    fs::File::open(path)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| format!("cannot flush {}: {e}", path.display()))
 }
 
 fn run(command: &mut Command) -> Result<(), String> {

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod archive;
 mod auth;
 mod backup;
 mod channels;

@@ -84,7 +84,9 @@ fn actual(db: &store::Db) -> Columns {
             "SELECT table_name::text AS table_name, column_name::text AS column_name, \
              data_type::text AS data_type, CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END AS not_null, \
              0 AS pk FROM information_schema.columns WHERE table_schema = 'public' \
-             AND table_name <> '__diesel_schema_migrations' ORDER BY table_name, ordinal_position"
+             AND table_name <> '__diesel_schema_migrations' \
+             AND table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition) \
+             ORDER BY table_name, ordinal_position"
         }
         Backend::Sqlite => {
             "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type, \

@@ -217,15 +217,15 @@ impl World {
     pub fn assert_timeline_replays(&self, ticket: &str) {
         let id = Uuid::parse_str(ticket).unwrap();
         let db = self.app.db();
-        let stored = db
+        let (stored, events) = db
             .read(|c| {
                 let ticket =
                     hotline::store::tickets::get(c, id, hotline::domain::access::TicketScope::All)?;
-                hotline::store::lifecycle::load(c, &ticket)
+                Ok::<_, hotline::store::StoreError>((
+                    hotline::store::lifecycle::load(c, &ticket)?,
+                    hotline::store::events::list(c, &ticket, None, 10_000)?,
+                ))
             })
-            .unwrap();
-        let events = db
-            .read(|c| hotline::store::events::list(c, id, None, 10_000))
             .unwrap();
         let changes: Vec<(Change, DateTime<Utc>, Actor)> = events
             .iter()
