@@ -394,6 +394,15 @@ impl From<StoreError> for ApiError {
             StoreError::StorageFull(reason) => Self::storage_full(reason),
             StoreError::ReadOnly(reason) => Self::storage_read_only(reason),
             StoreError::NotFound => Self::not_found("no such resource"),
+            StoreError::Archived { before } => Self::conflict(
+                ProblemCode::PeriodArchived,
+                format!(
+                    "ticket events before {} have been archived out of the database, so figures \
+                     of a period beginning earlier cannot be computed; a bulletin published \
+                     for such a month stands as published",
+                    before.to_rfc3339()
+                ),
+            ),
             StoreError::Duplicate { table } => Self::conflict(
                 ProblemCode::AlreadyExists,
                 format!("a record with the same unique key already exists in {table}"),

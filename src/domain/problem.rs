@@ -50,6 +50,8 @@ text_enum! {
         AlreadyPaused = "already_paused",
         NotPaused = "not_paused",
         MonthNotOver = "month_not_over",
+        /// The period reaches back before the record `hotline archive` moved out.
+        PeriodArchived = "period_archived",
         AlreadyPublished = "already_published",
         NotAssessed = "not_assessed",
         NothingToAppeal = "nothing_to_appeal",

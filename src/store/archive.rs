@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::sql::{At, UtcTime};
+use super::schema::archives;
+use super::sql::{At, Id, UtcTime};
 use super::{DbConnection, MultiBackend, StoreError, partitions};
 
 /// How a column is written into its JSON line.
@@ -218,5 +219,64 @@ impl Archived {
         .bind::<BigInt, _>(highest_id)
         .execute(conn)?;
         Ok(removed + deleted as u64)
+    }
+}
+
+/// A run of `hotline archive`, recorded in the transaction that removes its rows.
+#[derive(Insertable)]
+#[diesel(table_name = archives)]
+pub struct ArchiveRun {
+    id: Id,
+    before_month: String,
+    cutoff: At,
+    archived_rows: i64,
+    manifest: String,
+    archived_at: At,
+}
+
+impl ArchiveRun {
+    pub fn new(
+        before: crate::domain::period::Month,
+        cutoff: DateTime<Utc>,
+        rows: u64,
+        manifest: String,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: Id(uuid::Uuid::now_v7()),
+            before_month: before.to_string(),
+            cutoff: At(cutoff),
+            archived_rows: rows as i64,
+            manifest,
+            archived_at: At(at),
+        }
+    }
+}
+
+pub fn record(conn: &mut DbConnection, run: &ArchiveRun) -> Result<(), StoreError> {
+    diesel::insert_into(archives::table)
+        .values(run)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Before when the record has been archived, if it has.
+pub fn archived_before(conn: &mut DbConnection) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(archives::table
+        .select(archives::cutoff)
+        .order(archives::cutoff.desc())
+        .first::<DateTime<Utc>>(conn)
+        .optional()?)
+}
+
+/// Refuses a period that begins before the archived record ends: its figures would be
+/// computed without the events that left.
+pub fn refuse_archived(
+    conn: &mut DbConnection,
+    period: &crate::domain::period::Period,
+) -> Result<(), StoreError> {
+    match archived_before(conn)? {
+        Some(cutoff) if period.from < cutoff => Err(StoreError::Archived { before: cutoff }),
+        _ => Ok(()),
     }
 }

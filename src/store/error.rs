@@ -21,6 +21,11 @@ pub enum StoreError {
     ReadOnly(String),
     #[error("not found")]
     NotFound,
+    /// What was asked for reaches back before the record `hotline archive` moved out.
+    #[error("the record before {before} has been archived")]
+    Archived {
+        before: chrono::DateTime<chrono::Utc>,
+    },
     /// A unique constraint refused the row; `table` tells which.
     #[error("duplicate row in {table}")]
     Duplicate { table: String },

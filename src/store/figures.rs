@@ -41,6 +41,7 @@ pub fn facts(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreErr
 
 /// Every fact but the closures, which a long read takes on another connection at once.
 pub fn work(conn: &mut DbConnection, period: &Period) -> Result<Facts, StoreError> {
+    super::archive::refuse_archived(conn, period)?;
     let (from, to) = (At(period.from), At(period.to));
     Ok(Facts {
         assignments: assignment_facts(conn, from, to)?,

@@ -454,6 +454,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::store::sql::{Uid, UtcTime};
+
+    archives (id) {
+        id -> Uid,
+        before_month -> Text,
+        cutoff -> UtcTime,
+        archived_rows -> BigInt,
+        manifest -> Text,
+        archived_at -> UtcTime,
+    }
+}
+
 diesel::joinable!(appeals -> tickets (ticket_id));
 diesel::joinable!(callbacks -> tickets (ticket_id));
 diesel::joinable!(assignments -> tickets (ticket_id));
@@ -671,6 +685,7 @@ diesel::joinable!(knowledge_citations -> knowledge_articles (article_id));
 diesel::joinable!(notifications -> knowledge_articles (article_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    archives,
     units,
     users,
     categories,

@@ -14,7 +14,7 @@ use super::{create_empty_dir, sync_dir, sync_file};
 use crate::config::Settings;
 use crate::domain::period::Month;
 use crate::domain::retention;
-use crate::store::archive::ARCHIVED;
+use crate::store::archive::{ARCHIVED, ArchiveRun};
 use crate::store::{self, Db, StoreError};
 
 pub const MANIFEST: &str = "manifest.json";
@@ -87,12 +87,21 @@ pub fn archive(
     };
     let manifest_path = target.join(MANIFEST);
     let text = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
-    fs::write(&manifest_path, text)
+    fs::write(&manifest_path, &text)
         .map_err(|e| format!("cannot write {}: {e}", manifest_path.display()))?;
     sync_file(&manifest_path)?;
     sync_dir(target)?;
+    let rows = manifest.tables.iter().map(|t| t.rows).sum();
+    let run = ArchiveRun::new(
+        month,
+        cutoff,
+        rows,
+        String::from_utf8_lossy(&text).into(),
+        now,
+    );
     db.write(|c| -> Result<(), StoreError> {
         store::allow_long_statements(c, settings.pool.report_timeout)?;
+        store::archive::record(c, &run)?;
         for (archived, written) in ARCHIVED.iter().zip(&manifest.tables) {
             let removed = archived.remove(c, cutoff, written.highest_id)?;
             if removed != written.rows {

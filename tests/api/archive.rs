@@ -224,6 +224,32 @@ async fn months_past_the_keeping_period_are_written_out_then_removed_and_nothing
         .await;
     assert_eq!(old_timeline.body["items"], json!([]));
 
+    // Figures of the archived months would be short of what left: refused, and said why. A
+    // month after the cutoff is computed as before.
+    for path in [
+        "/api/v1/reports/monthly?month=2019-06",
+        "/api/v1/reports/bulletin?period=2019",
+        "/api/v1/figures?month=2019-06",
+    ] {
+        let refused = app.get(path, &agent).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (409, "period_archived"),
+            "{path}: {}",
+            refused.text
+        );
+        assert!(
+            refused.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("2020-01-01")
+        );
+    }
+    let kept = app
+        .get("/api/v1/reports/monthly?month=2021-02", &agent)
+        .await;
+    assert_eq!(kept.status, 200, "{}", kept.text);
+
     // An archive is never written over another.
     let again = archive(&app, "2020-01", &out, 60);
     assert!(!again.status.success());
