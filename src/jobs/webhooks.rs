@@ -31,6 +31,10 @@ const FEED_PAGE: i64 = 500;
 /// Subscriptions one instance claims per look, and deliveries per claim.
 const CLAIMS_PER_LOOK: i64 = 32;
 const DELIVERIES_PER_CLAIM: i64 = 200;
+/// Attempts recorded together while a claim is being sent. An instance that dies sends again,
+/// under the same webhook-id, only what it had not recorded yet: at most this many per
+/// subscription it was sending for, instead of a whole claim's.
+pub const ATTEMPTS_PER_RECORD: usize = 20;
 /// How often the server's worker counts the deliveries waiting, for the metrics.
 const QUEUE_COUNT_EVERY: Duration = Duration::from_secs(5);
 /// What of a receiver's answer is read (and thrown away) so that its connection can be reused.
@@ -140,11 +144,26 @@ impl Deliverer {
     }
 
     /// Sends a claim's deliveries in order until one fails or the lease runs short, records
-    /// the attempts, and gives the subscription back. Answers (delivered, failed).
+    /// the attempts as it goes, and gives the subscription back. Answers (delivered, failed).
     async fn send(self: Rc<Self>, claim: Claim) -> (usize, usize) {
         let target = Target::parse(&claim.url);
+        let (mut delivered, mut failed) = (0, 0);
         let mut attempts = Vec::new();
         for delivery in &claim.deliveries {
+            if attempts.len() >= ATTEMPTS_PER_RECORD {
+                let recorded = std::mem::take(&mut attempts);
+                let db = self.db.clone();
+                let (now, subscription) = (self.clock.now(), claim.subscription_id);
+                let written = blocking(move || {
+                    db.write(|c| queue::record_attempts(c, subscription, &recorded, now))
+                })
+                .await;
+                if let Err(error) = written {
+                    // Sending on would only add to what is sent again once the lease runs out.
+                    tracing::warn!(%subscription, %error, "could not record webhook attempts; they will be made again");
+                    return (delivered, failed);
+                }
+            }
             let started_at = self.clock.now();
             let attempt_budget = chrono::Duration::from_std(self.settings.timeout * 2)
                 .unwrap_or(chrono::Duration::MAX);
@@ -170,6 +189,11 @@ impl Deliverer {
                 Ok(_) => None,
                 Err(error) => Some(error),
             };
+            if after == AfterAttempt::Delivered {
+                delivered += 1;
+            } else {
+                failed += 1;
+            }
             attempts.push(Attempt {
                 delivery_id: delivery.id,
                 number,
@@ -183,11 +207,6 @@ impl Deliverer {
                 break;
             }
         }
-        let delivered = attempts
-            .iter()
-            .filter(|a| a.after == AfterAttempt::Delivered)
-            .count();
-        let failed = attempts.len() - delivered;
         let db = self.db.clone();
         let now = self.clock.now();
         let subscription = claim.subscription_id;

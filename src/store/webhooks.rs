@@ -457,6 +457,25 @@ pub fn record(
     attempts: &[Attempt],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    record_attempts(conn, subscription_id, attempts, now)?;
+    diesel::update(
+        s::table
+            .find(Id(subscription_id))
+            .filter(s::lease_until.eq(At(lease_until))),
+    )
+    .set(s::lease_until.eq(None::<At>))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records attempts made under a claim that goes on: what is recorded is not sent again if the
+/// instance dies before the claim ends.
+pub fn record_attempts(
+    conn: &mut DbConnection,
+    subscription_id: Uuid,
+    attempts: &[Attempt],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     for attempt in attempts {
         let row = d::table
             .filter(d::id.eq(attempt.delivery_id))
@@ -501,13 +520,6 @@ pub fn record(
             }
         }
     }
-    diesel::update(
-        s::table
-            .find(Id(subscription_id))
-            .filter(s::lease_until.eq(At(lease_until))),
-    )
-    .set(s::lease_until.eq(None::<At>))
-    .execute(conn)?;
     Ok(())
 }
 

@@ -24,6 +24,8 @@ enum Mode {
     Fail,
     /// Answers only after the deliverer's timeout.
     Hang,
+    /// Accepts this many requests, then hangs.
+    HangAfter(usize),
     Gone,
 }
 
@@ -81,8 +83,16 @@ async fn receive(request: HttpRequest, body: web::Bytes, inbox: web::Data<Inbox>
         body: body.to_vec(),
         at: std::time::Instant::now(),
     };
-    inbox.requests.lock().unwrap().push(received.clone());
-    let mode = inbox.mode.lock().unwrap().unwrap_or(Mode::Accept);
+    let count = {
+        let mut requests = inbox.requests.lock().unwrap();
+        requests.push(received.clone());
+        requests.len()
+    };
+    let mode = match inbox.mode.lock().unwrap().unwrap_or(Mode::Accept) {
+        Mode::HangAfter(accepted) if count > accepted => Mode::Hang,
+        Mode::HangAfter(_) => Mode::Accept,
+        other => other,
+    };
     match mode {
         Mode::Accept => {
             inbox.accepted.lock().unwrap().push(received);
@@ -95,6 +105,7 @@ async fn receive(request: HttpRequest, body: web::Bytes, inbox: web::Data<Inbox>
             HttpResponse::Ok().finish()
         }
         Mode::Gone => HttpResponse::Gone().finish(),
+        Mode::HangAfter(_) => unreachable!("resolved above"),
     }
 }
 
@@ -753,4 +764,34 @@ async fn a_receiver_that_hangs_holds_up_only_its_own_subscription() {
         "the prompt receiver waited {:?} behind the hanging one",
         last_prompt.saturating_duration_since(hang_started)
     );
+}
+
+#[actix_web::test]
+async fn attempts_are_recorded_while_a_claim_is_still_being_sent() {
+    let w = world_at(chrono::Utc::now()).await;
+    let receiver = start_receiver().await;
+    let recorded_together = hotline::jobs::webhooks::ATTEMPTS_PER_RECORD;
+    receiver.set(Mode::HangAfter(recorded_together));
+    subscribe(&w.app, &w.admin, json!({"url": receiver.url})).await;
+    for _ in 0..recorded_together + 5 {
+        w.complaint().await;
+    }
+    let deliverer = deliverer(&w.app);
+    let sending = actix_web::rt::spawn({
+        let deliverer = deliverer.clone();
+        async move { deliverer.pass().await }
+    });
+    // The receiver holds the next request while the claim is still being sent: an instance
+    // killed now would send again only what it had not recorded, not the whole claim.
+    let mut waited = 0;
+    while receiver.requests() <= recorded_together {
+        assert!(waited < 10_000, "the claim's next request never came");
+        actix_web::rt::time::sleep(Duration::from_millis(2)).await;
+        waited += 2;
+    }
+    assert_eq!(receiver.accepted().len(), recorded_together);
+    let delivered = w.app.count("webhook_deliveries WHERE status = 'delivered'");
+    assert_eq!(delivered as usize, recorded_together);
+    let report = sending.await.unwrap().expect("a pass");
+    assert_eq!((report.delivered, report.failed), (recorded_together, 1));
 }
