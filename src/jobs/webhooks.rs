@@ -99,6 +99,15 @@ impl Deliverer {
         Ok(report)
     }
 
+    /// Reads the events each subscription has not had yet into its deliveries, without claiming
+    /// or sending any; answers how many were queued. A look does the same first; this lets a
+    /// caller see a whole queue formed before anything is sent.
+    pub async fn queue(&self) -> Result<usize, StoreError> {
+        let db = self.db.clone();
+        let now = self.clock.now();
+        blocking(move || fan_out(&db, now).map(|(queued, _)| queued)).await
+    }
+
     /// Queues new events and claims what is due, without sending; reads the queue's depth for
     /// the metrics when `count_queue` (a count over every waiting delivery, which a receiver
     /// that is down for days makes long: the server's looks count every few seconds only).

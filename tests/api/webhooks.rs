@@ -177,6 +177,17 @@ async fn deliver_until(deliverer: &Rc<Deliverer>, mut done: impl FnMut() -> bool
     panic!("not done after {PASSES_AT_MOST} passes");
 }
 
+/// Queues until `deliveries` are waiting, whatever a feed read holds back for a moment.
+async fn queue_until(deliverer: &Rc<Deliverer>, app: &TestApp, deliveries: usize) {
+    for _ in 0..PASSES_AT_MOST {
+        deliverer.queue().await.expect("queue");
+        if app.count("webhook_deliveries") as usize >= deliveries {
+            return;
+        }
+    }
+    panic!("fewer than {deliveries} deliveries after {PASSES_AT_MOST} looks");
+}
+
 /// The events the office's feed holds, in order: what every subscription of the office's must
 /// receive.
 async fn feed_ids(app: &TestApp, token: &str) -> Vec<String> {
@@ -751,6 +762,10 @@ async fn a_receiver_that_hangs_holds_up_only_its_own_subscription() {
     let deliverer = deliverer(&w.app);
     w.complaint().await;
     w.complaint().await;
+    // Both subscriptions' deliveries queued first: a feed read may hold events back for a
+    // moment (a transaction in another database ending while it looks), and then the two
+    // would be claimed by different passes.
+    queue_until(&deliverer, &w.app, 4).await;
     // Both are sent at once; the hanging one's attempt ends at its timeout, and meanwhile the
     // prompt receiver has had both events.
     deliver_until(&deliverer, || hanging.requests() == 1).await;
@@ -777,6 +792,8 @@ async fn attempts_are_recorded_while_a_claim_is_still_being_sent() {
         w.complaint().await;
     }
     let deliverer = deliverer(&w.app);
+    // One claim holds them all.
+    queue_until(&deliverer, &w.app, recorded_together + 5).await;
     let sending = actix_web::rt::spawn({
         let deliverer = deliverer.clone();
         async move { deliverer.pass().await }
