@@ -47,26 +47,31 @@ struct Lsn {
 }
 
 #[derive(QueryableByName)]
-struct Replayed {
+struct Holds {
     #[diesel(sql_type = Bool)]
-    replayed: bool,
+    holds: bool,
+}
+
+/// Where the primary's write-ahead log ends now.
+fn written_so_far(primary: &str) -> String {
+    let mut primary = PgConnection::establish(primary).unwrap();
+    diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
+        .get_result::<Lsn>(&mut primary)
+        .unwrap()
+        .lsn
 }
 
 /// Waits until the replica has replayed everything the primary has written so far.
 fn caught_up(primary: &str, replica: &str) {
-    let mut primary = PgConnection::establish(primary).unwrap();
-    let written = diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
-        .get_result::<Lsn>(&mut primary)
-        .unwrap()
-        .lsn;
+    let written = written_so_far(primary);
     let replayed = || -> Option<bool> {
         let mut replica = PgConnection::establish(replica).ok()?;
         diesel::sql_query(format!(
-            "SELECT pg_last_wal_replay_lsn() >= '{written}'::pg_lsn AS replayed"
+            "SELECT pg_last_wal_replay_lsn() >= '{written}'::pg_lsn AS holds"
         ))
-        .get_result::<Replayed>(&mut replica)
+        .get_result::<Holds>(&mut replica)
         .ok()
-        .map(|r| r.replayed)
+        .map(|r| r.holds)
     };
     for _ in 0..600 {
         if replayed() == Some(true) {
@@ -84,7 +89,7 @@ struct ReplayPaused(String);
 impl ReplayPaused {
     fn new(replica: &str) -> Self {
         let mut conn = PgConnection::establish(replica).unwrap();
-        diesel::sql_query("SELECT pg_wal_replay_pause()::text AS lsn")
+        diesel::sql_query("SELECT pg_wal_replay_pause()")
             .execute(&mut conn)
             .unwrap();
         Self(replica.to_owned())
@@ -94,36 +99,25 @@ impl ReplayPaused {
 impl Drop for ReplayPaused {
     fn drop(&mut self) {
         if let Ok(mut conn) = PgConnection::establish(&self.0) {
-            let _ =
-                diesel::sql_query("SELECT pg_wal_replay_resume()::text AS lsn").execute(&mut conn);
+            let _ = diesel::sql_query("SELECT pg_wal_replay_resume()").execute(&mut conn);
         }
     }
-}
-
-#[derive(QueryableByName)]
-struct Behind {
-    #[diesel(sql_type = Bool)]
-    behind: bool,
 }
 
 /// Waits until the replica has received everything the primary has written so far without
 /// replaying it, and its last replayed commit is more than 100 ms old.
 fn received_and_older_than_100ms(primary: &str, replica: &str) {
-    let mut primary = PgConnection::establish(primary).unwrap();
-    let written = diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
-        .get_result::<Lsn>(&mut primary)
-        .unwrap()
-        .lsn;
+    let written = written_so_far(primary);
     let mut replica = PgConnection::establish(replica).unwrap();
     for _ in 0..600 {
-        let behind: Behind = diesel::sql_query(format!(
+        let behind: Holds = diesel::sql_query(format!(
             "SELECT pg_last_wal_receive_lsn() >= '{written}'::pg_lsn \
              AND pg_last_wal_replay_lsn() < '{written}'::pg_lsn \
-             AND now() - pg_last_xact_replay_timestamp() > interval '100 milliseconds' AS behind"
+             AND now() - pg_last_xact_replay_timestamp() > interval '100 milliseconds' AS holds"
         ))
         .get_result(&mut replica)
         .unwrap();
-        if behind.behind {
+        if behind.holds {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
